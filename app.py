@@ -1,0 +1,63 @@
+"""Music ML Studio: one Gradio process serving every tab.
+
+    python app.py [--host 127.0.0.1] [--port 7860] [--share] [--device cpu|cuda]
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+
+import gradio as gr
+
+from core import registry
+from tabs import TABS
+from tabs.common import EXAMPLES_DIR, MAX_UPLOAD
+
+HEADER = """# 🎛️ Music ML Studio
+Machine-learning tools for musicians, producers and game developers, each built on a paper and trained here.
+Everything runs in this process; no audio leaves the server."""
+
+
+def build_app() -> gr.Blocks:
+    """Assemble the tabs listed in ``tabs.TABS`` into one Blocks app with a request queue."""
+    with gr.Blocks(title="Music ML Studio") as demo:
+        gr.Markdown(HEADER)
+        with gr.Tabs():
+            for name in TABS:
+                module = importlib.import_module(f"tabs.{name}")
+                with gr.Tab(module.TITLE, id=name):
+                    module.build()
+        gr.Markdown(f"<small>Running on `{registry.device()}`.</small>")
+    # One GPU job at a time on CUDA so the card is never oversubscribed; two on the CPU (two cores here).
+    demo.queue(default_concurrency_limit=1 if registry.device().type == "cuda" else 2, max_size=64)
+    return demo
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
+    parser.add_argument("--share", action="store_true", help="create a public gradio.live link")
+    parser.add_argument("--device", default=None, help="torch device (default: cuda when available, else cpu)")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    registry.set_device(args.device)
+    demo = build_app()
+    demo.launch(
+        server_name=args.host,
+        server_port=args.port,
+        share=args.share,
+        max_file_size=MAX_UPLOAD,
+        allowed_paths=[str(EXAMPLES_DIR)],
+        theme=gr.themes.Soft(),
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,162 @@
+"""Matplotlib figures shared by every tab.
+
+Figures are built with ``matplotlib.figure.Figure`` directly, never through
+``pyplot``: they are not registered in pyplot's global figure list, so nothing
+leaks across requests and concurrent requests never share a "current figure".
+Each function returns the figure; ``gr.Plot`` renders it, ``save`` writes it.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless servers; must precede any backend use
+
+import numpy as np
+import matplotlib.patches
+from matplotlib.figure import Figure
+
+from core import features
+
+WIDE = (10, 3)
+PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+
+
+def _figure(size=WIDE) -> tuple[Figure, "matplotlib.axes.Axes"]:
+    fig = Figure(figsize=size, layout="constrained")
+    return fig, fig.add_subplot()
+
+
+def waveform(y: np.ndarray, sr: int, title: str = "Waveform", max_points: int = 20_000) -> Figure:
+    """Amplitude over time; long signals are drawn as a min/max envelope."""
+    fig, ax = _figure()
+    y = np.asarray(y, dtype=np.float32)
+    if len(y) > max_points:
+        # Envelope of min/max per bucket keeps transients visible at any length.
+        n = max_points // 2
+        usable = len(y) // n * n
+        buckets = y[:usable].reshape(n, -1)
+        t = np.arange(n) * buckets.shape[1] / sr
+        ax.fill_between(t, buckets.min(axis=1), buckets.max(axis=1), color="tab:blue", linewidth=0)
+    else:
+        ax.plot(np.arange(len(y)) / sr, y, color="tab:blue", linewidth=0.6)
+    ax.set(title=title, xlabel="Time (s)", ylabel="Amplitude", xlim=(0, len(y) / sr))
+    lim = max(1e-3, float(np.max(np.abs(y))) if len(y) else 1.0)
+    ax.set_ylim(-1.05 * lim, 1.05 * lim)
+    return fig
+
+
+def spectrogram(
+    S_db: np.ndarray,
+    sr: int,
+    hop_length: int = features.HOP_LENGTH,
+    y_axis: str = "mel",
+    title: str = "Log-mel spectrogram",
+) -> Figure:
+    """A dB spectrogram (mel by default) with time and frequency axes."""
+    import librosa.display
+
+    fig, ax = _figure()
+    img = librosa.display.specshow(S_db, sr=sr, hop_length=hop_length, x_axis="time", y_axis=y_axis, ax=ax, cmap="magma")
+    fig.colorbar(img, ax=ax, format="%+2.0f dB")
+    ax.set(title=title)
+    return fig
+
+
+def chroma(C: np.ndarray, sr: int, hop_length: int = features.HOP_LENGTH, title: str = "Chroma") -> Figure:
+    """Chromagram with pitch-class labels."""
+    import librosa.display
+
+    fig, ax = _figure()
+    img = librosa.display.specshow(C, sr=sr, hop_length=hop_length, x_axis="time", y_axis="chroma", ax=ax, cmap="viridis")
+    fig.colorbar(img, ax=ax)
+    ax.set(title=title)
+    return fig
+
+
+def zcr(z: np.ndarray, sr: int, hop_length: int = features.HOP_LENGTH, title: str = "Zero-crossing rate") -> Figure:
+    """Zero-crossing rate per frame over time."""
+    fig, ax = _figure()
+    t = features.frame_times(len(z), sr, hop_length)
+    ax.plot(t, z, color="tab:green", linewidth=0.8)
+    ax.set(title=title, xlabel="Time (s)", ylabel="Crossings / sample", xlim=(0, max(float(t[-1]) if len(t) else 0, 1e-3)))
+    return fig
+
+
+def confusion(cm: np.ndarray, labels: Sequence[str], normalize: bool = False, title: str | None = None) -> Figure:
+    """Confusion matrix (rows: true, columns: predicted), in counts or row percent."""
+    cm = np.asarray(cm, dtype=float)
+    shown = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1) * 100 if normalize else cm
+    size = max(4.0, 0.6 * len(labels) + 2)
+    fig, ax = _figure((size + 1, size))
+    img = ax.imshow(shown, cmap="Blues", vmin=0)
+    fig.colorbar(img, ax=ax, fraction=0.046)
+    ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set(xlabel="Predicted", ylabel="True", title=title or ("Confusion matrix (%)" if normalize else "Confusion matrix"))
+    threshold = shown.max() / 2 if shown.size else 0
+    for i in range(shown.shape[0]):
+        for j in range(shown.shape[1]):
+            text = f"{shown[i, j]:.0f}" if not normalize else f"{shown[i, j]:.1f}"
+            ax.text(j, i, text, ha="center", va="center", fontsize=8, color="white" if shown[i, j] > threshold else "black")
+    return fig
+
+
+def curves(history: Mapping[str, Sequence[float]], xlabel: str = "Epoch", title: str = "Training curves") -> Figure:
+    """Training curves: keys containing 'acc' go on a second panel, the rest (losses) on the first."""
+    losses = {k: v for k, v in history.items() if "acc" not in k.lower()}
+    accs = {k: v for k, v in history.items() if "acc" in k.lower()}
+    panels = [p for p in (losses, accs) if p]
+    fig = Figure(figsize=(5 * max(1, len(panels)), 3.2), layout="constrained")
+    for i, panel in enumerate(panels):
+        ax = fig.add_subplot(1, len(panels), i + 1)
+        for name, values in panel.items():
+            ax.plot(np.arange(1, len(values) + 1), values, label=name)
+        ax.set(xlabel=xlabel, ylabel="Accuracy" if panel is accs else "Loss")
+        ax.legend()
+        ax.grid(alpha=0.3)
+    fig.suptitle(title)
+    return fig
+
+
+def piano_roll(pm, fs: int = 50, title: str = "Piano roll") -> Figure:
+    """Piano roll of a ``pretty_midi.PrettyMIDI`` (all non-drum instruments merged)."""
+    fig, ax = _figure()
+    roll = pm.get_piano_roll(fs=fs)
+    active = np.flatnonzero(roll.sum(axis=1))
+    lo, hi = (int(active.min()) - 2, int(active.max()) + 3) if active.size else (48, 72)
+    ax.imshow(
+        roll[max(lo, 0):hi], aspect="auto", origin="lower", cmap="Greys", interpolation="nearest",
+        extent=(0, roll.shape[1] / fs, max(lo, 0) - 0.5, hi - 0.5),
+    )
+    ax.set(title=title, xlabel="Time (s)", ylabel="MIDI pitch")
+    return fig
+
+
+def timeline(
+    segments: Sequence[tuple[float, float, str]],
+    duration: float,
+    title: str = "Timeline",
+    colors: Mapping[str, str] | None = None,
+) -> Figure:
+    """Labelled spans on a time axis: (start, end, label) per segment, one colour per label."""
+    fig, ax = _figure((10, 1.8))
+    labels = list(dict.fromkeys(label for _, _, label in segments))
+    palette = matplotlib.colormaps["tab10"]
+    colors = dict(colors or {})
+    for i, label in enumerate(labels):
+        colors.setdefault(label, palette(i % 10))
+    for start, end, label in segments:
+        ax.axvspan(start, end, color=colors[label], alpha=0.85, linewidth=0)
+    handles = [matplotlib.patches.Patch(color=colors[label], label=label) for label in labels]
+    if handles:
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.35), ncol=min(len(handles), 8), frameon=False)
+    ax.set(title=title, xlabel="Time (s)", xlim=(0, duration), yticks=[])
+    return fig
+
+
+def save(fig: Figure, path, dpi: int = 100) -> str:
+    """Write a figure to disk (PNG by extension) and return the path."""
+    fig.savefig(str(path), dpi=dpi)
+    return str(path)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,6 +60,11 @@ def _channels_first(y: np.ndarray) -> np.ndarray:
         raise AudioError(f"Audio must be 1-D or 2-D, got an array of shape {y.shape}.")
     # A channel count is small; the longer axis is time.
     return y.T if y.shape[0] >= y.shape[1] else y
+
+
+def _is_rate_and_samples(source) -> bool:
+    """Gradio's numpy audio value: (sample_rate, ndarray)."""
+    return isinstance(source, (tuple, list)) and len(source) == 2 and isinstance(source[1], (np.ndarray, list))
 
 
 def _check_rate(sr) -> int:
@@ -112,7 +118,9 @@ def _read_with_audioread(path: Path, max_seconds: float | None, trim: bool) -> t
 
     duration = max_seconds if trim else None
     try:
-        y, sr = librosa.load(str(path), sr=None, mono=False, duration=duration)
+        with warnings.catch_warnings():  # librosa warns before trying audioread; our error says it all
+            warnings.simplefilter("ignore")
+            y, sr = librosa.load(str(path), sr=None, mono=False, duration=duration)
     except Exception:
         raise AudioError(
             f"The file {path.name!r} is not audio this app can read "
@@ -157,7 +165,7 @@ def load_audio(
     """
     if source is None:
         raise AudioError("No audio was given: upload or record a file first.")
-    if isinstance(source, (tuple, list)) and len(source) == 2 and not isinstance(source[0], (str, Path)):
+    if _is_rate_and_samples(source):
         native_sr = _check_rate(source[0])
         y = to_float32(np.asarray(source[1]))
         y = _channels_first(y)
@@ -192,7 +200,7 @@ def load_audio(
 
 def audio_duration(source) -> float:
     """Duration in seconds of a path or (sample_rate, samples) tuple, without decoding a file."""
-    if isinstance(source, (tuple, list)) and len(source) == 2 and not isinstance(source[0], (str, Path)):
+    if _is_rate_and_samples(source):
         return _channels_first(np.asarray(source[1])).shape[-1] / _check_rate(source[0])
     try:
         return float(sf.info(str(source)).duration)
@@ -200,7 +208,9 @@ def audio_duration(source) -> float:
         import librosa
 
         try:
-            return float(librosa.get_duration(path=str(source)))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return float(librosa.get_duration(path=str(source)))
         except Exception:
             raise AudioError(f"{Path(str(source)).name!r} is not audio this app can read.") from None
 

@@ -1,0 +1,41 @@
+"""The app shell: every tab builds, the CLI parses, handlers turn bad input into one gr.Error."""
+import gradio as gr
+import pytest
+
+import app
+from tabs import TABS, analysis
+from tabs.common import user_errors
+from tests.conftest import EXAMPLES
+
+
+def test_app_builds_every_tab():
+    demo = app.build_app()
+    assert isinstance(demo, gr.Blocks)
+    titles = [block.label for block in demo.blocks.values() if isinstance(block, gr.Tab)]
+    assert titles[0] == "Audio analysis" and len(titles) == len(TABS)
+
+
+def test_cli_options():
+    args = app.parse_args(["--host", "0.0.0.0", "--port", "9000", "--share", "--device", "cpu"])
+    assert (args.host, args.port, args.share, args.device) == ("0.0.0.0", 9000, True, "cpu")
+
+
+def test_analysis_handler_returns_table_and_four_plots():
+    stats, *figs = analysis.run(str(EXAMPLES / "folk_tune_hildebrandslied.mp3"))
+    assert dict(map(tuple, stats))["Sample rate"] == "22050 Hz"
+    assert len(figs) == 4 and all(hasattr(f, "savefig") for f in figs)
+
+
+@pytest.mark.parametrize("bad", [None, "/nonexistent/file.wav"])
+def test_analysis_bad_input_is_a_gr_error(bad):
+    with pytest.raises(gr.Error):
+        analysis.run(bad)
+
+
+def test_user_errors_hides_tracebacks():
+    @user_errors
+    def boom():
+        raise KeyError("internal detail")
+
+    with pytest.raises(gr.Error, match="Something went wrong \\(KeyError\\)"):
+        boom()

@@ -1,0 +1,37 @@
+"""core.training: the papers' stopping and LR rules, checkpoints with model cards."""
+import torch
+
+from core import training
+
+
+def test_early_stopping_needs_a_real_improvement():
+    stop = training.EarlyStopping(patience=3, min_delta=0.01, mode="max")
+    values = [0.50, 0.505, 0.509, 0.52, 0.521, 0.525, 0.529]
+    decisions = [stop.step(v) for v in values]
+    # 0.52 is the last improvement by > 1 point; three epochs later it stops.
+    assert stop.best == 0.52 and stop.best_epoch == 3
+    assert decisions == [False, False, False, False, False, False, True]
+
+
+def test_plateau_scheduler_multiplies_by_0_2():
+    model = torch.nn.Linear(2, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=1.0)
+    sched = training.plateau_scheduler(opt, patience=2)
+    for loss in [1.0, 1.0, 1.0, 1.0]:
+        sched.step(loss)
+    assert opt.param_groups[0]["lr"] == 0.2
+
+
+def test_checkpoint_round_trip(tmp_path):
+    training.set_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    card = training.ModelCard(
+        name="tiny", task="test", architecture="mlp", training_data="none", command="pytest", seed=0, metrics={"acc": 1.0}
+    )
+    training.save_checkpoint(model, tmp_path / "tiny", card, extra={"hidden": 4})
+    clone = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    clone.load_state_dict(training.load_state(tmp_path / "tiny"))
+    x = torch.randn(5, 3)
+    assert torch.equal(model(x), clone(x))
+    assert training.read_card(tmp_path / "tiny")["metrics"] == {"acc": 1.0}
+    assert training.distributed() == (0, 0, 1)

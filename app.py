@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import io
 import logging
 import os
+import threading
 
 import gradio as gr
 
-from core import registry
+from core import analysis, registry
 from tabs import TABS
 from tabs.common import EXAMPLES_DIR, MAX_UPLOAD
 
-HEADER = """# 🎛️ Music ML Studio
+HEADER = """# Music ML Studio
 Machine-learning tools for musicians, producers and game developers, each built on a paper and trained here.
 Everything runs in this process; no audio leaves the server."""
 
@@ -35,6 +37,17 @@ def build_app() -> gr.Blocks:
     return demo
 
 
+def warm_up() -> None:
+    """Analyse and plot a short tone so librosa's numba kernels and matplotlib are loaded before the first user."""
+    import numpy as np
+
+    from core import plots
+
+    t = np.arange(analysis.ANALYSIS_SR // 2) / analysis.ANALYSIS_SR
+    result = analysis.analyse((0.1 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), analysis.ANALYSIS_SR)
+    plots.spectrogram(result.log_mel, result.sr).savefig(io.BytesIO(), format="png")
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
@@ -49,6 +62,8 @@ def main(argv=None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     registry.set_device(args.device)
     demo = build_app()
+    # Load librosa's compiled kernels while the server starts, not during the first request.
+    threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
     demo.launch(
         server_name=args.host,
         server_port=args.port,

@@ -47,3 +47,4 @@ def analyse_file(source, sr: int = ANALYSIS_SR, max_seconds: float = 600.0) -> A
     result = analyse(y, sr)
     result.source_duration_s = audio_duration(source)
     return result
+

@@ -28,6 +28,17 @@ class Analysis:
         return self.source_duration_s is not None and self.source_duration_s > self.stats.duration_s + 0.05
 
 
+def to_csv(result: Analysis, path) -> str:
+    """Per-frame features as CSV: time, zero-crossing rate, the 12 chroma bins and the log-mel frame energy."""
+    from core.plots import PITCH_CLASSES
+
+    times = features.frame_times(result.log_mel.shape[1], result.sr, result.hop_length)
+    header = ["time_s", "zcr", *[f"chroma_{p}" for p in PITCH_CLASSES], "mean_log_mel_db"]
+    table = np.column_stack([times, result.zcr, result.chroma.T, result.log_mel.mean(axis=0)])
+    np.savetxt(str(path), table, delimiter=",", header=",".join(header), comments="", fmt="%.5g")
+    return str(path)
+
+
 def analyse(y: np.ndarray, sr: int, hop_length: int = features.HOP_LENGTH) -> Analysis:
     """Compute the analysis tab's descriptors of a mono float signal."""
     return Analysis(

@@ -38,6 +38,8 @@ stamp="$VENV/.requirements.sha256"
 sum=$(sha256sum requirements.txt | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then
   echo "setup: installing requirements.txt into $VENV (first time: a few minutes)"
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r requirements.txt
+  if ! "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r requirements.txt > "$VENV/pip.log" 2>&1; then
+    tail -40 "$VENV/pip.log"; echo "setup: pip install failed (full log: $VENV/pip.log)"; exit 1
+  fi
   echo "$sum" > "$stamp"
 fi

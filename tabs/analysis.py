@@ -4,7 +4,7 @@ from __future__ import annotations
 import gradio as gr
 
 from core import analysis, plots
-from tabs.common import MAX_SECONDS, example_audio, user_errors
+from tabs.common import MAX_SECONDS, example_audio, output_path, user_errors
 
 TITLE = "Audio analysis"
 
@@ -21,8 +21,10 @@ def run(audio_path, progress=gr.Progress()):
         )
     progress(0.6, desc="Drawing")
     sr, hop = result.sr, result.hop_length
+    csv_path = analysis.to_csv(result, output_path("features.csv"))
     return (
         [list(row) for row in result.stats.as_rows()],
+        csv_path,
         plots.waveform(result.y, sr),
         plots.spectrogram(result.log_mel, sr, hop_length=hop),
         plots.chroma(result.chroma, sr, hop_length=hop),
@@ -41,12 +43,13 @@ def build() -> None:
             button = gr.Button("Analyse", variant="primary", elem_id="analysis-run")
             gr.Examples(examples=[[p] for p in example_audio()], inputs=audio, label="Examples (rendered here from MIDI)")
             stats = gr.Dataframe(headers=["Property", "Value"], label="Levels", interactive=False, elem_id="analysis-stats")
+            csv = gr.File(label="Per-frame features (CSV)", elem_id="analysis-csv")
         with gr.Column(scale=2):
             waveform = gr.Plot(label="Waveform", elem_id="analysis-waveform")
             mel = gr.Plot(label="Log-mel spectrogram", elem_id="analysis-mel")
             chroma = gr.Plot(label="Chroma", elem_id="analysis-chroma")
             zcr = gr.Plot(label="Zero-crossing rate", elem_id="analysis-zcr")
-    outputs = [stats, waveform, mel, chroma, zcr]
+    outputs = [stats, csv, waveform, mel, chroma, zcr]
     button.click(run, inputs=audio, outputs=outputs, api_name="analyse")
     # Analyse as soon as a recording stops; uploads and examples wait for the button.
     audio.stop_recording(run, inputs=audio, outputs=outputs, api_visibility="private")

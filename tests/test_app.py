@@ -21,8 +21,12 @@ def test_cli_options():
 
 
 def test_analysis_handler_returns_table_and_four_plots():
-    stats, *figs = analysis.run(str(EXAMPLES / "folk_tune_hildebrandslied.mp3"))
+    stats, csv, *figs = analysis.run(str(EXAMPLES / "folk_tune_hildebrandslied.mp3"))
     assert dict(map(tuple, stats))["Sample rate"] == "22050 Hz"
+    lines = open(csv).read().splitlines()
+    assert lines[0].startswith("time_s,zcr,chroma_C") and len(lines[1].split(",")) == 15
+    seconds = float(dict(map(tuple, stats))["Duration"].split()[0])
+    assert abs((len(lines) - 1) - (1 + seconds * 22_050 / 512)) <= 1  # one row per frame
     assert len(figs) == 4 and all(hasattr(f, "savefig") for f in figs)
 
 

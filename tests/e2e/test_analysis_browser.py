@@ -19,6 +19,9 @@ def test_upload_shows_plots_and_levels(page, test_output):
     stats = page.locator("#analysis-stats")
     assert "LUFS" in stats.inner_text()
     assert "16.4" in stats.inner_text()  # duration of the groove in seconds
+    with page.expect_download() as download:
+        page.locator("#analysis-csv a").first.click()
+    assert download.value.suggested_filename == "features.csv"
     page.screenshot(path=str(test_output / "analysis_tab.png"), full_page=True)
 
 

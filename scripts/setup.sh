@@ -34,11 +34,13 @@ fi
 
 # --- virtual environment ---------------------------------------------------
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
-stamp="$VENV/.requirements.sha256"
-sum=$(sha256sum requirements.txt | cut -d' ' -f1)
+reqs=requirements.txt
+[ "$want_test" = 1 ] && reqs=requirements-dev.txt  # adds pytest and playwright
+stamp="$VENV/.${reqs%.txt}.sha256"
+sum=$(cat requirements.txt "$reqs" | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then
-  echo "setup: installing requirements.txt into $VENV (first time: a few minutes)"
-  if ! "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r requirements.txt > "$VENV/pip.log" 2>&1; then
+  echo "setup: installing $reqs into $VENV (first time: a few minutes)"
+  if ! "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$reqs" > "$VENV/pip.log" 2>&1; then
     tail -40 "$VENV/pip.log"; echo "setup: pip install failed (full log: $VENV/pip.log)"; exit 1
   fi
   echo "$sum" > "$stamp"

@@ -1,0 +1,1 @@
+"""Corpora and generators shared by several tabs."""

@@ -1,0 +1,265 @@
+"""Generate melodies with the bundled models and turn them into MIDI.
+
+    from core.generation import generate
+    pm = generate("lstm", seconds=30, temperature=1.0, seed=0)
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pretty_midi
+import torch
+
+from core import registry
+from core.data.corpus import REST, melody_events
+from core.generation.baselines import MarkovChain, random_events
+from core.generation.models import (
+    BOS, GANConfig, GridGenerator, HOLD_CLASS, N_CLASSES, LSTMConfig, MelodyLSTM, event_token, grid_to_events, token_event,
+)
+from core.training import MODELS_DIR, load_state, read_card
+
+MODEL_DIR = MODELS_DIR / "generation"
+MODELS = ("lstm", "gan", "markov", "random")
+#: Limits shown to the user when a value is clamped.
+MIN_SECONDS, MAX_SECONDS = 2.0, 180.0
+MIN_TEMPERATURE, MAX_TEMPERATURE = 0.1, 2.0
+MIN_TEMPO, MAX_TEMPO = 40.0, 240.0
+
+
+@dataclass
+class Bundle:
+    """A loaded generator and what it needs to sample."""
+
+    kind: str
+    model: object = None
+    vocab: list[str] | None = None
+    card: dict | None = None
+
+
+def _load(kind: str, directory: Path) -> Bundle:
+    config = json.loads((directory / "config.json").read_text())
+    if kind == "lstm":
+        model = MelodyLSTM(LSTMConfig(**{k: v for k, v in config.items() if k != "kind"}))
+        model.load_state_dict(load_state(directory))
+        return Bundle("lstm", model.eval(), config["vocab"], read_card(directory))
+    if kind == "gan":
+        model = GridGenerator(GANConfig(**{k: v for k, v in config.items() if k != "kind"}))
+        model.load_state_dict(load_state(directory))
+        return Bundle("gan", model.eval(), None, read_card(directory))
+    if kind == "markov":
+        counts = np.load(directory / "transitions.npz")["counts"].astype(np.float32)
+        return Bundle("markov", MarkovChain(config["vocab"], counts), config["vocab"], read_card(directory))
+    raise ValueError(f"Unknown model {kind!r}; choose one of {', '.join(MODELS)}.")
+
+
+def load_generator(name: str, directory: Path | None = None) -> Bundle:
+    """A bundled model by name (lstm, gan, markov, random), or one saved by train.py in ``directory``; cached."""
+    if name == "random":
+        return Bundle("random")
+    if name not in MODELS and directory is None:
+        raise ValueError(f"Unknown model {name!r}; choose one of {', '.join(MODELS)}.")
+    directory = Path(directory or MODEL_DIR / name)
+    if not (directory / "config.json").exists():
+        raise ValueError(f"No trained {name} model in {directory}; train one with python -m core.generation.train.")
+    return registry.get(f"generation:{directory}", lambda: _load(name, directory))
+
+
+def clamp(value: float, low: float, high: float) -> float:
+    if value is None or not math.isfinite(float(value)):
+        raise ValueError(f"Expected a number between {low:g} and {high:g}, got {value!r}.")
+    return float(min(max(float(value), low), high))
+
+
+def _sample(logits: torch.Tensor, temperature: float, top_k: int, generator: torch.Generator) -> int:
+    logits = logits / temperature
+    if top_k and top_k < logits.numel():
+        kth = torch.topk(logits, top_k).values[-1]
+        logits = torch.where(logits < kth, torch.full_like(logits, -math.inf), logits)
+    return int(torch.multinomial(torch.softmax(logits, dim=-1), 1, generator=generator))
+
+
+@torch.no_grad()
+def sample_lstm(bundle: Bundle, n_quarters: float, temperature: float, seed: int, primer=None, top_k: int = 20):
+    vocab = bundle.vocab
+    index = {t: i for i, t in enumerate(vocab)}
+    gen = torch.Generator().manual_seed(seed)
+    context = [index[BOS]] + [index[event_token(p, d)] for p, d in (primer or []) if event_token(p, d) in index]
+    banned = torch.tensor([index[t] for t in vocab if t.startswith("<")])
+    logits, state = bundle.model(torch.tensor([context]))
+    events, total = [], 0.0
+    while total < n_quarters:
+        step_logits = logits[0, -1].clone()
+        step_logits[banned] = -math.inf  # no early end: the user asked for a length
+        tok = _sample(step_logits, temperature, top_k, gen)
+        event = token_event(vocab[tok])
+        events.append(event)
+        total += event[1]
+        logits, state = bundle.model(torch.tensor([[tok]]), state)
+    return events
+
+
+@torch.no_grad()
+def sample_gan(bundle: Bundle, n_quarters: float, temperature: float, seed: int):
+    gen = torch.Generator().manual_seed(seed)
+    steps = bundle.model.config.steps
+    n_segments = max(1, math.ceil(n_quarters * 4 / steps))
+    z = torch.randn(n_segments, bundle.model.config.latent, generator=gen)
+    logits = bundle.model(z).permute(0, 2, 1).reshape(-1, N_CLASSES)  # (segments * steps, classes)
+    probs = torch.softmax(logits / temperature, dim=-1)
+    grid = torch.multinomial(probs, 1, generator=gen).squeeze(1).tolist()
+    if grid and grid[0] == HOLD_CLASS:
+        grid[0] = int(torch.argmax(probs[0, :HOLD_CLASS]))
+    return _trim(grid_to_events(grid), n_quarters)
+
+
+def sample_markov(bundle: Bundle, n_quarters: float, temperature: float, seed: int, primer=None):
+    rng = np.random.default_rng(seed)
+    vocab = bundle.vocab
+    index = {t: i for i, t in enumerate(vocab)}
+    current = index[BOS]
+    for p, d in primer or []:
+        current = index.get(event_token(p, d), current)
+    special = np.array([t.startswith("<") for t in vocab])
+    events, total = [], 0.0
+    while total < n_quarters:
+        p = bundle.model.next_distribution(current, temperature)
+        p[special] = 0
+        if p.sum() == 0:
+            p = (~special).astype(np.float64)
+        current = int(rng.choice(len(vocab), p=p / p.sum()))
+        event = token_event(vocab[current])
+        events.append(event)
+        total += event[1]
+    return events
+
+
+def _trim(events, n_quarters: float):
+    out, total = [], 0.0
+    for pitch, dur in events:
+        if total >= n_quarters:
+            break
+        dur = min(dur, n_quarters - total)
+        out.append((pitch, dur))
+        total += dur
+    return out
+
+
+def events_to_midi(events, tempo: float = 120.0, program: int = 73, velocity: int = 90) -> pretty_midi.PrettyMIDI:
+    """(pitch, quarter_length) events → a one-track PrettyMIDI at ``tempo`` BPM."""
+    pm = pretty_midi.PrettyMIDI(initial_tempo=tempo)
+    inst = pretty_midi.Instrument(program=int(program), name=pretty_midi.program_to_instrument_name(int(program)))
+    beat = 60.0 / tempo
+    t = 0.0
+    for pitch, dur in events:
+        if pitch != REST:
+            # A slightly detached articulation keeps repeated notes audible.
+            inst.notes.append(pretty_midi.Note(velocity, int(pitch), t, t + dur * beat * 0.95))
+        t += dur * beat
+    pm.instruments.append(inst)
+    return pm
+
+
+def primer_events(path, max_events: int = 64) -> list[tuple[int, float]]:
+    """The melody of a user's MIDI file, for priming; raises ValueError with a user-facing message."""
+    try:
+        pm = pretty_midi.PrettyMIDI(str(path))
+    except Exception:
+        raise ValueError("The primer is not a readable MIDI file.") from None
+    if not any(inst.notes for inst in pm.instruments):
+        raise ValueError("The primer MIDI has no notes.")
+    if all(inst.is_drum for inst in pm.instruments if inst.notes):
+        raise ValueError("The primer MIDI has only drums; give it a melody.")
+    events = melody_events(pm, max_events=max_events)
+    if not events:
+        raise ValueError("No melody could be read from the primer MIDI.")
+    return events
+
+
+def generate(model="lstm", seconds: float = 30.0, temperature: float = 1.0, seed: int = 0, primer=None,
+             tempo: float = 120.0, program: int = 73) -> pretty_midi.PrettyMIDI:
+    """Generate ``seconds`` of melody with ``model`` (a name or a loaded Bundle) and return it as MIDI.
+
+    ``primer``: a MIDI path or (pitch, quarter_length) events that the LSTM and the
+    Markov chain continue; the primer itself is not part of the output.
+    """
+    seconds = clamp(seconds, MIN_SECONDS, MAX_SECONDS)
+    temperature = clamp(temperature, MIN_TEMPERATURE, MAX_TEMPERATURE)
+    tempo = clamp(tempo, MIN_TEMPO, MAX_TEMPO)
+    bundle = load_generator(model) if isinstance(model, str) else model
+    if isinstance(primer, (str, Path)):
+        primer = primer_events(primer)
+    n_quarters = seconds * tempo / 60.0
+    seed = int(seed)
+    if bundle.kind == "lstm":
+        events = sample_lstm(bundle, n_quarters, temperature, seed, primer)
+    elif bundle.kind == "gan":
+        events = sample_gan(bundle, n_quarters, temperature, seed)
+    elif bundle.kind == "markov":
+        events = sample_markov(bundle, n_quarters, temperature, seed, primer)
+    else:
+        events = random_events(n_quarters, np.random.default_rng(seed))
+    return events_to_midi(_trim(events, n_quarters), tempo=tempo, program=program)
+
+
+# --- the tab's one call: generate, render, analyse, compare with a real tune ---
+
+REFERENCE_FILE = MODEL_DIR / "reference_tunes.json"
+
+
+@dataclass
+class Composition:
+    midi: pretty_midi.PrettyMIDI
+    audio: np.ndarray
+    sr: int
+    analysis: object  # core.analysis.Analysis of the rendered piece
+    reference_title: str
+    reference_midi: pretty_midi.PrettyMIDI
+    reference_analysis: object
+    notices: list[str]
+
+
+def reference_tunes() -> list[dict]:
+    """Held-out tunes shipped with the models (title, events), for side-by-side comparison."""
+    return registry.get("generation:reference", lambda: json.loads(REFERENCE_FILE.read_text()))
+
+
+def loss_history(name: str) -> dict:
+    path = MODEL_DIR / name / "history.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def compose(model: str = "lstm", seconds: float = 30.0, temperature: float = 1.0, seed: int = 0, primer=None,
+            tempo: float = 120.0, program: int = 73, soundfont: str | None = None, sr: int = 22_050) -> Composition:
+    """Generate, render through FluidSynth, and analyse the piece next to a real held-out tune."""
+    from core.analysis import analyse
+    from core.render import render_midi
+
+    notices = []
+    for label, value, low, high in (("Length", seconds, MIN_SECONDS, MAX_SECONDS),
+                                    ("Temperature", temperature, MIN_TEMPERATURE, MAX_TEMPERATURE),
+                                    ("Tempo", tempo, MIN_TEMPO, MAX_TEMPO)):
+        clamped = clamp(value, low, high)
+        if clamped != float(value):
+            notices.append(f"{label} {value:g} is outside {low:g}–{high:g}; used {clamped:g}.")
+    if primer is not None and model in ("gan", "random"):
+        notices.append(f"The {model} model does not continue a primer; it was ignored.")
+        primer = None
+    pm = generate(model, seconds, temperature, seed, primer=primer, tempo=tempo, program=program)
+    rendered = render_midi(pm, sr=sr, soundfont=soundfont)
+    if rendered.warning:
+        notices.append(rendered.warning)
+
+    tunes = reference_tunes()
+    ref = tunes[int(seed) % len(tunes)]
+    ref_events = _trim([tuple(e) for e in ref["events"]], clamp(seconds, MIN_SECONDS, MAX_SECONDS) * clamp(tempo, MIN_TEMPO, MAX_TEMPO) / 60)
+    ref_pm = events_to_midi(ref_events, tempo=clamp(tempo, MIN_TEMPO, MAX_TEMPO), program=program)
+    ref_audio = render_midi(ref_pm, sr=sr, soundfont=soundfont)
+    return Composition(
+        midi=pm, audio=rendered.audio, sr=sr, analysis=analyse(rendered.audio, sr),
+        reference_title=ref["title"], reference_midi=ref_pm, reference_analysis=analyse(ref_audio.audio, sr),
+        notices=notices,
+    )

@@ -1,0 +1,177 @@
+"""Objective metrics of generated melodies against held-out tunes.
+
+Every metric is a distance to the held-out set (lower is better) so that a
+generator "beats" a baseline metric by metric:
+
+- ``pitch_class_histogram``: L1 distance between pooled pitch-class histograms;
+- ``pitch_range``: |mean range per piece − held-out mean| in semitones;
+- ``scale_consistency``: |mean best-fitting-major-scale share − held-out mean|;
+- ``note_length``: L1 distance between pooled duration histograms;
+- ``repetition``: |mean share of repeated 4-interval patterns − held-out mean|;
+- ``copy``: the longest pitch n-gram a piece shares with the training set
+  (mean over pieces), reported beside the held-out tunes' own value so that
+  "replaying the corpus" shows up as a higher number than real new tunes get.
+
+    python -m core.generation.evaluate            # prints the table (JSON) for the bundled models
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import numpy as np
+
+from core.data.corpus import DURATIONS, REST
+
+Events = Sequence[tuple[int, float]]
+MAJOR = np.array([0, 2, 4, 5, 7, 9, 11])
+
+
+def pitches(events: Events) -> list[int]:
+    return [p for p, _ in events if p != REST]
+
+
+def pitch_class_histogram(pieces: Sequence[Events]) -> np.ndarray:
+    h = np.zeros(12)
+    for events in pieces:
+        for p in pitches(events):
+            h[p % 12] += 1
+    return h / max(h.sum(), 1)
+
+
+def duration_histogram(pieces: Sequence[Events]) -> np.ndarray:
+    h = np.zeros(len(DURATIONS))
+    for events in pieces:
+        for _, d in events:
+            h[int(np.argmin([abs(d - x) for x in DURATIONS]))] += 1
+    return h / max(h.sum(), 1)
+
+
+def pitch_range(events: Events) -> float:
+    ps = pitches(events)
+    return float(max(ps) - min(ps)) if ps else 0.0
+
+
+def scale_consistency(events: Events) -> float:
+    """Share of notes inside the best-fitting major scale (minor modes share a relative major)."""
+    ps = np.array(pitches(events)) % 12
+    if ps.size == 0:
+        return 0.0
+    return max(float(np.isin(ps, (MAJOR + k) % 12).mean()) for k in range(12))
+
+
+def repetition(events: Events, n: int = 4) -> float:
+    """Share of the piece's interval n-grams that occur more than once in it (motivic repetition)."""
+    ps = pitches(events)
+    intervals = [b - a for a, b in zip(ps, ps[1:])]
+    grams = [tuple(intervals[i:i + n]) for i in range(len(intervals) - n + 1)]
+    if not grams:
+        return 0.0
+    counts: dict = {}
+    for g in grams:
+        counts[g] = counts.get(g, 0) + 1
+    return sum(1 for g in grams if counts[g] > 1) / len(grams)
+
+
+def ngram_index(pieces: Sequence[Events], max_n: int = 32) -> dict[int, set]:
+    """Hashes of every pitch n-gram (n = 4..max_n, powers-of-two-ish grid) of the training set."""
+    index: dict[int, set] = {}
+    seqs = [tuple(pitches(e)) for e in pieces]
+    for n in range(4, max_n + 1):
+        index[n] = {hash(s[i:i + n]) for s in seqs for i in range(len(s) - n + 1)}
+    return index
+
+
+def longest_copy(events: Events, index: dict[int, set]) -> int:
+    """Length of the longest pitch n-gram of ``events`` also found in the training set (0 if < 4)."""
+    s = tuple(pitches(events))
+    best = 0
+    for n in sorted(index):
+        grams = index[n]
+        if any(hash(s[i:i + n]) in grams for i in range(len(s) - n + 1)):
+            best = n
+        else:
+            break  # a longer shared n-gram contains a shorter one
+    return best
+
+
+def reference_stats(held_out: Sequence[Events]) -> dict:
+    return {
+        "pch": pitch_class_histogram(held_out),
+        "dur": duration_histogram(held_out),
+        "range": float(np.mean([pitch_range(e) for e in held_out])),
+        "scale": float(np.mean([scale_consistency(e) for e in held_out])),
+        "repetition": float(np.mean([repetition(e) for e in held_out])),
+    }
+
+
+def compare(pieces: Sequence[Events], ref: dict, index: dict[int, set] | None = None) -> dict:
+    """Distances of generated ``pieces`` to the held-out reference statistics."""
+    out = {
+        "pitch_class_histogram": float(np.abs(pitch_class_histogram(pieces) - ref["pch"]).sum()),
+        "pitch_range": abs(float(np.mean([pitch_range(e) for e in pieces])) - ref["range"]),
+        "scale_consistency": abs(float(np.mean([scale_consistency(e) for e in pieces])) - ref["scale"]),
+        "note_length": float(np.abs(duration_histogram(pieces) - ref["dur"]).sum()),
+        "repetition": abs(float(np.mean([repetition(e) for e in pieces])) - ref["repetition"]),
+    }
+    if index is not None:
+        out["copy_longest_ngram"] = float(np.mean([longest_copy(e, index) for e in pieces]))
+    return out
+
+
+def evaluate_models(models=("lstm", "gan", "markov", "random"), n_pieces: int = 100, seconds: float = 32.0,
+                    temperature: float = 1.0, seed: int = 0) -> dict:
+    """The README table: every model's distances to the held-out tunes (needs the parsed corpus)."""
+    from core.data.corpus import load_folk_corpus, split_by_tune
+    from core.generation.api import generate
+    from core.data.corpus import melody_events
+
+    train, held_out = split_by_tune(load_folk_corpus())
+    ref = reference_stats([t.events for t in held_out])
+    index = ngram_index([t.events for t in train])
+    table = {"held_out_tunes": {"copy_longest_ngram": float(np.mean([longest_copy(t.events, index) for t in held_out[:n_pieces]]))}}
+    for name in models:
+        pieces = [melody_events(generate(name, seconds=seconds, temperature=temperature, seed=seed + i, tempo=120))
+                  for i in range(n_pieces)]
+        table[name] = compare(pieces, ref, index)
+    return table
+
+
+def export_reference(n: int = 24, path=None) -> str:
+    """Write ``n`` held-out tunes (title, events) next to the models, for the tab's side-by-side plots."""
+    from core.data.corpus import load_folk_corpus, split_by_tune
+    from core.generation.api import REFERENCE_FILE
+
+    _, held_out = split_by_tune(load_folk_corpus())
+    chosen = [t for t in held_out if len(t.events) >= 40][:n]
+    path = path or REFERENCE_FILE
+    with open(path, "w") as f:
+        json.dump([{"title": t.title, "source": t.source, "events": t.events} for t in chosen], f)
+    return str(path)
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Objective metrics of the bundled generators vs held-out tunes.")
+    parser.add_argument("--pieces", type=int, default=100)
+    parser.add_argument("--out", help="also write the table to this JSON file")
+    parser.add_argument("--reference", action="store_true", help="(re)write assets/models/generation/reference_tunes.json")
+    parser.add_argument("--write-cards", action="store_true", help="store each model's row in its card.json")
+    args = parser.parse_args()
+    if args.reference:
+        print(export_reference())
+    table = evaluate_models(n_pieces=args.pieces)
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump(table, f, indent=2)
+    if args.write_cards:
+        from core.generation.api import MODEL_DIR
+
+        for name in ("lstm", "gan", "markov"):
+            path = MODEL_DIR / name / "card.json"
+            card = json.loads(path.read_text())
+            card["metrics"] = {"distance_to_held_out": table[name], "baselines": {k: table[k] for k in ("random", "markov", "held_out_tunes")},
+                               "command": f"python -m core.generation.evaluate --pieces {args.pieces} --write-cards"}
+            path.write_text(json.dumps(card, indent=2))
+    print(json.dumps(table, indent=2))

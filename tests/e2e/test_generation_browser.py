@@ -1,0 +1,20 @@
+"""The MIDI generation tab in a real browser: each model generates audio, a MIDI download and the plots."""
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.mark.parametrize("model", ["LSTM (next-event model)", "GAN (WGAN-GP, 4-bar grid)"])
+def test_generate_with_each_model(page, test_output, model):
+    page.get_by_role("tab", name="MIDI generation").click()
+    page.locator("#gen-model input").click()
+    page.get_by_role("option", name=model).click()
+    page.locator("#gen-run").click()
+    for plot in ("roll", "mel", "mel-ref", "chroma", "zcr"):
+        page.locator(f"#gen-{plot} img").wait_for(state="visible", timeout=120_000)
+    page.locator("#gen-audio audio, #gen-audio wave, #gen-audio .waveform-container").first.wait_for(state="attached")
+    with page.expect_download() as download:
+        page.locator("#gen-midi a").first.click()
+    name = download.value.suggested_filename
+    assert name.endswith(".mid") and name.startswith(model.split()[0].lower())
+    page.screenshot(path=str(test_output / f"generation_{name[:-4]}.png"), full_page=True)

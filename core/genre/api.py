@@ -1,0 +1,246 @@
+"""Genre prediction for whole recordings: load a model by name, classify every 3 s excerpt, aggregate.
+
+    from core.genre import load, predict_file
+    model = load("cnn")                       # bundled name, a local folder, or "hub:<id>"
+    result = model.predict(y, sr)             # GenrePrediction: whole-input and per-excerpt probabilities
+    result.top, result.probs, result.starts, result.excerpt_probs
+
+The paper aggregates by taking the maximum over the excerpts' classifications; the mean
+of the probabilities is the default here because it is steadier on mixed recordings.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from core import registry
+from core.audio import SILENCE_PEAK, AudioError, audio_duration, load_audio
+from core.genre.features import EXCERPT_S, INPUTS, excerpts
+from core.training import MODELS_DIR, load_state, read_card
+
+BUNDLED_DIR = MODELS_DIR / "genre"
+DEFAULT_MODEL = "cnn"
+AGGREGATES = ("mean", "max")
+#: Hub checkpoint offered where the Hub is reachable (set the variable to enable it in the tab).
+HUB_ENV = "MUSIC_STUDIO_GENRE_HUB"
+HUB_EXAMPLE = "MIT/ast-finetuned-audioset-10-10-0.4593"
+#: AudioSet labels that count as each of the tab's genres (AudioSet has no "ballad": its
+#: tender/sad mood labels stand in for it).
+AUDIOSET_GENRES = {
+    "ballad": ("Ballad", "Tender music", "Sad music"),
+    "classical": ("Classical music", "Opera", "Orchestra", "Chamber music"),
+    "hiphop": ("Hip hop music", "Rap", "Trap music"),
+    "house": ("House music", "Disco"),
+    "jazz": ("Jazz", "Swing music", "Bebop", "Big band"),
+    "rock": ("Rock music", "Heavy metal", "Punk rock", "Grunge", "Progressive rock", "Rock and roll",
+             "Psychedelic rock", "Hard rock"),
+    "techno": ("Techno", "Electronic dance music", "Trance music", "Drum and bass", "Dubstep"),
+}
+
+
+@dataclass
+class GenrePrediction:
+    labels: list[str]
+    probs: np.ndarray  # (classes,) for the whole input
+    starts: np.ndarray  # (excerpts,) start time of each 3 s excerpt, seconds
+    excerpt_probs: np.ndarray  # (excerpts, classes)
+    aggregate: str
+    duration: float  # seconds analysed
+    model: str
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def top(self) -> str:
+        return self.labels[int(np.argmax(self.probs))]
+
+    @property
+    def confidence(self) -> float:
+        return float(np.max(self.probs))
+
+    def segments(self) -> list[tuple[float, float, str]]:
+        """(start, end, genre) per excerpt, neighbours with the same genre merged: the timeline strip."""
+        out: list[tuple[float, float, str]] = []
+        for s, p in zip(self.starts, self.excerpt_probs):
+            label, end = self.labels[int(np.argmax(p))], min(float(s) + EXCERPT_S, max(self.duration, EXCERPT_S))
+            if out and out[-1][2] == label and abs(out[-1][1] - float(s)) < 1e-3:
+                out[-1] = (out[-1][0], end, label)
+            else:
+                out.append((float(s), end, label))
+        return out
+
+    def to_csv(self, path) -> str:
+        with open(path, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["start_s", "end_s", "genre"] + list(self.labels))
+            for s, p in zip(self.starts, self.excerpt_probs):
+                w.writerow([f"{s:.1f}", f"{s + EXCERPT_S:.1f}", self.labels[int(np.argmax(p))]] + [f"{v:.4f}" for v in p])
+            w.writerow(["whole", "", self.top] + [f"{v:.4f}" for v in self.probs])
+        return str(path)
+
+
+def aggregate_probs(excerpt_probs: np.ndarray, how: str = "mean") -> np.ndarray:
+    """Whole-song distribution: mean of the excerpts' probabilities, or the paper's per-class maximum (renormalised)."""
+    if how == "mean":
+        p = excerpt_probs.mean(0)
+    elif how == "max":
+        p = excerpt_probs.max(0)
+    else:
+        raise ValueError(f"Unknown aggregation {how!r}; choose one of {', '.join(AGGREGATES)}.")
+    return (p / p.sum()).astype(np.float32)
+
+
+class GenreModel:
+    """A loaded classifier: the network, its label set and the input it reads."""
+
+    def __init__(self, name: str, net, labels: list[str], kind: str, card: dict | None = None, hub_map=None, extractor=None):
+        self.name, self.net, self.labels, self.kind = name, net, list(labels), kind
+        self.card = card or {}
+        self.hub_map = hub_map  # for Hub ASTs: genre -> AudioSet label indices
+        self.extractor = extractor
+        self.sr = INPUTS["ast_mel"] if kind == "hub" else INPUTS[kind]
+
+    def excerpt_probs(self, X: np.ndarray, batch: int = 256) -> np.ndarray:
+        import torch
+
+        out = []
+        with torch.inference_mode():
+            for i in range(0, len(X), batch):
+                logits = self.net(torch.from_numpy(np.ascontiguousarray(X[i:i + batch])))
+                if self.kind == "hub":  # AudioSet is multi-label: sigmoid, then pool the labels of each genre
+                    s = torch.sigmoid(logits.logits if hasattr(logits, "logits") else logits).numpy()
+                    g = np.stack([s[:, idx].max(1) if idx else np.zeros(len(s)) for idx in self.hub_map], 1)
+                    out.append(g / np.maximum(g.sum(1, keepdims=True), 1e-9))
+                else:
+                    out.append(torch.softmax(logits, 1).numpy())
+        return np.concatenate(out).astype(np.float32)
+
+    def features(self, y: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
+        if self.kind == "hub":
+            return hub_excerpts(y, sr, self.extractor)
+        return excerpts(y, sr, self.kind)
+
+    def predict(self, y: np.ndarray, sr: int, aggregate: str = "mean") -> GenrePrediction:
+        """Classify every 3 s excerpt of ``y`` and aggregate. Shorter input is zero-padded (see ``notices``)."""
+        if aggregate not in AGGREGATES:
+            raise ValueError(f"Unknown aggregation {aggregate!r}; choose one of {', '.join(AGGREGATES)}.")
+        y = np.asarray(y, dtype=np.float32)
+        if y.ndim > 1:
+            y = y.mean(axis=0)
+        if y.size == 0:
+            raise AudioError("The audio is empty: it has no samples.")
+        if float(np.max(np.abs(y))) < SILENCE_PEAK:
+            raise AudioError("No signal: the audio is silent, so there is no genre to detect.")
+        if sr != self.sr:
+            import librosa
+
+            y, sr = librosa.resample(y, orig_sr=sr, target_sr=self.sr, res_type="soxr_hq"), self.sr
+        notices = []
+        duration = len(y) / sr
+        if duration < EXCERPT_S:
+            notices.append(f"The clip is {duration:.1f} s long, shorter than the models' 3 s excerpts: "
+                           "it was padded with silence, so the prediction is less reliable.")
+        X, starts = self.features(y, sr)
+        P = self.excerpt_probs(X)
+        return GenrePrediction(self.labels, aggregate_probs(P, aggregate), starts, P, aggregate, duration, self.name, notices)
+
+
+def hub_excerpts(y: np.ndarray, sr: int, extractor) -> tuple[np.ndarray, np.ndarray]:
+    """3 s excerpts, each through the checkpoint's own extractor (padded to its ``max_length``)."""
+    from core.genre.features import excerpt_starts, pad_to
+
+    y = pad_to(y, int(EXCERPT_S * sr))
+    starts = excerpt_starts(len(y), sr)
+    clips = [y[int(s * sr):int(s * sr) + int(EXCERPT_S * sr)] for s in starts]
+    X = extractor(clips, sampling_rate=sr, return_tensors="np")["input_values"]
+    return X.astype(np.float32), starts
+
+
+def bundled_models() -> list[str]:
+    """Names of the bundled models (folders under assets/models/genre with weights), CNN first."""
+    if not BUNDLED_DIR.is_dir():
+        return []
+    names = [p.name for p in BUNDLED_DIR.iterdir() if (p / "model.safetensors").exists() and (p / "config.json").exists()]
+    order = ["cnn", "crnn", "rnn", "dense", "ast"]
+    return sorted(names, key=lambda n: (order.index(n) if n in order else len(order), n))
+
+
+def hub_model() -> str | None:
+    """The Hub checkpoint to offer, or None offline / when not configured."""
+    if os.environ.get("HF_HUB_OFFLINE") == "1":
+        return None
+    hub_id = os.environ.get(HUB_ENV, "").strip()
+    return f"hub:{hub_id}" if hub_id else None
+
+
+def _load_ours(name: str, folder: Path) -> GenreModel:
+    from core.genre.models import build
+
+    config = json.loads((folder / "config.json").read_text())
+    net = build(config["arch"], len(config["labels"]))
+    net.load_state_dict(load_state(folder))
+    net.eval()
+    return GenreModel(name, net, config["labels"], config["input"], read_card(folder))
+
+
+def _load_transformers_ast(name: str, source: str) -> GenreModel:
+    """An ``ASTForAudioClassification`` checkpoint (Hub id or local folder) mapped onto the tab's genres."""
+    import warnings
+
+    from transformers import ASTFeatureExtractor, ASTForAudioClassification
+
+    try:
+        net = ASTForAudioClassification.from_pretrained(source)
+    except Exception as err:
+        raise ValueError(f"Could not load the AST checkpoint {source!r} ({type(err).__name__}): "
+                         "the Hugging Face Hub may be unreachable from here. Use a bundled model instead.") from None
+    net.eval()
+    id2label = {int(k): v for k, v in net.config.id2label.items()}
+    lower = {v.lower(): k for k, v in id2label.items()}
+    genres = list(AUDIOSET_GENRES)
+    hub_map = [[lower[a.lower()] for a in AUDIOSET_GENRES[g] if a.lower() in lower] for g in genres]
+    if not any(hub_map):
+        raise ValueError(f"The checkpoint {source!r} has none of the AudioSet genre labels, so it cannot be mapped onto genres.")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # the extractor must pad to the model's own input length, or the forward pass fails on shapes
+        extractor = ASTFeatureExtractor(max_length=net.config.max_length, num_mel_bins=net.config.num_mel_bins)
+    card = {"name": name, "architecture": "ASTForAudioClassification (pretrained)", "source": source,
+            "notes": "AudioSet labels pooled per genre: " + json.dumps(AUDIOSET_GENRES)}
+    return GenreModel(name, net, genres, "hub", card, hub_map=hub_map, extractor=extractor)
+
+
+def _loader(name: str):
+    if name.startswith("hub:"):
+        return lambda: _load_transformers_ast(name, name[4:])
+    bundled = BUNDLED_DIR / name
+    path = bundled if (bundled / "config.json").exists() else Path(name)
+    if path.is_dir() and (path / "config.json").exists():
+        config = json.loads((path / "config.json").read_text())
+        if "arch" in config:
+            return lambda: _load_ours(name, path)
+        if config.get("model_type") == "audio-spectrogram-transformer":
+            return lambda: _load_transformers_ast(name, str(path))
+    known = ", ".join(bundled_models()) or "none bundled"
+    raise ValueError(f"Unknown genre model {name!r}: use a bundled name ({known}), a trained model's folder, or hub:<id>.")
+
+
+def load(name: str = DEFAULT_MODEL) -> GenreModel:
+    """A model by bundled name, folder, or ``hub:<id>``; loaded once per process and shared."""
+    loader = _loader(name)
+    return registry.get(f"genre:{name}", loader)
+
+
+def predict_file(source, model: str = DEFAULT_MODEL, aggregate: str = "mean", max_seconds: float = 600.0) -> GenrePrediction:
+    """Load a file or (sr, samples) tuple at the model's rate (capped at ``max_seconds``) and predict."""
+    m = load(model)
+    total = audio_duration(source)
+    y, sr = load_audio(source, sr=m.sr, max_seconds=max_seconds, trim=True)
+    result = m.predict(y, sr, aggregate)
+    if total > max_seconds + 0.5:
+        result.notices.insert(0, f"The recording is {total:.0f} s long; only the first {max_seconds:.0f} s were classified.")
+    return result

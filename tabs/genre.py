@@ -1,0 +1,128 @@
+"""Genre detection tab: whole-song genre distribution, genre over time, and the model's report."""
+from __future__ import annotations
+
+import json
+
+import gradio as gr
+import numpy as np
+
+from core import plots
+from core.audio import load_audio
+from core.features import log_mel
+from core.genre import api as genre
+from tabs.common import MAX_SECONDS, example_audio, output_path, user_errors
+
+TITLE = "Genre detection"
+ARCH_NAMES = {"cnn": "CNN (paper)", "crnn": "CRNN / ConvcurrentNet (paper)", "rnn": "RNN (paper)",
+              "dense": "Dense (paper)", "ast": "AST (small, log-mel)"}
+AGGREGATE_CHOICES = [("Mean of excerpt probabilities", "mean"), ("Maximum per genre (paper)", "max")]
+
+
+def model_choices() -> list[tuple[str, str]]:
+    choices = [(ARCH_NAMES.get(n, n), n) for n in genre.bundled_models()]
+    hub = genre.hub_model()
+    if hub:
+        choices.append((f"Hub: {hub[4:]} (AudioSet labels mapped)", hub))
+    return choices
+
+
+def genre_examples() -> list[str]:
+    """The shared examples plus the per-genre clips rendered for this tab."""
+    extra = sorted(str(p) for p in (genre.BUNDLED_DIR.parents[1] / "examples" / "genre").glob("*.ogg"))
+    return example_audio() + extra
+
+
+@user_errors
+def run(audio_path, model_name, aggregate, progress=gr.Progress()):
+    if audio_path is None:
+        raise gr.Error("Upload or record some audio first, or pick an example below.")
+    if not model_name:
+        raise gr.Error("No genre model is available: train one with python -m core.genre.train (see docs/genre.md).")
+    progress(0.1, desc="Loading the model")
+    genre.load(model_name)
+    progress(0.3, desc="Classifying 3 s excerpts")
+    result = genre.predict_file(audio_path, model=model_name, aggregate=aggregate, max_seconds=MAX_SECONDS)
+    for notice in result.notices:
+        gr.Warning(notice)
+    progress(0.7, desc="Drawing")
+    y, sr = load_audio(audio_path, sr=22_050, max_seconds=MAX_SECONDS, trim=True)
+    csv_path = result.to_csv(output_path("genre_excerpts.csv"))
+    summary = (f"### {result.top} — {result.confidence:.0%}\n"
+               f"{len(result.starts)} excerpt(s) of 3 s, aggregated by the {result.aggregate}; model `{result.model}`.")
+    return (
+        summary,
+        plots.bars(result.labels, [float(v) for v in result.probs], title="Genre distribution (whole input)"),
+        plots.timeline(result.segments(), max(result.duration, 3.0), title="Genre over time (per 3 s excerpt)"),
+        plots.spectrogram(log_mel(y, sr), sr, title="Log-mel spectrogram of the input"),
+        csv_path,
+    )
+
+
+@user_errors
+def model_report(model_name):
+    """The selected model's card: metrics table, curves and test confusion matrix."""
+    if not model_name:
+        return "No model selected.", None, None
+    folder = genre.BUNDLED_DIR / model_name
+    if not (folder / "card.json").exists():
+        return f"`{model_name}` has no bundled report (a Hub checkpoint or a local folder).", None, None
+    card = json.loads((folder / "card.json").read_text())
+    labels = json.loads((folder / "config.json").read_text())["labels"]
+    lines = [f"**{card.get('name', model_name)}** — {card.get('architecture', '')}", "", card.get("notes", "")]
+    metrics = card.get("metrics", {})
+    if metrics:
+        lines += ["", "| Test set | Excerpt acc. | Track acc. (mean) | Track acc. (max) | Tracks |", "|---|---|---|---|---|"]
+        for name, v in metrics.items():
+            lines.append(f"| {name} | {v['excerpt_accuracy']:.1%} | {v['track_accuracy_mean']:.1%} | "
+                         f"{v['track_accuracy_max']:.1%} | {v['tracks']} |")
+    if card.get("command"):
+        lines += ["", f"Trained with `{card['command']}`"]
+    curves = confusion = None
+    report = folder / "report.json"
+    if report.exists():
+        r = json.loads(report.read_text())
+        h = r["history"]
+        curves = plots.curves({"train loss": h["train_loss"], "val loss": h["val_loss"],
+                               "train acc": h["train_acc"], "val acc": h["val_acc"]}, title="Loss and accuracy")
+        confusion = plots.confusion(np.array(r["metrics"]["test"]["confusion"]), labels, normalize=True,
+                                    title="Test tracks, per excerpt")
+        per_class = r["metrics"]["test"]["per_class"]
+        lines += ["", "| Genre | Precision | Recall | F1 |", "|---|---|---|---|"]
+        lines += [f"| {g} | {v['precision']:.2f} | {v['recall']:.2f} | {v['f1']:.2f} |" for g, v in per_class.items()]
+    return "\n".join(lines), curves, confusion
+
+
+def build() -> None:
+    choices = model_choices()
+    default = choices[0][1] if choices else None
+    gr.Markdown(
+        "Upload or record a song to see its genre, how sure the model is, and how the genre moves through the track. "
+        "Every 3 s excerpt is classified from the paper's 12×29 band spectrogram (or a log-mel for the AST) and the "
+        "excerpts are aggregated. Bundled models were trained here on a generated corpus of seven genres "
+        "(see the model report below); train your own with `python -m core.genre.train --data DIR`."
+        + ("" if genre.hub_model() else
+           f" A pretrained Hub AST is offered when `{genre.HUB_ENV}` names one (e.g. `{genre.HUB_EXAMPLE}`) and the Hub is reachable.")
+    )
+    with gr.Row():
+        with gr.Column(scale=1, min_width=320):
+            audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Audio", elem_id="genre-audio")
+            model = gr.Dropdown(choices, value=default, label="Model", elem_id="genre-model")
+            aggregate = gr.Radio(AGGREGATE_CHOICES, value="mean", label="Whole-song aggregation")
+            button = gr.Button("Detect genre", variant="primary", elem_id="genre-run")
+            gr.Examples(examples=[[p] for p in genre_examples()], inputs=audio, label="Examples (rendered here from MIDI)")
+            csv = gr.File(label="Per-excerpt probabilities (CSV)", elem_id="genre-csv")
+        with gr.Column(scale=2):
+            summary = gr.Markdown(elem_id="genre-summary")
+            bars = gr.Plot(label="Genre distribution", elem_id="genre-bars")
+            strip = gr.Plot(label="Genre over time", elem_id="genre-strip")
+            mel = gr.Plot(label="Spectrogram", elem_id="genre-mel")
+    first = model_report(default) if default else ("", None, None)
+    with gr.Accordion("Model report (held-out test metrics, curves, confusion matrix)", open=False):
+        report = gr.Markdown(first[0], elem_id="genre-report")
+        with gr.Row():
+            curves = gr.Plot(first[1], label="Training curves")
+            confusion = gr.Plot(first[2], label="Confusion matrix")
+    outputs = [summary, bars, strip, mel, csv]
+    button.click(run, inputs=[audio, model, aggregate], outputs=outputs, api_name="genre")
+    audio.stop_recording(run, inputs=[audio, model, aggregate], outputs=outputs, api_visibility="private")
+    model.change(model_report, inputs=model, outputs=[report, curves, confusion], api_visibility="private")

@@ -80,6 +80,42 @@ def frame_times(n_frames: int, sr: int, hop_length: int = HOP_LENGTH) -> np.ndar
     return (np.arange(n_frames) * hop_length / sr).astype(np.float32)
 
 
+AST_SR = 16_000
+AST_HOP_SECONDS = 0.01  # Kaldi fbank: 25 ms window, 10 ms shift
+
+
+def ast_log_mel(y: np.ndarray, sr: int = AST_SR, max_length: int | None = None, extractor=None) -> np.ndarray:
+    """Kaldi-style log-mel filterbank as ``ASTFeatureExtractor`` computes it (128 bins, 10 ms hop,
+    AudioSet mean/std normalisation), shape (frames, 128).
+
+    ``max_length`` pads or truncates to that many frames; ``None`` keeps every frame of ``y``.
+    ``y`` must already be at 16 kHz (``core.audio.load_audio(..., sr=16000)``).
+    """
+    if sr != AST_SR:
+        raise ValueError(f"ast_log_mel needs 16 kHz audio, got {sr} Hz.")
+    if max_length is None:
+        max_length = max(1, 1 + (len(y) - 400) // 160)
+    import warnings
+
+    with warnings.catch_warnings():  # "a mel filter has all zero values": expected at 16 kHz with 128 bins
+        warnings.simplefilter("ignore")
+        if extractor is None:
+            extractor = ast_feature_extractor(max_length)
+        extractor.max_length = max_length
+        return extractor(y, sampling_rate=AST_SR, return_tensors="np")["input_values"][0].astype(np.float32)
+
+
+def ast_feature_extractor(max_length: int = 1024):
+    """transformers' ``ASTFeatureExtractor`` with its defaults (AudioSet normalisation) and ``max_length``."""
+    import warnings
+
+    from transformers import ASTFeatureExtractor
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ASTFeatureExtractor(max_length=max_length)
+
+
 # The genre paper's input: 200 ms windows with a 100 ms hop, power max-pooled into 12 bands
 # (4 low, 4 mid, 4 high), so a 3 s excerpt is a 12×29 matrix.
 BAND_WINDOW_S = 0.2

@@ -160,3 +160,25 @@ def save(fig: Figure, path, dpi: int = 100) -> str:
     """Write a figure to disk (PNG by extension) and return the path."""
     fig.savefig(str(path), dpi=dpi)
     return str(path)
+
+
+def bars(labels: Sequence[str], values: Sequence[float], title: str = "Probabilities", xlabel: str = "Probability") -> Figure:
+    """Horizontal bar chart, largest on top, with the values written at the bars' ends."""
+    order = np.argsort(values)
+    fig, ax = _figure((7, 0.45 * len(labels) + 1.2))
+    ax.barh([labels[i] for i in order], [values[i] for i in order], color="tab:blue")
+    for y, i in enumerate(order):
+        ax.text(values[i], y, f" {values[i]:.0%}" if max(values) <= 1 else f" {values[i]:.2f}", va="center", fontsize=9)
+    ax.set(title=title, xlabel=xlabel, xlim=(0, max(1.0, max(values) * 1.15) if max(values) <= 1 else max(values) * 1.15))
+    return fig
+
+
+def probabilities(times: np.ndarray, probs: np.ndarray, labels: Sequence[str], title: str = "Probability over time") -> Figure:
+    """One curve per class: probs has shape (windows, classes), times the windows' centres in seconds."""
+    fig, ax = _figure()
+    palette = matplotlib.colormaps["tab10"]
+    for i, label in enumerate(labels):
+        ax.plot(times, probs[:, i], label=label, color=palette(i % 10), linewidth=1.2)
+    ax.set(title=title, xlabel="Time (s)", ylabel="Probability", ylim=(0, 1.02))
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=min(len(labels), 4), frameon=False, fontsize=8)
+    return fig

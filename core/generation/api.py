@@ -83,7 +83,7 @@ def _sample(logits: torch.Tensor, temperature: float, top_k: int, generator: tor
 
 
 @torch.no_grad()
-def sample_lstm(bundle: Bundle, n_quarters: float, temperature: float, seed: int, primer=None, top_k: int = 20):
+def sample_lstm(bundle: Bundle, n_quarters: float, temperature: float, seed: int, primer=None, top_k: int = 0):
     vocab = bundle.vocab
     index = {t: i for i, t in enumerate(vocab)}
     gen = torch.Generator().manual_seed(seed)

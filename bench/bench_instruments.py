@@ -1,0 +1,49 @@
+"""Instrument classification speed: one 3 s clip, and the timeline of a 3-minute recording, per model.
+
+    python bench/bench_instruments.py     # JSON; targets (CNN, 2 CPU cores): clip < 20 ms, 3-min timeline < 1 s
+"""
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from core.audio import load_audio  # noqa: E402
+from core.instruments import api  # noqa: E402
+
+
+def median_time(fn, repeats: int = 5) -> float:
+    fn()
+    runs = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        runs.append(time.perf_counter() - t0)
+    return round(statistics.median(runs), 4)
+
+
+def main() -> dict:
+    medley, sr = load_audio(ROOT / "assets/examples/instruments/medley_flute_singer_piano_trumpet_violin.flac", sr=16_000)
+    clip = medley[: 3 * sr]
+    three_minutes = np.tile(medley, int(np.ceil(180 * sr / len(medley))))[: 180 * sr]
+    out = {"cpu_count": os.cpu_count(), "torch_threads": __import__("torch").get_num_threads()}
+    for name in api.BUNDLED:
+        try:
+            clf = api.load_model(name)
+        except ValueError:
+            continue
+        out[f"{name}_clip_3s_ms"] = round(1000 * median_time(lambda: api.predict(clip, sr, clf)), 1)
+        out[f"{name}_timeline_3min_s"] = median_time(lambda: api.predict(three_minutes, sr, clf), repeats=3)
+    return out
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(), indent=2))

@@ -1,0 +1,201 @@
+"""Which instrument plays, and where: sliding-window predictions over a whole recording.
+
+    from core.instruments import predict
+    result = predict(y, sr, model="cnn")     # overall ranking + per-window probabilities with times
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from core import registry
+from core.audio import AudioError, load_audio
+from core.features import AST_SR, ast_log_mel
+from core.instruments.models import ASTClassifier, ASTSize, CNNConfig, InstrumentCNN
+from core.training import MODELS_DIR, load_state, read_card
+
+MODEL_DIR = MODELS_DIR / "instruments"
+BUNDLED = ("cnn", "ast")
+WINDOW_SECONDS = 2.0  # the paper's 2 s crops
+HOP_SECONDS = 1.0
+#: AudioSet label names (as in AST checkpoints fine-tuned on AudioSet) that map onto each class.
+AUDIOSET_MAP = {
+    "clarinet": ("Clarinet",),
+    "distorted electric guitar": ("Electric guitar", "Distortion"),
+    "female singer": ("Female singing", "Singing"),
+    "flute": ("Flute",),
+    "piano": ("Piano", "Electric piano", "Keyboard (musical)"),
+    "tenor saxophone": ("Saxophone",),
+    "trumpet": ("Trumpet",),
+    "violin": ("Violin, fiddle",),
+}
+
+
+@dataclass
+class Classifier:
+    name: str
+    model: torch.nn.Module
+    labels: list[str]
+    frames: int  # input length in 10 ms frames
+    card: dict
+    label_map: np.ndarray | None = None  # (hub labels, classes) for a pretrained AudioSet AST
+
+    @torch.no_grad()
+    def probabilities(self, X: np.ndarray, batch: int = 64) -> np.ndarray:
+        """(n, frames, 128) log-mels → (n, classes) probabilities."""
+        out = []
+        for i in range(0, len(X), batch):
+            x = torch.from_numpy(X[i:i + batch]).to(registry.device())
+            if self.label_map is None:
+                out.append(self.model(x).exp().cpu().numpy())
+            else:  # multi-label AudioSet logits → the eight classes
+                scores = torch.sigmoid(self.model(input_values=x).logits).cpu().numpy() @ self.label_map
+                out.append(scores / np.maximum(scores.sum(axis=1, keepdims=True), 1e-9))
+        return np.concatenate(out) if out else np.zeros((0, len(self.labels)), dtype=np.float32)
+
+
+def _load_local(directory: Path) -> Classifier:
+    config = json.loads((directory / "config.json").read_text())
+    kind, labels = config.pop("kind"), config.pop("labels")
+    if kind == "cnn":
+        config["channels"] = tuple(config["channels"])
+        model = InstrumentCNN(CNNConfig(**config))
+    else:
+        model = ASTClassifier(ASTSize(**config), labels)
+    model.load_state_dict(load_state(directory))
+    return Classifier(directory.name, model.eval().to(registry.device()), labels, config["frames"], read_card(directory))
+
+
+def hub_label_map(id2label: dict, labels=tuple(AUDIOSET_MAP)) -> np.ndarray:
+    """(hub labels, classes) 0/1 matrix from AudioSet label names onto the eight classes."""
+    m = np.zeros((len(id2label), len(labels)), dtype=np.float32)
+    for i, name in id2label.items():
+        for j, cls in enumerate(labels):
+            if name in AUDIOSET_MAP[cls]:
+                m[int(i), j] = 1.0
+    if not m.any():
+        raise ValueError("This checkpoint has none of the AudioSet instrument labels the tab maps onto its classes.")
+    return m
+
+
+def _load_hub(name_or_path: str) -> Classifier:
+    """A pretrained AST (e.g. MIT/ast-finetuned-audioset-10-10-0.4593) from the Hub or a local folder.
+
+    Set MUSIC_STUDIO_OFFLINE=1 (or HF_HUB_OFFLINE=1) where the Hub cannot be reached: only local
+    folders and already-cached checkpoints load then.
+    """
+    from transformers import ASTForAudioClassification
+
+    offline = os.environ.get("MUSIC_STUDIO_OFFLINE") == "1" or os.environ.get("HF_HUB_OFFLINE") == "1"
+    try:
+        model = ASTForAudioClassification.from_pretrained(name_or_path, local_files_only=offline)
+    except Exception as err:
+        raise ValueError(f"Could not load the checkpoint {name_or_path!r} ({type(err).__name__}); "
+                         "without internet only local folders work.") from None
+    labels = list(AUDIOSET_MAP)
+    return Classifier(Path(name_or_path).name, model.eval().to(registry.device()), labels,
+                      int(model.config.max_length), {}, hub_label_map(model.config.id2label, labels))
+
+
+def load_model(name: str = "cnn") -> Classifier:
+    """A bundled model (cnn, ast), a folder saved by train.py, or a Hugging Face AST id/folder; cached."""
+    if name in BUNDLED:
+        directory = MODEL_DIR / name
+        if not (directory / "model.safetensors").exists():
+            raise ValueError(f"The bundled {name} weights are missing; train them with python -m core.instruments.train.")
+        return registry.get(f"instruments:{name}", lambda: _load_local(directory))
+    path = Path(name)
+    if (path / "model.safetensors").exists() and (path / "card.json").exists():
+        return registry.get(f"instruments:{path.resolve()}", lambda: _load_local(path))
+    return registry.get(f"instruments:hub:{name}", lambda: _load_hub(name))
+
+
+@dataclass
+class InstrumentResult:
+    labels: list[str]
+    probabilities: np.ndarray  # (classes,) overall, mean over the windows with sound
+    times: np.ndarray  # (windows,) window centres in seconds
+    window_probabilities: np.ndarray  # (windows, classes)
+    window_seconds: float
+    duration: float
+    padded: bool  # the input was shorter than one window
+
+    def ranking(self) -> list[tuple[str, float]]:
+        order = np.argsort(-self.probabilities)
+        return [(self.labels[i], float(self.probabilities[i])) for i in order]
+
+    def segments(self) -> list[tuple[float, float, str]]:
+        """(start, end, top instrument) per window, merged where the top instrument repeats."""
+        out: list[list] = []
+        hop = float(self.times[1] - self.times[0]) if len(self.times) > 1 else self.window_seconds
+        for t, p in zip(self.times, self.window_probabilities):
+            label = self.labels[int(np.argmax(p))]
+            start, end = max(0.0, t - hop / 2), min(self.duration, t + hop / 2)
+            if out and out[-1][2] == label:
+                out[-1][1] = end
+            else:
+                out.append([start, end, label])
+        return [tuple(s) for s in out]
+
+
+def predict(y: np.ndarray, sr: int, model: str | Classifier = "cnn", hop_seconds: float = HOP_SECONDS) -> InstrumentResult:
+    """Classify every 2 s window (hop 1 s) of a mono signal; raises AudioError for silence."""
+    clf = load_model(model) if isinstance(model, str) else model
+    if sr != AST_SR:
+        y, sr = load_audio((sr, y), sr=AST_SR, max_seconds=None)
+    if float(np.max(np.abs(y))) < 1e-4 if len(y) else True:
+        raise AudioError("The audio is silent: there is no instrument to recognise.")
+    window = int(round(clf.frames * 0.01 * sr)) + 240  # samples giving exactly `frames` Kaldi frames
+    padded = len(y) < window
+    if padded:
+        y = np.pad(y, (0, window - len(y)))
+    fbank = ast_log_mel(y, sr)  # once for the whole signal; windows are slices of it
+    hop = max(1, int(round(hop_seconds / 0.01)))
+    starts = list(range(0, max(1, fbank.shape[0] - clf.frames + 1), hop))
+    X = np.stack([fbank[s:s + clf.frames] for s in starts]).astype(np.float32)
+    if X.shape[1] < clf.frames:
+        X = np.pad(X, ((0, 0), (0, clf.frames - X.shape[1]), (0, 0)))
+    probs = clf.probabilities(X)
+    # Windows of near-silence say nothing about the instrument: leave them out of the overall ranking.
+    energy = np.array([np.abs(y[int(s * 0.01 * sr): int(s * 0.01 * sr) + window]).max() for s in starts])
+    loud = energy >= 0.05 * energy.max()
+    overall = probs[loud].mean(axis=0)
+    times = np.array([(s + clf.frames / 2) * 0.01 for s in starts])
+    return InstrumentResult(clf.labels, overall, times, probs, clf.frames * 0.01, len(y) / sr, padded)
+
+
+def predict_file(source, model: str = "cnn", max_seconds: float = 600.0) -> InstrumentResult:
+    y, sr = load_audio(source, sr=AST_SR, max_seconds=max_seconds, trim=True, allow_silence=False)
+    return predict(y, sr, model)
+
+
+def tag_files(paths, model: str = "cnn", csv_path=None, progress=None):
+    """Tag many files (the archive use case). Unreadable files are skipped and listed, the rest still tagged.
+
+    Returns (rows, skipped): rows are dicts with file, top instrument, its probability and every class's.
+    """
+    rows, skipped = [], []
+    clf = load_model(model)
+    for k, path in enumerate(paths):
+        if progress:
+            progress(k, len(paths))
+        try:
+            result = predict_file(path, model)
+        except (AudioError, ValueError) as err:
+            skipped.append((Path(path).name, str(err)))
+            continue
+        top, p = result.ranking()[0]
+        rows.append({"file": Path(path).name, "instrument": top, "probability": round(p, 4),
+                     **{label: round(float(q), 4) for label, q in zip(clf.labels, result.probabilities)}})
+    if csv_path is not None:
+        with open(csv_path, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=["file", "instrument", "probability", *clf.labels])
+            writer.writeheader()
+            writer.writerows(rows)
+    return rows, skipped

@@ -1,0 +1,109 @@
+"""Instrument classification tab: which instrument plays, how sure the model is, and where it is heard."""
+from __future__ import annotations
+
+import gradio as gr
+import numpy as np
+
+from core import plots
+from core.instruments import api
+from tabs.common import EXAMPLES_DIR, MAX_SECONDS, output_path, user_errors
+
+TITLE = "Instrument classification"
+MODELS = [("CNN (3 conv blocks)", "cnn"), ("Audio Spectrogram Transformer (2 layers)", "ast")]
+INSTRUMENT_EXAMPLES = EXAMPLES_DIR / "instruments"
+
+
+@user_errors
+def classify(audio_path, model, progress=gr.Progress()):
+    if audio_path is None:
+        raise gr.Error("Upload or record a recording first, or pick an example below.")
+    progress(0.2, desc="Classifying every 2 s window")
+    result = api.predict_file(audio_path, model=model, max_seconds=MAX_SECONDS)
+    if result.padded:
+        gr.Warning("The recording is shorter than the model's 2 s window; it was padded with silence.")
+    labels, probs = result.labels, result.probabilities
+    table = [[t - result.window_seconds / 2, t + result.window_seconds / 2, labels[int(np.argmax(p))], float(np.max(p))]
+             for t, p in zip(result.times, result.window_probabilities)]
+    csv_path = output_path("instrument_timeline.csv")
+    with open(csv_path, "w") as f:
+        f.write("start_s,end_s,instrument,probability," + ",".join(labels) + "\n")
+        for (start, end, top, p), row in zip(table, result.window_probabilities):
+            f.write(f"{max(start, 0):.2f},{end:.2f},{top},{p:.4f}," + ",".join(f"{q:.4f}" for q in row) + "\n")
+    return (
+        {label: float(p) for label, p in zip(labels, probs)},
+        plots.bars(labels, probs.tolist(), title="Overall ranking"),
+        plots.timeline(result.segments(), result.duration, title="Top instrument per window"),
+        plots.probabilities(result.times, result.window_probabilities, labels),
+        str(csv_path),
+    )
+
+
+@user_errors
+def tag_batch(files, model, progress=gr.Progress()):
+    if not files:
+        raise gr.Error("Choose one or more audio files to tag.")
+    csv_path = output_path("instrument_tags.csv")
+    rows, skipped = api.tag_files(files, model=model, csv_path=csv_path,
+                                  progress=lambda k, n: progress(k / max(n, 1), desc=f"Tagging {k + 1}/{n}"))
+    if skipped:
+        gr.Warning(f"Skipped {len(skipped)} unreadable file(s): " + "; ".join(f"{n} ({why})" for n, why in skipped))
+    table = [[r["file"], r["instrument"], r["probability"]] for r in rows]
+    return table, str(csv_path)
+
+
+def model_report(model):
+    """The paper's Tables 1–3 for the chosen model, from its card."""
+    try:
+        clf = api.load_model(model)
+    except ValueError as err:
+        return [], None, None, str(err)
+    metrics = clf.card.get("metrics", {})
+    key = next((k for k in metrics if k.startswith("test_")), next(iter(metrics), None))
+    if key is None:
+        return [], None, None, "This model's card has no metrics."
+    m = metrics[key]
+    rows = [[name, round(v["precision"], 3), round(v["recall"], 3), round(v["f1-score"], 3), int(v["support"])]
+            for name, v in m["report"].items() if isinstance(v, dict)]
+    cm = np.array(m["confusion"])
+    note = (f"**{key.replace('_', ' ')}** — accuracy {m['accuracy']:.1%}, macro-F1 {m['macro_f1']:.1%}. "
+            f"Trained with `{clf.card.get('command', '?')}`.")
+    return (rows, plots.confusion(cm, clf.labels, title="Confusion matrix (counts)"),
+            plots.confusion(cm, clf.labels, normalize=True, title="Confusion matrix (% of each true class)"), note)
+
+
+def build() -> None:
+    gr.Markdown(
+        "Which of Medley-solos-DB's eight instruments is playing — clarinet, distorted electric guitar, female "
+        "singer, flute, piano, tenor saxophone, trumpet, violin — and **where** in the recording each is heard. "
+        "The models classify every 2 s window (hop 1 s) of 16 kHz log-mel spectrograms."
+    )
+    model = gr.Dropdown(MODELS, value="cnn", label="Model", elem_id="inst-model")
+    with gr.Tab("One recording"):
+        with gr.Row():
+            with gr.Column(scale=1, min_width=320):
+                audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Recording", elem_id="inst-audio")
+                button = gr.Button("Classify", variant="primary", elem_id="inst-run")
+                examples = sorted(str(p) for p in INSTRUMENT_EXAMPLES.glob("*.flac"))
+                if examples:
+                    gr.Examples([[p] for p in examples], inputs=audio, label="Examples (held-out SoundFont)")
+                ranking = gr.Label(num_top_classes=8, label="Instrument", elem_id="inst-label")
+                csv = gr.File(label="Per-window CSV", elem_id="inst-csv")
+            with gr.Column(scale=2):
+                bars = gr.Plot(label="Ranking", elem_id="inst-bars")
+                timeline = gr.Plot(label="Timeline", elem_id="inst-timeline")
+                curves = gr.Plot(label="Per-class probability", elem_id="inst-curves")
+        button.click(classify, [audio, model], [ranking, bars, timeline, curves, csv], api_name="classify_instrument",
+                     concurrency_id="model")
+    with gr.Tab("Tag a folder"):
+        files = gr.File(file_count="multiple", file_types=["audio"], type="filepath", label="Audio files")
+        tag_button = gr.Button("Tag all", variant="primary")
+        tags = gr.Dataframe(headers=["File", "Instrument", "Probability"], interactive=False)
+        tags_csv = gr.File(label="Tags (CSV)")
+        tag_button.click(tag_batch, [files, model], [tags, tags_csv], api_name="tag_instruments", concurrency_id="model")
+    with gr.Accordion("Model report (the paper's Tables 1–3)", open=False):
+        note = gr.Markdown()
+        report = gr.Dataframe(headers=["Class", "Precision", "Recall", "F1", "Support"], interactive=False)
+        with gr.Row():
+            cm_counts, cm_pct = gr.Plot(), gr.Plot()
+    model.change(model_report, model, [report, cm_counts, cm_pct, note], api_visibility="private")
+    button.click(model_report, model, [report, cm_counts, cm_pct, note], api_visibility="private")

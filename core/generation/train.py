@@ -131,14 +131,12 @@ def gradient_penalty(critic, real, fake):
 
 def train_gan(train: list[Tune], steps: int = 3000, batch: int = 64, n_critic: int = 5, gp_weight: float = 10.0,
               lr: float = 1e-4, seed: int = 0, config: dict | None = None, log_every: int = 100, device="cpu",
-              augment: bool = False):
+              augment: bool = True):
     """WGAN-GP: the critic sees one-hot real windows and the generator's softmax; returns G and history."""
     set_seed(seed)
     cfg = GANConfig(**(config or {}))
     G, D = GridGenerator(cfg).to(device), GridCritic(cfg).to(device)
     G_net, D_net = _ddp(G), _ddp(D)
-    # Without transposition the windows share the corpus's normalised key (C), which the critic can
-    # then enforce; with it, in-key and out-of-key notes look alike to it and pitch drifts.
     data = gan_windows(train, cfg.steps, augment=augment).to(device)
     opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=(0.5, 0.9))
     opt_d = torch.optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.9))

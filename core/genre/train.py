@@ -28,6 +28,8 @@ import torch.nn.functional as F
 
 from core import plots
 from core.genre import data as gdata
+from core.genre.evaluate import evaluate_sets
+from core.genre.evaluate import summary as summarise
 from core.genre.models import INPUT_OF, build, n_params
 from core.training import MODELS_DIR, EarlyStopping, ModelCard, distributed, plateau_scheduler, save_checkpoint, set_seed
 
@@ -182,20 +184,8 @@ def main(argv=None) -> dict:
         return {}
 
     metrics = {"test": scores(predict_logits(model, Xte), yte, tte, labels)}
-    for spec in args.eval_data:
-        set_name, _, path = spec.partition("=")
-        if not path:
-            set_name, path = Path(spec).name, spec
-        ev_labels, ev_tracks = gdata.scan(path)
-        missing = set(ev_labels) - set(labels)
-        if missing:
-            raise ValueError(f"--eval-data {path} has genres the model was not trained on: {', '.join(sorted(missing))}")
-        for t in ev_tracks:
-            t.label = labels.index(ev_labels[t.label])
-        Xe, ye, te = gdata.build_set(ev_tracks, kind, 3.0)
-        metrics[set_name] = scores(predict_logits(model, Xe), ye, te, labels)
-    summary = {k_: {m: v[m] for m in ("excerpt_accuracy", "track_accuracy_mean", "track_accuracy_max", "tracks")}
-               for k_, v in metrics.items()}
+    metrics.update(evaluate_sets(model, labels, kind, args.eval_data))
+    summary = summarise(metrics)
     log.info("metrics %s", json.dumps(summary))
     config = {"arch": args.model, "input": kind, "labels": labels, "params": n_params(model)}
     card = ModelCard(

@@ -1,0 +1,1 @@
+"""Effect emulation: networks and structured models that learn pedalboard effects (issue 6)."""

@@ -1,0 +1,272 @@
+"""The emulation models. All map dry (batch, samples) -> wet (batch, samples) at 44.1 kHz.
+
+Networks trained by gradient descent (``train.fit_network``):
+  * ``BaselineCNN`` - the paper's model: convolutions + ReLU, max pooling, dense layers that predict one
+    output sample from a window of input. Written fully convolutionally (pooling with stride 1, the dense
+    layers as dilated/1x1 convolutions) so it gives exactly the per-window prediction for every sample at once.
+  * ``LSTMSkip`` - Wright et al.: one small LSTM, a linear output and a skip connection from the input.
+  * ``TCN`` - dilated causal convolutions with FiLM conditioning on the effect's knobs.
+  * ``WienerHammerstein`` - FIR -> learned static nonlinearity (a tiny MLP per sample) -> FIR: the block
+    structure of an amp (pre-EQ, drive, tone stack + cabinet), so a few thousand parameters suffice.
+
+Structured models for the frequency and time families (fitted in closed form or by a few hundred steps):
+  * ``LearnedFIR`` - a long FIR (an impulse response) fitted by least squares in the frequency domain.
+  * ``TappedDelay`` - a delay line with learned period and per-echo tap gains (feedback echo = taps at kD).
+  * ``ModulatedDelay`` - dry + a delay line read at centre + depth * sin(LFO): the chorus, LFO learned.
+  * ``OctaveDivider`` - an analog-style octave-down: a flip-flop toggling on every other zero crossing
+    halves the frequency; a learned FIR shapes the divided signal's spectrum to the effect's.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def _causal_conv(x: torch.Tensor, w: torch.Tensor, dilation: int = 1) -> torch.Tensor:
+    pad = (w.shape[-1] - 1) * dilation
+    return F.conv1d(F.pad(x, (pad, 0)), w, dilation=dilation)
+
+
+class BaselineCNN(nn.Module):
+    """The paper's CNN: conv-ReLU-conv-ReLU, max pool, 3 dense layers; output = f(last ``window`` input samples)."""
+
+    stateful = False
+
+    def __init__(self, window: int = 64, channels: int = 8, kernel: int = 5, pool: int = 4, hidden: int = 32):
+        super().__init__()
+        self.window, self.pool = window, pool
+        self.conv1 = nn.Conv1d(1, channels, kernel)
+        self.conv2 = nn.Conv1d(channels, channels, kernel)
+        n_pooled = (window - 2 * (kernel - 1)) // pool
+        # Dense layer over the pooled window == a conv with dilation `pool` over stride-1 pooled features.
+        self.fc1 = nn.Conv1d(channels, hidden, n_pooled, dilation=pool)
+        self.fc2 = nn.Conv1d(hidden, hidden, 1)
+        self.fc3 = nn.Conv1d(hidden, 1, 1)
+        self.receptive_field = window
+
+    def forward(self, x, cond=None):
+        h = F.pad(x.unsqueeze(1), (self.window - 1, 0))
+        h = F.relu(self.conv2(F.relu(self.conv1(h))))
+        h = F.max_pool1d(h, self.pool, stride=1)
+        h = F.relu(self.fc1(h))
+        out = self.fc3(F.relu(self.fc2(h))).squeeze(1)
+        return out[..., -x.shape[-1]:]
+
+
+class LSTMSkip(nn.Module):
+    """Wright et al. 2020: y = Linear(LSTM(x)) + x."""
+
+    stateful = True
+    receptive_field = 0
+
+    def __init__(self, hidden: int = 32):
+        super().__init__()
+        self.lstm = nn.LSTM(1, hidden, batch_first=True)
+        self.out = nn.Linear(hidden, 1)
+
+    def forward(self, x, cond=None, state=None, return_state=False):
+        h, state = self.lstm(x.unsqueeze(-1), state)
+        y = self.out(h).squeeze(-1) + x
+        return (y, state) if return_state else y
+
+
+class TCN(nn.Module):
+    """Dilated causal convolutions (kernel 3, dilations 1..2^(L-1)), tanh, FiLM from the knobs, 1x1 residuals."""
+
+    stateful = False
+
+    def __init__(self, channels: int = 8, layers: int = 8, kernel: int = 3, n_cond: int = 1):
+        super().__init__()
+        self.n_cond = n_cond
+        self.inp = nn.Conv1d(1, channels, 1)
+        self.convs = nn.ModuleList(nn.Conv1d(channels, channels, kernel) for _ in range(layers))
+        self.mix = nn.ModuleList(nn.Conv1d(channels, channels, 1) for _ in range(layers))
+        self.dilations = [2**i for i in range(layers)]
+        # FiLM: each layer's pre-activation is scaled and shifted by functions of the (normalised) knobs.
+        self.film = nn.Sequential(nn.Linear(max(n_cond, 1), 16), nn.Tanh(), nn.Linear(16, 2 * channels * layers)) if n_cond else None
+        self.out = nn.Conv1d(channels * layers, 1, 1)
+        self.receptive_field = 1 + (kernel - 1) * sum(self.dilations)
+
+    def forward(self, x, cond=None):
+        h = self.inp(x.unsqueeze(1))
+        if self.film is not None:
+            if cond is None:
+                raise ValueError("This model is conditioned on knobs; pass cond.")
+            gb = self.film(cond).view(x.shape[0], len(self.convs), 2, -1, 1)
+        skips = []
+        for i, (conv, mix, d) in enumerate(zip(self.convs, self.mix, self.dilations)):
+            z = _causal_conv(h, conv.weight, d) + conv.bias[:, None]
+            if self.film is not None:
+                z = z * (1 + gb[:, i, 0]) + gb[:, i, 1]
+            z = torch.tanh(z)
+            skips.append(z)
+            h = h + mix(z)
+        return self.out(torch.cat(skips, 1)).squeeze(1) + x
+
+
+class WienerHammerstein(nn.Module):
+    """FIR (pre-emphasis / input EQ) -> per-sample MLP (the drive curve) -> FIR (tone stack + cabinet)."""
+
+    stateful = False
+
+    def __init__(self, pre_taps: int = 64, post_taps: int = 1024, hidden: int = 16):
+        super().__init__()
+        self.pre = nn.Parameter(torch.zeros(1, 1, pre_taps))
+        self.post = nn.Parameter(torch.zeros(1, 1, post_taps))
+        with torch.no_grad():  # start as identity FIRs (taps are time-reversed for conv1d)
+            self.pre[..., -1] = 1.0
+            self.post[..., -1] = 1.0
+        self.shaper = nn.Sequential(nn.Conv1d(1, hidden, 1), nn.Tanh(), nn.Conv1d(hidden, hidden, 1), nn.Tanh(), nn.Conv1d(hidden, 1, 1))
+        self.receptive_field = pre_taps + post_taps
+
+    def forward(self, x, cond=None):
+        u = _causal_conv(x.unsqueeze(1), self.pre)
+        v = self.shaper(u)
+        if self.post.shape[-1] > 256:  # long FIRs are cheaper by FFT
+            return fft_convolve(v.squeeze(1), self.post.flip(-1).reshape(-1))
+        return _causal_conv(v, self.post).squeeze(1)
+
+
+def fft_convolve(x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+    """Causal linear convolution of (B, T) with a 1-D IR, truncated to T samples."""
+    n = x.shape[-1] + h.shape[-1] - 1
+    nfft = 1 << (n - 1).bit_length()
+    y = torch.fft.irfft(torch.fft.rfft(x, nfft) * torch.fft.rfft(h.to(x.dtype), nfft), nfft)
+    return y[..., : x.shape[-1]]
+
+
+class LearnedFIR(nn.Module):
+    """y = h * x with a long learned impulse response (stored as float16 to keep reverbs small)."""
+
+    stateful = False
+
+    def __init__(self, taps: int = 2048):
+        super().__init__()
+        self.register_buffer("ir", torch.zeros(taps, dtype=torch.float16))
+        self.receptive_field = taps
+
+    def forward(self, x, cond=None):
+        return fft_convolve(x, self.ir.float())
+
+
+class TappedDelay(nn.Module):
+    """y[n] = sum_k tap[k] * x[n - k * period]: a feedback echo unrolled into its echoes (tap[0] = dry)."""
+
+    stateful = False
+
+    def __init__(self, n_taps: int = 12):
+        super().__init__()
+        self.register_buffer("period", torch.zeros((), dtype=torch.int64))
+        self.taps = nn.Parameter(torch.zeros(n_taps))
+        self.receptive_field = 0
+
+    def forward(self, x, cond=None):
+        y = self.taps[0] * x
+        p = int(self.period)
+        for k in range(1, len(self.taps)):
+            if k * p >= x.shape[-1] or p == 0:
+                break
+            y = y + self.taps[k] * F.pad(x, (k * p, 0))[..., : x.shape[-1]]
+        return y
+
+
+def delayed(x: torch.Tensor, d: torch.Tensor) -> torch.Tensor:
+    """x read at n - d[n] (fractional, linear interpolation; zero before the start). d: (T,) samples."""
+    n = torch.arange(x.shape[-1], dtype=d.dtype)
+    pos = n - d
+    i0 = torch.floor(pos)
+    frac = pos - i0
+    i0 = i0.long()
+    xp = F.pad(x, (1, 0))  # index 0 = the zero before the start
+    a = xp[..., (i0 + 1).clamp(0, x.shape[-1])] * (i0 >= 0)
+    b = xp[..., (i0 + 2).clamp(0, x.shape[-1])] * (i0 + 1 >= 0)
+    return a * (1 - frac) + b * frac
+
+
+class ModulatedDelay(nn.Module):
+    """Chorus: y = dry * x + wet * x[n - (centre + depth * sin(2 pi rate n / sr + phase))]."""
+
+    stateful = False
+    receptive_field = 0
+
+    def __init__(self, sr: int = 44_100):
+        super().__init__()
+        self.sr = sr
+        self.dry = nn.Parameter(torch.tensor(1.0))
+        self.wet = nn.Parameter(torch.tensor(0.0))
+        self.centre = nn.Parameter(torch.tensor(300.0))  # samples
+        self.depth = nn.Parameter(torch.tensor(50.0))  # samples
+        self.rate = nn.Parameter(torch.tensor(1.0))  # Hz
+        self.phase = nn.Parameter(torch.tensor(0.0))
+
+    def delay_track(self, n: int) -> torch.Tensor:
+        t = torch.arange(n, dtype=torch.float32) / self.sr
+        return self.centre + self.depth * torch.sin(2 * math.pi * self.rate * t + self.phase)
+
+    def forward(self, x, cond=None):
+        return self.dry * x + self.wet * delayed(x, self.delay_track(x.shape[-1]))
+
+
+def flip_flop(x: np.ndarray, sr: int = 44_100, smooth_hz: float = 1000.0, hysteresis: float = 0.01) -> np.ndarray:
+    """+-1 square wave that toggles on every other rising zero crossing of a smoothed ``x`` (frequency / 2)."""
+    from scipy.signal import lfilter
+
+    a = math.exp(-2 * math.pi * smooth_hz / sr)
+    s = lfilter([1 - a], [1, -a], np.asarray(x, np.float64))
+    s = lfilter([1 - a], [1, -a], s)
+    # Rising crossings of +hysteresis that followed a dip below -hysteresis (a Schmitt trigger, vectorised).
+    state = np.where(s > hysteresis, 1, np.where(s < -hysteresis, -1, 0))
+    idx = np.flatnonzero(state)
+    held = np.zeros_like(state)
+    if idx.size:
+        held = state[idx][np.maximum(np.searchsorted(idx, np.arange(len(s)), side="right") - 1, 0)]
+        held[: idx[0]] = 0
+    rising = np.flatnonzero((held[1:] == 1) & (held[:-1] == -1)) + 1
+    toggles = np.zeros(len(s), np.int64)
+    toggles[rising] = 1
+    return (1 - 2 * (np.cumsum(toggles) % 2)).astype(np.float32)
+
+
+class OctaveDivider(nn.Module):
+    """y = h * (|x| . s), s = flip_flop(x): a full-wave rectified signal whose sign flips at half the pitch."""
+
+    stateful = False
+
+    def __init__(self, taps: int = 255, sr: int = 44_100):
+        super().__init__()
+        self.sr = sr
+        self.fir = nn.Parameter(torch.zeros(taps))
+        self.receptive_field = taps
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        s = torch.from_numpy(np.stack([flip_flop(row, self.sr) for row in x.detach().cpu().numpy()])).to(x)
+        return x.abs() * s
+
+    def forward(self, x, cond=None):
+        return _causal_conv(self.features(x).unsqueeze(1), self.fir.flip(-1).view(1, 1, -1)).squeeze(1)
+
+
+KINDS = {
+    "cnn": BaselineCNN,
+    "lstm": LSTMSkip,
+    "tcn": TCN,
+    "wh": WienerHammerstein,
+    "fir": LearnedFIR,
+    "taps": TappedDelay,
+    "chorus": ModulatedDelay,
+    "octave": OctaveDivider,
+}
+
+
+def build(kind: str, **kwargs) -> nn.Module:
+    if kind not in KINDS:
+        raise ValueError(f"Unknown model {kind!r}; choose one of {', '.join(KINDS)}.")
+    return KINDS[kind](**kwargs)
+
+
+def n_params(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.state_dict().values())

@@ -1,0 +1,203 @@
+"""Effect emulation tab: hear a network next to the real (pedalboard) effect, compare, ABX, and capture new gear."""
+from __future__ import annotations
+
+import threading
+import time
+
+import gradio as gr
+import pandas as pd
+
+from core.audio import write_wav
+from core.effects import abx, api, evaluate, fx
+from tabs.common import EXAMPLES_DIR, example_audio, log, output_path, user_errors
+
+TITLE = "Effect emulation"
+CHOICES = [(e.label, e.name) for e in fx.EFFECTS.values()]
+CAPTURE_MODELS = [("LSTM-32 with skip (Wright et al.)", "lstm"), ("Dilated TCN", "tcn"), ("Wiener-Hammerstein (amp)", "wh"),
+                  ("Baseline CNN (paper)", "cnn"), ("Learned FIR (reverb, EQ, cabinet)", "fir"),
+                  ("Tapped delay line (echo)", "taps"), ("Modulated delay (chorus)", "chorus")]
+
+
+def _examples() -> list[str]:
+    own = sorted(str(p) for p in EXAMPLES_DIR.glob("effects_*.flac"))
+    return own + [p for p in example_audio() if p not in own]
+
+
+def _metrics_table(m: dict) -> pd.DataFrame:
+    return pd.DataFrame([[k, f"{v:.4f}"] for k, v in m.items()], columns=["Metric", "Value"])
+
+
+def _card_markdown(card: dict) -> str:
+    if not card:
+        return ""
+    met = card.get("metrics", {})
+    return (f"**{card.get('name')}** — {card.get('architecture')}  \n{card.get('notes', '')}  \n"
+            f"Held-out ESR {met.get('esr_model')} (clean {met.get('esr_clean')}), MR-STFT {met.get('mrstft_model')} "
+            f"(clean {met.get('mrstft_clean')}). Trained with `{card.get('command')}`.")
+
+
+@user_errors
+def run(audio_path, effect, drive, progress=gr.Progress()):
+    if audio_path is None:
+        raise gr.Error("Upload or record a dry signal first, or pick an example below.")
+    progress(0.1, desc="Rendering the real effect and the emulation")
+    res = api.process(audio_path, effect, {"drive_db": drive})
+    for note in res.notes:
+        gr.Warning(note)
+    progress(0.7, desc="Drawing")
+    paths = [write_wav(output_path(f"{name}.wav"), y, res.sr) for name, y in
+             (("clean", res.clean), (f"{effect}_effect", res.effect_out), (f"{effect}_model", res.model_out))]
+    session = {"effect": effect, "paths": paths}
+    return (*paths, _metrics_table(res.metrics), evaluate.mel_comparison(res.clean, res.effect_out, res.model_out, res.sr),
+            evaluate.waveform_overlay(res.clean, res.effect_out, res.model_out, res.sr), _card_markdown(res.card),
+            session, abx.ABXState(), None, "Press 'New ABX trial' to start.")
+
+
+@user_errors
+def abx_new(session, state):
+    if not session:
+        raise gr.Error("Apply an effect first: the ABX test compares that clean, effect and model audio.")
+    state = abx.new_trial(state or abx.ABXState(), session["effect"])
+    clean, effect, model = session["paths"]
+    x = {"A": clean, "B": effect, "model": model}[state.current]
+    # A copy under a neutral name, so the file name does not give X away.
+    import shutil
+
+    x_path = output_path("X.wav")
+    shutil.copy(x, x_path)
+    return state, str(x_path), "Listen to A, B and X, then answer."
+
+
+@user_errors
+def abx_answer(choice, state):
+    state = abx.answer(state or abx.ABXState(), choice)
+    last_x, _ = state.trials[-1]
+    reveal = {"model": "the model output", "A": "a hidden copy of A", "B": "a hidden copy of B"}[last_x]
+    return state, None, f"X was {reveal}. " + abx.summary(state)
+
+
+def capture(dry_path, wet_path, model, steps, progress=gr.Progress()):
+    """A generator so that Stop (which cancels the event) closes it, and the finally below stops training.
+
+    (``user_errors`` wraps plain functions; a generator's errors surface while it is iterated, so they are
+    translated here.)"""
+    try:
+        yield from _capture(dry_path, wet_path, model, steps, progress)
+    except gr.Error:
+        raise
+    except api.train.Cancelled:
+        yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), "Stopped."
+    except (ValueError, MemoryError) as err:  # AudioError is a ValueError
+        raise gr.Error(str(err) or "The input is too large.") from None
+    except Exception as err:
+        log.exception("capture failed")
+        raise gr.Error(f"Something went wrong ({type(err).__name__}); the server log has the details.") from None
+
+
+def _capture(dry_path, wet_path, model, steps, progress):
+    if dry_path is None or wet_path is None:
+        raise gr.Error("Upload both files: the dry recording and the same take through the effect.")
+    stop = threading.Event()
+    box: dict = {}
+    status = {"frac": 0.0, "msg": "checking the pair"}
+
+    def work():
+        try:
+            box["res"] = api.capture(dry_path, wet_path, model=model, steps=int(steps),
+                                     progress=lambda f, m: status.update(frac=f, msg=m), cancel=stop.is_set)
+        except BaseException as err:  # handed to the request thread below
+            box["err"] = err
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    try:
+        while thread.is_alive():
+            progress(status["frac"], desc=f"Training: {status['msg']}")
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), f"Training: {status['msg']}"
+            thread.join(0.5)
+    finally:
+        stop.set()  # Stop pressed (generator closed) or an error: end the training thread too
+    if "err" in box:
+        raise box["err"]
+    res = box["res"]
+    for note in res.notes:
+        gr.Warning(note)
+    folder = api.save_capture(res, output_path(f"capture-{res.kind}"))
+    import shutil
+
+    zip_path = shutil.make_archive(str(folder), "zip", folder)
+    out_wav = write_wav(output_path("capture_model_output.wav"), res.out, res.sr)
+    fig = evaluate.waveform_overlay(res.dry, res.wet, res.out, res.sr)
+    msg = (f"Trained {res.kind} on {len(res.history) or 'closed-form'} steps; latency removed: {res.latency} samples. "
+           "Metrics are on the last 20% of the pair, held out from training.")
+    yield out_wav, _metrics_table(res.metrics), fig, zip_path, msg
+
+
+def build() -> None:
+    gr.Markdown(
+        "Pick an effect and a dry signal (a guitar DI, a loop, a voice). The app runs the real effect "
+        "(pedalboard DSP) and a small trained emulation side by side, with the error-to-signal ratio (ESR) and "
+        "multi-resolution STFT distance — the model should be closer to the effect than the clean signal is. "
+        "Audio is returned as WAV at its true level (nothing is normalised). Up to 60 s are processed at 44.1 kHz."
+    )
+    session = gr.State(None)
+    abx_state = gr.State(abx.ABXState())
+    with gr.Row():
+        with gr.Column(scale=1, min_width=320):
+            effect = gr.Dropdown(CHOICES, value="reverb", label="Effect", elem_id="effects-effect")
+            lo, hi = fx.EFFECTS["distortion"].knob_ranges["drive_db"]
+            drive = gr.Slider(lo, hi, value=fx.EFFECTS["distortion"].knobs["drive_db"], step=0.5, label="Drive (dB), distortion only: the TCN is conditioned on it",
+                              elem_id="effects-drive")
+            audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Dry signal", elem_id="effects-audio")
+            button = gr.Button("Apply effect and emulation", variant="primary", elem_id="effects-run")
+            gr.Examples(examples=[[p] for p in _examples()], inputs=audio, label="Examples")
+            metrics_df = gr.Dataframe(headers=["Metric", "Value"], label="Model vs effect (this input)", interactive=False, elem_id="effects-metrics")
+            card = gr.Markdown(elem_id="effects-card")
+        with gr.Column(scale=2):
+            with gr.Row():
+                clean_a = gr.Audio(label="A: clean", type="filepath", interactive=False, elem_id="effects-clean")
+                effect_a = gr.Audio(label="B: real effect", type="filepath", interactive=False, elem_id="effects-effect-audio")
+                model_a = gr.Audio(label="Model", type="filepath", interactive=False, elem_id="effects-model-audio")
+            mel = gr.Plot(label="Log-mel spectrograms", elem_id="effects-mel")
+            overlay = gr.Plot(label="Waveforms (~300 samples)", elem_id="effects-overlay")
+            with gr.Group():
+                gr.Markdown("**ABX test** — A = clean, B = real effect; X is the model or, sometimes, a hidden copy of A or B.")
+                with gr.Row():
+                    abx_button = gr.Button("New ABX trial", elem_id="effects-abx-new")
+                    x_audio = gr.Audio(label="X", type="filepath", interactive=False, elem_id="effects-abx-x")
+                with gr.Row():
+                    like_a = gr.Button("X sounds like A", elem_id="effects-abx-a")
+                    like_b = gr.Button("X sounds like B", elem_id="effects-abx-b")
+                abx_text = gr.Markdown("Apply an effect, then start a trial.", elem_id="effects-abx-score")
+    with gr.Accordion("Capture mode: teach it your own plugin or pedal", open=False):
+        gr.Markdown(
+            "Upload a dry recording and the same recording processed by any gear or plugin (same sample rate, "
+            "same take). A constant latency is detected and removed, the chosen model is trained on the first 80% "
+            "and judged on the last 20%; the trained model downloads as safetensors + config + card."
+        )
+        with gr.Row():
+            dry_in = gr.Audio(sources=["upload"], type="filepath", label="Dry", elem_id="effects-capture-dry")
+            wet_in = gr.Audio(sources=["upload"], type="filepath", label="Wet (processed)", elem_id="effects-capture-wet")
+        gr.Examples(examples=[[str(EXAMPLES_DIR / "effects_capture_dry.flac"), str(EXAMPLES_DIR / "effects_capture_wet.flac")]],
+                    inputs=[dry_in, wet_in], label="Example pair (an overdrive the bundled models never saw, + 12 ms latency)")
+        with gr.Row():
+            kind = gr.Dropdown(CAPTURE_MODELS, value="lstm", label="Model", elem_id="effects-capture-model")
+            steps = gr.Slider(20, 3000, value=300, step=10, label="Training steps (networks)", elem_id="effects-capture-steps")
+        with gr.Row():
+            train_b = gr.Button("Train", variant="primary", elem_id="effects-capture-train")
+            stop_b = gr.Button("Stop", variant="stop", elem_id="effects-capture-stop")
+        cap_status = gr.Markdown(elem_id="effects-capture-status")
+        with gr.Row():
+            cap_audio = gr.Audio(label="Model on the held-out 20%", type="filepath", interactive=False, elem_id="effects-capture-out")
+            cap_metrics = gr.Dataframe(headers=["Metric", "Value"], label="Held-out metrics", interactive=False, elem_id="effects-capture-metrics")
+        cap_plot = gr.Plot(label="Dry / wet / model", elem_id="effects-capture-plot")
+        cap_file = gr.File(label="Trained model (zip)", elem_id="effects-capture-file")
+
+    outputs = [clean_a, effect_a, model_a, metrics_df, mel, overlay, card, session, abx_state, x_audio, abx_text]
+    button.click(run, inputs=[audio, effect, drive], outputs=outputs, api_name="effects_apply")
+    abx_button.click(abx_new, inputs=[session, abx_state], outputs=[abx_state, x_audio, abx_text], api_visibility="private")
+    like_a.click(lambda s: abx_answer("A", s), inputs=abx_state, outputs=[abx_state, x_audio, abx_text], api_visibility="private")
+    like_b.click(lambda s: abx_answer("B", s), inputs=abx_state, outputs=[abx_state, x_audio, abx_text], api_visibility="private")
+    train_event = train_b.click(capture, inputs=[dry_in, wet_in, kind, steps],
+                                outputs=[cap_audio, cap_metrics, cap_plot, cap_file, cap_status], api_name="effects_capture")
+    stop_b.click(lambda: "Stopped.", outputs=cap_status, cancels=[train_event], api_visibility="private")

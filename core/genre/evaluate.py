@@ -46,12 +46,40 @@ def summary(metrics: dict) -> dict:
     return {k: {m: v[m] for m in SUMMARY_KEYS} for k, v in metrics.items()}
 
 
+def results_table(folders) -> str:
+    """Markdown table of the metrics in each folder's card.json (the docs' results table)."""
+    rows = ["| Model | Input | Params | Epochs | Test excerpts | Test tracks (mean / max) | Held-out SoundFont tracks (excerpts) | Tempo-equalised tracks (excerpts) |",
+            "|---|---|---|---|---|---|---|---|"]
+    for folder in folders:
+        card = json.loads((Path(folder) / "card.json").read_text())
+        m, c = card["metrics"], card["config"]
+
+        def cell(name):
+            v = m.get(name)
+            return f"{v['track_accuracy_mean']:.1%} ({v['excerpt_accuracy']:.1%})" if v else "–"
+
+        t = m["test"]
+        rows.append(f"| {card['name']} | {c['input']} | {c['params']:,} | {c['epochs_run']} | {t['excerpt_accuracy']:.1%} | "
+                    f"{t['track_accuracy_mean']:.1%} / {t['track_accuracy_max']:.1%} | {cell('heldout_font')} | "
+                    f"{cell('equal_tempo') if 'equal_tempo' in m else cell('equal_tempo_test')} |")
+    return "\n".join(rows)
+
+
 def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", required=True, help="bundled model name or a trained model's folder")
-    p.add_argument("--data", nargs="+", required=True, metavar="NAME=DIR")
+    p.add_argument("--model", help="bundled model name or a trained model's folder")
+    p.add_argument("--data", nargs="+", metavar="NAME=DIR")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--table", nargs="*", metavar="FOLDER", help="print the results table of these model folders "
+                   "(default: every bundled model) and exit")
     args = p.parse_args(argv)
+    if args.table is not None:
+        from core.genre.api import BUNDLED_DIR, bundled_models
+
+        print(results_table(args.table or [BUNDLED_DIR / n for n in bundled_models()]))
+        return {}
+    if not args.model or not args.data:
+        p.error("--model and --data are required (or --table)")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     import torch
 

@@ -59,6 +59,17 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
+def scaled_note(args) -> str:
+    """Where this run departs from the paper's recipe (CPU budget), for the model card."""
+    parts = []
+    if args.patience != 50:
+        parts.append(f"early-stopping patience {args.patience} epochs (paper: 50)")
+    if args.max_minutes:
+        parts.append(f"capped at {args.max_minutes:g} min of training")
+    parts.append(f"at most {args.epochs} epochs; excerpts every {args.hop:g} s of each track")
+    return "Scaled down from the paper for a shared 2-core CPU: " + "; ".join(parts) + "."
+
+
 @torch.no_grad()
 def predict_logits(model, X: np.ndarray, batch: int = 256) -> np.ndarray:
     model.eval()
@@ -196,7 +207,8 @@ def main(argv=None) -> dict:
         seed=args.seed, metrics=summary,
         config={**config, "epochs_run": len(history["train_loss"]), "stopped": stopped, "train_seconds": round(train_s, 1),
                 "batch_size": args.batch_size, "lr": args.lr, "patience": args.patience, "hop_s": args.hop},
-        notes=f"Input: {'the paper’s 12×29 min-max normalised band spectrogram (22,050 Hz)' if kind == 'bands' else 'AST log-mel, 128 bins × 298 frames (16 kHz)'}.",
+        notes=f"Input: {'the paper’s 12×29 min-max normalised band spectrogram (22,050 Hz)' if kind == 'bands' else 'AST log-mel, 128 bins × 298 frames (16 kHz)'}. "
+              + scaled_note(args),
     )
     save_checkpoint(model, out, card, extra=config)
     (out / "report.json").write_text(json.dumps({"history": history, "metrics": metrics}, indent=1))

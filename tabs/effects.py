@@ -19,12 +19,12 @@ CAPTURE_MODELS = [("LSTM-32 with skip (Wright et al.)", "lstm"), ("Dilated TCN",
 
 
 def _examples() -> list[str]:
-    own = sorted(str(p) for p in EXAMPLES_DIR.glob("effects_*.flac"))
+    own = sorted(str(p) for p in EXAMPLES_DIR.glob("effects_guitar*.flac"))
     return own + [p for p in example_audio() if p not in own]
 
 
 def _metrics_table(m: dict) -> pd.DataFrame:
-    return pd.DataFrame([[k, f"{v:.4f}"] for k, v in m.items()], columns=["Metric", "Value"])
+    return pd.DataFrame([[k, f"{v:.4g}"] for k, v in m.items()], columns=["Metric", "Value"])
 
 
 def _card_markdown(card: dict) -> str:
@@ -146,8 +146,8 @@ def build() -> None:
         with gr.Column(scale=1, min_width=320):
             effect = gr.Dropdown(CHOICES, value="reverb", label="Effect", elem_id="effects-effect")
             lo, hi = fx.EFFECTS["distortion"].knob_ranges["drive_db"]
-            drive = gr.Slider(lo, hi, value=fx.EFFECTS["distortion"].knobs["drive_db"], step=0.5, label="Drive (dB), distortion only: the TCN is conditioned on it",
-                              elem_id="effects-drive")
+            drive = gr.Slider(lo, hi, value=fx.EFFECTS["distortion"].knobs["drive_db"], step=0.5, label="Drive (dB): the distortion TCN is conditioned on it",
+                              elem_id="effects-drive", visible=False)
             audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Dry signal", elem_id="effects-audio")
             button = gr.Button("Apply effect and emulation", variant="primary", elem_id="effects-run")
             gr.Examples(examples=[[p] for p in _examples()], inputs=audio, label="Examples")
@@ -194,6 +194,7 @@ def build() -> None:
         cap_file = gr.File(label="Trained model (zip)", elem_id="effects-capture-file")
 
     outputs = [clean_a, effect_a, model_a, metrics_df, mel, overlay, card, session, abx_state, x_audio, abx_text]
+    effect.change(lambda e: gr.update(visible=e == "distortion"), inputs=effect, outputs=drive, api_visibility="private")
     button.click(run, inputs=[audio, effect, drive], outputs=outputs, api_name="effects_apply")
     abx_button.click(abx_new, inputs=[session, abx_state], outputs=[abx_state, x_audio, abx_text], api_visibility="private")
     like_a.click(lambda s: abx_answer("A", s), inputs=abx_state, outputs=[abx_state, x_audio, abx_text], api_visibility="private")

@@ -98,7 +98,7 @@ def fit_network(model, dry, wet, steps=600, seq=2048, batch=8, lr=3e-3, warmup=0
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         sched.step()
-        history.append(float(loss))
+        history.append(loss.item())
         if step % log_every == 0 or step == steps - 1:
             _tick(progress, (step + 1) / steps, f"step {step + 1}/{steps}  loss {np.mean(history[-log_every:]):.4f}", cancel)
     return history

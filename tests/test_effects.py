@@ -1,0 +1,210 @@
+"""Effect emulation: effects, models, fits, API, capture, ABX (fast: tiny signals, few steps)."""
+import random
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from core.audio import AudioError
+from core.effects import abx, api, fx, metrics, train
+from core.effects import models as M
+
+SR = fx.SR
+
+
+def tone_mix(seconds=2.0, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * SR)) / SR
+    y = 0.3 * np.sin(2 * np.pi * 220 * t) + 0.2 * np.sign(np.sin(2 * np.pi * 330 * t)) * (t % 0.5 < 0.3)
+    return (y + 0.02 * rng.standard_normal(len(t))).astype(np.float32)
+
+
+@pytest.mark.parametrize("name", fx.NAMES)
+def test_every_effect_renders_same_length_finite(name):
+    x = tone_mix(0.5)
+    y = fx.render(name, x)
+    assert y.shape == x.shape and y.dtype == np.float32 and np.all(np.isfinite(y))
+    assert not np.allclose(y, x)
+
+
+def test_unknown_effect_is_a_clear_error():
+    with pytest.raises(ValueError, match="Unknown effect"):
+        fx.board("wah")
+
+
+@pytest.mark.parametrize("kind", sorted(M.KINDS))
+def test_models_map_batch_to_same_shape(kind):
+    kwargs = {"tcn": dict(n_cond=1), "fir": dict(taps=64)}.get(kind, {})
+    model = M.build(kind, **kwargs)
+    x = torch.randn(2, 3000) * 0.3
+    cond = torch.rand(2, 1) if kind == "tcn" else None
+    with torch.no_grad():
+        y = model(x, cond)
+    assert y.shape == x.shape and torch.isfinite(y).all()
+
+
+def test_cnn_is_a_window_model():
+    """The fully convolutional CNN gives each sample from the last `window` inputs only."""
+    model = M.BaselineCNN(window=32)
+    x = torch.randn(1, 200)
+    x2 = x.clone()
+    x2[0, :100] = torch.randn(100)
+    with torch.no_grad():
+        a, b = model(x), model(x2)
+    assert torch.allclose(a[0, 100 + 32 :], b[0, 100 + 32 :], atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "tcn", "wh"])
+def test_network_loss_goes_down(kind):
+    torch.set_num_threads(1)
+    x = tone_mix(1.5)
+    y = np.tanh(4 * x).astype(np.float32)
+    kwargs = {"tcn": dict(channels=4, layers=4, n_cond=0), "lstm": dict(hidden=8), "wh": dict(post_taps=64)}[kind]
+    model = M.build(kind, **kwargs)
+    hist = train.fit_network(model, x, y, steps=40, seq=512, batch=4, lr=1e-2, warmup=128 if kind == "lstm" else 0, log_every=10)
+    assert np.mean(hist[-5:]) < 0.7 * np.mean(hist[:5])
+
+
+def test_fir_fit_recovers_an_impulse_response():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(SR).astype(np.float32)
+    h = np.exp(-np.arange(300) / 40.0) * rng.standard_normal(300) * 0.3
+    y = np.convolve(x, h)[: len(x)].astype(np.float32)
+    model, _ = train.fit("fir", x, y, dict(taps=512))
+    assert metrics.esr(y, api.run_model(model, x)) < 1e-3
+
+
+def test_tapped_delay_finds_period_and_feedback():
+    x = tone_mix(3.0)
+    y = fx.render("delay", x, delay_seconds=0.1, feedback=0.5, mix=0.5)
+    model, _ = train.fit("taps", x, y, dict(n_taps=8))
+    assert int(model.period) == int(0.1 * SR)
+    assert metrics.esr(y, api.run_model(model, x)) < 1e-3
+
+
+def test_flip_flop_halves_the_frequency():
+    t = np.arange(SR) / SR
+    s = M.flip_flop(np.sin(2 * np.pi * 200 * t).astype(np.float32))
+    rising = np.sum((s[1:] > 0) & (s[:-1] < 0))
+    assert 95 <= rising <= 101  # 100 Hz square wave
+
+
+def test_latency_is_found_and_removed():
+    x = tone_mix(2.0)
+    wet = np.concatenate([np.zeros(441, np.float32), 0.5 * x])[: len(x)]
+    lag = metrics.find_latency(x, wet, SR)
+    assert lag == 441
+    d, w = metrics.align(x, wet, lag)
+    assert len(d) == len(w) and np.allclose(w, 0.5 * d[: len(w)], atol=1e-6)
+
+
+def test_esr_and_mrstft_basics():
+    x = tone_mix(1.0)
+    assert metrics.esr(x, x) == 0.0
+    assert metrics.esr(x, np.zeros_like(x)) == pytest.approx(1.0)
+    assert metrics.mr_stft(x, x) < metrics.mr_stft(x, 0.5 * x)
+
+
+# ---------------------------------------------------------------- bundled models and the API
+def test_all_ten_effects_have_bundled_models_and_cards():
+    found = api.bundled()
+    assert set(found) == set(fx.NAMES)
+    for effect, d in found.items():
+        card = api.read_card(d)
+        m = card["metrics"]
+        assert m["esr_model"] < m["esr_clean"] and m["mrstft_model"] < m["mrstft_clean"], effect
+        assert (d / "model.safetensors").stat().st_size < 400_000
+
+
+@pytest.mark.parametrize("effect", ["reverb", "distortion", "compression"])
+def test_process_is_closer_than_clean(tmp_path, effect):
+    path = tmp_path / "dry.wav"
+    sf.write(path, tone_mix(2.0, seed=3), SR)
+    res = api.process(str(path), effect)
+    m = res.metrics
+    assert m["ESR model vs effect"] < m["ESR clean vs effect"]
+    assert m["MR-STFT model vs effect"] < m["MR-STFT clean vs effect"]
+    for y in (res.clean, res.effect_out, res.model_out):
+        assert np.all(np.isfinite(y)) and np.max(np.abs(y)) <= 1.0
+    assert np.max(np.abs(res.model_out)) <= api.PEAK_LIMIT + 1e-6
+
+
+def test_distortion_follows_the_drive_knob(tmp_path):
+    path = tmp_path / "dry.wav"
+    sf.write(path, 0.3 * tone_mix(1.0), SR)
+    soft, hard = api.process(str(path), "distortion", {"drive_db": 6}), api.process(str(path), "distortion", {"drive_db": 30})
+    assert np.mean(np.abs(hard.model_out)) > 1.5 * np.mean(np.abs(soft.model_out))
+    assert hard.metrics["ESR model vs effect"] < 0.05
+    with pytest.raises(ValueError, match="between"):
+        api.process(str(path), "distortion", {"drive_db": 60})
+
+
+def test_bad_inputs_give_clear_messages(tmp_path):
+    silent = tmp_path / "silent.wav"
+    sf.write(silent, np.zeros(SR, np.float32), SR)
+    with pytest.raises(AudioError, match="silent"):
+        api.process(str(silent), "reverb")
+    with pytest.raises(ValueError, match="Unknown effect"):
+        api.process(str(silent), "wah")
+    stereo_clipped = tmp_path / "st.wav"
+    sf.write(stereo_clipped, np.stack([np.clip(3 * tone_mix(1.0), -1, 1)] * 2, 1), SR)
+    res = api.process(str(stereo_clipped), "delay")
+    assert any("clipped" in n for n in res.notes)
+
+
+# ---------------------------------------------------------------- capture mode
+def _pair(tmp_path, sr=SR, lag=300, seconds=4.0):
+    x = tone_mix(seconds, seed=5)
+    y = np.tanh(3 * x) * 0.5
+    y = np.concatenate([np.zeros(lag, np.float32), y])[: len(x)]
+    d, w = tmp_path / "dry.wav", tmp_path / "wet.wav"
+    sf.write(d, x, SR)
+    sf.write(w, y, sr)
+    return str(d), str(w)
+
+
+def test_capture_trains_end_to_end_and_saves(tmp_path):
+    torch.set_num_threads(1)
+    d, w = _pair(tmp_path)
+    res = api.capture(d, w, model="wh", steps=60)
+    assert res.latency == 300
+    assert res.metrics["ESR model vs effect"] < res.metrics["ESR clean vs effect"]
+    folder = api.save_capture(res, tmp_path / "cap")
+    model, config = api.load_model(folder)
+    out = api.run_model(model, res.dry, config)
+    assert np.allclose(out, api.run_model(res.model, res.dry, config), atol=1e-5)
+
+
+def test_capture_rejects_mismatched_pairs(tmp_path):
+    d, w = _pair(tmp_path, sr=48_000)
+    with pytest.raises(AudioError, match="same sample rate"):
+        api.capture(d, w)
+    d, w = _pair(tmp_path)
+    short = tmp_path / "short.wav"
+    sf.write(short, tone_mix(1.0), SR)
+    with pytest.raises(AudioError, match="same take|shorter"):
+        api.capture(d, str(short))
+
+
+def test_capture_can_be_cancelled(tmp_path):
+    d, w = _pair(tmp_path)
+    with pytest.raises(train.Cancelled):
+        api.capture(d, w, model="lstm", steps=500, cancel=lambda: True)
+
+
+# ---------------------------------------------------------------- ABX
+def test_abx_scores_model_and_hidden_reference_trials():
+    rng = random.Random(0)
+    state = abx.ABXState()
+    with pytest.raises(ValueError, match="Start a trial"):
+        abx.answer(state, "A")
+    kinds = []
+    for _ in range(20):
+        state = abx.new_trial(state, "reverb", rng)
+        kinds.append(state.current)
+        state = abx.answer(state, "B" if state.current in ("model", "B") else "A")
+    s = abx.score(state)
+    assert s["trials"] == 20 and s["model heard as the effect (B)"] == s["model trials"]
+    assert s["hidden references identified"] == s["hidden-reference trials"] > 0
+    assert abx.new_trial(state, "delay", rng).trials == []  # a new effect starts a new score

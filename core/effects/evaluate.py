@@ -1,6 +1,8 @@
 """Held-out evaluation: ESR and MR-STFT of model-vs-effect and clean-vs-effect.
 
-    python -m core.effects.evaluate            # every bundled model -> JSON table (README / docs)
+    python -m core.effects.evaluate              # re-measure every bundled model -> JSON
+    python -m core.effects.evaluate --update-cards   # ... and write the figures into the cards
+    python -m core.effects.evaluate --markdown   # the docs table, from the model cards
 """
 from __future__ import annotations
 
@@ -25,12 +27,16 @@ def test_pair(effect: str, knobs: dict | None = None):
     return dry, fx.render(effect, dry, **(knobs or {}))
 
 
+def _sig(x: float) -> float:
+    return float(f"{x:.4g}")
+
+
 def scores(dry, wet, out) -> dict:
     return {
-        "esr_model": round(metrics.esr(wet, out), 5),
-        "esr_clean": round(metrics.esr(wet, dry), 5),
-        "mrstft_model": round(metrics.mr_stft(wet, out), 4),
-        "mrstft_clean": round(metrics.mr_stft(wet, dry), 4),
+        "esr_model": _sig(metrics.esr(wet, out)),
+        "esr_clean": _sig(metrics.esr(wet, dry)),
+        "mrstft_model": _sig(metrics.mr_stft(wet, out)),
+        "mrstft_clean": _sig(metrics.mr_stft(wet, dry)),
     }
 
 
@@ -47,7 +53,7 @@ def evaluate_model(directory) -> dict:
             for v in (lo, hi):
                 w = fx.render(effect, dry, **{knob: v})
                 o = api.run_model(model, dry, config, api.cond_vector(config, {knob: v}))
-                result[f"esr_model@{knob}={v:g}"] = round(metrics.esr(w, o), 5)
+                result[f"esr_model@{knob}={v:g}"] = _sig(metrics.esr(w, o))
     result["closer_than_clean"] = bool(result["esr_model"] < result["esr_clean"] and result["mrstft_model"] < result["mrstft_clean"])
     return result
 
@@ -55,16 +61,21 @@ def evaluate_model(directory) -> dict:
 def main():
     from core.effects import api
 
+    if "--markdown" in sys.argv:
+        print(markdown_table())
+        return
+
     rows = {}
     for d in sorted(api.MODELS_ROOT.iterdir()):
         if (d / "model.safetensors").exists() and not d.name.startswith("capture"):
             rows[d.name] = evaluate_model(d)
+            if "--update-cards" in sys.argv:  # write the fresh figures into the card
+                card = json.loads((d / "card.json").read_text())
+                card["metrics"].update(rows[d.name])
+                (d / "card.json").write_text(json.dumps(card, indent=2))
             print(d.name, rows[d.name], file=sys.stderr, flush=True)
     print(json.dumps(rows, indent=2))
 
-
-if __name__ == "__main__":
-    main()
 
 
 # ---------------------------------------------------------------- the paper's figures
@@ -114,3 +125,26 @@ def waveform_overlay(clean, effect, model, sr: int, n: int = 300, start: int | N
     ax.set_title(f"Waveforms over {n} samples")
     ax.legend(loc="upper right")
     return fig
+
+
+def markdown_table(root=None) -> str:
+    """The results table of the docs, from the bundled cards (what `main` measured when each model was trained)."""
+    from core.effects import api
+
+    root = Path(root or api.MODELS_ROOT)
+    lines = ["| model | effect | structure | params | ESR model | ESR clean | MR-STFT model | MR-STFT clean | closer than clean |",
+             "|---|---|---|---:|---:|---:|---:|---:|:---:|"]
+    for d in sorted(root.iterdir()):
+        card_path = d / "card.json"
+        if not card_path.exists() or d.name.startswith("capture"):
+            continue
+        card = json.loads(card_path.read_text())
+        m, c = card["metrics"], card["config"]
+        lines.append(f"| {d.name} | {c['effect']} | {c['kind']} | {card['architecture'].rsplit(', ', 1)[-1].split()[0]} | "
+                     f"{m['esr_model']:.4g} | {m['esr_clean']:.4g} | {m['mrstft_model']:.4g} | {m['mrstft_clean']:.4g} | "
+                     f"{'yes' if m['closer_than_clean'] else 'no'} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -256,13 +256,16 @@ def drive_sampler(effect: str = "distortion"):
     return sample
 
 
-def train_bundled(effect: str, kind: str | None = None, name: str | None = None, seed: int = 0, quick: bool = False):
+def train_bundled(effect: str, kind: str | None = None, name: str | None = None, seed: int = 0, quick: bool = False,
+                  steps: int | None = None):
     from core.effects import data, evaluate
 
     t0 = time.time()
     recipe = dict(RECIPES[effect]) if kind in (None, RECIPES[effect]["kind"]) else {"kind": kind, **NETWORK_DEFAULTS[kind]}
     kind = recipe.pop("kind")
     kwargs = recipe.pop("kwargs")
+    if steps is not None and "steps" in recipe:
+        recipe["steps"] = int(steps)
     if quick and "steps" in recipe:
         recipe["steps"] = max(20, recipe["steps"] // 20)
     dry = data.dry_set("train")
@@ -289,7 +292,8 @@ def train_bundled(effect: str, kind: str | None = None, name: str | None = None,
         training_data=f"{len(dry) / fx.SR:.0f} s: 3 generator segments (chirps/sines/squares/saws/noise) + 6 rendered "
                       "instrument pieces (guitar/bass/keys, FluidR3_GM)" + (" + a 10 s white-noise probe" if kind == "chorus" else "")
                       + "; test = 3 held-out pieces (seeds 0, 5, 10), 32 s with a 2 s tail",
-        command=f"python -m core.effects.train --effect {effect}" + (f" --model {kind} --name {name}" if name != effect else ""),
+        command=f"python -m core.effects.train --effect {effect}" + (f" --model {kind} --name {name}" if name != effect else "")
+        + (f" --steps {steps}" if steps is not None else ""),
         seed=seed,
         metrics={**result, "train_seconds": round(train_s, 1), "final_train_loss": history[-1] if history else None},
         config={**config, **recipe},
@@ -335,6 +339,7 @@ def main(argv=None):
     parser.add_argument("--out", help="capture: output folder (default assets/models/effects/capture-<model>)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--steps", type=int, help="override the recipe's number of training steps (networks)")
     parser.add_argument("--quick", action="store_true", help="a twentieth of the steps (smoke test)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -350,7 +355,7 @@ def main(argv=None):
     if effects == [None]:
         parser.error("give --effect, --all, or --dry and --wet")
     for effect in effects:
-        train_bundled(effect, args.model, args.name, args.seed, args.quick)
+        train_bundled(effect, args.model, args.name, args.seed, args.quick, args.steps)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,41 @@
+"""Effect emulation tab handlers: Stop really stops capture training; bad input is one clear message."""
+import threading
+import time
+
+import gradio as gr
+import numpy as np
+import pytest
+import soundfile as sf
+
+from tabs import effects as tab
+
+
+class NoProgress:
+    def __call__(self, *args, **kwargs):
+        pass
+
+
+def test_closing_the_capture_generator_stops_training(tmp_path):
+    t = np.arange(5 * 44_100) / 44_100
+    x = (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+    sf.write(tmp_path / "d.wav", x, 44_100)
+    sf.write(tmp_path / "w.wav", np.tanh(3 * x), 44_100)
+    before = threading.active_count()
+    gen = tab.capture(str(tmp_path / "d.wav"), str(tmp_path / "w.wav"), "lstm", 3000, progress=NoProgress())
+    status = next(gen)[-1]
+    assert status.startswith("Training")
+    gen.close()  # what Gradio does when Stop cancels the event
+    deadline = time.time() + 30
+    while threading.active_count() > before and time.time() < deadline:
+        time.sleep(0.1)
+    assert threading.active_count() == before
+
+
+def test_capture_without_files_is_one_clear_error():
+    with pytest.raises(gr.Error, match="Upload both files"):
+        next(tab.capture(None, None, "lstm", 100, progress=NoProgress()))
+
+
+def test_apply_without_audio_is_one_clear_error():
+    with pytest.raises(gr.Error, match="dry signal"):
+        tab.run(None, "reverb", 20.0, progress=NoProgress())

@@ -121,14 +121,15 @@ def _capture(dry_path, wet_path, model, steps, progress):
         raise box["err"]
     res = box["res"]
     for note in res.notes:
-        gr.Warning(note)
+        (gr.Info if note.startswith("Removed a latency") else gr.Warning)(note)
     folder = api.save_capture(res, output_path(f"capture-{res.kind}"))
     import shutil
 
     zip_path = shutil.make_archive(str(folder), "zip", folder)
     out_wav = write_wav(output_path("capture_model_output.wav"), res.out, res.sr)
     fig = evaluate.waveform_overlay(res.dry, res.wet, res.out, res.sr)
-    msg = (f"Trained {res.kind} on {len(res.history) or 'closed-form'} steps; latency removed: {res.latency} samples. "
+    how = f"Trained {res.kind} for {len(res.history)} steps" if res.kind not in ("fir", "taps", "octave") else f"Fitted {res.kind} in closed form"
+    msg = (f"{how}; latency removed: {res.latency} samples. "
            "Metrics are on the last 20% of the pair, held out from training.")
     yield out_wav, _metrics_table(res.metrics), fig, zip_path, msg
 

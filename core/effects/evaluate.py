@@ -72,6 +72,9 @@ def main():
             if "--update-cards" in sys.argv:  # write the fresh figures into the card
                 card = json.loads((d / "card.json").read_text())
                 card["metrics"].update(rows[d.name])
+                from core.effects.train import NOTES
+
+                card["notes"] = NOTES.get(card["config"]["kind"], card.get("notes", ""))
                 (d / "card.json").write_text(json.dumps(card, indent=2))
             print(d.name, rows[d.name], file=sys.stderr, flush=True)
     print(json.dumps(rows, indent=2))

@@ -21,6 +21,8 @@ def classify(audio_path, model, progress=gr.Progress()):
     result = api.predict_file(audio_path, model=model, max_seconds=MAX_SECONDS)
     if result.padded:
         gr.Warning("The recording is shorter than the model's 2 s window; it was padded with silence.")
+    if result.truncated_from:
+        gr.Warning(f"The recording is {result.truncated_from:.0f} s long; only the first {MAX_SECONDS:.0f} s were classified.")
     labels, probs = result.labels, result.probabilities
     table = [[t - result.window_seconds / 2, t + result.window_seconds / 2, labels[int(np.argmax(p))], float(np.max(p))]
              for t, p in zip(result.times, result.window_probabilities)]
@@ -75,9 +77,15 @@ def build() -> None:
     gr.Markdown(
         "Which of Medley-solos-DB's eight instruments is playing — clarinet, distorted electric guitar, female "
         "singer, flute, piano, tenor saxophone, trumpet, violin — and **where** in the recording each is heard. "
-        "The models classify every 2 s window (hop 1 s) of 16 kHz log-mel spectrograms."
+        "The models classify every 2 s window (hop 1 s) of 16 kHz log-mel spectrograms. They were trained on "
+        "clips rendered here with FluidSynth; the examples use a SoundFont the models never heard."
+        + ("" if api.hub_model() else
+           f" A pretrained Hub AST is offered when `{api.HUB_ENV}` names one (e.g. `{api.HUB_EXAMPLE}`).")
     )
-    model = gr.Dropdown(MODELS, value="cnn", label="Model", elem_id="inst-model")
+    choices = list(MODELS)
+    if api.hub_model():
+        choices.append((f"Hub: {api.hub_model()} (AudioSet labels mapped)", api.hub_model()))
+    model = gr.Dropdown(choices, value="cnn", label="Model", elem_id="inst-model")
     with gr.Tab("One recording"):
         with gr.Row():
             with gr.Column(scale=1, min_width=320):

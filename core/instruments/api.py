@@ -22,6 +22,8 @@ from core.training import MODELS_DIR, load_state, read_card
 
 MODEL_DIR = MODELS_DIR / "instruments"
 BUNDLED = ("cnn", "ast")
+HUB_ENV = "MUSIC_STUDIO_INSTRUMENTS_HUB"  # names a pretrained AudioSet AST to offer in the tab
+HUB_EXAMPLE = "MIT/ast-finetuned-audioset-10-10-0.4593"
 WINDOW_SECONDS = 2.0  # the paper's 2 s crops
 HOP_SECONDS = 1.0
 #: AudioSet label names (as in AST checkpoints fine-tuned on AudioSet) that map onto each class.
@@ -103,6 +105,13 @@ def _load_hub(name_or_path: str) -> Classifier:
                       int(model.config.max_length), {}, hub_label_map(model.config.id2label, labels))
 
 
+def hub_model() -> str | None:
+    """The Hub AST named by MUSIC_STUDIO_INSTRUMENTS_HUB, unless the Hub is switched off."""
+    if os.environ.get("HF_HUB_OFFLINE") == "1" or os.environ.get("MUSIC_STUDIO_OFFLINE") == "1":
+        return None
+    return os.environ.get(HUB_ENV, "").strip() or None
+
+
 def load_model(name: str = "cnn") -> Classifier:
     """A bundled model (cnn, ast), a folder saved by train.py, or a Hugging Face AST id/folder; cached."""
     if name in BUNDLED:
@@ -125,6 +134,7 @@ class InstrumentResult:
     window_seconds: float
     duration: float
     padded: bool  # the input was shorter than one window
+    truncated_from: float | None = None  # original length in seconds when only the start was classified
 
     def ranking(self) -> list[tuple[str, float]]:
         order = np.argsort(-self.probabilities)
@@ -170,9 +180,25 @@ def predict(y: np.ndarray, sr: int, model: str | Classifier = "cnn", hop_seconds
     return InstrumentResult(clf.labels, overall, times, probs, clf.frames * 0.01, len(y) / sr, padded)
 
 
+def _duration(source) -> float | None:
+    if isinstance(source, tuple):
+        return len(source[1]) / source[0]
+    try:
+        import soundfile as sf
+
+        return float(sf.info(str(source)).duration)
+    except Exception:  # formats libsndfile cannot read: the loader decides
+        return None
+
+
 def predict_file(source, model: str = "cnn", max_seconds: float = 600.0) -> InstrumentResult:
+    """Load (capped at ``max_seconds``: longer recordings are cut, and the result says so) and predict."""
     y, sr = load_audio(source, sr=AST_SR, max_seconds=max_seconds, trim=True, allow_silence=False)
-    return predict(y, sr, model)
+    result = predict(y, sr, model)
+    total = _duration(source)
+    if total is not None and total > max_seconds + 0.5:
+        result.truncated_from = total
+    return result
 
 
 def tag_files(paths, model: str = "cnn", csv_path=None, progress=None):

@@ -1,0 +1,52 @@
+"""The Instrument tab's handlers: ranking, plots and CSVs from a bundled model; bad input as one gr.Error."""
+import gradio as gr
+import numpy as np
+import pytest
+import soundfile as sf
+
+from core.instruments import api
+from tabs import instruments as tab
+from tests.conftest import EXAMPLES, tone
+
+needs_model = pytest.mark.skipif(not (api.MODEL_DIR / "cnn" / "model.safetensors").exists(),
+                                 reason="no bundled instrument model")
+
+
+@needs_model
+def test_classify_returns_ranking_plots_and_timeline_csv():
+    label, bars, timeline, curves, csv = tab.classify(str(EXAMPLES / "instruments" / "violin.flac"), "cnn")
+    assert set(label) == set(api.AUDIOSET_MAP) and max(label, key=label.get) == "violin"
+    assert all(hasattr(f, "savefig") for f in (bars, timeline, curves))
+    lines = open(csv).read().splitlines()
+    assert lines[0].startswith("start_s,end_s,instrument,probability,clarinet") and len(lines) == 1 + 2  # 3 s → 2 windows
+
+
+@needs_model
+def test_batch_tab_lists_skipped_files(tmp_path):
+    good, bad = tmp_path / "a.wav", tmp_path / "b.wav"
+    sf.write(good, tone(660, 3.0, 16_000), 16_000)
+    bad.write_bytes(b"not audio")
+    table, csv = tab.tag_batch([str(good), str(bad)], "cnn")
+    assert [row[0] for row in table] == ["a.wav"] and open(csv).read().count("\n") == 2
+
+
+@needs_model
+def test_every_bundled_model_has_the_papers_report():
+    for name in api.BUNDLED:
+        rows, counts, percent, note = tab.model_report(name)
+        assert {"violin", "macro avg"} <= {r[0] for r in rows} and counts is not None and "macro-F1" in note
+
+
+def test_bad_input_is_one_gr_error(tmp_path):
+    with pytest.raises(gr.Error, match="Upload or record"):
+        tab.classify(None, "cnn")
+    with pytest.raises(gr.Error, match="Choose one or more"):
+        tab.tag_batch([], "cnn")
+    silent = tmp_path / "silence.wav"
+    sf.write(silent, np.zeros(16_000 * 3, np.float32), 16_000)
+    with pytest.raises(gr.Error, match="(?i)silen|no signal"):
+        tab.classify(str(silent), "cnn")
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"RIFF....garbage")
+    with pytest.raises(gr.Error):
+        tab.classify(str(broken), "cnn")

@@ -141,16 +141,17 @@ class InstrumentResult:
         return [(self.labels[i], float(self.probabilities[i])) for i in order]
 
     def segments(self) -> list[tuple[float, float, str]]:
-        """(start, end, top instrument) per window, merged where the top instrument repeats."""
+        """(start, end, top instrument) covering the whole recording: each window owns the time closest
+        to its centre; neighbours with the same top instrument are merged."""
+        t = self.times
+        bounds = np.concatenate([[0.0], (t[1:] + t[:-1]) / 2, [self.duration]])
         out: list[list] = []
-        hop = float(self.times[1] - self.times[0]) if len(self.times) > 1 else self.window_seconds
-        for t, p in zip(self.times, self.window_probabilities):
+        for k, p in enumerate(self.window_probabilities):
             label = self.labels[int(np.argmax(p))]
-            start, end = max(0.0, t - hop / 2), min(self.duration, t + hop / 2)
             if out and out[-1][2] == label:
-                out[-1][1] = end
+                out[-1][1] = float(bounds[k + 1])
             else:
-                out.append([start, end, label])
+                out.append([float(bounds[k]), float(bounds[k + 1]), label])
         return [tuple(s) for s in out]
 
 
@@ -168,6 +169,8 @@ def predict(y: np.ndarray, sr: int, model: str | Classifier = "cnn", hop_seconds
     fbank = ast_log_mel(y, sr)  # once for the whole signal; windows are slices of it
     hop = max(1, int(round(hop_seconds / 0.01)))
     starts = list(range(0, max(1, fbank.shape[0] - clf.frames + 1), hop))
+    if starts[-1] + clf.frames < fbank.shape[0]:  # one more window, flush with the end, so the tail is heard
+        starts.append(fbank.shape[0] - clf.frames)
     X = np.stack([fbank[s:s + clf.frames] for s in starts]).astype(np.float32)
     if X.shape[1] < clf.frames:
         X = np.pad(X, ((0, 0), (0, clf.frames - X.shape[1]), (0, 0)))

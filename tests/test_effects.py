@@ -208,3 +208,12 @@ def test_abx_scores_model_and_hidden_reference_trials():
     assert s["trials"] == 20 and s["model heard as the effect (B)"] == s["model trials"]
     assert s["hidden references identified"] == s["hidden-reference trials"] > 0
     assert abx.new_trial(state, "delay", rng).trials == []  # a new effect starts a new score
+
+
+def test_single_thread_nests_and_restores():
+    before = torch.get_num_threads()
+    with api.single_thread():
+        with api.single_thread():
+            assert torch.get_num_threads() == 1
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before

@@ -5,7 +5,9 @@
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,6 +68,35 @@ def default_cond(config: dict):
     return cond_vector(config, config.get("knobs", {}))
 
 
+_threads_lock = threading.Lock()
+_single_users = 0
+_threads_before = 1
+
+
+@contextlib.contextmanager
+def single_thread():
+    """Run torch on one thread while any caller is inside, then restore the count.
+
+    An LSTM at batch 1 is ~441k tiny sequential steps a second of audio: with more than one thread every step
+    pays a thread hand-off, and on a busy machine (oneDNN's spinning workers) that made 10 s of audio take 80 s
+    instead of 0.6 s. The setting is process-wide, so other requests meanwhile also run on one thread (slower
+    at worst, never wrong); a count of users (not a held lock) lets overlapping calls share it without waiting.
+    """
+    global _single_users, _threads_before
+    with _threads_lock:
+        if _single_users == 0:
+            _threads_before = torch.get_num_threads()
+            torch.set_num_threads(1)
+        _single_users += 1
+    try:
+        yield
+    finally:
+        with _threads_lock:
+            _single_users -= 1
+            if _single_users == 0:
+                torch.set_num_threads(_threads_before)
+
+
 @torch.no_grad()
 def run_model(model, x: np.ndarray, config: dict | None = None, cond=None) -> np.ndarray:
     """Apply a model to mono float32 audio; NaN-free, same length."""
@@ -73,9 +104,10 @@ def run_model(model, x: np.ndarray, config: dict | None = None, cond=None) -> np
     c = None if cond is None else torch.as_tensor(cond, dtype=torch.float32)[None]
     if getattr(model, "stateful", False):
         state, parts = None, []
-        for s in range(0, xt.shape[-1], CHUNK):
-            y, state = model(xt[:, s : s + CHUNK], state=state, return_state=True)
-            parts.append(y)
+        with single_thread():
+            for s in range(0, xt.shape[-1], CHUNK):
+                y, state = model(xt[:, s : s + CHUNK], state=state, return_state=True)
+                parts.append(y)
         y = torch.cat(parts, -1)
     else:
         y = model(xt, c)
@@ -202,7 +234,8 @@ def capture(dry_source, wet_source, model: str = "lstm", steps: int | None = Non
     kwargs = dict(train.NETWORK_DEFAULTS[model]["kwargs"])
     if model == "fir":
         kwargs["taps"] = min(kwargs["taps"], split // 2)
-    net, history = train.fit(model, dry[:split], wet[:split], kwargs, progress=progress, cancel=cancel, **settings)
+    with single_thread():  # small models train faster on one thread here (see single_thread)
+        net, history = train.fit(model, dry[:split], wet[:split], kwargs, progress=progress, cancel=cancel, **settings)
     config = {"kind": model, "kwargs": kwargs, "effect": "capture", "knobs": {}, "knob_ranges": {}, "sr": fx.SR, "latency_samples": lag}
     out = run_model(net, dry[split:], config)
     m = metrics_for(dry[split:], wet[split:], out)

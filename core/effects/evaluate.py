@@ -59,7 +59,11 @@ def evaluate_model(directory) -> dict:
 
 
 def main():
+    import torch
+
     from core.effects import api
+
+    torch.set_num_threads(1)  # the bench's setting; small sequential models are slower with more threads here
 
     if "--markdown" in sys.argv:
         print(markdown_table())

@@ -61,6 +61,12 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     registry.set_device(args.device)
+    if registry.device().type == "cpu":
+        # Two requests run at once (the queue's limit), one core each: per-op thread hand-offs cost
+        # more than they give on the small sequential ops of sampling (the LSTM: 4 s vs 0.08 s).
+        import torch
+
+        torch.set_num_threads(1)
     demo = build_app()
     # Load librosa's compiled kernels while the server starts, not during the first request.
     threading.Thread(target=warm_up, name="warm-up", daemon=True).start()

@@ -51,4 +51,7 @@ def main() -> dict:
 
 
 if __name__ == "__main__":
+    import torch
+
+    torch.set_num_threads(1)  # as app.py serves on CPU
     print(json.dumps(main(), indent=2))

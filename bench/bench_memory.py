@@ -1,0 +1,66 @@
+"""Resident memory of the whole app with every tab's bundled models loaded (budget: 2.5 GB on CPU).
+
+    python bench/bench_memory.py      # JSON: RSS after building the app, after loading each capability's models
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import psutil  # noqa: E402
+
+
+def rss_mb() -> float:
+    return round(psutil.Process().memory_info().rss / 2**20, 1)
+
+
+def _generation():
+    from core.generation.api import load_generator
+
+    return [load_generator(n) for n in ("lstm", "gan", "markov")]
+
+
+def _instruments():
+    from core.instruments.api import BUNDLED, load_model
+
+    return [load_model(n) for n in BUNDLED]
+
+
+def _genre():
+    from core.genre.api import bundled_models, load
+
+    return [load(n) for n in bundled_models()]
+
+
+def _effects():
+    from core.effects.api import bundled, get_model
+
+    return [get_model(n) for n in bundled()]
+
+
+def main() -> dict:
+    import app
+    from core import registry
+
+    out = {"import_mb": rss_mb()}
+    app.build_app()
+    out["app_built_mb"] = rss_mb()
+    loaders = {"generation": _generation, "instruments": _instruments, "genre": _genre, "effects": _effects}
+    for name, load in loaders.items():
+        try:
+            load()
+            out[f"after_{name}_mb"] = rss_mb()
+        except (ImportError, ValueError) as err:  # a capability without bundled models yet
+            out[f"after_{name}_mb"] = f"skipped: {err}"
+    out["models_loaded"] = registry.loaded()
+    out["total_mb"] = rss_mb()
+    out["budget_mb"] = 2560
+    out["within_budget"] = out["total_mb"] < 2560
+    return out
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(), indent=2))

@@ -20,7 +20,7 @@ CAPTURE_MODELS = [("LSTM-32 with skip (Wright et al.)", "lstm"), ("Dilated TCN",
 
 def _examples() -> list[str]:
     own = sorted(str(p) for p in EXAMPLES_DIR.glob("effects_guitar*.flac"))
-    return own + [p for p in example_audio() if p not in own]
+    return own + [p for p in example_audio() if p not in own and "effects_capture" not in p]
 
 
 def _metrics_table(m: dict) -> pd.DataFrame:

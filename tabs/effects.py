@@ -19,8 +19,8 @@ CAPTURE_MODELS = [("LSTM-32 with skip (Wright et al.)", "lstm"), ("Dilated TCN",
 
 
 def _examples() -> list[str]:
-    own = sorted(str(p) for p in EXAMPLES_DIR.glob("effects_guitar*.flac"))
-    return own + [p for p in example_audio() if p not in own and "effects_capture" not in p]
+    own = sorted(str(p) for p in (EXAMPLES_DIR / "effects").glob("effects_guitar*.flac"))
+    return own + example_audio()
 
 
 def _metrics_table(m: dict) -> pd.DataFrame:
@@ -179,7 +179,7 @@ def build() -> None:
         with gr.Row():
             dry_in = gr.Audio(sources=["upload"], type="filepath", label="Dry", elem_id="effects-capture-dry")
             wet_in = gr.Audio(sources=["upload"], type="filepath", label="Wet (processed)", elem_id="effects-capture-wet")
-        gr.Examples(examples=[[str(EXAMPLES_DIR / "effects_capture_dry.flac"), str(EXAMPLES_DIR / "effects_capture_wet.flac")]],
+        gr.Examples(examples=[[str(EXAMPLES_DIR / "effects" / "effects_capture_dry.flac"), str(EXAMPLES_DIR / "effects" / "effects_capture_wet.flac")]],
                     inputs=[dry_in, wet_in], label="Example pair (an overdrive the bundled models never saw, + 12 ms latency)")
         with gr.Row():
             kind = gr.Dropdown(CAPTURE_MODELS, value="lstm", label="Model", elem_id="effects-capture-model")

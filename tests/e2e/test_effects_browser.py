@@ -17,7 +17,7 @@ def _upload(page, elem, path):
 
 def test_apply_effect_plots_metrics_and_abx(page, test_output):
     _open(page)
-    _upload(page, "effects-audio", EXAMPLES / "effects_guitar_di.flac")
+    _upload(page, "effects-audio", EXAMPLES / "effects" / "effects_guitar_di.flac")
     page.locator("#effects-run").click()
     for plot in ("mel", "overlay"):
         page.locator(f"#effects-{plot} img").wait_for(state="visible", timeout=120_000)
@@ -33,8 +33,8 @@ def test_apply_effect_plots_metrics_and_abx(page, test_output):
 def test_capture_mode_trains_and_offers_download(page, test_output):
     _open(page)
     page.get_by_text("Capture mode").click()
-    _upload(page, "effects-capture-dry", EXAMPLES / "effects_capture_dry.flac")
-    _upload(page, "effects-capture-wet", EXAMPLES / "effects_capture_wet.flac")
+    _upload(page, "effects-capture-dry", EXAMPLES / "effects" / "effects_capture_dry.flac")
+    _upload(page, "effects-capture-wet", EXAMPLES / "effects" / "effects_capture_wet.flac")
     page.locator("#effects-capture-model input").click()
     page.get_by_role("option", name="Learned FIR (reverb, EQ, cabinet)").click()
     page.locator("#effects-capture-train").click()

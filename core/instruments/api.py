@@ -49,8 +49,10 @@ class Classifier:
     label_map: np.ndarray | None = None  # (hub labels, classes) for a pretrained AudioSet AST
 
     @torch.inference_mode()
-    def probabilities(self, X: np.ndarray, batch: int = 64) -> np.ndarray:
+    def probabilities(self, X: np.ndarray, batch: int | None = None) -> np.ndarray:
         """(n, frames, 128) log-mels → (n, classes) probabilities."""
+        # Small CNN batches keep the 32-channel feature maps in cache: 3-min timeline 0.40 s at 4 vs 1.16 s at 64.
+        batch = batch or (4 if isinstance(self.model, InstrumentCNN) else 16)
         out = []
         for i in range(0, len(X), batch):
             x = torch.from_numpy(X[i:i + batch]).to(registry.device())

@@ -50,13 +50,12 @@ def centre_crop(X: torch.Tensor, frames: int) -> torch.Tensor:
 
 #: Where the bundled models depart from the paper's configuration, and why (written into each card).
 SCALED_DOWN = {
-    "cnn": "As the paper's CNN. Data: a corpus rendered here with FluidR3_GM and TimGM6mb (MuseScore General held "
-           "out entirely) instead of Medley-solos-DB; epochs and learning rate as given in the card's command.",
+    "cnn": "The paper's CNN and recipe; epochs, learning rate and data as in the command and training_data.",
     "ast": "Scaled down from transformers' AST defaults to train on 2 CPU cores: hidden size 192 (default 768), "
            "intermediate 768 (default 3072), input 200 frames = 2 s (default 1024; the feature extractor's "
            "max_length is set to the same 200). The paper's 2 layers and 12 heads are kept. Trained from scratch "
-           "at lr 3e-4 for 8 epochs (paper: 1e-4, 15) because a from-scratch transformer at 1e-4 does not "
-           "converge within the CPU budget.",
+           "with the command's lr and epochs (the bundled model: lr 3e-4 for 8 epochs, paper 1e-4 for 15, because "
+           "the from-scratch transformer at 1e-4 did not converge within the CPU budget).",
 }
 
 

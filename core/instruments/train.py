@@ -54,7 +54,7 @@ SCALED_DOWN = {
     "ast": "Scaled down from transformers' AST defaults to train on 2 CPU cores: hidden size 192 (default 768), "
            "intermediate 768 (default 3072), input 200 frames = 2 s (default 1024; the feature extractor's "
            "max_length is set to the same 200). The paper's 2 layers and 12 heads are kept. Trained from scratch "
-           "with the command's lr and epochs (the bundled model: lr 3e-4 for 8 epochs, paper 1e-4 for 15, — "
+           "with the command's lr and epochs (the bundled model: lr 3e-4 for 8 epochs, paper 1e-4 for 15 — "
            "a higher rate chosen so a from-scratch transformer converges within the CPU budget; 1e-4 was not run to completion here).",
 }
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -19,18 +18,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.timing import median_time as timed  # noqa: E402
+
 import numpy as np  # noqa: E402
 import psutil  # noqa: E402
-
-
-def timed(fn, repeats: int = 3) -> float:
-    fn()  # warm-up: numba compilation and caches are not what we measure
-    runs = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - t0)
-    return round(statistics.median(runs), 4)
 
 
 def three_minute_track(path: Path) -> Path:

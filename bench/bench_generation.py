@@ -6,28 +6,18 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import sys
-import time
 from io import BytesIO
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.timing import median_time  # noqa: E402
+
 from core import plots  # noqa: E402
 from core.analysis import analyse  # noqa: E402
 from core.generation import api  # noqa: E402
 from core.render import render_midi  # noqa: E402
-
-
-def median_time(fn, repeats: int = 5) -> float:
-    fn()
-    runs = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - t0)
-    return round(statistics.median(runs), 4)
 
 
 def main() -> dict:

@@ -10,26 +10,16 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.timing import median_time as timed  # noqa: E402
+
 import numpy as np  # noqa: E402
-
-
-def timed(fn, repeats: int = 5) -> float:
-    fn()
-    runs = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - t0)
-    return round(statistics.median(runs), 4)
 
 
 def main():

@@ -8,28 +8,18 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.timing import median_time  # noqa: E402
+
 import numpy as np  # noqa: E402
 
 from core.audio import load_audio  # noqa: E402
 from core.instruments import api  # noqa: E402
-
-
-def median_time(fn, repeats: int = 5) -> float:
-    fn()
-    runs = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - t0)
-    return round(statistics.median(runs), 4)
 
 
 def main() -> dict:

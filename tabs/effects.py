@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import gradio as gr
 import pandas as pd

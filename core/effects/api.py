@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from core import registry
-from core.audio import SILENCE_PEAK, AudioError, load_audio
+from core.audio import AudioError, load_audio
 from core.effects import fx, metrics, train
 from core.effects import models as M
 from core.training import MODELS_DIR, load_state, read_card

@@ -59,3 +59,8 @@ def analyse_file(source, sr: int = ANALYSIS_SR, max_seconds: float = 600.0) -> A
     result.source_duration_s = audio_duration(source)
     return result
 
+
+def log_mel_file(source, sr: int = ANALYSIS_SR, max_seconds: float = 600.0) -> tuple[np.ndarray, int]:
+    """Load (path or Gradio tuple) and compute the log-mel spectrogram tabs show beside their results."""
+    y, sr = load_audio(source, sr=sr, max_seconds=max_seconds, trim=True)
+    return features.log_mel(y, sr), sr

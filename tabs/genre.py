@@ -6,9 +6,7 @@ import json
 import gradio as gr
 import numpy as np
 
-from core import plots
-from core.audio import load_audio
-from core.features import log_mel
+from core import analysis, plots
 from core.genre import api as genre
 from tabs.common import MAX_SECONDS, example_audio, output_path, user_errors
 
@@ -45,7 +43,7 @@ def run(audio_path, model_name, aggregate, progress=gr.Progress()):
     for notice in result.notices:
         gr.Warning(notice)
     progress(0.7, desc="Drawing")
-    y, sr = load_audio(audio_path, sr=22_050, max_seconds=MAX_SECONDS, trim=True)
+    S_db, sr = analysis.log_mel_file(audio_path, max_seconds=MAX_SECONDS)
     csv_path = result.to_csv(output_path("genre_excerpts.csv"))
     summary = (f"### {result.top} — {result.confidence:.0%}\n"
                f"{len(result.starts)} excerpt(s) of 3 s, aggregated by the {result.aggregate}; model `{result.model}`.")
@@ -53,7 +51,7 @@ def run(audio_path, model_name, aggregate, progress=gr.Progress()):
         summary,
         plots.bars(result.labels, [float(v) for v in result.probs], title="Genre distribution (whole input)"),
         plots.timeline(result.segments(), max(result.duration, 3.0), title="Genre over time (per 3 s excerpt)"),
-        plots.spectrogram(log_mel(y, sr), sr, title="Log-mel spectrogram of the input"),
+        plots.spectrogram(S_db, sr, title="Log-mel spectrogram of the input"),
         csv_path,
     )
 

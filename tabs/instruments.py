@@ -24,13 +24,7 @@ def classify(audio_path, model, progress=gr.Progress()):
     if result.truncated_from:
         gr.Warning(f"The recording is {result.truncated_from:.0f} s long; only the first {MAX_SECONDS:.0f} s were classified.")
     labels, probs = result.labels, result.probabilities
-    table = [[t - result.window_seconds / 2, t + result.window_seconds / 2, labels[int(np.argmax(p))], float(np.max(p))]
-             for t, p in zip(result.times, result.window_probabilities)]
-    csv_path = output_path("instrument_timeline.csv")
-    with open(csv_path, "w") as f:
-        f.write("start_s,end_s,instrument,probability," + ",".join(labels) + "\n")
-        for (start, end, top, p), row in zip(table, result.window_probabilities):
-            f.write(f"{max(start, 0):.2f},{end:.2f},{top},{p:.4f}," + ",".join(f"{q:.4f}" for q in row) + "\n")
+    csv_path = result.to_csv(output_path("instrument_timeline.csv"))
     return (
         {label: float(p) for label, p in zip(labels, probs)},
         plots.bars(labels, probs.tolist(), title="Overall ranking"),

@@ -166,6 +166,17 @@ class InstrumentResult:
         order = np.argsort(-self.probabilities)
         return [(self.labels[i], float(self.probabilities[i])) for i in order]
 
+    def to_csv(self, path) -> str:
+        """One row per window: start, end, top instrument, its probability, then every class's."""
+        with open(path, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["start_s", "end_s", "instrument", "probability", *self.labels])
+            for t, p in zip(self.times, self.window_probabilities):
+                k = int(np.argmax(p))
+                start, end = max(t - self.window_seconds / 2, 0.0), t + self.window_seconds / 2
+                writer.writerow([f"{start:.2f}", f"{end:.2f}", self.labels[k], f"{p[k]:.4f}", *(f"{q:.4f}" for q in p)])
+        return str(path)
+
     def segments(self) -> list[tuple[float, float, str]]:
         """(start, end, top instrument) covering the whole recording: each window owns the time closest
         to its centre; neighbours with the same top instrument are merged."""

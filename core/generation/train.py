@@ -191,6 +191,8 @@ def main(argv=None) -> None:
     parser.add_argument("--midi-dir", help="train on this folder of MIDI files instead of the folk corpus")
     parser.add_argument("--out", help="output folder (default assets/models/generation/<model>)")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    parser.add_argument("--no-augment", action="store_true",
+                        help="GAN: train on the tunes in their normalised key only (no ±3 semitone copies)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     if args.threads:
@@ -214,7 +216,8 @@ def main(argv=None) -> None:
         model, history = train_lstm(train, val, steps=args.steps, batch=args.batch, seed=args.seed, device=device)
         config, arch = model.config_dict(), "Embedding 64 → 2-layer LSTM 256 (dropout 0.2) → linear over event tokens"
     elif args.model == "gan":
-        model, history = train_gan(train, steps=args.steps, batch=args.batch, seed=args.seed, device=device)
+        model, history = train_gan(train, steps=args.steps, batch=args.batch, seed=args.seed, device=device,
+                                   augment=not args.no_augment)
         config, arch = model.config_dict(), "WGAN-GP: conv-transpose generator z(100) → 64 steps × 50 classes (width 128); 1-D conv critic"
     else:
         chain = fit_markov(train)

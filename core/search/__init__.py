@@ -1,0 +1,12 @@
+"""Loop and sample search with yes/no feedback (Jakubik, "Searching for loops and sound samples with feature learning")."""
+from core.search.api import (  # noqa: F401
+    PATIENCE,
+    SearchEnded,
+    SearchSession,
+    Track,
+    check_query,
+    get_best_samples,
+    prepare,
+    session,
+)
+from core.search.spaces import SPACES  # noqa: F401

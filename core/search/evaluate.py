@@ -1,0 +1,129 @@
+"""Recall within patience with a simulated user: the paper's Figures 1–2 as a table.
+
+For every repeated sound of every track (``core.search.dataset``), the first
+occurrence is the query (rounded to 0.1 s, the annotators' precision); a
+simulated user answers yes when a proposal overlaps a not-yet-found occurrence by
+at least half of d. Recall = occurrences found / other occurrences, averaged per
+sound, for three systems:
+
+    naive      nearest neighbour of the query in MFCC space, answers only exclude windows
+    mfcc       Algorithm 1 (feedback) in MFCC space
+    learned    Algorithm 1 in the learned encoder's space
+
+    python -m core.search.evaluate --data .cache/search/eval --out docs/figures/search_eval.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from core.search import dataset
+from core.search.api import PATIENCE, SearchSession, prepare
+
+SYSTEMS = {"naive": ("mfcc", False), "mfcc": ("mfcc", True), "learned": ("learned", True)}
+
+
+def overlap(a: float, b: float, d: float) -> float:
+    """Length of the overlap of [a, a + d) and [b, b + d)."""
+    return max(0.0, min(a, b) + d - max(a, b))
+
+
+def simulated_user(truth: list[float], d: float):
+    """An answer function: yes when ``t`` overlaps a not-yet-found true start by ≥ 50 % of d."""
+    found: set[int] = set()
+
+    def answer(t: float) -> bool:
+        for i, s in enumerate(truth):
+            if i not in found and overlap(t, s, d) >= 0.5 * d:
+                found.add(i)
+                return True
+        return False
+
+    answer.found = found
+    return answer
+
+
+def retrieve(track, t0: float, d: float, truth: list[float], patience: int = PATIENCE, learn: bool = True,
+             kind: str = "sample", blocks: int | None = None) -> float:
+    """Run Algorithm 1 against a simulated user; recall of the ``truth`` starts (the query excluded)."""
+    s = SearchSession(track, t0, d, patience=patience, kind=kind, blocks=blocks, learn=learn)
+    user = simulated_user(truth, d)
+    while (t := s.propose()) is not None:
+        s.feedback(t, user(t))
+    return len(user.found) / len(truth)
+
+
+def evaluate(paths, systems=tuple(SYSTEMS), patience: int = PATIENCE, blocks: int | None = None, log=print) -> dict:
+    """Recall per system, kind and genre over the tracks at ``paths`` (FLAC + JSON from ``dataset.build``)."""
+    recalls: dict = defaultdict(list)  # (system, kind, genre) -> recalls
+    for path in paths:
+        t = dataset.load(path)
+        prepared = {}
+        for system in systems:
+            space, learn = SYSTEMS[system]
+            if space not in prepared:
+                prepared[space] = prepare(t.y, t.sr, space)
+            for target in t.targets:
+                if len(target.starts) < 2:
+                    continue
+                t0, d = round(target.starts[0], 1), round(target.duration, 1)  # annotated to 0.1 s
+                r = retrieve(prepared[space], t0, max(d, 0.1), target.starts[1:], patience, learn, target.kind, blocks)
+                recalls[(system, target.kind, t.genre)].append(r)
+        log(f"{Path(path).name}: " + ", ".join(
+            f"{s}={np.mean([r for (sy, _, _), v in recalls.items() if sy == s for r in v]):.3f}" for s in systems))
+    table = {}
+    for system in systems:
+        for kind in ("sample", "loop"):
+            row = {g: float(np.mean(recalls[(system, kind, g)])) for g in dataset.GENRES if recalls[(system, kind, g)]}
+            allr = [r for g in dataset.GENRES for r in recalls[(system, kind, g)]]
+            row["all"] = float(np.mean(allr)) if allr else float("nan")
+            row["n"] = len(allr)
+            table[f"{system}/{kind}"] = row
+    return table
+
+
+def markdown(table: dict) -> str:
+    """The table as Markdown: one row per system and kind, one column per genre."""
+    cols = list(dataset.GENRES) + ["all"]
+    lines = ["| system | kind | " + " | ".join(c.replace("_", " ") for c in cols) + " | sounds |",
+             "|---|---|" + "---:|" * (len(cols) + 1)]
+    for key, row in table.items():
+        system, kind = key.split("/")
+        lines.append(f"| {system} | {kind} | " + " | ".join(f"{row.get(c, float('nan')):.3f}" for c in cols)
+                     + f" | {row['n']} |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=".cache/search/eval")
+    parser.add_argument("--systems", nargs="*", default=list(SYSTEMS), choices=list(SYSTEMS))
+    parser.add_argument("--patience", type=int, default=PATIENCE)
+    parser.add_argument("--blocks", type=int, default=None, help="override the per-kind block count")
+    parser.add_argument("--limit", type=int, default=None, help="first N tracks only")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--out", default=None, help="write the table as JSON here")
+    args = parser.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(args.threads)
+    paths = sorted(Path(args.data).glob("*.flac"))[: args.limit]
+    if not paths:
+        raise SystemExit(f"No tracks in {args.data}: run python -m core.search.dataset --out {args.data} first.")
+    start = time.time()
+    table = evaluate(paths, args.systems, args.patience, args.blocks)
+    print(markdown(table))
+    print(f"{len(paths)} tracks, {time.time() - start:.0f} s")
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps({"tracks": len(paths), "data": args.data, "patience": args.patience,
+                                              "blocks": args.blocks, "table": table}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""The feature spaces the search runs in: MFCC, or the learned encoder on log-mels.
+
+Both give one vector per frame (22,050 Hz, hop 512: 43 frames a second), as a
+float32 torch tensor of shape (frames, dims), standardised per dimension over the
+track so that no coefficient (MFCC's c0, the loudness) dominates the distances.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from core import features, registry
+from core.training import MODELS_DIR, load_state, read_card
+
+SR = 22_050
+HOP_LENGTH = features.HOP_LENGTH
+FRAME_RATE = SR / HOP_LENGTH
+SPACES = {"mfcc": "MFCC (librosa, 20 coefficients)", "learned": "Learned (BYOL + autoencoder encoder)"}
+MODEL_DIR = MODELS_DIR / "search"
+DEFAULT_MODEL = "byol-ae"
+
+
+def normalise_mel(S_db: np.ndarray) -> np.ndarray:
+    """Log-mel in dB (max 0, floor −80) → roughly [−2, 2], the scale the augmentations' σ 0.3 refers to."""
+    return ((S_db + 40.0) / 20.0).astype(np.float32)
+
+
+def mel_input(y: np.ndarray, sr: int = SR) -> np.ndarray:
+    """The encoder's input: normalised 128-bin log-mel, (128, frames)."""
+    return normalise_mel(features.log_mel(y, sr))
+
+
+def load_encoder(name: str = DEFAULT_MODEL, directory=None):
+    """The bundled (or a user-trained) encoder, cached once per process by ``core.registry``."""
+    from core.search.models import Encoder, EncoderConfig
+
+    def loader():
+        path = directory or MODEL_DIR / name
+        if not (path / "model.safetensors").exists():
+            raise ValueError(f"No trained encoder at {path}: run python -m core.search.train first.")
+        cfg = EncoderConfig(**read_card(path).get("config", {}).get("model", {}))
+        model = Encoder(cfg)
+        model.load_state_dict(load_state(path))
+        return model.eval().to(registry.device())
+
+    return registry.get(f"search/{name}" if directory is None else f"search/{directory}", loader)
+
+
+@torch.inference_mode()
+def encode(mel: np.ndarray, encoder, chunk: int = 4096) -> torch.Tensor:
+    """(128, frames) normalised log-mel → (frames, channels) features, in chunks with overlap.
+
+    Chunks overlap by the receptive field so the result equals one pass over the
+    whole track, with bounded memory on long ones.
+    """
+    pad = sum(m.kernel_size[0] // 2 for m in encoder.modules() if isinstance(m, torch.nn.Conv1d))
+    x = torch.from_numpy(mel).to(registry.device())
+    out = []
+    for a in range(0, x.shape[1], chunk):
+        lo, hi = max(0, a - pad), min(x.shape[1], a + chunk + pad)
+        h = encoder(x[None, :, lo:hi])[0]
+        out.append(h[:, a - lo: a - lo + min(chunk, x.shape[1] - a)])
+    return torch.cat(out, dim=1).T.contiguous()
+
+
+def standardise(X: torch.Tensor) -> torch.Tensor:
+    return (X - X.mean(0)) / (X.std(0) + 1e-5)
+
+
+def extract(y: np.ndarray, sr: int = SR, space: str = "mfcc", encoder=None) -> torch.Tensor:
+    """Features of a whole track in ``space``: (frames, dims) float32, standardised per dimension."""
+    if sr != SR:
+        raise ValueError(f"The search works at {SR} Hz; resample first (core.audio.load_audio(..., sr={SR})).")
+    if space == "mfcc":
+        X = torch.from_numpy(features.mfcc(y, sr).T.copy()).to(registry.device())
+    elif space == "learned":
+        X = encode(mel_input(y, sr), encoder or load_encoder())
+    else:
+        raise ValueError(f"Unknown feature space {space!r}; choose one of {', '.join(SPACES)}.")
+    return standardise(X.float())

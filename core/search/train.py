@@ -1,0 +1,172 @@
+"""Train the search encoder without labels: BYOL + autoencoder on log-mels of any folder of tracks.
+
+    python -m core.search.train --data .cache/search/train            # the bundled recipe
+    python -m core.search.train --data ~/my_tracks --out my-encoder --iters 1000 --batch 256
+
+The paper found a small representative set better than a large unrepresentative
+one: train on music like the tracks you will search. Plain PyTorch; under
+``torchrun`` the model is wrapped in DistributedDataParallel and rank 0 saves.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from core import features, registry
+from core.audio import AUDIO_EXTENSIONS, load_audio
+from core.search import spaces
+from core.search.models import BYOLAE, EncoderConfig
+from core.training import MODELS_DIR, ModelCard, distributed, save_checkpoint, set_seed
+
+FLOOR = spaces.normalise_mel(np.array(-80.0))  # a silent bin after normalisation
+
+
+def load_mels(folder, hpss: bool = True, cache: Path | None = None) -> list[tuple[np.ndarray, np.ndarray | None]]:
+    """(normalised log-mel, log-mel of the harmonic part or None) for every audio file in ``folder``."""
+    files = sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in AUDIO_EXTENSIONS)
+    if not files:
+        raise ValueError(f"No audio files in {folder}.")
+    if cache is not None and cache.exists():
+        data = np.load(cache, allow_pickle=True)
+        if list(data["files"]) == [str(f) for f in files] and bool(data["hpss"]) == hpss:
+            return list(data["mels"])
+    out = []
+    for f in files:
+        y, sr = load_audio(f, sr=spaces.SR)
+        harmonic = spaces.mel_input(features.hpss(y)[0], sr) if hpss else None
+        out.append((spaces.mel_input(y, sr), harmonic))
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        arr = np.empty(len(out), dtype=object)
+        arr[:] = out
+        np.savez(cache, files=[str(f) for f in files], hpss=hpss, mels=arr)
+    return out
+
+
+def crops(mels, batch: int, frames: int, gen: torch.Generator):
+    """``batch`` random (clean, harmonic) crops of ``frames`` frames, tracks drawn by length."""
+    lengths = np.array([m.shape[1] for m, _ in mels], dtype=np.float64)
+    track = torch.multinomial(torch.from_numpy(lengths / lengths.sum()), batch, replacement=True, generator=gen)
+    clean, harm = [], []
+    for i in track.tolist():
+        m, h = mels[i]
+        a = int(torch.randint(0, m.shape[1] - frames + 1, (1,), generator=gen))
+        clean.append(m[:, a:a + frames])
+        harm.append((h if h is not None else m)[:, a:a + frames])
+    return torch.from_numpy(np.stack(clean)), torch.from_numpy(np.stack(harm))
+
+
+def augment(x: torch.Tensor, gen: torch.Generator, noise: float = 0.3, drop: float = 0.2, shift: int = 3) -> torch.Tensor:
+    """The paper's augmentations: Gaussian noise (σ 0.3), 20 % of mel bins removed, transposition by a few bins."""
+    b, n_mels, t = x.shape
+    x = x + noise * torch.randn(x.shape, generator=gen)
+    keep = torch.rand(b, n_mels, 1, generator=gen) >= drop
+    x = torch.where(keep, x, torch.full_like(x, float(FLOOR)))
+    out = torch.full_like(x, float(FLOOR))
+    for i, s in enumerate(torch.randint(-shift, shift + 1, (b,), generator=gen).tolist()):
+        if s >= 0:
+            out[i, s:] = x[i, : n_mels - s]
+        else:
+            out[i, :s] = x[i, -s:]
+    return out
+
+
+def train(mels, cfg: EncoderConfig, iters: int = 1000, batch: int = 256, frames: int = 64, lr: float = 1e-3,
+          seed: int = 0, hpss: bool = True, log_every: int = 50, log=print):
+    """Train BYOL + AE for ``iters`` steps; returns (model, history of per-step losses)."""
+    set_seed(seed)
+    rank, local_rank, world = distributed()
+    device = registry.device()
+    model = BYOLAE(cfg).to(device)
+    net = model
+    if world > 1:
+        import torch.distributed as dist
+
+        if not dist.is_initialized():
+            dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+        net = torch.nn.parallel.DistributedDataParallel(model)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.Adam(params, lr=lr)
+    gen = torch.Generator().manual_seed(seed + rank)  # each rank draws its own crops
+    history = {"byol": [], "ae": [], "total": []}
+    start = time.time()
+    for it in range(1, iters + 1):
+        clean, harm = crops(mels, batch, frames, gen)
+        x = augment(clean, gen)
+        # HPSS (the paper's fourth augmentation): half the second views keep only the harmonic part
+        use_h = (torch.rand(batch, 1, 1, generator=gen) < 0.5) if hpss else torch.zeros(batch, 1, 1, dtype=torch.bool)
+        x_aug = augment(torch.where(use_h, harm, clean), gen)
+        byol, ae = net(x.to(device), x_aug.to(device), clean.to(device))
+        loss = byol + ae
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        model.update_target()
+        for k, v in (("byol", byol), ("ae", ae), ("total", loss)):
+            history[k].append(v.item())
+        if rank == 0 and (it % log_every == 0 or it == 1):
+            log(f"iter {it}/{iters}  byol {np.mean(history['byol'][-log_every:]):.4f}  "
+                f"ae {np.mean(history['ae'][-log_every:]):.4f}  {time.time() - start:.0f} s")
+    return model, history
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=".cache/search/train", help="folder of unlabelled tracks")
+    parser.add_argument("--out", default=spaces.DEFAULT_MODEL, help="name under assets/models/search/ or a path")
+    parser.add_argument("--iters", type=int, default=1000)
+    parser.add_argument("--batch", type=int, default=256)
+    parser.add_argument("--frames", type=int, default=64, help="crop length in frames (43 per second)")
+    parser.add_argument("--channels", type=int, default=128)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--no-hpss", action="store_true", help="skip the HPSS augmentation (faster to prepare)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--notes", default="")
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    hpss = not args.no_hpss
+    t0 = time.time()
+    mels = load_mels(args.data, hpss, cache=Path(".cache/search") / f"mels_{Path(args.data).name}.npz")
+    minutes = sum(m.shape[1] for m, _ in mels) / spaces.FRAME_RATE / 60
+    print(f"{len(mels)} tracks, {minutes:.1f} min of audio, features in {time.time() - t0:.0f} s")
+    cfg = EncoderConfig(channels=args.channels)
+    t0 = time.time()
+    model, history = train(mels, cfg, args.iters, args.batch, args.frames, args.lr, args.seed, hpss)
+    seconds = time.time() - t0
+    if distributed()[0] != 0:
+        return
+    out = Path(args.out) if "/" in args.out else MODELS_DIR / "search" / args.out
+    n_params = sum(p.numel() for p in model.encoder.parameters())
+    tail = lambda k: round(float(np.mean(history[k][-50:])), 4)  # noqa: E731
+    card = ModelCard(
+        name=f"search-{out.name}",
+        task="feature extractor for loop and sample search (no labels)",
+        architecture=(f"encoder: {cfg.layers} × Conv1d(k={cfg.kernel}, {cfg.channels} ch) over time, 128 mel bins in, "
+                      f"BatchNorm+ReLU between, {n_params:,} parameters; training-only heads: projector, predictor "
+                      f"and decoder of {cfg.head_layers} conv layers; EMA target (α {cfg.ema})"),
+        training_data=f"{args.data}: {len(mels)} unlabelled tracks, {minutes:.1f} minutes",
+        command="python -m core.search.train " + " ".join(argv if argv is not None else __import__("sys").argv[1:]),
+        seed=args.seed,
+        metrics={"final_byol_loss": tail("byol"), "final_ae_loss": tail("ae"),
+                 "first_byol_loss": round(history["byol"][0], 4), "first_ae_loss": round(history["ae"][0], 4),
+                 "train_seconds": round(seconds)},
+        config={"model": asdict(cfg), "iters": args.iters, "batch": args.batch, "frames": args.frames, "lr": args.lr,
+                "hpss": hpss, "augmentations": "noise σ 0.3, drop 20% mel bins, transpose ±3 bins"
+                + (", HPSS harmonic view (p 0.5)" if hpss else "")},
+        notes=args.notes,
+    )
+    save_checkpoint(model.encoder, out, card)
+    (out / "history.json").write_text(json.dumps({k: [round(v, 5) for v in vs] for k, vs in history.items()}))
+    print(f"saved {out} ({seconds:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()

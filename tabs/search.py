@@ -1,0 +1,192 @@
+"""Loop and sample search tab: mark one occurrence, answer yes/no about proposals, export every time found."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import gradio as gr
+
+from core.audio import load_audio, write_wav
+from core.search import PATIENCE, SPACES, SearchEnded, SearchSession, check_query, prepare, view
+from core.search.api import MIN_DURATION
+from core.search.spaces import SR
+from tabs.common import EXAMPLES_DIR, MAX_SECONDS, output_path, user_errors
+
+TITLE = "Loop & sample search"
+EXAMPLE = EXAMPLES_DIR / "search" / "drum_and_bass_loops_and_samples.ogg"
+GROOVE = EXAMPLES_DIR / "house_groove_124bpm.ogg"
+#: (track, query start, duration, hint): a vocal chop and a 2-bar loop in the bundled example
+#: (truth in its .json), and the groove's crash cymbal (every fourth bar).
+EXAMPLES = [
+    [str(EXAMPLE), 3.4, 0.8, "sample"],
+    [str(EXAMPLE), 27.5, 2.8, "loop"],
+    [str(GROOVE), 5.8, 1.0, "sample"],
+]
+SPACE_CHOICES = [(label, key) for key, label in SPACES.items()]
+HEADERS = ["start (s)", "end (s)", "start (beat)", "end (beat)", "source"]
+
+
+def _new_state(path, y, sr) -> dict:
+    """What one browser session keeps: the track, its features per space (computed once), the search."""
+    return {"path": str(path), "y": y, "sr": sr, "tracks": {}, "session": None, "overview": None}
+
+
+def _overview(state, session=None):
+    segs = view.segments(session) if session is not None else []
+    ov = view.overview(state["y"], state["sr"], segs)
+    state["overview"] = ov
+    return ov.image
+
+
+def _status(session: SearchSession) -> str:
+    found, misses = len(session.positives) - 1, len(session.negatives)
+    if session.ended:
+        why = "you stopped it" if session.stopped and misses < session.patience else f"{misses} misses = patience"
+        return (f"**Search ended** ({why}): {found} occurrence(s) found besides the query. "
+                "Undo the last answer to go on, or download the times below.")
+    t = session.to_time(session.pending) if session.pending is not None else None
+    return (f"**Is this the same sound?** Proposal at **{t:.2f}–{t + session.d:.2f} s**. "
+            f"Found {found}, misses {misses} of {session.patience}.")
+
+
+def _render(state, progress_note: str | None = None):
+    """Every output of a search step, from the session in ``state``."""
+    s: SearchSession = state["session"]
+    proposal = None
+    if s.pending is not None and not s.ended:
+        t = s.to_time(s.pending)
+        proposal = write_wav(output_path("proposal.wav"), s.track.clip(t, s.d), s.track.sr)
+    rows = [[r["start_s"], r["end_s"], r.get("start_beat", ""), r.get("end_beat", ""), r["source"]] for r in s.occurrences()]
+    stem = Path(state["path"]).stem
+    csv_path = s.to_csv(output_path(f"{stem}_occurrences.csv"))
+    json_path = s.to_json(output_path(f"{stem}_occurrences.json"))
+    return (state, _status(s), proposal, s.to_time(s.pending) if s.pending is not None else None,
+            _overview(state, s), view.timeline(s), rows, [csv_path, json_path])
+
+
+@user_errors
+def load_track(path, state, progress=gr.Progress()):
+    if path is None:
+        return None, None, gr.update(), gr.update(), "Upload a track or pick an example."
+    progress(0.2, desc="Loading")
+    y, sr = load_audio(path, sr=SR, max_seconds=MAX_SECONDS, trim=True, allow_silence=False)
+    state = _new_state(path, y, sr)
+    duration = len(y) / sr
+    note = f"Loaded {duration:.1f} s. Set the query (or click the picture), then **Start search**."
+    if duration < 3 * MIN_DURATION:
+        raise ValueError(f"The track is {duration:.2f} s long: too short to hold three occurrences of anything.")
+    return (state, _overview(state), gr.update(maximum=round(duration, 2)),
+            gr.update(maximum=round(duration / 3, 2)), note)
+
+
+@user_errors
+def click_overview(state, evt: gr.SelectData):
+    if not state or state.get("overview") is None:
+        raise ValueError("Load a track first.")
+    return round(state["overview"].time_at(evt.index[0]), 2)
+
+
+@user_errors
+def play_query(state, t0, d):
+    if not state:
+        raise ValueError("Load a track first: upload one or pick an example.")
+    t0, d = check_query(len(state["y"]) / state["sr"], t0, d)
+    a = int(t0 * state["sr"])
+    return write_wav(output_path("query.wav"), state["y"][a: a + int(d * state["sr"])], state["sr"])
+
+
+@user_errors
+def start(state, t0, d, kind, space, patience, progress=gr.Progress()):
+    if not state:
+        raise ValueError("Load a track first: upload one or pick an example.")
+    check_query(len(state["y"]) / state["sr"], t0, d)  # before the slow part
+    if space not in state["tracks"]:
+        progress(0.2, desc=f"Computing {SPACES[space]} features")
+        state["tracks"][space] = prepare(state["y"], state["sr"], space, name=Path(state["path"]).name)
+    track = state["tracks"][space]
+    state["session"] = SearchSession(track, t0, d, patience=int(patience or PATIENCE), kind=kind)
+    progress(0.7, desc="Finding the best match")
+    state["session"].propose()
+    track.tempo()  # once per track, for the export in beats
+    return _render(state)
+
+
+def _session(state) -> SearchSession:
+    if not state or state.get("session") is None:
+        raise ValueError("Start a search first.")
+    return state["session"]
+
+
+@user_errors
+def answer(state, shown_t, is_positive: bool):
+    s = _session(state)
+    if shown_t is None or s.pending is None or abs(s.to_time(s.pending) - float(shown_t)) > 1e-6:
+        return _render(state)  # a stale or repeated click: the proposal it answered is gone
+    try:
+        s.feedback(shown_t, is_positive)
+    except SearchEnded as err:
+        gr.Warning(str(err))
+        return _render(state)
+    s.propose()
+    return _render(state)
+
+
+@user_errors
+def undo(state):
+    s = _session(state)
+    if s.undo() is None:
+        gr.Info("Nothing to undo.")
+        s.propose()
+    return _render(state)
+
+
+@user_errors
+def stop(state):
+    _session(state).stop()
+    return _render(state)
+
+
+def build() -> None:
+    gr.Markdown(
+        "Mark one occurrence of a sound (a one-shot **sample** or a **loop**) and the app finds the others, "
+        "asking **yes or no** about each proposal and learning from every answer (Jakubik's Algorithm 1: "
+        "nearest-neighbour search over all windows of the query's length). The search ends after *patience* "
+        "misses. Export every time found as CSV or JSON, in seconds and beats, e.g. to trigger game events."
+    )
+    state = gr.State(None, time_to_live=4 * 3600)  # one search per browser session, dropped when it goes idle
+    with gr.Row():
+        with gr.Column(scale=1, min_width=320):
+            audio = gr.Audio(sources=["upload"], type="filepath", label="Track", elem_id="search-audio")
+            t0 = gr.Slider(0, 600, value=0, step=0.01, label="Query start t0 (s)", elem_id="search-t0")
+            d = gr.Slider(MIN_DURATION, 200, value=1.0, step=0.01, label="Query duration d (s)", elem_id="search-d")
+            kind = gr.Radio(["sample", "loop"], value="sample", label="The query is a", elem_id="search-kind")
+            space = gr.Radio(SPACE_CHOICES, value="learned", label="Feature space", elem_id="search-space")
+            patience = gr.Number(PATIENCE, precision=0, minimum=1, maximum=50, label="Patience (misses before the search ends)",
+                                 elem_id="search-patience")
+            with gr.Row():
+                play = gr.Button("Play query", elem_id="search-play")
+                go = gr.Button("Start search", variant="primary", elem_id="search-start")
+            query_audio = gr.Audio(label="Query", interactive=False, elem_id="search-query-audio")
+            gr.Examples(examples=EXAMPLES, inputs=[audio, t0, d, kind],
+                        label="Examples: a vocal chop and a loop in a drum & bass track made here, a house groove's crash")
+        with gr.Column(scale=2):
+            note = gr.Markdown("Upload a track or pick an example.", elem_id="search-status")
+            picture = gr.Image(label="Track", interactive=False, elem_id="search-overview", buttons=[])
+            proposal = gr.Audio(label="Proposal", interactive=False, autoplay=True, elem_id="search-proposal")
+            shown = gr.Number(visible=False)  # the proposal on screen: answers refer to it, not to whatever is newest
+            with gr.Row():
+                yes = gr.Button("Yes, same sound", variant="primary", elem_id="search-yes")
+                no = gr.Button("No", variant="stop", elem_id="search-no")
+                back = gr.Button("Undo", elem_id="search-undo")
+                end = gr.Button("Stop", elem_id="search-stop")
+            timeline = gr.Plot(label="Timeline", elem_id="search-timeline")
+            table = gr.Dataframe(headers=HEADERS, label="Occurrences", interactive=False, elem_id="search-table")
+            files = gr.File(label="Export (CSV and JSON)", file_count="multiple", elem_id="search-export")
+    outputs = [state, note, proposal, shown, picture, timeline, table, files]
+    audio.change(load_track, inputs=[audio, state], outputs=[state, picture, t0, d, note], api_name="search_load")
+    picture.select(click_overview, inputs=state, outputs=t0, api_visibility="private")
+    play.click(play_query, inputs=[state, t0, d], outputs=query_audio, api_name="search_play_query")
+    go.click(start, inputs=[state, t0, d, kind, space, patience], outputs=outputs, api_name="search_start")
+    yes.click(lambda s, t: answer(s, t, True), inputs=[state, shown], outputs=outputs, api_name="search_yes")
+    no.click(lambda s, t: answer(s, t, False), inputs=[state, shown], outputs=outputs, api_name="search_no")
+    back.click(undo, inputs=state, outputs=outputs, api_name="search_undo")
+    end.click(stop, inputs=state, outputs=outputs, api_name="search_stop")

@@ -103,7 +103,7 @@ def start(state, t0, d, kind, space, patience, progress=gr.Progress()):
         progress(0.2, desc=f"Computing {SPACES[space]} features")
         state["tracks"][space] = prepare(state["y"], state["sr"], space, name=Path(state["path"]).name)
     track = state["tracks"][space]
-    state["session"] = SearchSession(track, t0, d, patience=int(patience or PATIENCE), kind=kind)
+    state["session"] = SearchSession(track, t0, d, patience=PATIENCE if patience is None else int(patience), kind=kind)
     progress(0.7, desc="Finding the best match")
     state["session"].propose()
     track.tempo()  # once per track, for the export in beats

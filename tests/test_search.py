@@ -146,13 +146,15 @@ def test_simulated_user_answers_yes_once_per_occurrence():
 
 
 def test_encoder_shapes_and_chunked_encoding_equals_one_pass():
-    cfg = EncoderConfig(channels=16)
+    cfg = EncoderConfig(channels=16, residual=False)
     enc = Encoder(cfg).eval()
     mel = np.random.default_rng(0).standard_normal((128, 300)).astype(np.float32)
     whole = enc(torch.from_numpy(mel)[None])[0].T
     chunked = spaces.encode(mel, enc, chunk=64)
     assert chunked.shape == (300, 16)
     assert torch.allclose(whole, chunked, atol=1e-5)
+    res = Encoder(EncoderConfig()).eval()  # the bundled shape: 128 channels with the skip from the mel
+    assert spaces.encode(mel, res, chunk=100).shape == (300, 128)
 
 
 def test_byol_ae_losses_go_down_on_tiny_data():
@@ -160,14 +162,14 @@ def test_byol_ae_losses_go_down_on_tiny_data():
     base = rng.standard_normal((128, 40)).astype(np.float32)
     mels = [(np.tile(base, (1, 10)) + 0.1 * rng.standard_normal((128, 400)).astype(np.float32), None)]
     torch.set_num_threads(1)
-    _, hist = train(mels, EncoderConfig(channels=16), iters=60, batch=8, frames=32, lr=3e-3, hpss=False,
+    _, hist = train(mels, EncoderConfig(channels=16, residual=False), iters=60, batch=8, frames=32, lr=3e-3, hpss=False,
                     log=lambda *a: None)
     assert np.mean(hist["ae"][-10:]) < 0.9 * np.mean(hist["ae"][:5])
     assert np.mean(hist["total"][-10:]) < np.mean(hist["total"][:5])
     x = torch.zeros(2, 128, 10)
     aug = augment(x, torch.Generator().manual_seed(0))
     assert aug.shape == x.shape and aug.std() > 0.1  # noise and dropped bins
-    m = BYOLAE(EncoderConfig(channels=8))
+    m = BYOLAE(EncoderConfig(channels=8, residual=False))
     before = [p.clone() for p in m.target_encoder.parameters()]
     with torch.no_grad():
         for p in m.encoder.parameters():
@@ -203,8 +205,6 @@ def test_bundled_example_has_truth_and_the_search_finds_its_vocal_chop():
     assert retrieve(tr, round(loop["starts"][0], 1), round(loop["duration"], 1), loop["starts"][1:], kind="loop") == 1.0
 
 
-@pytest.mark.skipif(not (spaces.MODEL_DIR / spaces.DEFAULT_MODEL / "model.safetensors").exists(),
-                    reason="no bundled search encoder")
 def test_bundled_encoder_gives_a_128_dim_sequence(track):
     learned = prepare(track.y, SR, "learned")
     assert learned.X.shape == (track.X.shape[0], 128)

@@ -1,5 +1,5 @@
 """Loop and sample search with yes/no feedback (Jakubik, "Searching for loops and sound samples with feature learning")."""
-from core.search.api import (  # noqa: F401
+from core.search.api import (
     PATIENCE,
     SearchEnded,
     SearchSession,
@@ -9,4 +9,7 @@ from core.search.api import (  # noqa: F401
     prepare,
     session,
 )
-from core.search.spaces import SPACES  # noqa: F401
+from core.search.spaces import SPACES
+
+__all__ = ["PATIENCE", "SPACES", "SearchEnded", "SearchSession", "Track", "check_query", "get_best_samples",
+           "prepare", "session"]

@@ -10,6 +10,10 @@ sound, for three systems:
     mfcc       Algorithm 1 (feedback) in MFCC space
     learned    Algorithm 1 in the learned encoder's space
 
+and, as ablations (``--systems``): ``naive-learned`` (no feedback, learned space),
+``mel`` (the encoder's input, whitened log-mel, no learning) and ``random-encoder``
+(the same network with random weights: what the training adds).
+
     python -m core.search.evaluate --data .cache/search/eval --out docs/figures/search_eval.json
 """
 from __future__ import annotations
@@ -21,11 +25,21 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from core.search import dataset
 from core.search.api import PATIENCE, SearchSession, prepare
 
-SYSTEMS = {"naive": ("mfcc", False), "mfcc": ("mfcc", True), "learned": ("learned", True)}
+SYSTEMS = {"naive": ("mfcc", False), "mfcc": ("mfcc", True), "learned": ("learned", True),
+           "naive-learned": ("learned", False), "mel": ("mel", True), "random-encoder": ("random", True)}
+MAIN = ("naive", "mfcc", "learned")
+
+
+def random_encoder(seed: int = 0):
+    from core.search.models import Encoder, EncoderConfig
+
+    torch.manual_seed(seed)
+    return Encoder(EncoderConfig()).eval()
 
 
 def overlap(a: float, b: float, d: float) -> float:
@@ -58,7 +72,7 @@ def retrieve(track, t0: float, d: float, truth: list[float], patience: int = PAT
     return len(user.found) / len(truth)
 
 
-def evaluate(paths, systems=tuple(SYSTEMS), patience: int = PATIENCE, blocks: int | None = None, log=print) -> dict:
+def evaluate(paths, systems=MAIN, patience: int = PATIENCE, blocks: int | None = None, log=print) -> dict:
     """Recall per system, kind and genre over the tracks at ``paths`` (FLAC + JSON from ``dataset.build``)."""
     recalls: dict = defaultdict(list)  # (system, kind, genre) -> recalls
     for path in paths:
@@ -67,7 +81,10 @@ def evaluate(paths, systems=tuple(SYSTEMS), patience: int = PATIENCE, blocks: in
         for system in systems:
             space, learn = SYSTEMS[system]
             if space not in prepared:
-                prepared[space] = prepare(t.y, t.sr, space)
+                if space == "random":
+                    prepared[space] = prepare(t.y, t.sr, "learned", encoder=random_encoder())
+                else:
+                    prepared[space] = prepare(t.y, t.sr, space)
             for target in t.targets:
                 if len(target.starts) < 2:
                     continue
@@ -102,7 +119,7 @@ def markdown(table: dict) -> str:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=".cache/search/eval")
-    parser.add_argument("--systems", nargs="*", default=list(SYSTEMS), choices=list(SYSTEMS))
+    parser.add_argument("--systems", nargs="*", default=list(MAIN), choices=list(SYSTEMS))
     parser.add_argument("--patience", type=int, default=PATIENCE)
     parser.add_argument("--blocks", type=int, default=None, help="override the per-kind block count")
     parser.add_argument("--limit", type=int, default=None, help="first N tracks only")

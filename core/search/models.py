@@ -28,6 +28,7 @@ class EncoderConfig:
     layers: int = 5
     kernel: int = 3
     head_layers: int = 2  # projector, predictor and decoder depth
+    residual: bool = True  # features = input mel + conv stack (needs channels == n_mels)
     ema: float = 0.99  # alpha in Eq. 2
 
     def to_dict(self) -> dict:
@@ -55,7 +56,8 @@ class Encoder(nn.Module):
         self.net = conv_stack(cfg.n_mels, cfg.channels, cfg.channels, cfg.layers, cfg.kernel)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
+        # The skip keeps every mel bin's detail; the convolutions learn what to add to it.
+        return x + self.net(x) if self.cfg.residual else self.net(x)
 
 
 class BYOLAE(nn.Module):
@@ -72,18 +74,26 @@ class BYOLAE(nn.Module):
         self.target_encoder = copy.deepcopy(self.encoder).requires_grad_(False)
         self.target_projector = copy.deepcopy(self.projector).requires_grad_(False)
 
-    def forward(self, x: torch.Tensor, x_aug: torch.Tensor, x_clean: torch.Tensor | None = None):
-        """BYOL loss (Eq. 1) between views ``x`` and ``x_aug``; AE loss (Eq. 3) reconstructing ``x_clean``.
+    def forward(self, x: torch.Tensor, x_aug: torch.Tensor, x_clean: torch.Tensor | None = None,
+                denoise: bool = False):
+        """BYOL loss (Eq. 1) between views ``x`` and ``x_aug``, and the autoencoder loss (Eq. 3).
 
-        The autoencoder reconstructs the un-augmented input, so noise and dropped
-        bins are what the encoder learns to see through.
+        By default the autoencoder sees the clean input (Eq. 3 as written: D(E(x)) vs x),
+        which keeps quiet details in the features; ``denoise`` makes it reconstruct
+        ``x_clean`` from the augmented ``x`` instead (a denoising autoencoder, which
+        smoothed away the quiet one-shots the search looks for).
         """
         h = self.encoder(x)
         online = F.normalize(self.predictor(self.projector(h)), dim=1)
         with torch.no_grad():
             target = F.normalize(self.target_projector(self.target_encoder(x_aug)), dim=1)
         byol = (online - target).pow(2).sum(dim=1).mean()  # ‖N(Pr(P(E(x)))) − N(P_f(E_f(x')))‖², per frame
-        ae = F.mse_loss(self.decoder(h), x if x_clean is None else x_clean)
+        if x_clean is None:
+            ae = F.mse_loss(self.decoder(h), x)
+        elif denoise:
+            ae = F.mse_loss(self.decoder(h), x_clean)
+        else:
+            ae = F.mse_loss(self.decoder(self.encoder(x_clean)), x_clean)
         return byol, ae
 
     @torch.no_grad()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -77,9 +78,37 @@ def augment(x: torch.Tensor, gen: torch.Generator, noise: float = 0.3, drop: flo
     return out
 
 
+def mix_in(x: torch.Tensor, other: torch.Tensor, gen: torch.Generator, p: float = 0.5,
+           level_db: tuple[float, float] = (-20.0, -6.0)) -> torch.Tensor:
+    """Add another crop under ``x`` (power sum, ``level_db`` lower) with probability ``p``: a changing background.
+
+    In a mix, the sound the user marked keeps playing while other parts come and go;
+    a view of the same frames over another background teaches the encoder to look past it.
+    """
+    db, other_db = 20.0 * x - 40.0, 20.0 * other - 40.0  # undo spaces.normalise_mel
+    g = torch.empty(len(x), 1, 1).uniform_(*level_db, generator=gen)
+    k = math.log(10.0) / 10.0
+    mixed = torch.logaddexp(db * k, (other_db + g) * k) / k
+    use = torch.rand(len(x), 1, 1, generator=gen) < p
+    return torch.where(use, (mixed.clamp(max=0.0) + 40.0) / 20.0, x)
+
+
+def gain(x: torch.Tensor, gen: torch.Generator, db: float = 6.0) -> torch.Tensor:
+    """A random level change of ±``db``: the same sample is mixed louder or softer each time."""
+    return x + torch.empty(len(x), 1, 1).uniform_(-db, db, generator=gen) / 20.0
+
+
 def train(mels, cfg: EncoderConfig, iters: int = 1000, batch: int = 256, frames: int = 64, lr: float = 1e-3,
-          seed: int = 0, hpss: bool = True, log_every: int = 50, log=print):
-    """Train BYOL + AE for ``iters`` steps; returns (model, history of per-step losses)."""
+          seed: int = 0, hpss: bool = True, shift: int = 3, losses: str = "byol+ae", denoise: bool = False,
+          mix: float = 0.0, gain_db: float = 0.0, log_every: int = 50, log=print):
+    """Train for ``iters`` steps; returns (model, history of per-step losses).
+
+    ``losses`` is "byol+ae" (the paper's choice), "byol" or "ae" (its Fig. 3 ablation);
+    ``shift`` 0 turns the transposition augmentation off; ``denoise`` trains the
+    autoencoder to undo the augmentations instead of reconstructing the clean input.
+    ``mix`` (probability) and ``gain_db`` add two augmentations the paper does not use:
+    another crop mixed under each view, and a random level change.
+    """
     set_seed(seed)
     rank, local_rank, world = distributed()
     device = registry.device()
@@ -98,12 +127,16 @@ def train(mels, cfg: EncoderConfig, iters: int = 1000, batch: int = 256, frames:
     start = time.time()
     for it in range(1, iters + 1):
         clean, harm = crops(mels, batch, frames, gen)
-        x = augment(clean, gen)
         # HPSS (the paper's fourth augmentation): half the second views keep only the harmonic part
         use_h = (torch.rand(batch, 1, 1, generator=gen) < 0.5) if hpss else torch.zeros(batch, 1, 1, dtype=torch.bool)
-        x_aug = augment(torch.where(use_h, harm, clean), gen)
-        byol, ae = net(x.to(device), x_aug.to(device), clean.to(device))
-        loss = byol + ae
+        v1, v2 = clean, torch.where(use_h, harm, clean)
+        if mix:
+            v1, v2 = mix_in(v1, crops(mels, batch, frames, gen)[0], gen, mix), mix_in(v2, crops(mels, batch, frames, gen)[0], gen, mix)
+        if gain_db:
+            v1, v2 = gain(v1, gen, gain_db), gain(v2, gen, gain_db)
+        x, x_aug = augment(v1, gen, shift=shift), augment(v2, gen, shift=shift)
+        byol, ae = net(x.to(device), x_aug.to(device), clean.to(device), denoise)
+        loss = ("byol" in losses) * byol + ("ae" in losses) * ae
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -126,6 +159,8 @@ def main(argv=None):
     parser.add_argument("--channels", type=int, default=128)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--no-hpss", action="store_true", help="skip the HPSS augmentation (faster to prepare)")
+    parser.add_argument("--losses", default="byol+ae", choices=["byol+ae", "byol", "ae"])
+    parser.add_argument("--shift", type=int, default=3, help="transposition range in mel bins (0: off)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--notes", default="")
@@ -139,7 +174,8 @@ def main(argv=None):
     print(f"{len(mels)} tracks, {minutes:.1f} min of audio, features in {time.time() - t0:.0f} s")
     cfg = EncoderConfig(channels=args.channels)
     t0 = time.time()
-    model, history = train(mels, cfg, args.iters, args.batch, args.frames, args.lr, args.seed, hpss)
+    model, history = train(mels, cfg, args.iters, args.batch, args.frames, args.lr, args.seed, hpss, args.shift,
+                           args.losses)
     seconds = time.time() - t0
     if distributed()[0] != 0:
         return
@@ -159,7 +195,8 @@ def main(argv=None):
                  "first_byol_loss": round(history["byol"][0], 4), "first_ae_loss": round(history["ae"][0], 4),
                  "train_seconds": round(seconds)},
         config={"model": asdict(cfg), "iters": args.iters, "batch": args.batch, "frames": args.frames, "lr": args.lr,
-                "hpss": hpss, "augmentations": "noise σ 0.3, drop 20% mel bins, transpose ±3 bins"
+                "hpss": hpss, "losses": args.losses, "shift": args.shift,
+                "augmentations": "noise σ 0.3, drop 20% mel bins" + (f", transpose ±{args.shift} bins" if args.shift else "")
                 + (", HPSS harmonic view (p 0.5)" if hpss else "")},
         notes=args.notes,
     )

@@ -1,0 +1,86 @@
+"""The search tab's handlers: a whole yes/no search on the bundled example, exports, and bad input as one gr.Error."""
+import csv
+import json
+
+import gradio as gr
+import numpy as np
+import pytest
+import soundfile as sf
+
+from core.search.evaluate import simulated_user
+from tabs import search as tab
+
+
+@pytest.fixture(scope="module")
+def truth():
+    return json.loads(tab.EXAMPLE.with_suffix(".json").read_text())
+
+
+def test_a_whole_search_through_the_handlers(truth):
+    state, image, t0_update, d_update, note = tab.load_track(str(tab.EXAMPLE), None)
+    assert image.ndim == 3 and t0_update["maximum"] == pytest.approx(truth["duration"], abs=0.05)
+    # a click in the middle of the picture sets t0 to the middle of the track (the axis spans most of the width)
+    ov = state["overview"]
+    assert ov.time_at((ov.x0 + ov.x1) / 2 * image.shape[1]) == pytest.approx(truth["duration"] / 2, abs=0.1)
+    loop = next(t for t in truth["targets"] if t["name"] == "loop2")
+    t0, d = round(loop["starts"][0], 1), round(loop["duration"], 1)
+    assert sf.info(tab.play_query(state, t0, d)).duration == pytest.approx(d, abs=0.01)
+    out = tab.start(state, t0, d, "loop", "mfcc", 3)
+    user = simulated_user(loop["starts"][1:], d)
+    steps = 0
+    while out[3] is not None:  # the proposal on screen
+        assert out[2] is not None and "Proposal at" in out[1]
+        out = tab.answer(out[0], out[3], user(out[3]))
+        steps += 1
+        assert steps < 40
+    assert "Search ended" in out[1] and len(user.found) == len(loop["starts"]) - 1
+    rows = out[6]
+    assert len(rows) == len(loop["starts"]) and rows[0][4] in ("query", "found")
+    csv_path, json_path = out[7]
+    assert len(list(csv.DictReader(open(csv_path)))) == len(loop["starts"])
+    doc = json.loads(open(json_path).read())
+    assert doc["ended"] and doc["features"] == "mfcc" and len(doc["rejected_s"]) == 3
+    # answers after the end change nothing; undo reopens the last proposal
+    again = tab.answer(out[0], 12.0, True)
+    assert again[6] == rows
+    reopened = tab.undo(out[0])
+    assert reopened[3] is not None and "Proposal at" in reopened[1]
+
+
+def test_a_stale_click_answers_nothing():
+    state = tab.load_track(str(tab.EXAMPLE), None)[0]
+    out = tab.start(state, 3.4, 0.8, "sample", "mfcc", 5)
+    shown = out[3]
+    out = tab.answer(out[0], shown, True)
+    before = len(out[6])
+    out = tab.answer(out[0], shown, True)  # the same proposal again: a double click
+    assert len(out[6]) == before
+
+
+def test_two_browser_sessions_do_not_share_a_search():
+    a = tab.load_track(str(tab.EXAMPLE), None)[0]
+    b = tab.load_track(str(tab.EXAMPLE), None)[0]
+    out_a = tab.start(a, 3.4, 0.8, "sample", "mfcc", 5)
+    tab.start(b, 27.5, 2.8, "loop", "mfcc", 5)
+    tab.answer(out_a[0], out_a[3], False)
+    assert a["session"] is not b["session"] and b["session"].negatives == []
+
+
+def test_bad_input_is_one_gr_error(tmp_path):
+    with pytest.raises(gr.Error, match="Load a track first"):
+        tab.start(None, 1.0, 1.0, "sample", "mfcc", 5)
+    with pytest.raises(gr.Error, match="Start a search first"):
+        tab.answer({"session": None}, 1.0, True)
+    silent = tmp_path / "silence.wav"
+    sf.write(silent, np.zeros(22_050 * 3, np.float32), 22_050)
+    with pytest.raises(gr.Error, match="silent"):
+        tab.load_track(str(silent), None)
+    state = tab.load_track(str(tab.EXAMPLE), None)[0]
+    with pytest.raises(gr.Error, match="outside the track"):
+        tab.start(state, 44.9, 1.0, "sample", "mfcc", 5)
+    with pytest.raises(gr.Error, match="at least 0.1"):
+        tab.play_query(state, 1.0, 0.01)
+    with pytest.raises(gr.Error, match="third"):
+        tab.start(state, 1.0, 20.0, "loop", "mfcc", 5)
+    with pytest.raises(gr.Error, match="Patience"):
+        tab.start(state, 1.0, 1.0, "sample", "mfcc", 0)

@@ -41,6 +41,12 @@ def _effects():
     return [get_model(n) for n in bundled()]
 
 
+def _search():
+    from core.search.spaces import load_encoder
+
+    return [load_encoder()]
+
+
 def main() -> dict:
     import app
     from core import registry
@@ -48,7 +54,7 @@ def main() -> dict:
     out = {"import_mb": rss_mb()}
     app.build_app()
     out["app_built_mb"] = rss_mb()
-    loaders = {"generation": _generation, "instruments": _instruments, "genre": _genre, "effects": _effects}
+    loaders = {"generation": _generation, "instruments": _instruments, "genre": _genre, "effects": _effects, "search": _search}
     for name, load in loaders.items():
         try:
             load()

@@ -86,10 +86,14 @@ def main() -> None:
         rendered = render_midi(pm, sr=SR, soundfont="FluidR3_GM" if "FluidR3_GM" in soundfonts() else None)
         audio = rendered.audio * 0.8
         path = OUT / f"{name}.{ext}"
-
-
         sf.write(str(path), audio.astype(np.float32), SR, format=ext.upper())
         print(f"{path.relative_to(OUT.parent.parent)}: {len(audio) / SR:.1f} s via {rendered.synth}")
+    # the search tab's example: a drum & bass track whose loops and samples are known (truth in its .json)
+    from core.search.dataset import write_example
+
+    search = OUT / "search" / "drum_and_bass_loops_and_samples.ogg"
+    write_example(search)
+    print(f"{search.relative_to(OUT.parent.parent)}: with its truth in {search.with_suffix('.json').name}")
 
 
 if __name__ == "__main__":

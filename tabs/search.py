@@ -8,7 +8,7 @@ import gradio as gr
 from core.audio import load_audio, write_wav
 from core.search import PATIENCE, SPACES, SearchEnded, SearchSession, check_query, prepare, view
 from core.search.api import MIN_DURATION
-from core.search.spaces import SR
+from core.search.spaces import SR, measured_recall
 from tabs.common import EXAMPLES_DIR, MAX_SECONDS, output_path, user_errors
 
 TITLE = "Loop & sample search"
@@ -22,6 +22,7 @@ EXAMPLES = [
     [str(GROOVE), 5.8, 1.0, "sample"],
 ]
 SPACE_CHOICES = [(label, key) for key, label in SPACES.items()]
+DEFAULT_SPACE = "mel"  # the best measured here (docs/search.md)
 HEADERS = ["start (s)", "end (s)", "start (beat)", "end (beat)", "source"]
 
 
@@ -39,16 +40,19 @@ def _overview(state, session=None):
 
 def _status(session: SearchSession) -> str:
     found, misses = len(session.positives) - 1, len(session.negatives)
+    tempo = session.track.tempo(session.bpm, session.first_beat)
+    beat = (f" Beats at {tempo[0]:.1f} BPM ({'yours' if session.bpm else 'detected; type the tempo if it is wrong'})."
+            if tempo else " No steady beat found: times in seconds only.")
     if session.ended:
         why = "you stopped it" if session.stopped and misses < session.patience else f"{misses} misses = patience"
         return (f"**Search ended** ({why}): {found} occurrence(s) found besides the query. "
-                "Undo the last answer to go on, or download the times below.")
+                "Undo the last answer to go on, or download the times below." + beat)
     t = session.to_time(session.pending) if session.pending is not None else None
     return (f"**Is this the same sound?** Proposal at **{t:.2f}–{t + session.d:.2f} s**. "
-            f"Found {found}, misses {misses} of {session.patience}.")
+            f"Found {found}, misses {misses} of {session.patience}." + beat)
 
 
-def _render(state, progress_note: str | None = None):
+def _render(state):
     """Every output of a search step, from the session in ``state``."""
     s: SearchSession = state["session"]
     proposal = None
@@ -95,7 +99,7 @@ def play_query(state, t0, d):
 
 
 @user_errors
-def start(state, t0, d, kind, space, patience, progress=gr.Progress()):
+def start(state, t0, d, kind, space, patience, bpm=None, first_beat=0.0, progress=gr.Progress()):
     if not state:
         raise ValueError("Load a track first: upload one or pick an example.")
     check_query(len(state["y"]) / state["sr"], t0, d)  # before the slow part
@@ -103,10 +107,14 @@ def start(state, t0, d, kind, space, patience, progress=gr.Progress()):
         progress(0.2, desc=f"Computing {SPACES[space]} features")
         state["tracks"][space] = prepare(state["y"], state["sr"], space, name=Path(state["path"]).name)
     track = state["tracks"][space]
-    state["session"] = SearchSession(track, t0, d, patience=PATIENCE if patience is None else int(patience), kind=kind)
-    progress(0.7, desc="Finding the best match")
+    bpm = float(bpm) if bpm else None  # empty or 0: detect
+    state["session"] = SearchSession(track, t0, d, patience=PATIENCE if patience is None else int(patience), kind=kind,
+                                     bpm=bpm, first_beat=float(first_beat or 0.0))
+    if bpm is None:
+        progress(0.5, desc="Estimating the tempo")
+        track.tempo()  # once per track, for the export in beats
+    progress(0.8, desc="Finding the best match")
     state["session"].propose()
-    track.tempo()  # once per track, for the export in beats
     return _render(state)
 
 
@@ -159,9 +167,16 @@ def build() -> None:
             t0 = gr.Slider(0, 600, value=0, step=0.01, label="Query start t0 (s)", elem_id="search-t0")
             d = gr.Slider(MIN_DURATION, 200, value=1.0, step=0.01, label="Query duration d (s)", elem_id="search-d")
             kind = gr.Radio(["sample", "loop"], value="sample", label="The query is a", elem_id="search-kind")
-            space = gr.Radio(SPACE_CHOICES, value="learned", label="Feature space", elem_id="search-space")
-            patience = gr.Number(PATIENCE, precision=0, minimum=1, maximum=50, label="Patience (misses before the search ends)",
-                                 elem_id="search-patience")
+            recall = measured_recall()
+            space = gr.Radio(SPACE_CHOICES, value=DEFAULT_SPACE, label="Feature space", elem_id="search-space",
+                             info="Recall within patience 5 on held-out tracks (samples / loops): " + ", ".join(
+                                 f"{SPACES[k].split(' (')[0]} {a:.2f} / {b:.2f}" for k, (a, b) in recall.items()))
+            with gr.Row():
+                patience = gr.Number(PATIENCE, precision=0, minimum=1, maximum=50,
+                                     label="Patience (misses before the search ends)", elem_id="search-patience")
+            with gr.Row():
+                bpm = gr.Number(None, minimum=0, maximum=400, label="Tempo in BPM (empty: detect)", elem_id="search-bpm")
+                first_beat = gr.Number(0.0, minimum=0, label="Beat 0 at (s), with your tempo", elem_id="search-first-beat")
             with gr.Row():
                 play = gr.Button("Play query", elem_id="search-play")
                 go = gr.Button("Start search", variant="primary", elem_id="search-start")
@@ -185,7 +200,7 @@ def build() -> None:
     audio.change(load_track, inputs=[audio, state], outputs=[state, picture, t0, d, note], api_name="search_load")
     picture.select(click_overview, inputs=state, outputs=t0, api_visibility="private")
     play.click(play_query, inputs=[state, t0, d], outputs=query_audio, api_name="search_play_query")
-    go.click(start, inputs=[state, t0, d, kind, space, patience], outputs=outputs, api_name="search_start")
+    go.click(start, inputs=[state, t0, d, kind, space, patience, bpm, first_beat], outputs=outputs, api_name="search_start")
     yes.click(lambda s, t: answer(s, t, True), inputs=[state, shown], outputs=outputs, api_name="search_yes")
     no.click(lambda s, t: answer(s, t, False), inputs=[state, shown], outputs=outputs, api_name="search_no")
     back.click(undo, inputs=state, outputs=outputs, api_name="search_undo")

@@ -135,6 +135,12 @@ def test_export_csv_and_json(track, tmp_path):
     track._tempo = ()  # no steady beat: seconds only
     assert open(s.to_csv(tmp_path / "b.csv")).readline().strip() == "start_s,end_s,source"
     track._tempo = None
+    fixed = SearchSession(track, 2.0, 0.4, bpm=90, first_beat=1.0)  # the user's tempo and beat 0, taken as given
+    assert fixed.occurrences()[0]["start_beat"] == 1.5 and fixed.to_dict()["first_beat_s"] == 1.0
+    with pytest.raises(ValueError, match="out of range"):
+        SearchSession(track, 2.0, 0.4, bpm=1000)
+    with pytest.raises(ValueError, match="outside the track"):
+        SearchSession(track, 2.0, 0.4, bpm=120, first_beat=99)
 
 
 def test_simulated_user_answers_yes_once_per_occurrence():
@@ -210,3 +216,12 @@ def test_bundled_encoder_gives_a_128_dim_sequence(track):
     assert learned.X.shape == (track.X.shape[0], 128)
     assert torch.isfinite(learned.X).all()
     assert retrieve(learned, 2.0, 0.4, [7.0, 12.5, 17.0]) >= 2 / 3
+
+
+@pytest.mark.parametrize("space", list(spaces.SPACES))
+def test_every_offered_space_finds_the_planted_sample(track, space):
+    tr = prepare(track.y, SR, space)
+    assert tr.X.dtype == torch.float32 and tr.X.shape[0] == track.X.shape[0]
+    C = tr.X.T.double() @ tr.X.double() / len(tr.X)  # whitened: decorrelated, strong directions at unit variance
+    assert (C - torch.diag(torch.diag(C))).abs().max() < 1e-3 and C.diag().max() < 1.001 and C.diag().max() > 0.99
+    assert retrieve(tr, 2.0, 0.4, [7.0, 12.5, 17.0]) == 1.0

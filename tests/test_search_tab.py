@@ -84,3 +84,12 @@ def test_bad_input_is_one_gr_error(tmp_path):
         tab.start(state, 1.0, 20.0, "loop", "mfcc", 5)
     with pytest.raises(gr.Error, match="Patience"):
         tab.start(state, 1.0, 1.0, "sample", "mfcc", 0)
+
+
+def test_a_tempo_the_user_knows_sets_the_beats():
+    state = tab.load_track(str(tab.EXAMPLE), None)[0]
+    out = tab.start(state, 27.5, 2.8, "loop", "mfcc", 5, 174.454, 0.0)  # the example's tempo; loop2 starts on bar 21
+    start_beat = out[6][0][2]
+    assert start_beat == pytest.approx(79.96, abs=0.01) and "174.5 BPM (yours)" in out[1]
+    with pytest.raises(gr.Error, match="out of range"):
+        tab.start(state, 27.5, 2.8, "loop", "mfcc", 5, 1000)

@@ -46,7 +46,7 @@ class Track:
     features: str
     X: torch.Tensor  # (frames, dims)
     name: str = ""
-    _tempo: tuple | None = field(default=None, repr=False)
+    _tempo: tuple | None = field(default=None, repr=False)  # the detected (bpm, first beat), once
 
     @property
     def duration(self) -> float:
@@ -61,14 +61,26 @@ class Track:
         a = max(0, int(round(t * self.sr)))
         return self.y[a: a + int(round(d * self.sr))]
 
-    def tempo(self) -> tuple[float, float] | None:
-        """(BPM, time of the first beat) from librosa's beat tracker, once; None when no steady beat."""
+    def tempo(self, bpm: float | None = None, first_beat: float = 0.0) -> tuple[float, float] | None:
+        """(BPM, time of beat 0 in seconds) for the export in beats; None when no steady beat is found.
+
+        With ``bpm`` None, librosa's beat tracker estimates both (once per track). A
+        tempo the user gives is taken as it is, with beat 0 at ``first_beat`` (the
+        start of the file by default), which is what a game engine or DAW counts from;
+        trackers often lock onto 2/3 or 1/2 of a drum & bass tempo.
+        """
+        if bpm is not None:
+            if not 20 <= float(bpm) <= 400:
+                raise ValueError(f"A tempo of {bpm} BPM is out of range (20–400); leave it empty to detect it.")
+            if not 0 <= float(first_beat) < self.duration:
+                raise ValueError(f"Beat 0 at {first_beat} s lies outside the track (0–{self.duration:.2f} s).")
+            return float(bpm), float(first_beat)
         if self._tempo is None:
             import librosa
 
-            bpm, beats = librosa.beat.beat_track(y=self.y, sr=self.sr, hop_length=spaces.HOP_LENGTH, units="time")
-            bpm = float(np.atleast_1d(bpm)[0])
-            self._tempo = (bpm, float(beats[0])) if bpm > 0 and len(beats) >= 4 else ()
+            est, beats = librosa.beat.beat_track(y=self.y, sr=self.sr, hop_length=spaces.HOP_LENGTH, units="time")
+            est = float(np.atleast_1d(est)[0])
+            self._tempo = (est, float(beats[0])) if est > 0 and len(beats) >= 4 else ()
         return self._tempo or None
 
 
@@ -199,13 +211,16 @@ class SearchSession:
     """
 
     def __init__(self, track: Track, t0: float, d: float, patience: int = PATIENCE, kind: str = "sample",
-                 blocks: int | None = None, learn: bool = True):
+                 blocks: int | None = None, learn: bool = True, bpm: float | None = None, first_beat: float = 0.0):
         t0, d = check_query(track.duration, t0, d)
+        if bpm is not None:
+            track.tempo(bpm, first_beat)  # an out-of-range tempo fails here, before any answer
         if patience is None or int(patience) < 1:
             raise ValueError("Patience must be at least 1.")
         if kind not in BLOCKS:
             raise ValueError(f"The hint must be one of {', '.join(BLOCKS)}.")
         self.track, self.t0, self.d, self.patience, self.kind, self.learn = track, t0, d, int(patience), kind, learn
+        self.bpm, self.first_beat = bpm, first_beat
         self.L = max(1, int(round(d * track.frame_rate)))
         self.index = WindowIndex(track.X, self.L, blocks or BLOCKS[kind])
         self.q = min(self.to_frame(t0), self.index.W - 1)
@@ -302,7 +317,7 @@ class SearchSession:
     # results
     def occurrences(self) -> list[dict]:
         """Every occurrence found, in time order: the query and the windows answered yes."""
-        tempo = self.track.tempo()
+        tempo = self.track.tempo(self.bpm, self.first_beat)
         rows = []
         for t in sorted(self.positives):
             row = {"start_s": round(t, 3), "end_s": round(t + self.d, 3), "source": "query" if t == self.t0 else "found"}
@@ -314,7 +329,7 @@ class SearchSession:
         return rows
 
     def to_dict(self) -> dict:
-        tempo = self.track.tempo()
+        tempo = self.track.tempo(self.bpm, self.first_beat)
         return {
             "track": self.track.name,
             "duration_s": round(self.track.duration, 3),

@@ -72,8 +72,11 @@ def retrieve(track, t0: float, d: float, truth: list[float], patience: int = PAT
     return len(user.found) / len(truth)
 
 
-def evaluate(paths, systems=MAIN, patience: int = PATIENCE, blocks: int | None = None, log=print) -> dict:
-    """Recall per system, kind and genre over the tracks at ``paths`` (FLAC + JSON from ``dataset.build``)."""
+def evaluate(paths, systems=MAIN, patience: int = PATIENCE, blocks: int | None = None, encoder=None, log=print) -> dict:
+    """Recall per system, kind and genre over the tracks at ``paths`` (FLAC + JSON from ``dataset.build``).
+
+    ``encoder`` replaces the bundled one in the learned space (e.g. one trained on other data).
+    """
     recalls: dict = defaultdict(list)  # (system, kind, genre) -> recalls
     for path in paths:
         t = dataset.load(path)
@@ -84,7 +87,7 @@ def evaluate(paths, systems=MAIN, patience: int = PATIENCE, blocks: int | None =
                 if space == "random":
                     prepared[space] = prepare(t.y, t.sr, "learned", encoder=random_encoder())
                 else:
-                    prepared[space] = prepare(t.y, t.sr, space)
+                    prepared[space] = prepare(t.y, t.sr, space, encoder=encoder if space == "learned" else None)
             for target in t.targets:
                 if len(target.starts) < 2:
                     continue
@@ -101,7 +104,26 @@ def evaluate(paths, systems=MAIN, patience: int = PATIENCE, blocks: int | None =
             row["all"] = float(np.mean(allr)) if allr else float("nan")
             row["n"] = len(allr)
             table[f"{system}/{kind}"] = row
+    table["per_sound"] = {f"{sy}/{k}": [r for g in dataset.GENRES for r in recalls[(sy, k, g)]]
+                          for sy in systems for k in ("sample", "loop")}
     return table
+
+
+def paired_difference(a: list[float], b: list[float], resamples: int = 10_000, seed: int = 0) -> dict:
+    """Mean of a − b over the same sounds, with a 95 % bootstrap interval (sounds resampled)."""
+    diff = np.asarray(a) - np.asarray(b)
+    rng = np.random.default_rng(seed)
+    means = diff[rng.integers(0, len(diff), (resamples, len(diff)))].mean(1)
+    lo, hi = np.percentile(means, [2.5, 97.5])
+    return {"mean": round(float(diff.mean()), 3), "ci95": [round(float(lo), 3), round(float(hi), 3)], "n": len(diff)}
+
+
+def comparisons(table: dict, pairs=(("mfcc", "naive"), ("learned", "naive"), ("learned", "mfcc"), ("mel", "mfcc"),
+                                    ("mel", "learned"))) -> dict:
+    """Paired differences of recall between systems (first minus second), per kind."""
+    per = table["per_sound"]
+    return {f"{a} - {b} / {k}": paired_difference(per[f"{a}/{k}"], per[f"{b}/{k}"])
+            for a, b in pairs for k in ("sample", "loop") if f"{a}/{k}" in per and f"{b}/{k}" in per}
 
 
 def markdown(table: dict) -> str:
@@ -110,6 +132,8 @@ def markdown(table: dict) -> str:
     lines = ["| system | kind | " + " | ".join(c.replace("_", " ") for c in cols) + " | sounds |",
              "|---|---|" + "---:|" * (len(cols) + 1)]
     for key, row in table.items():
+        if key == "per_sound":
+            continue
         system, kind = key.split("/")
         lines.append(f"| {system} | {kind} | " + " | ".join(f"{row.get(c, float('nan')):.3f}" for c in cols)
                      + f" | {row['n']} |")
@@ -124,6 +148,7 @@ def main(argv=None):
     parser.add_argument("--blocks", type=int, default=None, help="override the per-kind block count")
     parser.add_argument("--limit", type=int, default=None, help="first N tracks only")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--encoder", default=None, help="a trained encoder's folder instead of the bundled one")
     parser.add_argument("--out", default=None, help="write the table as JSON here")
     args = parser.parse_args(argv)
     import torch
@@ -133,13 +158,21 @@ def main(argv=None):
     if not paths:
         raise SystemExit(f"No tracks in {args.data}: run python -m core.search.dataset --out {args.data} first.")
     start = time.time()
-    table = evaluate(paths, args.systems, args.patience, args.blocks)
+    encoder = None
+    if args.encoder:
+        from core.search.spaces import load_encoder
+
+        encoder = load_encoder(directory=Path(args.encoder))
+    table = evaluate(paths, args.systems, args.patience, args.blocks, encoder)
     print(markdown(table))
+    diffs = comparisons(table)
+    for name, c in diffs.items():
+        print(f"{name}: {c['mean']:+.3f} (95 % CI {c['ci95'][0]:+.3f} to {c['ci95'][1]:+.3f}, {c['n']} sounds)")
     print(f"{len(paths)} tracks, {time.time() - start:.0f} s")
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps({"tracks": len(paths), "data": args.data, "patience": args.patience,
-                                              "blocks": args.blocks, "table": table}, indent=2))
+                                              "blocks": args.blocks, "encoder": args.encoder or "bundled", "table": table, "paired": diffs}, indent=1))
 
 
 if __name__ == "__main__":

@@ -161,6 +161,8 @@ def main(argv=None):
     parser.add_argument("--no-hpss", action="store_true", help="skip the HPSS augmentation (faster to prepare)")
     parser.add_argument("--losses", default="byol+ae", choices=["byol+ae", "byol", "ae"])
     parser.add_argument("--shift", type=int, default=3, help="transposition range in mel bins (0: off)")
+    parser.add_argument("--mix", type=float, default=0.0, help="probability of mixing another crop under a view")
+    parser.add_argument("--gain-db", type=float, default=0.0, help="random level change of ± this many dB")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--notes", default="")
@@ -175,7 +177,7 @@ def main(argv=None):
     cfg = EncoderConfig(channels=args.channels)
     t0 = time.time()
     model, history = train(mels, cfg, args.iters, args.batch, args.frames, args.lr, args.seed, hpss, args.shift,
-                           args.losses)
+                           args.losses, mix=args.mix, gain_db=args.gain_db)
     seconds = time.time() - t0
     if distributed()[0] != 0:
         return
@@ -195,9 +197,10 @@ def main(argv=None):
                  "first_byol_loss": round(history["byol"][0], 4), "first_ae_loss": round(history["ae"][0], 4),
                  "train_seconds": round(seconds)},
         config={"model": asdict(cfg), "iters": args.iters, "batch": args.batch, "frames": args.frames, "lr": args.lr,
-                "hpss": hpss, "losses": args.losses, "shift": args.shift,
+                "hpss": hpss, "losses": args.losses, "shift": args.shift, "mix": args.mix, "gain_db": args.gain_db,
                 "augmentations": "noise σ 0.3, drop 20% mel bins" + (f", transpose ±{args.shift} bins" if args.shift else "")
-                + (", HPSS harmonic view (p 0.5)" if hpss else "")},
+                + (", HPSS harmonic view (p 0.5)" if hpss else "") + (f", another crop mixed under (p {args.mix})" if args.mix else "")
+                + (f", level ±{args.gain_db} dB" if args.gain_db else "")},
         notes=args.notes,
     )
     save_checkpoint(model.encoder, out, card)

@@ -14,12 +14,13 @@ from tabs.common import EXAMPLES_DIR, MAX_SECONDS, output_path, user_errors
 TITLE = "Loop & sample search"
 EXAMPLE = EXAMPLES_DIR / "search" / "drum_and_bass_loops_and_samples.ogg"
 GROOVE = EXAMPLES_DIR / "house_groove_124bpm.ogg"
-#: (track, query start, duration, hint): a vocal chop and a 2-bar loop in the bundled example
-#: (truth in its .json), and the groove's crash cymbal (every fourth bar).
+#: (track, query start, duration, hint, space): the example's two loops and its vocal chop (truth in its .json),
+#: and the house groove's crash cymbal (every fourth bar).
 EXAMPLES = [
-    [str(EXAMPLE), 3.4, 0.8, "sample"],
-    [str(EXAMPLE), 27.5, 2.8, "loop"],
-    [str(GROOVE), 5.8, 1.0, "sample"],
+    [str(EXAMPLE), 5.5, 5.5, "loop", "mel"],
+    [str(EXAMPLE), 27.5, 2.8, "loop", "learned"],
+    [str(EXAMPLE), 3.4, 0.8, "sample", "mfcc"],
+    [str(GROOVE), 5.8, 1.0, "sample", "mel"],
 ]
 SPACE_CHOICES = [(label, key) for key, label in SPACES.items()]
 DEFAULT_SPACE = "mel"  # the best measured here (docs/search.md)
@@ -44,7 +45,8 @@ def _status(session: SearchSession) -> str:
     beat = (f" Beats at {tempo[0]:.1f} BPM ({'yours' if session.bpm else 'detected; type the tempo if it is wrong'})."
             if tempo else " No steady beat found: times in seconds only.")
     if session.ended:
-        why = "you stopped it" if session.stopped and misses < session.patience else f"{misses} misses = patience"
+        why = (f"{misses} misses = patience" if misses >= session.patience else
+               "no window left that overlaps none of the answered ones" if session.exhausted else "you stopped it")
         return (f"**Search ended** ({why}): {found} occurrence(s) found besides the query. "
                 "Undo the last answer to go on, or download the times below." + beat)
     t = session.to_time(session.pending) if session.pending is not None else None
@@ -175,14 +177,14 @@ def build() -> None:
                 patience = gr.Number(PATIENCE, precision=0, minimum=1, maximum=50,
                                      label="Patience (misses before the search ends)", elem_id="search-patience")
             with gr.Row():
-                bpm = gr.Number(None, minimum=0, maximum=400, label="Tempo in BPM (empty: detect)", elem_id="search-bpm")
+                bpm = gr.Number(None, minimum=0, maximum=400, label="Tempo in BPM (0: detect)", elem_id="search-bpm")
                 first_beat = gr.Number(0.0, minimum=0, label="Beat 0 at (s), with your tempo", elem_id="search-first-beat")
             with gr.Row():
                 play = gr.Button("Play query", elem_id="search-play")
                 go = gr.Button("Start search", variant="primary", elem_id="search-start")
             query_audio = gr.Audio(label="Query", interactive=False, elem_id="search-query-audio")
-            gr.Examples(examples=EXAMPLES, inputs=[audio, t0, d, kind],
-                        label="Examples: a vocal chop and a loop in a drum & bass track made here, a house groove's crash")
+            gr.Examples(examples=EXAMPLES, inputs=[audio, t0, d, kind, space],
+                        label="Examples: two loops and a vocal chop in a drum & bass track made here, a house groove's crash")
         with gr.Column(scale=2):
             note = gr.Markdown("Upload a track or pick an example.", elem_id="search-status")
             picture = gr.Image(label="Track", interactive=False, elem_id="search-overview", buttons=[])

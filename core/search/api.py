@@ -227,6 +227,7 @@ class SearchSession:
         self.answers: list[tuple[int, bool]] = []  # (start frame, is_positive), in order: the undo history
         self.pending: int | None = None
         self.stopped = False
+        self.exhausted = False  # no window left that overlaps none of the answered ones
         self._profiles: dict[int, torch.Tensor] = {}
         self._lock = threading.Lock()  # two clicks on one session may arrive on two worker threads
 
@@ -273,7 +274,7 @@ class SearchSession:
         s = score(d_pos, d_neg).masked_fill(~mask, math.inf)
         best = int(torch.argmin(s))
         if not math.isfinite(float(s[best])):
-            self.stopped = True  # every window has been answered or overlaps one
+            self.stopped = self.exhausted = True  # every window has been answered or overlaps one
             return None
         return best
 
@@ -306,7 +307,7 @@ class SearchSession:
             if not self.answers:
                 return None
             f, _ = self.answers.pop()
-            self.pending, self.stopped = f, False
+            self.pending, self.stopped, self.exhausted = f, False, False
             return self.to_time(f)
 
     def stop(self) -> None:

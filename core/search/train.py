@@ -157,6 +157,7 @@ def main(argv=None):
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--frames", type=int, default=64, help="crop length in frames (43 per second)")
     parser.add_argument("--channels", type=int, default=128)
+    parser.add_argument("--no-skip", action="store_true", help="the paper's exact encoder: no skip from the input")
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--no-hpss", action="store_true", help="skip the HPSS augmentation (faster to prepare)")
     parser.add_argument("--losses", default="byol+ae", choices=["byol+ae", "byol", "ae"])
@@ -174,7 +175,7 @@ def main(argv=None):
     mels = load_mels(args.data, hpss, cache=Path(".cache/search") / f"mels_{Path(args.data).name}.npz")
     minutes = sum(m.shape[1] for m, _ in mels) / spaces.FRAME_RATE / 60
     print(f"{len(mels)} tracks, {minutes:.1f} min of audio, features in {time.time() - t0:.0f} s")
-    cfg = EncoderConfig(channels=args.channels)
+    cfg = EncoderConfig(channels=args.channels, residual=not args.no_skip)
     t0 = time.time()
     model, history = train(mels, cfg, args.iters, args.batch, args.frames, args.lr, args.seed, hpss, args.shift,
                            args.losses, mix=args.mix, gain_db=args.gain_db)

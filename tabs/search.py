@@ -5,7 +5,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from core.audio import load_audio, write_wav
+from core.audio import audio_duration, load_audio, write_wav
 from core.search import PATIENCE, SPACES, SearchEnded, SearchSession, check_query, prepare, view
 from core.search.api import MIN_DURATION
 from core.search.spaces import SR, measured_recall
@@ -75,11 +75,14 @@ def load_track(path, state, progress=gr.Progress()):
         return None, None, gr.update(), gr.update(), "Upload a track or pick an example."
     progress(0.2, desc="Loading")
     y, sr = load_audio(path, sr=SR, max_seconds=MAX_SECONDS, trim=True, allow_silence=False)
-    state = _new_state(path, y, sr)
     duration = len(y) / sr
+    if duration < 0.5:
+        raise ValueError(f"The track is {duration:.2f} s long: too short to search; upload at least half a second.")
+    state = _new_state(path, y, sr)
     note = f"Loaded {duration:.1f} s. Set the query (or click the picture), then **Start search**."
-    if duration < 3 * MIN_DURATION:
-        raise ValueError(f"The track is {duration:.2f} s long: too short to hold three occurrences of anything.")
+    full = audio_duration(path)
+    if full > duration + 0.5:  # cut to the cap: say so, or found times would silently stop at the cut
+        note += f" The file lasts {full / 60:.1f} min; only the first {duration / 60:.0f} min are searched."
     return (state, _overview(state), gr.update(maximum=round(duration, 2)),
             gr.update(maximum=round(duration / 3, 2)), note)
 

@@ -93,3 +93,11 @@ def test_a_tempo_the_user_knows_sets_the_beats():
     assert start_beat == pytest.approx(79.96, abs=0.01) and "174.5 BPM (yours)" in out[1]
     with pytest.raises(gr.Error, match="out of range"):
         tab.start(state, 27.5, 2.8, "loop", "mfcc", 5, 1000)
+
+
+def test_a_file_longer_than_the_cap_is_searched_in_part_and_the_user_told(monkeypatch):
+    monkeypatch.setattr(tab, "MAX_SECONDS", 20.0)
+    state, _, t0_update, _, note = tab.load_track(str(tab.EXAMPLE), None)
+    assert t0_update["maximum"] == pytest.approx(20.0, abs=0.05) and "only the first" in note
+    with pytest.raises(gr.Error, match="outside the track"):
+        tab.start(state, 30.0, 1.0, "sample", "mfcc", 5)

@@ -74,14 +74,12 @@ class BYOLAE(nn.Module):
         self.target_encoder = copy.deepcopy(self.encoder).requires_grad_(False)
         self.target_projector = copy.deepcopy(self.projector).requires_grad_(False)
 
-    def forward(self, x: torch.Tensor, x_aug: torch.Tensor, x_clean: torch.Tensor | None = None,
-                denoise: bool = False):
+    def forward(self, x: torch.Tensor, x_aug: torch.Tensor, x_clean: torch.Tensor | None = None):
         """BYOL loss (Eq. 1) between views ``x`` and ``x_aug``, and the autoencoder loss (Eq. 3).
 
-        By default the autoencoder sees the clean input (Eq. 3 as written: D(E(x)) vs x),
-        which keeps quiet details in the features; ``denoise`` makes it reconstruct
-        ``x_clean`` from the augmented ``x`` instead (a denoising autoencoder, which
-        smoothed away the quiet one-shots the search looks for).
+        The autoencoder sees the clean input (Eq. 3 as written: D(E(x)) vs x), which keeps
+        quiet details in the features; a denoising variant (reconstructing the clean input
+        from the augmented one) smoothed away the quiet one-shots the search looks for.
         """
         h = self.encoder(x)
         online = F.normalize(self.predictor(self.projector(h)), dim=1)
@@ -90,8 +88,6 @@ class BYOLAE(nn.Module):
         byol = (online - target).pow(2).sum(dim=1).mean()  # ‖N(Pr(P(E(x)))) − N(P_f(E_f(x')))‖², per frame
         if x_clean is None:
             ae = F.mse_loss(self.decoder(h), x)
-        elif denoise:
-            ae = F.mse_loss(self.decoder(h), x_clean)
         else:
             ae = F.mse_loss(self.decoder(self.encoder(x_clean)), x_clean)
         return byol, ae

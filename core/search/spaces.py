@@ -28,9 +28,15 @@ MODEL_DIR = MODELS_DIR / "search"
 DEFAULT_MODEL = "byol-ae"
 
 
-def normalise_mel(S_db: np.ndarray) -> np.ndarray:
+def normalise_mel(S_db):
     """Log-mel in dB (max 0, floor −80) → roughly [−2, 2], the scale the augmentations' σ 0.3 refers to."""
-    return ((S_db + 40.0) / 20.0).astype(np.float32)
+    out = (S_db + 40.0) / 20.0
+    return out.astype(np.float32) if isinstance(out, (np.ndarray, np.generic)) else out
+
+
+def denormalise_mel(x):
+    """The inverse of :func:`normalise_mel`: back to dB (arrays or tensors)."""
+    return 20.0 * x - 40.0
 
 
 def mel_input(y: np.ndarray, sr: int = SR) -> np.ndarray:

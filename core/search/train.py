@@ -85,12 +85,12 @@ def mix_in(x: torch.Tensor, other: torch.Tensor, gen: torch.Generator, p: float 
     In a mix, the sound the user marked keeps playing while other parts come and go;
     a view of the same frames over another background teaches the encoder to look past it.
     """
-    db, other_db = 20.0 * x - 40.0, 20.0 * other - 40.0  # undo spaces.normalise_mel
+    db, other_db = spaces.denormalise_mel(x), spaces.denormalise_mel(other)
     g = torch.empty(len(x), 1, 1).uniform_(*level_db, generator=gen)
     k = math.log(10.0) / 10.0
     mixed = torch.logaddexp(db * k, (other_db + g) * k) / k
     use = torch.rand(len(x), 1, 1, generator=gen) < p
-    return torch.where(use, (mixed.clamp(max=0.0) + 40.0) / 20.0, x)
+    return torch.where(use, spaces.normalise_mel(mixed.clamp(max=0.0)), x)
 
 
 def gain(x: torch.Tensor, gen: torch.Generator, db: float = 6.0) -> torch.Tensor:
@@ -99,13 +99,12 @@ def gain(x: torch.Tensor, gen: torch.Generator, db: float = 6.0) -> torch.Tensor
 
 
 def train(mels, cfg: EncoderConfig, iters: int = 1000, batch: int = 256, frames: int = 64, lr: float = 1e-3,
-          seed: int = 0, hpss: bool = True, shift: int = 3, losses: str = "byol+ae", denoise: bool = False,
+          seed: int = 0, hpss: bool = True, shift: int = 3, losses: str = "byol+ae",
           mix: float = 0.0, gain_db: float = 0.0, log_every: int = 50, log=print):
     """Train for ``iters`` steps; returns (model, history of per-step losses).
 
     ``losses`` is "byol+ae" (the paper's choice), "byol" or "ae" (its Fig. 3 ablation);
-    ``shift`` 0 turns the transposition augmentation off; ``denoise`` trains the
-    autoencoder to undo the augmentations instead of reconstructing the clean input.
+    ``shift`` 0 turns the transposition augmentation off.
     ``mix`` (probability) and ``gain_db`` add two augmentations the paper does not use:
     another crop mixed under each view, and a random level change.
     """
@@ -135,7 +134,7 @@ def train(mels, cfg: EncoderConfig, iters: int = 1000, batch: int = 256, frames:
         if gain_db:
             v1, v2 = gain(v1, gen, gain_db), gain(v2, gen, gain_db)
         x, x_aug = augment(v1, gen, shift=shift), augment(v2, gen, shift=shift)
-        byol, ae = net(x.to(device), x_aug.to(device), clean.to(device), denoise)
+        byol, ae = net(x.to(device), x_aug.to(device), clean.to(device))
         loss = ("byol" in losses) * byol + ("ae" in losses) * ae
         opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -150,6 +150,42 @@ def render_corpus(out: Path, fonts: dict[str, str], passages_per_class: int = 24
     return n_written
 
 
+def render_notes(out: Path, fonts: dict[str, str], notes_per_class: int = 40, seed: int = 0) -> int:
+    """Single held notes (one-shots, as in a sample library) into out/<font>/<class>/note-<pitch>-<i>_0.wav.
+
+    Phrases alone leave the corpus without what a sample library holds: one note, its attack and its
+    whole release. Pitch, velocity and length are drawn per note within the class's range.
+    """
+    import fluidsynth
+    import soundfile as sf
+
+    n_written = 0
+    for font_name, font_path in fonts.items():
+        synth = fluidsynth.Synth(samplerate=float(SR))
+        sfid = synth.sfload(font_path)
+        for ci, label in enumerate(CLASSES):
+            rng = np.random.default_rng([seed, ci, 7, int(hashlib.sha1(font_name.encode()).hexdigest()[:6], 16)])
+            folder = out / font_name / label
+            folder.mkdir(parents=True, exist_ok=True)
+            lo, hi = RANGES[label]
+            for i in range(notes_per_class):
+                pitch = int(rng.integers(lo, hi + 1))
+                held = float(rng.uniform(0.8, 4.0))
+                inst = pretty_midi.Instrument(program=int(rng.choice(PROGRAMS[label])))
+                inst.notes.append(pretty_midi.Note(int(rng.uniform(50, 120)), pitch, 0.05, 0.05 + held))
+                if label == "distorted electric guitar" and rng.random() < 0.5:  # power chord, as guitar one-shots often are
+                    inst.notes.append(pretty_midi.Note(int(rng.uniform(50, 120)), pitch + 7, 0.05, 0.05 + held))
+                pm = pretty_midi.PrettyMIDI()
+                pm.instruments.append(inst)
+                audio = pm.fluidsynth(fs=SR, synthesizer=synth, sfid=sfid)[: int((held + 2.0) * SR)]
+                if np.max(np.abs(audio)) < 1e-4:
+                    continue
+                sf.write(folder / f"note-{pitch}-{i}_0.wav", mix(audio, SR, rng), SR, subtype="PCM_16")
+                n_written += 1
+        synth.delete()
+    return n_written
+
+
 def main(argv=None) -> None:
     from core.render import soundfonts
 
@@ -159,10 +195,13 @@ def main(argv=None) -> None:
     parser.add_argument("--seconds", type=float, default=24.0, help="length of each passage")
     parser.add_argument("--fonts", nargs="*", help="SoundFont names (default: all installed)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--notes", type=int, default=0, help="also render this many single notes per class and SoundFont")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     fonts = {k: v for k, v in soundfonts().items() if not args.fonts or k in args.fonts}
-    n = render_corpus(Path(args.out), fonts, args.passages, args.seed, args.seconds)
+    n = render_corpus(Path(args.out), fonts, args.passages, args.seed, args.seconds) if args.passages else 0
+    if args.notes:
+        n += render_notes(Path(args.out), fonts, args.notes, args.seed)
     print(f"wrote {n} clips for {list(fonts)} into {args.out}")
 
 

@@ -1,0 +1,143 @@
+"""Classifier heads on the musicnn backbones: the real-music defaults for genre and instruments.
+
+A head reads, per 3 s patch, the frozen backbones' embeddings (``penultimate`` 200-d of MTT and MSD,
+plus their 100 tag probabilities) and maps them to the task's classes. It is small (a linear layer or
+one hidden layer), so it trains in seconds on CPU from cached embeddings.
+
+    head = TagHead.from_pretrained("assets/models/genre/musicnn")   # config.json + model.safetensors
+    probs = head.predict_proba(features(embeddings, head.feature))   # (n patches, classes)
+
+``embed_file`` caches every file's embeddings under ``.cache/embeddings`` (keyed by path, size, mtime,
+backbone and hop, plus the augmentation's name), so heads and augmentations are compared quickly.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from core.audio import load_audio
+from core.backbones import musicnn
+
+CACHE = Path(__file__).resolve().parents[2] / ".cache" / "embeddings"
+BACKBONES = ("mtt", "msd")
+#: feature sets a head can read, per patch; dims are for both backbones together
+FEATURES = {
+    "penultimate": ("penultimate",),  # 2 × 200
+    "penultimate+tags": ("penultimate", "tags"),  # 2 × 250
+    "pooled": ("max_pool", "mean_pool"),  # 2 × 1506
+    "tags": ("tags",),  # 2 × 50: the taggers' own outputs
+}
+
+
+def features(embeddings: dict[str, musicnn.Embedding], feature: str = "penultimate+tags",
+             backbones=BACKBONES) -> np.ndarray:
+    """(n patches, d) from the named backbones' embeddings of one recording."""
+    parts = [getattr(embeddings[b], key) for b in backbones for key in FEATURES[feature]]
+    return np.concatenate(parts, axis=1).astype(np.float32)
+
+
+def embed(y: np.ndarray, sr: int = musicnn.SR, backbones=BACKBONES, hop_seconds: float = musicnn.PATCH_SECONDS
+          ) -> dict[str, musicnn.Embedding]:
+    """Mono 16 kHz audio through each backbone (loaded once per process)."""
+    return {b: musicnn.embed_audio(musicnn.load(b), y, sr, hop_seconds) for b in backbones}
+
+
+def embed_file(path, backbones=BACKBONES, hop_seconds: float = musicnn.PATCH_SECONDS, max_seconds: float = 600.0,
+               augment: Callable[[np.ndarray, int], np.ndarray] | None = None, augment_name: str = "",
+               cache: Path | None = CACHE) -> dict[str, musicnn.Embedding]:
+    """``embed`` of a file, cached on disk. ``augment(y, sr)`` (named by ``augment_name``) runs before embedding."""
+    path = Path(path)
+    st = path.stat()
+    key = hashlib.sha1(f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}:{hop_seconds}:{max_seconds}:{augment_name}"
+                       .encode()).hexdigest()[:20]
+    out: dict[str, musicnn.Embedding] = {}
+    todo = []
+    for b in backbones:
+        f = cache / f"{key}_{b}.npz" if cache else None
+        if f is not None and f.exists():
+            z = np.load(f)
+            out[b] = musicnn.Embedding(musicnn.load(b).labels, z["starts"], z["tags"], z["penultimate"],
+                                       z["mean_pool"], z["max_pool"], bool(z["padded"]))
+        else:
+            todo.append(b)
+    if todo:
+        y, sr = load_audio(path, sr=musicnn.SR, max_seconds=max_seconds)
+        if augment is not None:
+            y = augment(y, sr)
+        for b, e in embed(y, sr, todo, hop_seconds).items():
+            out[b] = e
+            if cache:
+                cache.mkdir(parents=True, exist_ok=True)
+                np.savez(cache / f"{key}_{b}.npz", starts=e.starts, tags=e.tags.astype(np.float16),
+                         penultimate=e.penultimate.astype(np.float16), mean_pool=e.mean_pool.astype(np.float16),
+                         max_pool=e.max_pool.astype(np.float16), padded=e.padded)
+    return {b: out[b] for b in backbones}
+
+
+try:
+    from huggingface_hub import PyTorchModelHubMixin as _HubMixin
+except ImportError:  # pragma: no cover
+    class _HubMixin:  # type: ignore[no-redef]
+        pass
+
+
+class TagHead(nn.Module, _HubMixin):
+    """Standardise → (linear | one hidden layer) → class logits. The standardisation is part of the weights."""
+
+    def __init__(self, labels: list[str], in_dim: int, feature: str = "penultimate+tags",
+                 backbones: list[str] = list(BACKBONES), hidden: int = 0, dropout: float = 0.3, task: str = ""):
+        super().__init__()
+        self.labels, self.feature, self.backbones, self.task = list(labels), feature, list(backbones), task
+        self.register_buffer("mean", torch.zeros(in_dim))
+        self.register_buffer("std", torch.ones(in_dim))
+        if hidden:
+            self.net = nn.Sequential(nn.Dropout(dropout), nn.Linear(in_dim, hidden), nn.ReLU(), nn.Dropout(dropout),
+                                     nn.Linear(hidden, len(labels)))
+        else:
+            self.net = nn.Sequential(nn.Dropout(dropout), nn.Linear(in_dim, len(labels)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net((x - self.mean) / self.std)
+
+    @torch.inference_mode()
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """(n, d) features → (n, classes) softmax probabilities."""
+        self.eval()
+        return torch.softmax(self(torch.from_numpy(np.asarray(X, np.float32))), 1).numpy()
+
+
+def fit_head(X: np.ndarray, y: np.ndarray, labels: list[str], weights: np.ndarray | None = None, *,
+             feature: str = "penultimate+tags", backbones=BACKBONES, hidden: int = 0, dropout: float = 0.3,
+             weight_decay: float = 1e-3, epochs: int = 200, lr: float = 3e-3, seed: int = 0, task: str = "",
+             progress: Callable[[float, str], bool | None] | None = None) -> tuple[TagHead, list[float]]:
+    """Full-batch AdamW on cached features with class-balanced weights. Returns the head and its loss curve.
+
+    ``weights`` (per row) let a few real recordings count as much as many generated ones.
+    ``progress(fraction, message)`` may return True to cancel.
+    """
+    torch.manual_seed(seed)
+    X = torch.from_numpy(np.asarray(X, np.float32))
+    yt = torch.from_numpy(np.asarray(y, np.int64))
+    head = TagHead(labels, X.shape[1], feature, list(backbones), hidden, dropout, task)
+    head.mean.copy_(X.mean(0))
+    head.std.copy_(X.std(0).clamp_min(1e-3))
+    w = torch.ones(len(X)) if weights is None else torch.from_numpy(np.asarray(weights, np.float32))
+    counts = torch.bincount(yt, weights=w, minlength=len(labels)).clamp_min(1e-6)
+    w = w * (counts.sum() / (len(labels) * counts))[yt]  # every class weighs the same in the loss
+    opt = torch.optim.AdamW(head.parameters(), lr=lr, weight_decay=weight_decay)
+    losses = []
+    head.train()
+    for epoch in range(epochs):
+        opt.zero_grad()
+        loss = (nn.functional.cross_entropy(head(X), yt, reduction="none") * w).sum() / w.sum()
+        loss.backward()
+        opt.step()
+        losses.append(float(loss))
+        if progress and progress((epoch + 1) / epochs, f"epoch {epoch + 1}/{epochs}, loss {loss:.3f}"):
+            break
+    return head.eval(), losses

@@ -1,0 +1,119 @@
+"""The two tasks the backbone heads serve, and the data each is trained and measured on.
+
+A task names its classes, the zero-shot mapping from the taggers' tags onto them (the baseline that
+needs no training), and where its generated and real recordings are.
+
+    items = generated_items(GENRE, ".cache/genre/corpus") + real_items(GENRE, ".cache/real")
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from core.audio import AUDIO_EXTENSIONS
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    labels: tuple[str, ...]
+    #: class → (MTT tags, MSD tags) whose maximum scores the class with no training
+    zero_shot: dict = field(default_factory=dict)
+    #: real-manifest label → our label, where they are spelled differently
+    aliases: dict = field(default_factory=dict)
+
+
+GENRE = Task(
+    "genre",
+    ("ballad", "classical", "hiphop", "house", "jazz", "rock", "techno"),
+    {
+        "ballad": (("slow", "soft", "quiet"), ("Mellow", "sad", "beautiful", "easy listening")),
+        "classical": (("classical", "classic", "strings", "violin", "cello", "harpsichord", "opera", "choral"), ()),
+        "hiphop": ((), ("Hip-Hop", "rnb")),
+        "house": (("dance",), ("House", "dance")),
+        "jazz": ((), ("jazz",)),
+        "rock": (("rock", "metal"), ("rock", "hard rock", "classic rock", "alternative rock", "metal", "heavy metal",
+                                     "punk", "indie rock", "Progressive rock")),
+        "techno": (("techno", "electronic", "beat", "beats"), ("electronic", "electro", "electronica")),
+    },
+    {"hip-hop": "hiphop"},
+)
+
+INSTRUMENTS = Task(
+    "instruments",
+    ("clarinet", "distorted electric guitar", "female singer", "flute", "piano", "tenor saxophone", "trumpet", "violin"),
+    {
+        "clarinet": ((), ()),  # no MTT/MSD tag: only a trained head can say clarinet
+        "distorted electric guitar": (("guitar", "rock", "metal"), ("guitar", "hard rock", "heavy metal", "metal")),
+        "female singer": (("female", "female vocal", "woman", "female voice", "singing"), ("female vocalists", "female vocalist")),
+        "flute": (("flute",), ()),
+        "piano": (("piano", "harpsichord"), ()),
+        "tenor saxophone": ((), ()),
+        "trumpet": ((), ()),
+        "violin": (("violin", "strings", "cello"), ()),
+    },
+)
+TASKS = {t.name: t for t in (GENRE, INSTRUMENTS)}
+
+
+@dataclass
+class Item:
+    """One recording: where it is, its class, the group a split keeps together, and where it came from."""
+
+    path: Path
+    label: str
+    group: str
+    source: str  # "generated" or "real"
+    subset: str = ""  # generated: the SoundFont / corpus part; real: the package
+
+
+def zero_shot_scores(task: Task, tags_mtt: np.ndarray, tags_msd: np.ndarray, mtt_labels, msd_labels) -> np.ndarray:
+    """(n, classes) scores from the taggers' tag probabilities (n patches): each class's best mapped tag.
+
+    Classes with no mapped tag score 0 and can never be chosen: that is the baseline's honest limit.
+    """
+    mi = {t: i for i, t in enumerate(mtt_labels)}
+    si = {t: i for i, t in enumerate(msd_labels)}
+    out = np.zeros((len(tags_mtt), len(task.labels)), np.float32)
+    for j, c in enumerate(task.labels):
+        mtt, msd = task.zero_shot.get(c, ((), ()))
+        cols = [tags_mtt[:, mi[t]] for t in mtt] + [tags_msd[:, si[t]] for t in msd]
+        if cols:
+            out[:, j] = np.max(np.stack(cols, 1), 1)
+    return out
+
+
+def generated_items(task: Task, root) -> list[Item]:
+    """The rendered corpus: genre ``<root>/<genre>/<piece>__<font>.flac``; instruments ``<root>/<font>/<class>/*.wav``."""
+    root = Path(root)
+    if not root.is_dir():
+        raise ValueError(f"{root}: no such folder (render it first; see the model card's command).")
+    items = []
+    if task is GENRE:
+        for genre in task.labels:
+            for f in sorted((root / genre).glob("*")):
+                if f.suffix.lower() in AUDIO_EXTENSIONS:
+                    font = f.stem.split("__")[-1]
+                    items.append(Item(f, genre, f"{genre}/{f.stem.split('__')[0]}", "generated", font))
+    else:
+        from core.instruments.data import scan
+
+        items = [Item(i.path, i.label, f"{i.collection}/{i.group}", "generated", i.collection) for i in scan(root)
+                 if i.label in task.labels]
+    return items
+
+
+def real_items(task: Task, root) -> list[Item]:
+    """The labelled real recordings built by ``python -m core.data.real`` (manifest + audio under ``root``)."""
+    from core.data.real import load_manifest
+
+    out = []
+    for rec in load_manifest(root):
+        if rec["task"] != task.name:
+            continue
+        label = task.aliases.get(rec["label"], rec["label"])
+        if label in task.labels:
+            out.append(Item(Path(rec["abs_path"]), label, rec["group"], "real", rec["package"]))
+    return out

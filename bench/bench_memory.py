@@ -41,6 +41,12 @@ def _effects():
     return [get_model(n) for n in bundled()]
 
 
+def _backbones():
+    from core.backbones import musicnn
+
+    return [musicnn.load(n) for n in musicnn.BUNDLED]
+
+
 def _search():
     from core.search.spaces import load_encoder
 
@@ -54,7 +60,8 @@ def main() -> dict:
     out = {"import_mb": rss_mb()}
     app.build_app()
     out["app_built_mb"] = rss_mb()
-    loaders = {"generation": _generation, "instruments": _instruments, "genre": _genre, "effects": _effects, "search": _search}
+    loaders = {"generation": _generation, "instruments": _instruments, "genre": _genre, "effects": _effects, "search": _search,
+               "backbones": _backbones}
     for name, load in loaders.items():
         try:
             load()

@@ -182,3 +182,17 @@ def probabilities(times: np.ndarray, probs: np.ndarray, labels: Sequence[str], t
     ax.set(title=title, xlabel="Time (s)", ylabel="Probability", ylim=(0, 1.02))
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=min(len(labels), 4), frameon=False, fontsize=8)
     return fig
+
+
+def taggram(names: Sequence[str], values: np.ndarray, starts: np.ndarray, patch_seconds: float = 3.0,
+            title: str = "Tags over time (taggram)") -> Figure:
+    """(tags, patches) tag probabilities as a heat map: one row per tag, one column per 3 s patch."""
+    values = np.asarray(values, dtype=np.float32)
+    fig, ax = _figure((10, max(2.2, 0.28 * len(names) + 1.0)))
+    end = float(starts[-1]) + patch_seconds if len(starts) else patch_seconds
+    im = ax.imshow(values, aspect="auto", origin="upper", cmap="magma", vmin=0, vmax=max(0.5, float(values.max(initial=0))),
+                   extent=(0, end, len(names) - 0.5, -0.5), interpolation="nearest")
+    ax.set_yticks(range(len(names)), list(names), fontsize=8)
+    ax.set(title=title, xlabel="Time (s)")
+    fig.colorbar(im, ax=ax, label="probability", pad=0.01)
+    return fig

@@ -7,11 +7,12 @@ import gradio as gr
 import numpy as np
 
 from core import analysis, plots
+from core.backbones import report as backbone_report
 from core.genre import api as genre
 from tabs.common import MAX_SECONDS, example_audio, output_path, user_errors
 
 TITLE = "Genre detection"
-ARCH_NAMES = {"cnn": "CNN (paper)", "crnn": "CRNN / ConvcurrentNet (paper)", "rnn": "RNN (paper)",
+ARCH_NAMES = {"musicnn": "musicnn backbone + head (real music; default)", "cnn": "CNN (paper)", "crnn": "CRNN / ConvcurrentNet (paper)", "rnn": "RNN (paper)",
               "dense": "Dense (paper)", "ast": "AST (small, log-mel)"}
 AGGREGATE_CHOICES = [("Mean of excerpt probabilities", "mean"), ("Maximum per genre (paper)", "max")]
 
@@ -39,20 +40,26 @@ def run(audio_path, model_name, aggregate, progress=gr.Progress()):
     progress(0.1, desc="Loading the model")
     genre.load(model_name)
     progress(0.3, desc="Classifying 3 s excerpts")
-    result = genre.predict_file(audio_path, model=model_name, aggregate=aggregate, max_seconds=MAX_SECONDS)
-    for notice in result.notices:
+    result = genre.predict_file(audio_path, model=model_name, aggregate=aggregate, max_seconds=MAX_SECONDS, with_tags=True)
+    for notice in result.notices + result.tags.notices:
         gr.Warning(notice)
     progress(0.7, desc="Drawing")
     S_db, sr = analysis.log_mel_file(audio_path, max_seconds=MAX_SECONDS)
     csv_path = result.to_csv(output_path("genre_excerpts.csv"))
+    tags_csv = result.tags.to_csv(output_path("tags.csv"))
     summary = (f"### {result.top} — {result.confidence:.0%}\n"
-               f"{len(result.starts)} excerpt(s) of 3 s, aggregated by the {result.aggregate}; model `{result.model}`.")
+               f"{len(result.starts)} excerpt(s) of 3 s, aggregated by the {result.aggregate}; model `{result.model}`."
+               + "".join(f"\n\n> {n}" for n in result.notices))
+    names, values = result.tags.taggram(12)
     return (
         summary,
         plots.bars(result.labels, [float(v) for v in result.probs], title="Genre distribution (whole input)"),
         plots.timeline(result.segments(), max(result.duration, 3.0), title="Genre over time (per 3 s excerpt)"),
+        [[d, t, round(p, 3)] for d, t, p in result.tags.ranked(15)],
+        plots.taggram(names, values, result.tags.starts),
         plots.spectrogram(S_db, sr, title="Log-mel spectrogram of the input"),
         csv_path,
+        tags_csv,
     )
 
 
@@ -62,6 +69,8 @@ def model_report(model_name):
     if not model_name:
         return "No model selected.", None, None
     folder = genre.BUNDLED_DIR / model_name
+    if backbone_report.is_head(folder):
+        return backbone_report.head_report(folder), None, None
     if not (folder / "card.json").exists():
         return f"`{model_name}` has no bundled report (a Hub checkpoint or a local folder).", None, None
     card = json.loads((folder / "card.json").read_text())
@@ -94,10 +103,12 @@ def build() -> None:
     choices = model_choices()
     default = choices[0][1] if choices else None
     gr.Markdown(
-        "Upload or record a song to see its genre, how sure the model is, and how the genre moves through the track. "
-        "Every 3 s excerpt is classified from the paper's 12×29 band spectrogram (or a log-mel for the AST) and the "
-        "excerpts are aggregated. Bundled models were trained here on a generated corpus of seven genres "
-        "(see the model report below); train your own with `python -m core.genre.train --data DIR`."
+        "Upload or record a song to see its genre, how sure the model is, how the genre moves through the track, and "
+        "its **tags** (genre, mood, era, instruments, vocals) from two taggers trained on real music (musicnn, MTT and "
+        "MSD). The default model is a head on those taggers' embeddings, trained here; the paper's four networks and "
+        "the AST (trained on a generated corpus only) stay selectable. Every 3 s excerpt is classified and the excerpts "
+        "are aggregated. The model report below gives the figures on real recordings first; train your own with "
+        "`python -m core.backbones.train --task genre` or `python -m core.genre.train --data DIR`."
         + ("" if genre.hub_model() else
            f" A pretrained Hub AST is offered when `{genre.HUB_ENV}` names one (e.g. `{genre.HUB_EXAMPLE}`) and the Hub is reachable.")
     )
@@ -109,10 +120,14 @@ def build() -> None:
             button = gr.Button("Detect genre", variant="primary", elem_id="genre-run")
             gr.Examples(examples=[[p] for p in genre_examples()], inputs=audio, label="Examples (rendered here from MIDI)")
             csv = gr.File(label="Per-excerpt probabilities (CSV)", elem_id="genre-csv")
+            tags_csv = gr.File(label="Tags per 3 s patch (CSV)", elem_id="genre-tags-csv")
         with gr.Column(scale=2):
             summary = gr.Markdown(elem_id="genre-summary")
             bars = gr.Plot(label="Genre distribution", elem_id="genre-bars")
             strip = gr.Plot(label="Genre over time", elem_id="genre-strip")
+            tags = gr.Dataframe(headers=["Tagger", "Tag", "Probability"], label="Tags (MTT and MSD taggers, whole input)",
+                                interactive=False, elem_id="genre-tags")
+            taggram = gr.Plot(label="Tags over time", elem_id="genre-taggram")
             mel = gr.Plot(label="Spectrogram", elem_id="genre-mel")
     first = model_report(default) if default else ("", None, None)
     with gr.Accordion("Model report (held-out test metrics, curves, confusion matrix)", open=False):
@@ -120,7 +135,7 @@ def build() -> None:
         with gr.Row():
             curves = gr.Plot(first[1], label="Training curves")
             confusion = gr.Plot(first[2], label="Confusion matrix")
-    outputs = [summary, bars, strip, mel, csv]
+    outputs = [summary, bars, strip, tags, taggram, mel, csv, tags_csv]
     button.click(run, inputs=[audio, model, aggregate], outputs=outputs, api_name="genre")
     audio.stop_recording(run, inputs=[audio, model, aggregate], outputs=outputs, api_visibility="private")
     model.change(model_report, inputs=model, outputs=[report, curves, confusion], api_visibility="private")

@@ -12,19 +12,25 @@ needs_model = pytest.mark.skipif(not bundled_models(), reason="no bundled genre 
 
 
 @needs_model
-def test_handler_returns_summary_plots_and_csv():
+@pytest.mark.parametrize("model", ["musicnn", "cnn"])
+def test_handler_returns_summary_plots_tags_and_csvs_for_backbone_and_paper_models(model):
     clip = sorted((EXAMPLES / "genre").glob("house_*.ogg"))[0]
-    summary, bars, strip, mel, csv = tab.run(str(clip), bundled_models()[0], "mean")
-    assert "%" in summary and all(hasattr(f, "savefig") for f in (bars, strip, mel))
+    summary, bars, strip, tags, taggram, mel, csv, tags_csv = tab.run(str(clip), model, "mean")
+    assert "%" in summary and all(hasattr(f, "savefig") for f in (bars, strip, taggram, mel))
+    assert len(tags) == 15 and {row[0] for row in tags} <= {"MTT", "MSD"} and tags[0][2] >= tags[-1][2]
     lines = open(csv).read().splitlines()
     assert len(lines) == 1 + 3 + 1  # header, three 3 s excerpts of a 9 s clip, whole-song row
+    assert len(open(tags_csv).read().splitlines()) == 1 + 3  # one row per 3 s patch
 
 
 @needs_model
 def test_every_bundled_model_has_a_report():
     for name in bundled_models():
         text, curves, confusion = tab.model_report(name)
-        assert "| test |" in text and curves is not None and confusion is not None
+        if name == "musicnn":  # real recordings first, and where the backbone comes from
+            assert "real dev" in text and "ISC" in text and "sha256" in text
+        else:
+            assert "| test |" in text and curves is not None and confusion is not None
 
 
 def test_bad_input_is_one_gr_error(tmp_path):
@@ -35,5 +41,9 @@ def test_bad_input_is_one_gr_error(tmp_path):
     if bundled_models():
         with pytest.raises(gr.Error, match="No signal"):
             tab.run(str(silent), bundled_models()[0], "mean")
+        one_sample = tmp_path / "one.wav"
+        sf.write(one_sample, np.array([0.5], np.float32), 22_050)
+        with pytest.raises(gr.Error, match="at least 1 s"):
+            tab.run(str(one_sample), "musicnn", "mean")
     with pytest.raises(gr.Error, match="Unknown genre model"):
         tab.run(str(silent), "no-such-model", "mean")

@@ -139,8 +139,22 @@ def paper_networks_predict(task: Task, items: list[Item]) -> dict[str, list[str]
     return out
 
 
+def full_mix_rates(groups: dict[str, list[Item]]) -> dict:
+    """How often the full-mix notice fires (``tagging.MIX_THRESHOLD``) on each named set of recordings."""
+    from core.backbones import tagging
+
+    out = {"threshold": tagging.MIX_THRESHOLD}
+    for name, items in groups.items():
+        flags = []
+        for it in items:
+            e = embed_file(it.path)
+            flags.append(tagging.from_embeddings(e, 0.0).is_full_mix)
+        out[name] = {"n": len(items), "flagged": int(sum(flags)), "rate": float(np.mean(flags)) if flags else None}
+    return out
+
+
 def run(task: Task, generated, real, augments=("room", "mic", "master", "noise", "codec", "band", "all"),
-        recipes: list[Recipe] | None = None, paper: bool = True, log=print) -> dict:
+        recipes: list[Recipe] | None = None, paper: bool = True, log=print, mixes=None) -> dict:
     gen, rea = gather(task, generated, real)
     gen_train, gen_test = split_generated(gen)
     base = Recipe()
@@ -204,6 +218,13 @@ def run(task: Task, generated, real, augments=("room", "mic", "master", "noise",
     if paper:
         for name, preds in paper_networks_predict(task, gen_test).items():
             result["generated_heldout"][f"paper {name}"] = score(task, gen_test, preds)
+    if mixes:  # the instrument tab's full-mix notice: full mixes should trip it, solo recordings should not
+        from core.backbones.tasks import GENRE, generated_items, real_items
+
+        result["full_mix_notice"] = full_mix_rates({
+            "generated full mixes": generated_items(GENRE, mixes), "real full mixes": real_items(GENRE, real),
+            "generated solo (test)": gen_test, "real solo": rea})
+        log("full-mix notice", result["full_mix_notice"])
     return result
 
 
@@ -234,6 +255,11 @@ def markdown(result: dict) -> str:
         lines.append("Chosen head, folds split by recording instead of by source (it has heard other recordings of the "
                      f"same package): macro accuracy {f['macro_accuracy']:.2f} ("
                      + ", ".join(f"{c} {f['per_class'][c]['correct']}/{f['per_class'][c]['n']}" for c in f["measured_classes"]) + ").")
+        lines.append("")
+    if result.get("full_mix_notice"):
+        f = result["full_mix_notice"]
+        lines.append(f"Full-mix notice (mix tags ≥ {f['threshold']}): " + ", ".join(
+            f"{k} {v['flagged']}/{v['n']}" for k, v in f.items() if isinstance(v, dict)) + ".")
         lines.append("")
     lines.append("Generated corpus alone, by realism augmentation (real dev macro accuracy): "
                  + ", ".join(f"{a} {s['macro_accuracy']:.2f}" for a, s in result["augmentation_generated_only"].items()
@@ -268,9 +294,10 @@ def main(argv=None):
     ap.add_argument("--no-paper", action="store_true", help="skip the bundled paper networks (faster)")
     ap.add_argument("--augments", nargs="*", default=["room", "mic", "master", "noise", "codec", "band", "all"])
     ap.add_argument("--write-card", type=Path, help="model folder whose card.json gets the metrics")
+    ap.add_argument("--mixes", help="instruments: a genre corpus whose full mixes the full-mix notice should catch")
     args = ap.parse_args(argv)
     task = TASKS[args.task]
-    result = run(task, args.generated, args.real, tuple(args.augments), paper=not args.no_paper)
+    result = run(task, args.generated, args.real, tuple(args.augments), paper=not args.no_paper, mixes=args.mixes)
     command = "python -m core.backbones.evaluate " + " ".join(argv or sys.argv[1:])
     result["command"] = command
     FIGURES.mkdir(parents=True, exist_ok=True)

@@ -137,7 +137,7 @@ def fit_head(X: np.ndarray, y: np.ndarray, labels: list[str], weights: np.ndarra
         loss = (nn.functional.cross_entropy(head(X), yt, reduction="none") * w).sum() / w.sum()
         loss.backward()
         opt.step()
-        losses.append(float(loss))
+        losses.append(loss.item())
         if progress and progress((epoch + 1) / epochs, f"epoch {epoch + 1}/{epochs}, loss {loss:.3f}"):
             break
     return head.eval(), losses

@@ -15,6 +15,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,8 +24,12 @@ from core.audio import SILENCE_PEAK, AudioError, audio_duration, load_audio
 from core.genre.features import EXCERPT_S, INPUTS, excerpts
 from core.training import MODELS_DIR, load_state, read_card
 
+if TYPE_CHECKING:
+    from core.backbones.tagging import TagPrediction
+
 BUNDLED_DIR = MODELS_DIR / "genre"
-DEFAULT_MODEL = "cnn"
+#: the head on the real-music musicnn backbones; the paper networks stay selectable
+DEFAULT_MODEL = "musicnn"
 AGGREGATES = ("mean", "max")
 #: Hub checkpoint offered where the Hub is reachable (set the variable to enable it in the tab).
 HUB_ENV = "MUSIC_STUDIO_GENRE_HUB"
@@ -53,6 +58,7 @@ class GenrePrediction:
     duration: float  # seconds analysed
     model: str
     notices: list[str] = field(default_factory=list)
+    tags: "TagPrediction | None" = None  # the MTT/MSD tags, when the model reads the musicnn backbones
 
     @property
     def top(self) -> str:
@@ -102,7 +108,7 @@ class GenreModel:
         self.card = card or {}
         self.hub_map = hub_map  # for Hub ASTs: genre -> AudioSet label indices
         self.extractor = extractor
-        self.sr = INPUTS["ast_mel"] if kind == "hub" else INPUTS[kind]
+        self.sr = {"hub": INPUTS["ast_mel"], "musicnn": 16_000}.get(kind) or INPUTS[kind]
 
     def excerpt_probs(self, X: np.ndarray, batch: int = 256) -> np.ndarray:
         import torch
@@ -149,6 +155,33 @@ class GenreModel:
         return GenrePrediction(self.labels, aggregate_probs(P, aggregate), starts, P, aggregate, duration, self.name, notices)
 
 
+class BackboneGenreModel(GenreModel):
+    """A ``TagHead`` on the frozen musicnn backbones: every 3 s patch's embeddings → genre, plus the tags."""
+
+    def __init__(self, name: str, head, card: dict | None = None):
+        super().__init__(name, head, head.labels, "musicnn", card)
+
+    def predict(self, y: np.ndarray, sr: int, aggregate: str = "mean") -> GenrePrediction:
+        from core.backbones import heads, musicnn, tagging
+
+        if aggregate not in AGGREGATES:
+            raise ValueError(f"Unknown aggregation {aggregate!r}; choose one of {', '.join(AGGREGATES)}.")
+        y = np.asarray(y, dtype=np.float32)
+        if y.ndim > 1:
+            y = y.mean(axis=0)
+        notices = tagging.check_audio(y, sr, "a genre")
+        if sr != musicnn.SR:
+            import librosa
+
+            y, sr = librosa.resample(y, orig_sr=sr, target_sr=musicnn.SR, res_type="soxr_hq"), musicnn.SR
+        emb = heads.embed(y, sr, self.net.backbones)
+        P = self.net.predict_proba(heads.features(emb, self.net.feature, self.net.backbones))
+        tags = tagging.from_embeddings(heads.embed(y, sr) if set(self.net.backbones) != set(heads.BACKBONES) else emb,
+                                       len(y) / sr)
+        return GenrePrediction(self.labels, aggregate_probs(P, aggregate), emb[self.net.backbones[0]].starts, P,
+                               aggregate, len(y) / sr, self.name, notices, tags)
+
+
 def hub_excerpts(y: np.ndarray, sr: int, extractor) -> tuple[np.ndarray, np.ndarray]:
     """3 s excerpts, each through the checkpoint's own extractor (padded to its ``max_length``)."""
     from core.genre.features import excerpt_starts, pad_to
@@ -165,7 +198,7 @@ def bundled_models() -> list[str]:
     if not BUNDLED_DIR.is_dir():
         return []
     names = [p.name for p in BUNDLED_DIR.iterdir() if (p / "model.safetensors").exists() and (p / "config.json").exists()]
-    order = ["cnn", "crnn", "rnn", "dense", "ast"]
+    order = ["musicnn", "cnn", "crnn", "rnn", "dense", "ast"]
     return sorted(names, key=lambda n: (order.index(n) if n in order else len(order), n))
 
 
@@ -185,6 +218,12 @@ def _load_ours(name: str, folder: Path) -> GenreModel:
     net.load_state_dict(load_state(folder))
     net.eval()
     return GenreModel(name, net, config["labels"], config["input"], read_card(folder))
+
+
+def _load_head(name: str, folder: Path) -> GenreModel:
+    from core.backbones.heads import TagHead
+
+    return BackboneGenreModel(name, TagHead.from_pretrained(str(folder)).eval(), read_card(folder))
 
 
 def _load_transformers_ast(name: str, source: str) -> GenreModel:
@@ -223,6 +262,8 @@ def _loader(name: str):
         config = json.loads((path / "config.json").read_text())
         if "arch" in config:
             return lambda: _load_ours(name, path)
+        if "feature" in config and "backbones" in config:  # a TagHead on the musicnn backbones
+            return lambda: _load_head(name, path)
         if config.get("model_type") == "audio-spectrogram-transformer":
             return lambda: _load_transformers_ast(name, str(path))
     known = ", ".join(bundled_models()) or "none bundled"
@@ -235,12 +276,21 @@ def load(name: str = DEFAULT_MODEL) -> GenreModel:
     return registry.get(f"genre:{name}", loader)
 
 
-def predict_file(source, model: str = DEFAULT_MODEL, aggregate: str = "mean", max_seconds: float = 600.0) -> GenrePrediction:
-    """Load a file or (sr, samples) tuple at the model's rate (capped at ``max_seconds``) and predict."""
+def predict_file(source, model: str = DEFAULT_MODEL, aggregate: str = "mean", max_seconds: float = 600.0,
+                 with_tags: bool = False) -> GenrePrediction:
+    """Load a file or (sr, samples) tuple at the model's rate (capped at ``max_seconds``) and predict.
+
+    ``with_tags``: attach the MTT/MSD tags even when the model does not read the backbones (paper networks).
+    """
     m = load(model)
     total = audio_duration(source)
     y, sr = load_audio(source, sr=m.sr, max_seconds=max_seconds, trim=True)
     result = m.predict(y, sr, aggregate)
+    if with_tags and result.tags is None:
+        from core.backbones import tagging
+
+        y16, sr16 = load_audio((sr, y), sr=16_000, max_seconds=None)
+        result.tags = tagging.tag(y16, sr16)
     if total > max_seconds + 0.5:
         result.notices.insert(0, f"The recording is {total:.0f} s long; only the first {max_seconds:.0f} s were classified.")
     return result

@@ -1,15 +1,16 @@
 """Which instrument plays, and where: sliding-window predictions over a whole recording.
 
     from core.instruments import predict
-    result = predict(y, sr, model="cnn")     # overall ranking + per-window probabilities with times
+    result = predict(y, sr)                  # default: the head on the musicnn backbones ("cnn", "ast": the paper's)
 """
 from __future__ import annotations
 
 import csv
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -20,8 +21,13 @@ from core.features import AST_SR
 from core.instruments.models import ASTClassifier, ASTSize, CNNConfig, InstrumentCNN
 from core.training import MODELS_DIR, load_state, read_card
 
+if TYPE_CHECKING:
+    from core.backbones.tagging import TagPrediction
+
 MODEL_DIR = MODELS_DIR / "instruments"
-BUNDLED = ("cnn", "ast")
+BUNDLED = ("musicnn", "cnn", "ast")
+DEFAULT_MODEL = "musicnn"
+BACKBONE_HOP_SECONDS = 1.5  # the musicnn head reads 3 s patches; half-overlapping ones give the timeline
 HUB_ENV = "MUSIC_STUDIO_INSTRUMENTS_HUB"  # names a pretrained AudioSet AST to offer in the tab
 HUB_EXAMPLE = "MIT/ast-finetuned-audioset-10-10-0.4593"
 WINDOW_SECONDS = 2.0  # the paper's 2 s crops
@@ -64,6 +70,16 @@ class Classifier:
         return np.concatenate(out) if out else np.zeros((0, len(self.labels)), dtype=np.float32)
 
 
+@dataclass
+class BackboneClassifier:
+    """A ``TagHead`` on the frozen musicnn backbones (the real-music default)."""
+
+    name: str
+    head: torch.nn.Module
+    labels: list[str]
+    card: dict
+
+
 def fbank(y: np.ndarray, extractor=None) -> np.ndarray:
     """``ast_log_mel(y, 16000)`` vectorised over frames (the extractor loops in Python, ~15× slower).
 
@@ -85,8 +101,13 @@ def _extractor():
     return registry.get("instruments:extractor", lambda: __import__("core.features", fromlist=["x"]).ast_feature_extractor(200))
 
 
-def _load_local(directory: Path) -> Classifier:
+def _load_local(directory: Path) -> Classifier | BackboneClassifier:
     config = json.loads((directory / "config.json").read_text())
+    if "feature" in config and "backbones" in config:
+        from core.backbones.heads import TagHead
+
+        head = TagHead.from_pretrained(str(directory)).eval()
+        return BackboneClassifier(directory.name, head, head.labels, read_card(directory))
     kind, labels = config.pop("kind"), config.pop("labels")
     if kind == "cnn":
         config["channels"] = tuple(config["channels"])
@@ -138,15 +159,15 @@ def hub_model() -> str | None:
     return os.environ.get(HUB_ENV, "").strip() or None
 
 
-def load_model(name: str = "cnn") -> Classifier:
-    """A bundled model (cnn, ast), a folder saved by train.py, or a Hugging Face AST id/folder; cached."""
+def load_model(name: str = DEFAULT_MODEL) -> Classifier | BackboneClassifier:
+    """A bundled model (musicnn, cnn, ast), a folder saved by a train script, or a Hugging Face AST id/folder; cached."""
     if name in BUNDLED:
         directory = MODEL_DIR / name
         if not (directory / "model.safetensors").exists():
             raise ValueError(f"The bundled {name} weights are missing; train them with python -m core.instruments.train.")
         return registry.get(f"instruments:{name}", lambda: _load_local(directory))
     path = Path(name)
-    if (path / "model.safetensors").exists() and (path / "card.json").exists():
+    if (path / "model.safetensors").exists() and (path / "config.json").exists():
         return registry.get(f"instruments:{path.resolve()}", lambda: _load_local(path))
     return registry.get(f"instruments:hub:{name}", lambda: _load_hub(name))
 
@@ -161,6 +182,13 @@ class InstrumentResult:
     duration: float
     padded: bool  # the input was shorter than one window
     truncated_from: float | None = None  # original length in seconds when only the start was classified
+    notices: list[str] = field(default_factory=list)
+    tags: "TagPrediction | None" = None  # MTT/MSD tags, when the model reads the musicnn backbones
+
+    @property
+    def is_full_mix(self) -> bool:
+        """The taggers hear a band or a beat: a solo-instrument answer is not to be trusted."""
+        return bool(self.tags is not None and self.tags.is_full_mix)
 
     def ranking(self) -> list[tuple[str, float]]:
         order = np.argsort(-self.probabilities)
@@ -192,13 +220,43 @@ class InstrumentResult:
         return [tuple(s) for s in out]
 
 
-def predict(y: np.ndarray, sr: int, model: str | Classifier = "cnn", hop_seconds: float = HOP_SECONDS) -> InstrumentResult:
-    """Classify every 2 s window (hop 1 s) of a mono signal; raises AudioError for silence."""
+FULL_MIX_NOTICE = ("This sounds like a full mix (a band or a beat), not one instrument: the classifier knows solo "
+                   "instruments only, so read the tags instead of the ranking.")
+
+
+def predict_backbone(y: np.ndarray, sr: int, clf: BackboneClassifier, hop_seconds: float = BACKBONE_HOP_SECONDS) -> InstrumentResult:
+    """Every 3 s patch (``hop_seconds`` apart) through the backbones and the head; the tags come along."""
+    from core.backbones import heads, musicnn, tagging
+
+    notices = tagging.check_audio(y, sr, "the instrument")
+    if sr != musicnn.SR:
+        y, sr = load_audio((sr, y), sr=musicnn.SR, max_seconds=None)
+    emb = heads.embed(y, sr, heads.BACKBONES, hop_seconds=hop_seconds)
+    probs = clf.head.predict_proba(heads.features(emb, clf.head.feature, clf.head.backbones))
+    starts = emb["mtt"].starts
+    # near-silent patches say nothing about the instrument: leave them out of the overall ranking
+    n = int(musicnn.PATCH_SECONDS * sr)
+    energy = np.array([np.abs(y[int(s * sr): int(s * sr) + n]).max() if len(y[int(s * sr): int(s * sr) + n]) else 0.0
+                       for s in starts])
+    loud = energy >= 0.05 * max(energy.max(), 1e-9)
+    tags = tagging.from_embeddings(emb, len(y) / sr)
+    if tags.is_full_mix:
+        notices.append(FULL_MIX_NOTICE)
+    return InstrumentResult(clf.labels, probs[loud].mean(axis=0), starts + musicnn.PATCH_SECONDS / 2, probs,
+                            musicnn.PATCH_SECONDS, len(y) / sr, bool(emb["mtt"].padded), notices=notices, tags=tags)
+
+
+def predict(y: np.ndarray, sr: int, model: str | Classifier | BackboneClassifier = DEFAULT_MODEL,
+            hop_seconds: float = HOP_SECONDS) -> InstrumentResult:
+    """Classify every window of a mono signal (2 s, hop 1 s; 3 s, hop 1.5 s for musicnn); AudioError for silence."""
     clf = load_model(model) if isinstance(model, str) else model
+    if isinstance(clf, BackboneClassifier):
+        return predict_backbone(y, sr, clf)
     if sr != AST_SR:
         y, sr = load_audio((sr, y), sr=AST_SR, max_seconds=None)
-    if float(np.max(np.abs(y))) < 1e-4 if len(y) else True:
-        raise AudioError("The audio is silent: there is no instrument to recognise.")
+    from core.backbones.tagging import check_audio
+
+    check_audio(y, sr, "the instrument")  # silence and clips under 1 s are refused for every model
     window = int(round(clf.frames * 0.01 * sr)) + 240  # samples giving exactly `frames` Kaldi frames
     padded = len(y) < window
     if padded:
@@ -231,7 +289,7 @@ def _duration(source) -> float | None:
         return None
 
 
-def predict_file(source, model: str = "cnn", max_seconds: float = 600.0) -> InstrumentResult:
+def predict_file(source, model: str = DEFAULT_MODEL, max_seconds: float = 600.0) -> InstrumentResult:
     """Load (capped at ``max_seconds``: longer recordings are cut, and the result says so) and predict."""
     y, sr = load_audio(source, sr=AST_SR, max_seconds=max_seconds, trim=True, allow_silence=False)
     result = predict(y, sr, model)
@@ -241,10 +299,11 @@ def predict_file(source, model: str = "cnn", max_seconds: float = 600.0) -> Inst
     return result
 
 
-def tag_files(paths, model: str = "cnn", csv_path=None, progress=None):
+def tag_files(paths, model: str = DEFAULT_MODEL, csv_path=None, progress=None):
     """Tag many files (the archive use case). Unreadable files are skipped and listed, the rest still tagged.
 
-    Returns (rows, skipped): rows are dicts with file, top instrument, its probability and every class's.
+    Returns (rows, skipped): rows are dicts with file, top instrument, its probability and every class's;
+    with the musicnn model also ``full_mix``, the top tags and every MTT/MSD tag's mean (a sample library's index).
     """
     rows, skipped = [], []
     clf = load_model(model)
@@ -257,11 +316,15 @@ def tag_files(paths, model: str = "cnn", csv_path=None, progress=None):
             skipped.append((Path(path).name, str(err)))
             continue
         top, p = result.ranking()[0]
-        rows.append({"file": Path(path).name, "instrument": top, "probability": round(p, 4),
-                     **{label: round(float(q), 4) for label, q in zip(clf.labels, result.probabilities)}})
+        row = {"file": Path(path).name, "instrument": top, "probability": round(p, 4),
+               **{label: round(float(q), 4) for label, q in zip(clf.labels, result.probabilities)}}
+        if result.tags is not None:
+            row = {**row, "full_mix": result.is_full_mix, **result.tags.summary_row()}
+        rows.append(row)
     if csv_path is not None:
+        fields = list(rows[0]) if rows else ["file", "instrument", "probability", *clf.labels]
         with open(csv_path, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=["file", "instrument", "probability", *clf.labels])
+            writer = csv.DictWriter(f, fieldnames=fields)
             writer.writeheader()
             writer.writerows(rows)
     return rows, skipped

@@ -16,14 +16,17 @@ def _upload(page, path):
     )
 
 
-def test_upload_shows_distribution_strip_and_spectrogram(page, test_output):
+def test_upload_shows_genre_from_the_backbone_model_tags_taggram_and_spectrogram(page, test_output):
     clip = sorted((EXAMPLES / "genre").glob("techno_*.ogg"))[0]
     _upload(page, clip)
+    assert "musicnn" in page.locator("#genre-model").inner_text() or "musicnn" in page.locator("#genre-model input").input_value()
     page.locator("#genre-run").click()
-    for plot in ("bars", "strip", "mel"):
+    for plot in ("bars", "strip", "taggram", "mel"):
         page.locator(f"#genre-{plot} img").wait_for(state="visible", timeout=120_000)
     summary = page.locator("#genre-summary").inner_text()
-    assert "%" in summary and "excerpt" in summary
+    assert "%" in summary and "excerpt" in summary and "musicnn" in summary
+    tags = page.locator("#genre-tags").inner_text()
+    assert "MTT" in tags and "MSD" in tags
     page.locator("#genre-csv a").first.wait_for(state="visible", timeout=30_000)
     page.screenshot(path=str(test_output / "genre_tab.png"), full_page=True)
 

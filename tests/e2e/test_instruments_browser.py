@@ -16,6 +16,7 @@ def test_classify_shows_ranking_and_timeline(page, test_output):
         page.locator(f"#inst-{plot} img").wait_for(state="visible", timeout=120_000)
     label = page.locator("#inst-label").inner_text()
     assert any(name in label for name in ("flute", "violin", "trumpet", "piano", "female singer"))
+    assert "MTT" in page.locator("#inst-tags").inner_text()  # the default (musicnn) model shows the tags too
     with page.expect_download() as download:
         page.locator("#inst-csv a").first.click()
     assert download.value.suggested_filename == "instrument_timeline.csv"

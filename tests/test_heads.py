@@ -57,11 +57,11 @@ def test_zero_shot_scores_take_each_class_best_mapped_tag_and_zero_for_unmapped(
 
 def test_check_audio_refuses_silence_and_clips_under_a_second_and_flags_padding():
     with pytest.raises(AudioError, match="at least 1 s"):
-        tagging.check_audio(np.ones(100, np.float32), 16000, "a genre")
+        tagging.check_audio(np.ones(100, np.float32), 16000, "its genre")
     with pytest.raises(AudioError, match="silent"):
-        tagging.check_audio(np.zeros(32000, np.float32), 16000, "a genre")
-    assert "repeated to fill 3 s" in tagging.check_audio(np.ones(32000, np.float32) * 0.1, 16000, "a genre")[0]
-    assert tagging.check_audio(np.ones(64000, np.float32) * 0.1, 16000, "a genre") == []
+        tagging.check_audio(np.zeros(32000, np.float32), 16000, "its genre")
+    assert "repeated to fill 3 s" in tagging.check_audio(np.ones(32000, np.float32) * 0.1, 16000, "its genre")[0]
+    assert tagging.check_audio(np.ones(64000, np.float32) * 0.1, 16000, "its genre") == []
 
 
 def test_tag_prediction_ranks_both_taggers_and_writes_one_csv_row_per_patch(tmp_path):

@@ -225,3 +225,15 @@ def test_every_offered_space_finds_the_planted_sample(track, space):
     C = tr.X.T.double() @ tr.X.double() / len(tr.X)  # whitened: decorrelated, strong directions at unit variance
     assert (C - torch.diag(torch.diag(C))).abs().max() < 1e-3 and C.diag().max() < 1.001 and C.diag().max() > 0.99
     assert retrieve(tr, 2.0, 0.4, [7.0, 12.5, 17.0]) == 1.0
+
+
+def test_musicnn_space_gives_whitened_frames_on_the_search_frame_grid():
+    from core.search import spaces
+
+    rng = np.random.default_rng(0)
+    y = (rng.standard_normal(spaces.SR * 5) * 0.1).astype(np.float32)
+    X = spaces.extract(y, spaces.SR, "musicnn")
+    assert X.shape == (1 + len(y) // spaces.HOP_LENGTH, 64)
+    cov = np.cov(X.numpy().T)
+    off = cov - np.diag(np.diag(cov))
+    assert np.all((np.diag(cov)[:10] > 0.5) & (np.diag(cov)[:10] < 1.5)) and np.abs(off).max() < 0.05  # whitened

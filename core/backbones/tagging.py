@@ -83,7 +83,7 @@ def check_audio(y: np.ndarray, sr: int, what: str) -> list[str]:
     if duration < MIN_SECONDS:
         raise AudioError(f"The clip is {duration:.2f} s long: at least {MIN_SECONDS:.0f} s is needed to judge {what}.")
     if float(np.max(np.abs(y))) < SILENCE_PEAK:
-        raise AudioError(f"No signal: the audio is silent, so there is no {what} to judge.")
+        raise AudioError(f"No signal: the audio is silent, so {what} cannot be judged.")
     if duration < musicnn.PATCH_SECONDS:
         return [f"The clip is {duration:.1f} s long, shorter than the 3 s the models listen to: it was repeated to "
                 "fill 3 s, so the answer is less reliable."]

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from core import registry
-from core.audio import SILENCE_PEAK, AudioError, audio_duration, load_audio
+from core.audio import AudioError, audio_duration, load_audio
 from core.genre.features import EXCERPT_S, INPUTS, excerpts
 from core.training import MODELS_DIR, load_state, read_card
 
@@ -134,13 +134,12 @@ class GenreModel:
         """Classify every 3 s excerpt of ``y`` and aggregate. Shorter input is zero-padded (see ``notices``)."""
         if aggregate not in AGGREGATES:
             raise ValueError(f"Unknown aggregation {aggregate!r}; choose one of {', '.join(AGGREGATES)}.")
+        from core.backbones.tagging import check_audio
+
         y = np.asarray(y, dtype=np.float32)
         if y.ndim > 1:
             y = y.mean(axis=0)
-        if y.size == 0:
-            raise AudioError("The audio is empty: it has no samples.")
-        if float(np.max(np.abs(y))) < SILENCE_PEAK:
-            raise AudioError("No signal: the audio is silent, so there is no genre to detect.")
+        check_audio(y, sr, "its genre")  # empty, silent or under 1 s: refused, never a confident label
         if sr != self.sr:
             import librosa
 
@@ -169,7 +168,7 @@ class BackboneGenreModel(GenreModel):
         y = np.asarray(y, dtype=np.float32)
         if y.ndim > 1:
             y = y.mean(axis=0)
-        notices = tagging.check_audio(y, sr, "a genre")
+        notices = tagging.check_audio(y, sr, "its genre")
         if sr != musicnn.SR:
             import librosa
 

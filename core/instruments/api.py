@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 MODEL_DIR = MODELS_DIR / "instruments"
 BUNDLED = ("musicnn", "cnn", "ast")
+PAPER_MODELS = ("cnn", "ast")  # the paper's networks, trained on rendered clips only
 DEFAULT_MODEL = "musicnn"
 BACKBONE_HOP_SECONDS = 1.5  # the musicnn head reads 3 s patches; half-overlapping ones give the timeline
 HUB_ENV = "MUSIC_STUDIO_INSTRUMENTS_HUB"  # names a pretrained AudioSet AST to offer in the tab
@@ -167,7 +168,8 @@ def load_model(name: str = DEFAULT_MODEL) -> Classifier | BackboneClassifier:
             raise ValueError(f"The bundled {name} weights are missing; train them with python -m core.instruments.train.")
         return registry.get(f"instruments:{name}", lambda: _load_local(directory))
     path = Path(name)
-    if (path / "model.safetensors").exists() and (path / "config.json").exists():
+    if (path / "model.safetensors").exists() and (path / "config.json").exists() and \
+            {"kind", "feature"} & set(json.loads((path / "config.json").read_text())):  # saved by our train scripts
         return registry.get(f"instruments:{path.resolve()}", lambda: _load_local(path))
     return registry.get(f"instruments:hub:{name}", lambda: _load_hub(name))
 

@@ -31,7 +31,8 @@ from core.search import dataset
 from core.search.api import PATIENCE, SearchSession, prepare
 
 SYSTEMS = {"naive": ("mfcc", False), "mfcc": ("mfcc", True), "learned": ("learned", True),
-           "naive-learned": ("learned", False), "mel": ("mel", True), "random-encoder": ("random", True)}
+           "naive-learned": ("learned", False), "mel": ("mel", True), "random-encoder": ("random", True),
+           "musicnn": ("musicnn", True)}
 MAIN = ("naive", "mfcc", "learned")
 
 

@@ -21,7 +21,7 @@ SR = 22_050
 HOP_LENGTH = features.HOP_LENGTH
 FRAME_RATE = SR / HOP_LENGTH
 SPACES = {"mel": "Log-mel (128 bins, whitened)", "learned": "Learned (BYOL + autoencoder encoder)",
-          "mfcc": "MFCC (librosa, 20 coefficients)"}
+          "mfcc": "MFCC (librosa, 20 coefficients)", "musicnn": "musicnn MTT frame features (753, pretrained on real music)"}
 #: Whitening floor, relative to the largest variance: directions weaker than this are not blown up.
 WHITEN_EPS = 1e-3
 MODEL_DIR = MODELS_DIR / "search"
@@ -84,6 +84,36 @@ def encode(mel: np.ndarray, encoder, chunk: int = 4096) -> torch.Tensor:
     return torch.cat(out, dim=1).T.contiguous()
 
 
+@torch.inference_mode()
+def musicnn_frames(y: np.ndarray, sr: int = SR, pca_dims: int = 64) -> torch.Tensor:
+    """The MTT backbone's front- and mid-end features per 16 ms frame, on this module's 43 Hz frame grid.
+
+    The network is convolutional in time, so the whole track goes through at once (in 60 s chunks with
+    the front end's 64-frame context on each side); frames are mapped by nearest time. The 753 channels
+    are reduced to their ``pca_dims`` strongest directions before whitening, so noise directions stay out.
+    """
+    import librosa
+
+    from core.backbones import musicnn
+
+    net = musicnn.load("mtt")
+    y16 = librosa.resample(np.asarray(y, np.float32), orig_sr=sr, target_sr=musicnn.SR, res_type="soxr_hq")
+    mel = torch.from_numpy(musicnn.log_mel(y16))
+    chunk, ctx = 3750, 64
+    out = []
+    for a in range(0, len(mel), chunk):
+        lo, hi = max(0, a - ctx), min(len(mel), a + chunk + ctx)
+        f = net.frame_features(mel[None, lo:hi].to(registry.device()))[0]  # (753, T)
+        out.append(f[:, a - lo: a - lo + min(chunk, len(mel) - a)])
+    F = torch.cat(out, 1).T  # (frames16, 753)
+    n = 1 + len(y) // HOP_LENGTH
+    idx = np.minimum(np.round(np.arange(n) * (HOP_LENGTH / sr) / musicnn.FRAME_SECONDS).astype(int), len(F) - 1)
+    X = F[torch.from_numpy(idx)].double()
+    Xc = X - X.mean(0)
+    U, S, V = torch.linalg.svd(Xc, full_matrices=False)
+    return (Xc @ V[:pca_dims].T).float()
+
+
 def whiten(X: torch.Tensor, eps: float = WHITEN_EPS) -> torch.Tensor:
     """Rotate onto the principal axes of the track's frames and scale each to unit variance."""
     X = X.double()
@@ -102,6 +132,8 @@ def extract(y: np.ndarray, sr: int = SR, space: str = "mfcc", encoder=None) -> t
         X = encode(mel_input(y, sr), encoder or load_encoder())
     elif space == "mel":  # the encoder's input alone: the ablation that tells what the training adds
         X = torch.from_numpy(mel_input(y, sr).T.copy()).to(registry.device())
+    elif space == "musicnn":
+        X = musicnn_frames(y, sr)
     else:
         raise ValueError(f"Unknown feature space {space!r}; choose one of {', '.join(SPACES)}.")
     return whiten(X)

@@ -20,6 +20,8 @@ FIG = ROOT / "docs" / "figures"
 
 def _best_paper(real: dict) -> tuple[str, float]:
     papers = {k: v["macro_accuracy"] for k, v in real.items() if k.startswith("paper ") and v["macro_accuracy"] is not None}
+    if not papers:
+        return "paper —", float("nan")
     name = max(papers, key=papers.get)
     return name, papers[name]
 
@@ -56,8 +58,22 @@ def bench() -> str:
             f"| both backbones, 3 s clip | {b['both_3s_clip_fp32_ms']:.0f} ms | {b['both_3s_clip_bf16_ms']:.0f} ms | 20 ms |")
 
 
+def search_musicnn() -> str:
+    """The musicnn frame features as a search space vs today's default, on the development tracks."""
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    from core.search.evaluate import markdown
+
+    path = FIG / "search_dev_musicnn.json"
+    if not path.exists():
+        return "(run the search evaluate command above)"
+    d = json.loads(path.read_text())
+    return markdown(d["table"]) + f"\n\n{d['tracks']} development tracks (`{d['data']}`), patience {d['patience']}."
+
+
 def blocks() -> dict[str, str]:
-    out = {"real-summary": real_summary(), "backbone-bench": bench()}
+    out = {"real-summary": real_summary(), "backbone-bench": bench(), "search-musicnn": search_musicnn()}
     for task in ("genre", "instruments"):
         md = FIG / f"{task}_backbone_eval.md"
         if md.exists():

@@ -271,6 +271,7 @@ def markdown(result: dict) -> str:
 
 def write_card(result: dict, folder: Path, command: str) -> None:
     """Merge the measured metrics into ``folder/card.json``, keeping every other key."""
+    Path(folder).mkdir(parents=True, exist_ok=True)
     path = Path(folder) / "card.json"
     card = json.loads(path.read_text()) if path.exists() else {}
     metrics = card.setdefault("metrics", {})

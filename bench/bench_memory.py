@@ -1,6 +1,6 @@
 """Resident memory of the whole app with every tab's bundled models loaded (budget: 2.5 GB on CPU).
 
-    python bench/bench_memory.py      # JSON: RSS after building the app, after loading each capability's models
+    python bench/bench_memory.py [--write]   # JSON: RSS after building the app, after loading each capability's models
 """
 from __future__ import annotations
 
@@ -76,4 +76,7 @@ def main() -> dict:
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(), indent=2))
+    result = main()
+    if "--write" in sys.argv:  # the README's memory sentence (scripts/update_readme_tables.py)
+        (Path(__file__).resolve().parent.parent / "docs" / "figures" / "memory.json").write_text(json.dumps(result, indent=2))
+    print(json.dumps(result, indent=2))

@@ -72,8 +72,19 @@ def search_musicnn() -> str:
     return markdown(d["table"]) + f"\n\n{d['tracks']} development tracks (`{d['data']}`), patience {d['patience']}."
 
 
+def memory() -> str:
+    path = FIG / "memory.json"
+    if not path.exists():
+        return "(run `python bench/bench_memory.py --write`)"
+    m = json.loads(path.read_text())
+    return (f"With **every** bundled model of every tab loaded ({len(m['models_loaded'])} models, the two musicnn "
+            f"backbones included), the process holds **{m['total_mb']:.0f} MB** resident "
+            f"(`python bench/bench_memory.py --write`; budget {m['budget_mb'] / 1024:.1f} GB).")
+
+
 def blocks() -> dict[str, str]:
-    out = {"real-summary": real_summary(), "backbone-bench": bench(), "search-musicnn": search_musicnn()}
+    out = {"real-summary": real_summary(), "backbone-bench": bench(), "search-musicnn": search_musicnn(),
+           "memory": memory()}
     for task in ("genre", "instruments"):
         md = FIG / f"{task}_backbone_eval.md"
         if md.exists():
@@ -89,9 +100,9 @@ def main():
     readme = ROOT / "README.md"
     text = readme.read_text()
     for name, body in blocks().items():
-        pattern = re.compile(rf"(<!-- BEGIN {name} -->\n).*?(\n<!-- END {name} -->)", re.S)
+        pattern = re.compile(rf"(<!-- BEGIN {name} -->).*?(<!-- END {name} -->)", re.S)
         if pattern.search(text):
-            text = pattern.sub(lambda m: m.group(1) + body + m.group(2), text)
+            text = pattern.sub(lambda m: m.group(1) + "\n" + body + "\n" + m.group(2), text)
         else:
             print(f"README has no {name} block; skipped")
     readme.write_text(text)

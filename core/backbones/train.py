@@ -105,6 +105,8 @@ def main(argv=None):
     ap.add_argument("--real", help="folder built by python -m core.data.real")
     ap.add_argument("--out", required=True)
     ap.add_argument("--recipe", help="JSON of Recipe fields (default: the one evaluate.py chose, in docs/figures)")
+    ap.add_argument("--data-command", action="append", default=[],
+                    help="how the data folders were made (repeatable); written into the card")
     args = ap.parse_args(argv)
     task = TASKS[args.task]
     recipe = Recipe(**json.loads(args.recipe)) if args.recipe else chosen_recipe(task)
@@ -126,6 +128,7 @@ def main(argv=None):
                          f"recordings ({args.real}; manifest lists package, version, path, label evidence)",
         "command": "python -m core.backbones.train " + " ".join(argv or __import__("sys").argv[1:]),
         "seed": recipe.seed, "final_train_loss": losses[-1], "backbone_licence": "musicnn weights: ISC (Pons & Serra)",
+        "data_commands": args.data_command,
     })
     print(f"saved {args.out}: {len(items)} recordings, final loss {losses[-1]:.3f}")
 

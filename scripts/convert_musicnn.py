@@ -63,6 +63,7 @@ def convert(wheel: Path, out_dir: Path, parity: dict | None = None) -> list[Path
                 raise SystemExit(f"{tf_name}: weights do not fit (missing {missing}, unexpected {unexpected})")
             folder = out_dir / name
             net.eval().save_pretrained(str(folder))
+            (folder / "README.md").unlink(missing_ok=True)  # the mixin's template; card.json is the card
             (folder / "LICENSE.md").write_text(licence)
             card = {
                 "name": name,

@@ -130,20 +130,25 @@ class GenreModel:
             return hub_excerpts(y, sr, self.extractor)
         return excerpts(y, sr, self.kind)
 
-    def predict(self, y: np.ndarray, sr: int, aggregate: str = "mean") -> GenrePrediction:
-        """Classify every 3 s excerpt of ``y`` and aggregate. Shorter input is zero-padded (see ``notices``)."""
-        if aggregate not in AGGREGATES:
-            raise ValueError(f"Unknown aggregation {aggregate!r}; choose one of {', '.join(AGGREGATES)}.")
+    def _prepare(self, y: np.ndarray, sr: int, aggregate: str) -> tuple[np.ndarray, int, list[str]]:
+        """Mono float32 at the model's rate; empty, silent or under 1 s refused (never a confident label)."""
         from core.backbones.tagging import check_audio
 
+        if aggregate not in AGGREGATES:
+            raise ValueError(f"Unknown aggregation {aggregate!r}; choose one of {', '.join(AGGREGATES)}.")
         y = np.asarray(y, dtype=np.float32)
         if y.ndim > 1:
             y = y.mean(axis=0)
-        check_audio(y, sr, "its genre")  # empty, silent or under 1 s: refused, never a confident label
+        notices = check_audio(y, sr, "its genre")
         if sr != self.sr:
             import librosa
 
             y, sr = librosa.resample(y, orig_sr=sr, target_sr=self.sr, res_type="soxr_hq"), self.sr
+        return y, sr, notices
+
+    def predict(self, y: np.ndarray, sr: int, aggregate: str = "mean") -> GenrePrediction:
+        """Classify every 3 s excerpt of ``y`` and aggregate. Shorter input is zero-padded (see ``notices``)."""
+        y, sr, _ = self._prepare(y, sr, aggregate)
         notices = []
         duration = len(y) / sr
         if duration < EXCERPT_S:
@@ -161,18 +166,9 @@ class BackboneGenreModel(GenreModel):
         super().__init__(name, head, head.labels, "musicnn", card)
 
     def predict(self, y: np.ndarray, sr: int, aggregate: str = "mean") -> GenrePrediction:
-        from core.backbones import heads, musicnn, tagging
+        from core.backbones import heads, tagging
 
-        if aggregate not in AGGREGATES:
-            raise ValueError(f"Unknown aggregation {aggregate!r}; choose one of {', '.join(AGGREGATES)}.")
-        y = np.asarray(y, dtype=np.float32)
-        if y.ndim > 1:
-            y = y.mean(axis=0)
-        notices = tagging.check_audio(y, sr, "its genre")
-        if sr != musicnn.SR:
-            import librosa
-
-            y, sr = librosa.resample(y, orig_sr=sr, target_sr=musicnn.SR, res_type="soxr_hq"), musicnn.SR
+        y, sr, notices = self._prepare(y, sr, aggregate)  # at 16 kHz: musicnn's rate
         emb = heads.embed(y, sr, self.net.backbones)
         P = self.net.predict_proba(heads.features(emb, self.net.feature, self.net.backbones))
         tags = tagging.from_embeddings(heads.embed(y, sr) if set(self.net.backbones) != set(heads.BACKBONES) else emb,

@@ -24,7 +24,8 @@ Everything runs in this process; no audio leaves the server."""
 
 def build_app() -> gr.Blocks:
     """Assemble the tabs listed in ``tabs.TABS`` into one Blocks app with a request queue."""
-    with gr.Blocks(title="Music ML Studio") as demo:
+    # Gradio's upload/output cache otherwise grows for ever: every hour, drop files older than two hours.
+    with gr.Blocks(title="Music ML Studio", delete_cache=(3600, 7200)) as demo:
         gr.Markdown(HEADER)
         with gr.Tabs():
             for name in TABS:
@@ -32,8 +33,9 @@ def build_app() -> gr.Blocks:
                 with gr.Tab(module.TITLE, id=name):
                     module.build()
         gr.Markdown(f"<small>Running on `{registry.device()}`.</small>")
-    # One GPU job at a time on CUDA so the card is never oversubscribed; two on the CPU (two cores here).
-    demo.queue(default_concurrency_limit=1 if registry.device().type == "cuda" else 2, max_size=64)
+    # Heavy handlers share one limit through tabs.common.heavy() (concurrency_id "heavy": 2 on CPU, 1 per GPU);
+    # this default covers the short interactive steps, each of which has its own listener.
+    demo.queue(default_concurrency_limit=4, max_size=64)
     return demo
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import gradio as gr
 
 from core import analysis, plots
-from tabs.common import MAX_SECONDS, example_audio, output_path, user_errors
+from tabs.common import MAX_SECONDS, example_audio, output_path, heavy, user_errors
 
 TITLE = "Audio analysis"
 
@@ -50,6 +50,6 @@ def build() -> None:
             chroma = gr.Plot(label="Chroma", elem_id="analysis-chroma")
             zcr = gr.Plot(label="Zero-crossing rate", elem_id="analysis-zcr")
     outputs = [stats, csv, waveform, mel, chroma, zcr]
-    button.click(run, inputs=audio, outputs=outputs, api_name="analyse")
+    button.click(run, inputs=audio, outputs=outputs, api_name="analyse", **heavy())
     # Analyse as soon as a recording stops; uploads and examples wait for the button.
-    audio.stop_recording(run, inputs=audio, outputs=outputs, api_visibility="private")
+    audio.stop_recording(run, inputs=audio, outputs=outputs, api_visibility="private", **heavy())

@@ -8,7 +8,7 @@ import pandas as pd
 
 from core.audio import write_wav
 from core.effects import abx, api, evaluate, fx
-from tabs.common import EXAMPLES_DIR, example_audio, log, output_path, user_errors
+from tabs.common import EXAMPLES_DIR, example_audio, log, output_path, heavy, user_errors
 
 TITLE = "Effect emulation"
 CHOICES = [(e.label, e.name) for e in fx.EFFECTS.values()]
@@ -195,10 +195,11 @@ def build() -> None:
 
     outputs = [clean_a, effect_a, model_a, metrics_df, mel, overlay, card, session, abx_state, x_audio, abx_text]
     effect.change(lambda e: gr.update(visible=e == "distortion"), inputs=effect, outputs=drive, api_visibility="private")
-    button.click(run, inputs=[audio, effect, drive], outputs=outputs, api_name="effects_apply")
+    button.click(run, inputs=[audio, effect, drive], outputs=outputs, api_name="effects_apply", **heavy())
     abx_button.click(abx_new, inputs=[session, abx_state], outputs=[abx_state, x_audio, abx_text], api_visibility="private")
     like_a.click(lambda s: abx_answer("A", s), inputs=abx_state, outputs=[abx_state, x_audio, abx_text], api_visibility="private")
     like_b.click(lambda s: abx_answer("B", s), inputs=abx_state, outputs=[abx_state, x_audio, abx_text], api_visibility="private")
     train_event = train_b.click(capture, inputs=[dry_in, wet_in, kind, steps],
-                                outputs=[cap_audio, cap_metrics, cap_plot, cap_file, cap_status], api_name="effects_capture")
+                                outputs=[cap_audio, cap_metrics, cap_plot, cap_file, cap_status], api_name="effects_capture",
+                                **heavy())
     stop_b.click(lambda: "Stopped.", outputs=cap_status, cancels=[train_event], api_visibility="private")

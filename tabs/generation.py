@@ -7,7 +7,7 @@ from core import plots
 from core.audio import write_wav
 from core.generation import api as gen
 from core.render import soundfonts
-from tabs.common import output_path, user_errors
+from tabs.common import output_path, heavy, user_errors
 
 TITLE = "MIDI generation"
 MODEL_CHOICES = [
@@ -88,7 +88,7 @@ def build() -> None:
     event = button.click(
         run, inputs=[model, seconds, temperature, seed, tempo, program, soundfont, primer],
         outputs=[audio, midi, roll, mel, mel_ref, chroma, chroma_ref, zcr, zcr_ref], api_name="generate",
-        concurrency_id="model",
+        **heavy(),
     )
     event.then(training_curves, inputs=model, outputs=curves, api_visibility="private")
     model.change(training_curves, inputs=model, outputs=curves, api_visibility="private")

@@ -9,7 +9,7 @@ import numpy as np
 from core import analysis, plots
 from core.backbones import report as backbone_report
 from core.genre import api as genre
-from tabs.common import MAX_SECONDS, example_audio, output_path, user_errors
+from tabs.common import MAX_SECONDS, example_audio, output_path, heavy, user_errors
 
 TITLE = "Genre detection"
 ARCH_NAMES = {"musicnn": "musicnn backbone + head (real music; default)", "cnn": "CNN (paper)", "crnn": "CRNN / ConvcurrentNet (paper)", "rnn": "RNN (paper)",
@@ -144,6 +144,6 @@ def build() -> None:
             curves = gr.Plot(first[1], label="Training curves")
             confusion = gr.Plot(first[2], label="Confusion matrix")
     outputs = [summary, bars, strip, tags, taggram, mel, csv, tags_csv]
-    button.click(run, inputs=[audio, model, aggregate], outputs=outputs, api_name="genre")
-    audio.stop_recording(run, inputs=[audio, model, aggregate], outputs=outputs, api_visibility="private")
+    button.click(run, inputs=[audio, model, aggregate], outputs=outputs, api_name="genre", **heavy())
+    audio.stop_recording(run, inputs=[audio, model, aggregate], outputs=outputs, api_visibility="private", **heavy())
     model.change(model_report, inputs=model, outputs=[report, curves, confusion], api_visibility="private")

@@ -7,7 +7,7 @@ import numpy as np
 from core import plots
 from core.backbones import report as backbone_report
 from core.instruments import api
-from tabs.common import EXAMPLES_DIR, MAX_SECONDS, output_path, user_errors
+from tabs.common import EXAMPLES_DIR, MAX_SECONDS, output_path, heavy, user_errors
 
 TITLE = "Instrument classification"
 MODELS = [("musicnn backbone + head (real music; default)", "musicnn"), ("CNN (paper, 3 conv blocks)", "cnn"),
@@ -116,13 +116,13 @@ def build() -> None:
                 timeline = gr.Plot(label="Timeline", elem_id="inst-timeline")
                 curves = gr.Plot(label="Per-class probability", elem_id="inst-curves")
         button.click(classify, [audio, model], [notice, ranking, tag_table, bars, timeline, curves, csv], api_name="classify_instrument",
-                     concurrency_id="model")
+                     **heavy())
     with gr.Tab("Tag a folder"):
         files = gr.File(file_count="multiple", file_types=["audio"], type="filepath", label="Audio files")
         tag_button = gr.Button("Tag all", variant="primary")
         tags = gr.Dataframe(headers=["File", "Instrument", "Probability", "Top tags", "Full mix"], interactive=False)
         tags_csv = gr.File(label="Tags (CSV)")
-        tag_button.click(tag_batch, [files, model], [tags, tags_csv], api_name="tag_instruments", concurrency_id="model")
+        tag_button.click(tag_batch, [files, model], [tags, tags_csv], api_name="tag_instruments", **heavy())
     with gr.Accordion("Model report (the paper's Tables 1–3)", open=False):
         note = gr.Markdown()
         report = gr.Dataframe(headers=["Class", "Precision", "Recall", "F1", "Support"], interactive=False)

@@ -9,7 +9,7 @@ from core.audio import audio_duration, load_audio, write_wav
 from core.search import PATIENCE, SPACES, SearchEnded, SearchSession, check_query, prepare, view
 from core.search.api import MIN_DURATION
 from core.search.spaces import SR, measured_recall
-from tabs.common import EXAMPLES_DIR, MAX_SECONDS, output_path, user_errors
+from tabs.common import EXAMPLES_DIR, MAX_SECONDS, output_path, heavy, user_errors
 
 TITLE = "Loop & sample search"
 EXAMPLE = EXAMPLES_DIR / "search" / "drum_and_bass_loops_and_samples.ogg"
@@ -202,7 +202,7 @@ def build() -> None:
             table = gr.Dataframe(headers=HEADERS, label="Occurrences", interactive=False, elem_id="search-table")
             files = gr.File(label="Export (CSV and JSON)", file_count="multiple", elem_id="search-export")
     outputs = [state, note, proposal, shown, picture, timeline, table, files]
-    audio.change(load_track, inputs=[audio, state], outputs=[state, picture, t0, d, note], api_name="search_load")
+    audio.change(load_track, inputs=[audio, state], outputs=[state, picture, t0, d, note], api_name="search_load", **heavy())
     picture.select(click_overview, inputs=state, outputs=t0, api_visibility="private")
     play.click(play_query, inputs=[state, t0, d], outputs=query_audio, api_name="search_play_query")
     go.click(start, inputs=[state, t0, d, kind, space, patience, bpm, first_beat], outputs=outputs, api_name="search_start")

@@ -140,7 +140,7 @@ def build() -> None:
         "multi-resolution STFT distance — the model should be closer to the effect than the clean signal is. "
         "Audio is returned as WAV at its true level (nothing is normalised). Up to 60 s are processed at 44.1 kHz."
     )
-    session = gr.State(None)
+    session = gr.State(None, time_to_live=3600)  # the last clip processed: released an hour after its last use
     abx_state = gr.State(abx.ABXState())
     with gr.Row():
         with gr.Column(scale=1, min_width=320):

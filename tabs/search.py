@@ -165,7 +165,7 @@ def build() -> None:
         "nearest-neighbour search over all windows of the query's length). The search ends after *patience* "
         "misses. Export every time found as CSV or JSON, in seconds and beats, e.g. to trigger game events."
     )
-    state = gr.State(None, time_to_live=4 * 3600)  # one search per browser session, dropped when it goes idle
+    state = gr.State(None, time_to_live=3600)  # one search per browser session, released an hour after its last change
     with gr.Row():
         with gr.Column(scale=1, min_width=320):
             audio = gr.Audio(sources=["upload"], type="filepath", label="Track", elem_id="search-audio")

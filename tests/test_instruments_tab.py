@@ -60,6 +60,8 @@ def test_every_bundled_model_has_the_papers_report():
 def test_bad_input_is_one_gr_error(tmp_path):
     with pytest.raises(gr.Error, match="Upload or record"):
         tab.classify(None, "cnn")
+    with pytest.raises(gr.Error, match="Choose an instrument model"):  # an API client sending no model
+        tab.classify(str(EXAMPLES / "instruments" / "violin.flac"), None)
     with pytest.raises(gr.Error, match="Choose one or more"):
         tab.tag_batch([], "cnn")
     silent = tmp_path / "silence.wav"

@@ -162,6 +162,8 @@ def hub_model() -> str | None:
 
 def load_model(name: str = DEFAULT_MODEL) -> Classifier | BackboneClassifier:
     """A bundled model (musicnn, cnn, ast), a folder saved by a train script, or a Hugging Face AST id/folder; cached."""
+    if not isinstance(name, (str, Path)) or not str(name).strip():
+        raise ValueError(f"Choose an instrument model: one of {', '.join(BUNDLED)}, or a trained model's folder.")
     if name in BUNDLED:
         directory = MODEL_DIR / name
         if not (directory / "model.safetensors").exists():
@@ -251,7 +253,7 @@ def predict_backbone(y: np.ndarray, sr: int, clf: BackboneClassifier, hop_second
 def predict(y: np.ndarray, sr: int, model: str | Classifier | BackboneClassifier = DEFAULT_MODEL,
             hop_seconds: float = HOP_SECONDS) -> InstrumentResult:
     """Classify every window of a mono signal (2 s, hop 1 s; 3 s, hop 1.5 s for musicnn); AudioError for silence."""
-    clf = load_model(model) if isinstance(model, str) else model
+    clf = model if isinstance(model, (Classifier, BackboneClassifier)) else load_model(model)
     if isinstance(clf, BackboneClassifier):
         return predict_backbone(y, sr, clf)
     if sr != AST_SR:

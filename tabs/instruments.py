@@ -46,9 +46,14 @@ def classify(audio_path, model, progress=gr.Progress()):
 def tag_batch(files, model, progress=gr.Progress()):
     if not files:
         raise gr.Error("Choose one or more audio files to tag.")
+    if len(files) > api.MAX_BATCH_FILES:
+        raise gr.Error(f"{len(files)} files were sent; tag at most {api.MAX_BATCH_FILES} at a time "
+                       "(or use core.instruments.tag_files from Python for a whole library).")
     csv_path = output_path("instrument_tags.csv")
     rows, skipped = api.tag_files(files, model=model, csv_path=csv_path,
                                   progress=lambda k, n: progress(k / max(n, 1), desc=f"Tagging {k + 1}/{n}"))
+    if skipped and not rows:  # an API client must not get an empty table with "OK"
+        raise gr.Error("No file could be tagged: " + "; ".join(f"{n} ({why})" for n, why in skipped))
     if skipped:
         gr.Warning(f"Skipped {len(skipped)} unreadable file(s): " + "; ".join(f"{n} ({why})" for n, why in skipped))
     table = [[r["file"], r["instrument"], r["probability"], r.get("tags", ""), "yes" if r.get("full_mix") else ""] for r in rows]

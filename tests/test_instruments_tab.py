@@ -64,6 +64,12 @@ def test_bad_input_is_one_gr_error(tmp_path):
         tab.classify(str(EXAMPLES / "instruments" / "violin.flac"), None)
     with pytest.raises(gr.Error, match="Choose one or more"):
         tab.tag_batch([], "cnn")
+    junk = tmp_path / "junk.wav"
+    junk.write_bytes(b"not audio")
+    with pytest.raises(gr.Error, match="No file could be tagged: junk.wav"):
+        tab.tag_batch([str(junk)], "cnn")
+    with pytest.raises(gr.Error, match="at most 50"):
+        tab.tag_batch([str(junk)] * 51, "cnn")
     silent = tmp_path / "silence.wav"
     sf.write(silent, np.zeros(16_000 * 3, np.float32), 16_000)
     with pytest.raises(gr.Error, match="(?i)silen|no signal"):

@@ -28,6 +28,7 @@ MODEL_DIR = MODELS_DIR / "instruments"
 BUNDLED = ("musicnn", "cnn", "ast")
 PAPER_MODELS = ("cnn", "ast")  # the paper's networks, trained on rendered clips only
 DEFAULT_MODEL = "musicnn"
+MAX_BATCH_FILES = 50  # per "Tag a folder" request: one request never holds a worker for minutes
 BACKBONE_HOP_SECONDS = 1.5  # the musicnn head reads 3 s patches; half-overlapping ones give the timeline
 HUB_ENV = "MUSIC_STUDIO_INSTRUMENTS_HUB"  # names a pretrained AudioSet AST to offer in the tab
 HUB_EXAMPLE = "MIT/ast-finetuned-audioset-10-10-0.4593"
@@ -303,7 +304,7 @@ def predict_file(source, model: str = DEFAULT_MODEL, max_seconds: float = 600.0)
     return result
 
 
-def tag_files(paths, model: str = DEFAULT_MODEL, csv_path=None, progress=None):
+def tag_files(paths, model: str = DEFAULT_MODEL, csv_path=None, progress=None, max_seconds: float = 120.0):
     """Tag many files (the archive use case). Unreadable files are skipped and listed, the rest still tagged.
 
     Returns (rows, skipped): rows are dicts with file, top instrument, its probability and every class's;
@@ -315,7 +316,7 @@ def tag_files(paths, model: str = DEFAULT_MODEL, csv_path=None, progress=None):
         if progress:
             progress(k, len(paths))
         try:
-            result = predict_file(path, model)
+            result = predict_file(path, model, max_seconds=max_seconds)  # a library is tagged by its first 2 min
         except (AudioError, ValueError) as err:
             skipped.append((Path(path).name, str(err)))
             continue

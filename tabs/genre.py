@@ -84,12 +84,8 @@ def model_report(model_name):
                 continue
             lines.append(f"| {name} | {v['excerpt_accuracy']:.1%} | {v['track_accuracy_mean']:.1%} | "
                          f"{v['track_accuracy_max']:.1%} | {v['tracks']} |")
-    real = metrics.get("real_dev")
-    if real:
-        lines += ["", f"**On real recordings** (never trained on them): accuracy {real['accuracy']:.0%} over "
-                  f"{sum(v['n'] for v in real['per_class'].values())} recordings ("
-                  + ", ".join(f"{c} {v['correct']}/{v['n']}" for c, v in real["per_class"].items())
-                  + "). The musicnn head's report compares every model on the same recordings."]
+    if backbone_report.real_dev_line(metrics):
+        lines += ["", backbone_report.real_dev_line(metrics)]
     if card.get("command"):
         lines += ["", f"Trained with `{card['command']}`"]
     curves = confusion = None

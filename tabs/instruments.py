@@ -78,11 +78,8 @@ def model_report(model):
     cm = np.array(m["confusion"])
     note = (f"**{key.replace('_', ' ')}** — accuracy {m['accuracy']:.1%}, macro-F1 {m['macro_f1']:.1%}. "
             f"Trained with `{clf.card.get('command', '?')}`.")
-    real = metrics.get("real_dev")
-    if real:
-        note += (f"\n\n**On real recordings** (never trained on them): accuracy {real['accuracy']:.0%} ("
-                 + ", ".join(f"{c} {v['correct']}/{v['n']}" for c, v in real["per_class"].items())
-                 + "). The musicnn head's report compares every model on the same recordings.")
+    if backbone_report.real_dev_line(metrics):
+        note += "\n\n" + backbone_report.real_dev_line(metrics)
     return (rows, plots.confusion(cm, clf.labels, title="Confusion matrix (counts)"),
             plots.confusion(cm, clf.labels, normalize=True, title="Confusion matrix (% of each true class)"), note)
 

@@ -109,33 +109,29 @@ def zero_shot_predict(task: Task, items: list[Item]) -> list[str]:
 
 
 def paper_networks_predict(task: Task, items: list[Item]) -> dict[str, list[str]]:
-    """The networks bundled before the backbone (genre: Dense/RNN/CNN/CRNN/AST; instruments: CNN/AST) on ``items``."""
+    """The networks bundled before the backbone (genre: Dense/RNN/CNN/CRNN/AST; instruments: CNN/AST) on ``items``;
+    a recording a network refuses counts as wrong ("")."""
     from core.audio import AudioError
 
-    out = {}
     if task.name == "genre":
         from core.genre.api import bundled_models, predict_file
 
         names = [n for n in bundled_models() if n != "musicnn"]
-        for name in names:
-            preds = []
-            for it in items:
-                try:
-                    preds.append(predict_file(str(it.path), name, max_seconds=120).top)
-                except AudioError:
-                    preds.append("")
-            out[name] = preds
+        top = lambda path, name: predict_file(path, name, max_seconds=120).top  # noqa: E731
     else:
-        from core.instruments.api import predict_file
+        from core.instruments.api import PAPER_MODELS, predict_file
 
-        for name in ("cnn", "ast"):
-            preds = []
-            for it in items:
-                try:
-                    preds.append(predict_file(str(it.path), name, max_seconds=120).ranking()[0][0])
-                except AudioError:
-                    preds.append("")
-            out[name] = preds
+        names = list(PAPER_MODELS)
+        top = lambda path, name: predict_file(path, name, max_seconds=120).ranking()[0][0]  # noqa: E731
+    out = {}
+    for name in names:
+        preds = []
+        for it in items:
+            try:
+                preds.append(top(str(it.path), name))
+            except AudioError:
+                preds.append("")
+        out[name] = preds
     return out
 
 

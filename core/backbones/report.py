@@ -36,6 +36,17 @@ def backbone_origin() -> str:
     return "\n".join(lines)
 
 
+def real_dev_line(metrics: dict) -> str:
+    """One sentence for a paper network's report: its figures on the real dev set (empty when not measured)."""
+    real = metrics.get("real_dev")
+    if not real:
+        return ""
+    return (f"**On real recordings** (never trained on them): accuracy {real['accuracy']:.0%} over "
+            f"{sum(v['n'] for v in real['per_class'].values())} recordings ("
+            + ", ".join(f"{c} {v['correct']}/{v['n']}" for c, v in real["per_class"].items())
+            + "). The musicnn head's report compares every model on the same recordings.")
+
+
 def head_report(folder) -> str:
     """Markdown for a head's card: real dev per class (n), held-out generated, the gap, baselines, commands."""
     folder = Path(folder)

@@ -225,6 +225,13 @@ class InstrumentResult:
         return [tuple(s) for s in out]
 
 
+def loud_windows(y: np.ndarray, starts: list[int], length: int, floor: float = 0.05) -> np.ndarray:
+    """Windows whose peak reaches ``floor`` × the loudest window's: near-silence says nothing about the
+    instrument, so it is left out of the overall ranking (``starts`` and ``length`` in samples)."""
+    peaks = np.array([float(np.abs(y[a:a + length]).max()) if len(y[a:a + length]) else 0.0 for a in starts])
+    return peaks >= floor * max(float(peaks.max(initial=0.0)), 1e-9)
+
+
 FULL_MIX_NOTICE = ("This sounds like a full mix (a band or a beat), not one instrument: the classifier knows solo "
                    "instruments only, so read the tags instead of the ranking.")
 
@@ -239,11 +246,7 @@ def predict_backbone(y: np.ndarray, sr: int, clf: BackboneClassifier, hop_second
     emb = heads.embed(y, sr, heads.BACKBONES, hop_seconds=hop_seconds)
     probs = clf.head.predict_proba(heads.features(emb, clf.head.feature, clf.head.backbones))
     starts = emb["mtt"].starts
-    # near-silent patches say nothing about the instrument: leave them out of the overall ranking
-    n = int(musicnn.PATCH_SECONDS * sr)
-    energy = np.array([np.abs(y[int(s * sr): int(s * sr) + n]).max() if len(y[int(s * sr): int(s * sr) + n]) else 0.0
-                       for s in starts])
-    loud = energy >= 0.05 * max(energy.max(), 1e-9)
+    loud = loud_windows(y, [int(s * sr) for s in starts], int(musicnn.PATCH_SECONDS * sr))
     tags = tagging.from_embeddings(emb, len(y) / sr)
     if tags.is_full_mix:
         notices.append(FULL_MIX_NOTICE)
@@ -275,9 +278,7 @@ def predict(y: np.ndarray, sr: int, model: str | Classifier | BackboneClassifier
     if X.shape[1] < clf.frames:
         X = np.pad(X, ((0, 0), (0, clf.frames - X.shape[1]), (0, 0)))
     probs = clf.probabilities(X)
-    # Windows of near-silence say nothing about the instrument: leave them out of the overall ranking.
-    energy = np.array([np.abs(y[int(s * 0.01 * sr): int(s * 0.01 * sr) + window]).max() for s in starts])
-    loud = energy >= 0.05 * energy.max()
+    loud = loud_windows(y, [int(s * 0.01 * sr) for s in starts], window)
     overall = probs[loud].mean(axis=0)
     times = np.array([(s + clf.frames / 2) * 0.01 for s in starts])
     return InstrumentResult(clf.labels, overall, times, probs, clf.frames * 0.01, len(y) / sr, padded)

@@ -15,7 +15,7 @@ import gradio as gr
 
 from core import analysis, registry
 from tabs import TABS
-from tabs.common import EXAMPLES_DIR, MAX_UPLOAD
+from tabs.common import EXAMPLES_DIR, MAX_UPLOAD, StudioBlocks, release_session
 
 HEADER = """# Music ML Studio
 Machine-learning tools for musicians, producers and game developers, each built on a paper and trained here.
@@ -25,7 +25,7 @@ Everything runs in this process; no audio leaves the server."""
 def build_app() -> gr.Blocks:
     """Assemble the tabs listed in ``tabs.TABS`` into one Blocks app with a request queue."""
     # Gradio's upload/output cache otherwise grows for ever: every hour, drop files older than two hours.
-    with gr.Blocks(title="Music ML Studio", delete_cache=(3600, 7200)) as demo:
+    with StudioBlocks(title="Music ML Studio", delete_cache=(3600, 7200)) as demo:
         gr.Markdown(HEADER)
         with gr.Tabs():
             for name in TABS:
@@ -33,6 +33,7 @@ def build_app() -> gr.Blocks:
                 with gr.Tab(module.TITLE, id=name):
                     module.build()
         gr.Markdown(f"<small>Running on `{registry.device()}`.</small>")
+        demo.unload(release_session)  # a closed tab's files and state go now, not an hour later
     # Heavy handlers share one limit through tabs.common.heavy() (concurrency_id "heavy": 2 on CPU, 1 per GPU);
     # this default covers the short interactive steps, each of which has its own listener.
     demo.queue(default_concurrency_limit=4, max_size=64)

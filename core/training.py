@@ -20,6 +20,16 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 MODELS_DIR = ASSETS / "models"
 
 
+class Cancelled(Exception):
+    """Raised inside long work (a fit, a long render) when the user pressed Stop or the client went away."""
+
+
+def check_cancel(cancel) -> None:
+    """Raise :class:`Cancelled` when ``cancel`` (a callable or None) says so; long loops call it per step."""
+    if cancel is not None and cancel():
+        raise Cancelled()
+
+
 def set_seed(seed: int) -> None:
     """Seed python, numpy and torch (all devices)."""
     import torch

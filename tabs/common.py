@@ -1,11 +1,15 @@
 """Helpers every tab shares: turning core errors into one clear message, example files, output paths."""
 from __future__ import annotations
 
+import contextvars
 import functools
+import inspect
 import logging
+import math
 import os
 import shutil
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -23,29 +27,117 @@ MAX_UPLOAD = "50mb"
 MAX_SECONDS = 600.0
 
 
-def user_errors(fn):
-    """Show bad input as one ``gr.Error`` message, and never a traceback.
+def refuse(message: str, where: str = "") -> gr.Error:
+    """The ``gr.Error`` for a user's mistake: one log line, no traceback (those are for bugs)."""
+    log.info("refused%s: %s", f" in {where}" if where else "", message)
+    return gr.Error(message, print_exception=False)
 
-    ``AudioError`` and ``ValueError`` carry messages written for users; anything
-    else is a bug: it is logged with its traceback on the server and the user
-    sees a short apology naming the error type.
+
+def to_user_error(err: BaseException, where: str = "") -> gr.Error:
+    """Any exception as the one message a user sees (the UI and an API client alike).
+
+    ``AudioError`` and ``ValueError`` carry messages written for users; anything else is a bug: it is logged
+    with its traceback on the server and the user sees a short apology naming the error type.
     """
+    if isinstance(err, gr.Error):
+        if err.print_exception:  # raised by a tab or by Gradio's own checks (choices, minimum): still a user error
+            log.info("refused%s: %s", f" in {where}" if where else "", err.message)
+            err.print_exception = False
+        return err
+    if isinstance(err, (AudioError, ValueError)):
+        return refuse(str(err), where)
+    if isinstance(err, MemoryError):
+        return refuse("The input is too large to process in memory; try a shorter excerpt.", where)
+    log.error("unexpected error in %s", where or "a handler", exc_info=err)
+    return gr.Error(f"Something went wrong ({type(err).__name__}); the server log has the details.",
+                    print_exception=False)
+
+
+def user_errors(fn):
+    """Show bad input as one ``gr.Error`` message, and never a traceback (see :func:`to_user_error`)."""
+
+    if inspect.isgeneratorfunction(fn):  # errors of a generator surface while it is iterated
+        @functools.wraps(fn)
+        def gen_wrapper(*args, **kwargs):
+            try:
+                return (yield from fn(*args, **kwargs))
+            except Exception as err:
+                raise to_user_error(err, fn.__name__) from None
+
+        return gen_wrapper
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except gr.Error:
-            raise
-        except (AudioError, ValueError) as err:
-            raise gr.Error(str(err)) from None
-        except MemoryError:
-            raise gr.Error("The input is too large to process in memory; try a shorter excerpt.") from None
         except Exception as err:
-            log.exception("unexpected error in %s", fn.__name__)
-            raise gr.Error(f"Something went wrong ({type(err).__name__}); the server log has the details.") from None
+            raise to_user_error(err, fn.__name__) from None
 
     return wrapper
+
+
+class StudioBlocks(gr.Blocks):
+    """``gr.Blocks`` whose input checks answer API clients with one clear message.
+
+    Gradio checks each input before the handler runs; a wrong type (None for a slider, a bare server path
+    for a file) then reaches the client as "the upstream app raised an exception" and the log as a traceback.
+    Here it is a ``gr.Error`` naming the input, what it expected and what came, and one log line.
+    """
+
+    async def process_api(self, block_fn, inputs, state=None, request=None, iterator=None, session_hash=None,
+                          *args, **kwargs):
+        if not getattr(block_fn, "is_validator_function", False):
+            _started(session_hash)
+        return await super().process_api(block_fn, inputs, state, request, iterator, session_hash, *args, **kwargs)
+
+    async def preprocess_data(self, block_fn, inputs, state, explicit_call=False):
+        if not getattr(block_fn, "is_validator_function", False):
+            try:
+                _check_numbers(block_fn, inputs)
+            except ValueError as err:
+                raise refuse(str(err), block_fn.name) from None
+        try:
+            return await super().preprocess_data(block_fn, inputs, state, explicit_call)
+        except Exception as err:
+            if getattr(block_fn, "is_validator_function", False):
+                # A validator (the one-long-job check) cannot send a message for a bad input: Gradio answers
+                # a bare 400. Let it pass; the handler's own input check then fails with the clear message.
+                return [None] * len(block_fn.inputs)
+            if isinstance(err, gr.Error):  # Gradio's own checks (choices, minimum): already clear
+                raise to_user_error(err, block_fn.name) from None
+            # ComponentProcessingError, pydantic's ValidationError for files, bad paths
+            raise refuse(_input_message(block_fn, err), block_fn.name) from None
+
+
+def _check_numbers(block_fn, inputs) -> None:
+    """Every number input within its component's range, named by its label (Gradio's own check names neither)."""
+    from core import validate
+
+    for block, value in zip(block_fn.inputs, inputs):
+        if not isinstance(block, (gr.Slider, gr.Number)) or (value is None and isinstance(block, gr.Number)):
+            continue
+        low, high = getattr(block, "minimum", None), getattr(block, "maximum", None)
+        validate.number(value, f"'{block.label or block.get_block_name()}'",
+                        -math.inf if low is None else low, math.inf if high is None else high,
+                        integer=getattr(block, "precision", None) == 0)
+
+
+def _input_message(block_fn, err: Exception) -> str:
+    import re
+
+    text = str(err)
+    m = re.search(r"at index (\d+)", text)
+    if m and int(m.group(1)) < len(block_fn.inputs):
+        block = block_fn.inputs[int(m.group(1))]
+        name = getattr(block, "label", None) or block.get_block_name()
+        expected = re.search(r"Expected a `([^`]+)`", text)
+        got = re.search(r"the event handler was: (.*?) \(of type", text, re.S)
+        return (f"'{name}' got {got.group(1) if got else 'a value it cannot use'}"
+                + (f"; it takes a {expected.group(1)}." if expected else "."))
+    if "FileData" in text or "meta" in text:
+        return ("A file input got something that is not a file sent to this app. From Python, send files with "
+                "gradio_client.handle_file(path); server paths are not read.")
+    return f"An input could not be read: {text.splitlines()[0] if text else type(err).__name__}."
 
 
 def example_audio() -> list[str]:
@@ -53,35 +145,206 @@ def example_audio() -> list[str]:
     return sorted(str(p) for p in EXAMPLES_DIR.iterdir() if p.suffix.lower() in AUDIO_EXTENSIONS)
 
 
-#: Files handed back live under one folder per process and are swept after this long (Gradio has copied
-#: them into its own cache by then; ``launch(delete_cache=...)`` cleans that one).
+#: Files handed back live in one folder per process, a folder per browser session below it. They are
+#: removed when the session ends (:func:`release_session`), after ``OUTPUT_TTL_S``, and oldest first once
+#: the folder passes ``OUTPUT_CAP_BYTES`` (Gradio has copied them into its own cache by then, which
+#: ``gr.Blocks(delete_cache=...)`` cleans).
 OUTPUT_TTL_S = 3600
+OUTPUT_CAP_BYTES = 1 << 30
 OUTPUT_ROOT = Path(tempfile.gettempdir()) / f"music_studio_{os.getpid()}"
 
 
-def sweep_outputs(max_age_s: float = OUTPUT_TTL_S) -> int:
-    """Remove handed-back files older than ``max_age_s``; returns how many folders went."""
+def _session_hash() -> str | None:
+    """The browser (or gradio_client) session of the request being handled, if any."""
+    from gradio.context import LocalContext
+
+    request = LocalContext.request.get(None)
+    return getattr(request, "session_hash", None)
+
+
+def _size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def sweep_outputs(max_age_s: float = OUTPUT_TTL_S, cap_bytes: int = OUTPUT_CAP_BYTES) -> int:
+    """Remove handed-back files older than ``max_age_s``, then the oldest until under ``cap_bytes``.
+
+    Returns how many folders went.
+    """
     if not OUTPUT_ROOT.is_dir():
         return 0
     now, removed = time.time(), 0
-    for d in OUTPUT_ROOT.iterdir():
+    calls = []
+    for d in list(OUTPUT_ROOT.glob("*/out_*")):
         try:
-            if now - d.stat().st_mtime > max_age_s:
-                shutil.rmtree(d, ignore_errors=True)
-                removed += 1
+            mtime = d.stat().st_mtime
         except FileNotFoundError:  # another request swept it first
+            continue
+        if now - mtime > max_age_s:
+            shutil.rmtree(d, ignore_errors=True)
+            removed += 1
+        else:
+            calls.append((mtime, d))
+    total = sum(_size(d) for _, d in calls)
+    for _, d in sorted(calls):
+        if total <= cap_bytes:
+            break
+        total -= _size(d)
+        shutil.rmtree(d, ignore_errors=True)
+        removed += 1
+    for session in OUTPUT_ROOT.iterdir():  # empty session folders
+        try:
+            session.rmdir()
+        except OSError:
             pass
     return removed
 
 
 def output_path(name: str) -> Path:
-    """A fresh path for a file handed back to one user (a folder per call, so users never collide).
+    """A fresh path for a file handed back to one user: a folder per call, under the caller's session folder.
 
-    Every call also sweeps the folders older than ``OUTPUT_TTL_S``, so the disk stays bounded.
+    Every call also sweeps old folders (:func:`sweep_outputs`), so the disk stays bounded.
     """
     sweep_outputs()
-    OUTPUT_ROOT.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix="out_", dir=OUTPUT_ROOT)) / name
+    folder = OUTPUT_ROOT / (_session_hash() or "no-session")
+    folder.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix="out_", dir=folder)) / name
+
+
+def release_session(request: gr.Request) -> None:
+    """When a browser session ends (``demo.unload``): drop its files and its state now, not an hour later.
+
+    Gradio keeps a closed session's ``gr.State`` for an hour in case the tab comes back; a search session
+    holds a whole track, so twelve closed sessions held 1.3 GB.
+    """
+    session = getattr(request, "session_hash", None)
+    if not session:
+        return
+    shutil.rmtree(OUTPUT_ROOT / session, ignore_errors=True)
+    holder = getattr(getattr(getattr(request, "request", None), "app", None), "state_holder", None)
+    if holder is not None:
+        holder.delete_state(session)
+        with holder.lock:
+            holder.session_data.pop(session, None)
+    _give_memory_back()
+
+
+def _give_memory_back() -> None:
+    """Return freed heap to the system (glibc keeps it otherwise, and resident memory only grows)."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
+# --- long jobs: at most one queued or running per session --------------------------------------
+
+#: Seconds a validated long job may take to appear in the queue (validation and queueing are one step).
+_RESERVE_S = 2.0
+_reserved: dict[str, float] = {}
+_reserved_lock = threading.Lock()
+
+
+def _long_job_running(queue, session: str) -> bool:
+    return any(e.session_hash == session and getattr(getattr(e.fn, "validator", None), "long_job", False)
+               and not getattr(e, "closed", False) for e in list(queue.event_ids_to_events.values()))
+
+
+def one_long_job(fn):
+    """A Gradio validator for ``fn`` (a long job) that refuses a second long job from the same session.
+
+    Validators run when an event is queued, before it waits for a worker, so a flood of captures from one
+    client is refused at the door instead of filling the queue for everyone. The answer goes to the browser
+    and to API clients alike.
+    """
+    params = [p for p in inspect.signature(fn).parameters.values()
+              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and not isinstance(p.default, gr.Progress)]
+
+    def validator(*args):
+        request = args[-1]
+        session = getattr(request, "session_hash", None)
+        queue = getattr(getattr(getattr(request, "request", None), "app", None), "get_blocks", lambda: None)()
+        queue = getattr(queue, "_queue", None)
+        ok = [gr.validate(True, "") for _ in params]
+        if not session or queue is None:
+            return ok
+        now = time.monotonic()
+        with _reserved_lock:
+            for s, t in list(_reserved.items()):
+                if now - t > _RESERVE_S:
+                    del _reserved[s]
+            busy = session in _reserved or _long_job_running(queue, session)
+            if not busy:
+                _reserved[session] = now
+        if busy:
+            log.info("refused a second long job (%s) from one session", fn.__name__)
+            return [gr.validate(False, LONG_JOB_BUSY)] + ok[1:]
+        return ok
+
+    validator.__signature__ = inspect.Signature(
+        [p.replace(default=inspect.Parameter.empty, annotation=inspect.Parameter.empty) for p in params]
+        + [inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=gr.Request)])
+    validator.__annotations__ = {"request": gr.Request}
+    validator.long_job = True
+    return validator
+
+
+LONG_JOB_BUSY = ("You already have a long job (a capture, a batch of files or an effect) queued or running. "
+                 "Wait for it to finish, or stop it, before starting another.")
+
+
+def _started(session: str | None) -> None:
+    """An event of ``session`` is being run: its long-job reservation is no longer needed (the queue shows it)."""
+    if session:
+        with _reserved_lock:
+            _reserved.pop(session, None)
+
+
+def long_job(fn) -> dict:
+    """Event options for a long job: the shared heavy limit plus the one-per-session validator."""
+    return {**heavy(), "validator": one_long_job(fn)}
+
+
+# --- work that stops when the user (or an API client) cancels ----------------------------------
+
+def in_background(work, progress=None, desc: str = "Working"):
+    """Run ``work(cancel, report)`` in a thread; a generator that yields while it runs and returns its result.
+
+    Gradio cannot stop a plain function's thread when a request is cancelled, so a cancelled client's long
+    effect ran to the end. Handlers written as generators are closed on cancel: the ``finally`` below then sets
+    ``cancel``, which the work checks between chunks (``core.training.Cancelled``). ``report(fraction, message)``
+    feeds the progress bar. Use as ``result = yield from in_background(...)``.
+    """
+    stop = threading.Event()
+    box: dict = {}
+    status = {"frac": 0.0, "msg": desc}
+    context = contextvars.copy_context()  # the request's context (its session folder), in the worker thread
+
+    def target():
+        try:
+            box["res"] = context.run(work, stop.is_set, lambda f, m: status.update(frac=f, msg=m))
+        except BaseException as err:  # handed to the request thread below
+            box["err"] = err
+
+    thread = threading.Thread(target=target, daemon=True, name="studio-job")
+    thread.start()
+    try:
+        while thread.is_alive():
+            if progress is not None:
+                progress(status["frac"], desc=status["msg"])
+            yield status["msg"]
+            thread.join(0.5)
+    finally:
+        if thread.is_alive():  # closed early: the request was cancelled
+            log.info("cancelled: %s", status["msg"])
+        stop.set()  # cancelled (generator closed) or an error: end the work too
+    if "err" in box:
+        raise box["err"]
+    return box["res"]
 
 
 def heavy() -> dict:

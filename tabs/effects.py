@@ -1,14 +1,15 @@
 """Effect emulation tab: hear a network next to the real (pedalboard) effect, compare, ABX, and capture new gear."""
 from __future__ import annotations
 
-import threading
+import shutil
 
 import gradio as gr
 import pandas as pd
 
 from core.audio import write_wav
 from core.effects import abx, api, evaluate, fx
-from tabs.common import EXAMPLES_DIR, example_audio, log, output_path, heavy, user_errors
+from core.training import Cancelled
+from tabs.common import EXAMPLES_DIR, example_audio, in_background, long_job, output_path, user_errors
 
 TITLE = "Effect emulation"
 CHOICES = [(e.label, e.name) for e in fx.EFFECTS.values()]
@@ -35,21 +36,32 @@ def _card_markdown(card: dict) -> str:
             f"(clean {met.get('mrstft_clean')}). Trained with `{card.get('command')}`.")
 
 
+#: What the apply handler yields while it works: every output left as it is but the ABX text.
+_KEEP = 10
+
+
 @user_errors
 def run(audio_path, effect, drive, progress=gr.Progress()):
+    """A generator, so that a cancelled request (Stop, a closed tab, a client that gives up) stops the work."""
     if audio_path is None:
         raise gr.Error("Upload or record a dry signal first, or pick an example below.")
-    progress(0.1, desc="Rendering the real effect and the emulation")
-    res = api.process(audio_path, effect, {"drive_db": drive})
+    work = lambda cancel, report: api.process(audio_path, effect, {"drive_db": drive}, progress=report, cancel=cancel)
+    jobs = in_background(work, progress, "Rendering the real effect and the emulation")
+    try:
+        while True:
+            msg = next(jobs)
+            yield (*[gr.skip()] * _KEEP, f"Working: {msg}")
+    except StopIteration as done:
+        res = done.value
     for note in res.notes:
         gr.Warning(note)
-    progress(0.7, desc="Drawing")
+    progress(0.9, desc="Drawing")
     paths = [write_wav(output_path(f"{name}.wav"), y, res.sr) for name, y in
              (("clean", res.clean), (f"{effect}_effect", res.effect_out), (f"{effect}_model", res.model_out))]
     session = {"effect": effect, "paths": paths}
-    return (*paths, _metrics_table(res.metrics), evaluate.mel_comparison(res.clean, res.effect_out, res.model_out, res.sr),
-            evaluate.waveform_overlay(res.clean, res.effect_out, res.model_out, res.sr), _card_markdown(res.card),
-            session, abx.ABXState(), None, "Press 'New ABX trial' to start.")
+    yield (*paths, _metrics_table(res.metrics), evaluate.mel_comparison(res.clean, res.effect_out, res.model_out, res.sr),
+           evaluate.waveform_overlay(res.clean, res.effect_out, res.model_out, res.sr), _card_markdown(res.card),
+           session, abx.ABXState(), None, "Press 'New ABX trial' to start.")
 
 
 @user_errors
@@ -60,8 +72,6 @@ def abx_new(session, state):
     clean, effect, model = session["paths"]
     x = {"A": clean, "B": effect, "model": model}[state.current]
     # A copy under a neutral name, so the file name does not give X away.
-    import shutil
-
     x_path = output_path("X.wav")
     shutil.copy(x, x_path)
     return state, str(x_path), "Listen to A, B and X, then answer."
@@ -75,55 +85,25 @@ def abx_answer(choice, state):
     return state, None, f"X was {reveal}. " + abx.summary(state)
 
 
+@user_errors
 def capture(dry_path, wet_path, model, steps, progress=gr.Progress()):
-    """A generator so that Stop (which cancels the event) closes it, and the finally below stops training.
-
-    (``user_errors`` wraps plain functions; a generator's errors surface while it is iterated, so they are
-    translated here.)"""
-    try:
-        yield from _capture(dry_path, wet_path, model, steps, progress)
-    except gr.Error:
-        raise
-    except api.train.Cancelled:
-        yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), "Stopped."
-    except (ValueError, MemoryError) as err:  # AudioError is a ValueError
-        raise gr.Error(str(err) or "The input is too large.") from None
-    except Exception as err:
-        log.exception("capture failed")
-        raise gr.Error(f"Something went wrong ({type(err).__name__}); the server log has the details.") from None
-
-
-def _capture(dry_path, wet_path, model, steps, progress):
+    """A generator so that Stop (which cancels the event) ends the training too (see tabs.common.in_background)."""
     if dry_path is None or wet_path is None:
         raise gr.Error("Upload both files: the dry recording and the same take through the effect.")
-    stop = threading.Event()
-    box: dict = {}
-    status = {"frac": 0.0, "msg": "checking the pair"}
-
-    def work():
-        try:
-            box["res"] = api.capture(dry_path, wet_path, model=model, steps=int(steps),
-                                     progress=lambda f, m: status.update(frac=f, msg=m), cancel=stop.is_set)
-        except BaseException as err:  # handed to the request thread below
-            box["err"] = err
-
-    thread = threading.Thread(target=work, daemon=True)
-    thread.start()
+    work = lambda cancel, report: api.capture(dry_path, wet_path, model=model, steps=steps, progress=report, cancel=cancel)
+    jobs = in_background(work, progress, "checking the pair")
     try:
-        while thread.is_alive():
-            progress(status["frac"], desc=f"Training: {status['msg']}")
-            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), f"Training: {status['msg']}"
-            thread.join(0.5)
-    finally:
-        stop.set()  # Stop pressed (generator closed) or an error: end the training thread too
-    if "err" in box:
-        raise box["err"]
-    res = box["res"]
+        while True:
+            msg = next(jobs)
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), f"Training: {msg}"
+    except StopIteration as done:
+        res = done.value
+    except Cancelled:
+        yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), "Stopped."
+        return
     for note in res.notes:
         (gr.Info if note.startswith("Removed a latency") else gr.Warning)(note)
     folder = api.save_capture(res, output_path(f"capture-{res.kind}"))
-    import shutil
-
     zip_path = shutil.make_archive(str(folder), "zip", folder)
     out_wav = write_wav(output_path("capture_model_output.wav"), res.out, res.sr)
     fig = evaluate.waveform_overlay(res.dry, res.wet, res.out, res.sr)
@@ -182,7 +162,7 @@ def build() -> None:
                     inputs=[dry_in, wet_in], label="Example pair (an overdrive the bundled models never saw, + 12 ms latency)")
         with gr.Row():
             kind = gr.Dropdown(CAPTURE_MODELS, value="lstm", label="Model", elem_id="effects-capture-model")
-            steps = gr.Slider(20, 3000, value=300, step=10, label="Training steps (networks)", elem_id="effects-capture-steps")
+            steps = gr.Slider(api.MIN_CAPTURE_STEPS, api.MAX_CAPTURE_STEPS, value=300, step=10, label="Training steps (networks)", elem_id="effects-capture-steps")
         with gr.Row():
             train_b = gr.Button("Train", variant="primary", elem_id="effects-capture-train")
             stop_b = gr.Button("Stop", variant="stop", elem_id="effects-capture-stop")
@@ -195,11 +175,11 @@ def build() -> None:
 
     outputs = [clean_a, effect_a, model_a, metrics_df, mel, overlay, card, session, abx_state, x_audio, abx_text]
     effect.change(lambda e: gr.update(visible=e == "distortion"), inputs=effect, outputs=drive, api_visibility="private")
-    button.click(run, inputs=[audio, effect, drive], outputs=outputs, api_name="effects_apply", **heavy())
+    button.click(run, inputs=[audio, effect, drive], outputs=outputs, api_name="effects_apply", **long_job(run))
     abx_button.click(abx_new, inputs=[session, abx_state], outputs=[abx_state, x_audio, abx_text], api_visibility="private")
     like_a.click(lambda s: abx_answer("A", s), inputs=abx_state, outputs=[abx_state, x_audio, abx_text], api_visibility="private")
     like_b.click(lambda s: abx_answer("B", s), inputs=abx_state, outputs=[abx_state, x_audio, abx_text], api_visibility="private")
     train_event = train_b.click(capture, inputs=[dry_in, wet_in, kind, steps],
                                 outputs=[cap_audio, cap_metrics, cap_plot, cap_file, cap_status], api_name="effects_capture",
-                                **heavy())
+                                **long_job(capture))
     stop_b.click(lambda: "Stopped.", outputs=cap_status, cancels=[train_event], api_visibility="private")

@@ -7,6 +7,7 @@ from core import plots
 from core.audio import write_wav
 from core.generation import api as gen
 from core.render import soundfonts
+from core.validate import MAX_SEED
 from tabs.common import output_path, heavy, user_errors
 
 TITLE = "MIDI generation"
@@ -16,20 +17,20 @@ MODEL_CHOICES = [
     ("Markov chain (baseline)", "markov"),
     ("Random notes (baseline)", "random"),
 ]
-#: General MIDI programs that suit a folk melody.
-INSTRUMENTS = [("Flute", 73), ("Acoustic grand piano", 0), ("Violin", 40), ("Clarinet", 71), ("Oboe", 68),
-               ("Trumpet", 56), ("Accordion", 21), ("Nylon guitar", 24), ("Fiddle", 110), ("Recorder", 74)]
+#: General MIDI programs that suit a folk melody, by their General MIDI names (what the API takes; a number 0–127 works too).
+INSTRUMENTS = ["Flute", "Acoustic Grand Piano", "Violin", "Clarinet", "Oboe", "Trumpet", "Accordion",
+               "Acoustic Guitar (nylon)", "Fiddle", "Recorder"]
 
 
 @user_errors
 def run(model, seconds, temperature, seed, tempo, program, soundfont, primer, progress=gr.Progress()):
     progress(0.1, desc="Generating and rendering")
-    result = gen.compose(model=model, seconds=seconds, temperature=temperature, seed=int(seed or 0),
-                         primer=primer, tempo=tempo, program=int(program), soundfont=soundfont or None)
+    result = gen.compose(model=model, seconds=seconds, temperature=temperature, seed=seed,
+                         primer=primer, tempo=tempo, program=program, soundfont=soundfont or None)
     for notice in result.notices:
         gr.Warning(notice)
     progress(0.7, desc="Drawing")
-    name = f"{model}_seed{int(seed or 0)}"
+    name = f"{result.model}_seed{result.seed}"
     midi_path = output_path(f"{name}.mid")
     result.midi.write(str(midi_path))
     wav_path = write_wav(output_path(f"{name}.wav"), result.audio, result.sr)
@@ -65,9 +66,9 @@ def build() -> None:
             model = gr.Dropdown(MODEL_CHOICES, value="lstm", label="Model", elem_id="gen-model")
             seconds = gr.Slider(gen.MIN_SECONDS, gen.MAX_SECONDS, value=30, step=1, label="Length (s)")
             temperature = gr.Slider(gen.MIN_TEMPERATURE, gen.MAX_TEMPERATURE, value=1.0, step=0.05, label="Temperature")
-            seed = gr.Number(value=0, precision=0, label="Seed")
+            seed = gr.Number(value=0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed")
             tempo = gr.Slider(gen.MIN_TEMPO, gen.MAX_TEMPO, value=120, step=1, label="Tempo (BPM)")
-            program = gr.Dropdown(INSTRUMENTS, value=73, label="Instrument (General MIDI)")
+            program = gr.Dropdown(INSTRUMENTS, value="Flute", label="Instrument (General MIDI)")
             fonts = list(soundfonts())
             soundfont = gr.Dropdown(fonts, value=fonts[0] if fonts else None, label="SoundFont")
             primer = gr.File(label="Primer MIDI (optional: the LSTM and Markov chain continue it)",

@@ -7,7 +7,7 @@ import numpy as np
 from core import plots
 from core.backbones import report as backbone_report
 from core.instruments import api
-from tabs.common import EXAMPLES_DIR, MAX_SECONDS, output_path, heavy, user_errors
+from tabs.common import EXAMPLES_DIR, MAX_SECONDS, heavy, in_background, long_job, output_path, user_errors
 
 TITLE = "Instrument classification"
 MODELS = [("musicnn backbone + head (real music; default)", "musicnn"), ("CNN (paper, 3 conv blocks)", "cnn"),
@@ -44,20 +44,27 @@ def classify(audio_path, model, progress=gr.Progress()):
 
 @user_errors
 def tag_batch(files, model, progress=gr.Progress()):
+    """A generator, so that a cancelled request stops between files (see tabs.common.in_background)."""
     if not files:
         raise gr.Error("Choose one or more audio files to tag.")
     if len(files) > api.MAX_BATCH_FILES:
         raise gr.Error(f"{len(files)} files were sent; tag at most {api.MAX_BATCH_FILES} at a time "
                        "(or use core.instruments.tag_files from Python for a whole library).")
     csv_path = output_path("instrument_tags.csv")
-    rows, skipped = api.tag_files(files, model=model, csv_path=csv_path,
-                                  progress=lambda k, n: progress(k / max(n, 1), desc=f"Tagging {k + 1}/{n}"))
+    work = lambda cancel, report: api.tag_files(files, model=model, csv_path=csv_path, progress=report, cancel=cancel)
+    jobs = in_background(work, progress, "Tagging")
+    try:
+        while True:
+            next(jobs)
+            yield gr.skip(), gr.skip()
+    except StopIteration as done:
+        rows, skipped = done.value
     if skipped and not rows:  # an API client must not get an empty table with "OK"
         raise gr.Error("No file could be tagged: " + "; ".join(f"{n} ({why})" for n, why in skipped))
     if skipped:
         gr.Warning(f"Skipped {len(skipped)} unreadable file(s): " + "; ".join(f"{n} ({why})" for n, why in skipped))
     table = [[r["file"], r["instrument"], r["probability"], r.get("tags", ""), "yes" if r.get("full_mix") else ""] for r in rows]
-    return table, str(csv_path)
+    yield table, str(csv_path)
 
 
 def model_report(model):
@@ -124,7 +131,7 @@ def build() -> None:
         tag_button = gr.Button("Tag all", variant="primary")
         tags = gr.Dataframe(headers=["File", "Instrument", "Probability", "Top tags", "Full mix"], interactive=False)
         tags_csv = gr.File(label="Tags (CSV)")
-        tag_button.click(tag_batch, [files, model], [tags, tags_csv], api_name="tag_instruments", **heavy())
+        tag_button.click(tag_batch, [files, model], [tags, tags_csv], api_name="tag_instruments", **long_job(tag_batch))
     with gr.Accordion("Model report (the paper's Tables 1–3)", open=False):
         note = gr.Markdown()
         report = gr.Dataframe(headers=["Class", "Precision", "Recall", "F1", "Support"], interactive=False)

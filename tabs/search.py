@@ -5,10 +5,10 @@ from pathlib import Path
 
 import gradio as gr
 
-from core.audio import audio_duration, load_audio, write_wav
-from core.search import PATIENCE, SPACES, SearchEnded, SearchSession, check_query, prepare, view
-from core.search.api import MIN_DURATION
-from core.search.spaces import SR, measured_recall
+from core.audio import write_wav
+from core.search import PATIENCE, SPACES, SearchEnded, SearchSession, check_query, view
+from core.search.api import MAX_BPM, MAX_PATIENCE, MIN_DURATION, Workspace
+from core.search.spaces import measured_recall
 from tabs.common import EXAMPLES_DIR, MAX_SECONDS, output_path, heavy, user_errors
 
 TITLE = "Loop & sample search"
@@ -27,16 +27,10 @@ DEFAULT_SPACE = "mel"  # the best measured here (docs/search.md)
 HEADERS = ["start (s)", "end (s)", "start (beat)", "end (beat)", "source"]
 
 
-def _new_state(path, y, sr) -> dict:
-    """What one browser session keeps: the track, its features per space (computed once), the search."""
-    return {"path": str(path), "y": y, "sr": sr, "tracks": {}, "session": None, "overview": None}
-
-
-def _overview(state, session=None):
+def _overview(ws: Workspace, session=None):
     segs = view.segments(session) if session is not None else []
-    ov = view.overview(state["y"], state["sr"], segs)
-    state["overview"] = ov
-    return ov.image
+    ws.overview = view.overview(ws.y, ws.sr, segs)
+    return ws.overview.image
 
 
 def _status(session: SearchSession) -> str:
@@ -54,19 +48,19 @@ def _status(session: SearchSession) -> str:
             f"Found {found}, misses {misses} of {session.patience}." + beat)
 
 
-def _render(state):
-    """Every output of a search step, from the session in ``state``."""
-    s: SearchSession = state["session"]
+def _render(ws: Workspace):
+    """Every output of a search step, from the workspace's session."""
+    s: SearchSession = ws.session
     proposal = None
     if s.pending is not None and not s.ended:
         t = s.to_time(s.pending)
         proposal = write_wav(output_path("proposal.wav"), s.track.clip(t, s.d), s.track.sr)
     rows = [[r["start_s"], r["end_s"], r.get("start_beat", ""), r.get("end_beat", ""), r["source"]] for r in s.occurrences()]
-    stem = Path(state["path"]).stem
+    stem = Path(ws.path).stem
     csv_path = s.to_csv(output_path(f"{stem}_occurrences.csv"))
     json_path = s.to_json(output_path(f"{stem}_occurrences.json"))
-    return (state, _status(s), proposal, s.to_time(s.pending) if s.pending is not None else None,
-            _overview(state, s), view.timeline(s), rows, [csv_path, json_path])
+    return (ws, _status(s), proposal, s.to_time(s.pending) if s.pending is not None else None,
+            _overview(ws, s), view.timeline(s), rows, [csv_path, json_path])
 
 
 @user_errors
@@ -74,59 +68,54 @@ def load_track(path, state, progress=gr.Progress()):
     if path is None:
         return None, None, gr.update(), gr.update(), "Upload a track or pick an example."
     progress(0.2, desc="Loading")
-    y, sr = load_audio(path, sr=SR, max_seconds=MAX_SECONDS, trim=True, allow_silence=False)
-    duration = len(y) / sr
-    if duration < 0.5:
-        raise ValueError(f"The track is {duration:.2f} s long: too short to search; upload at least half a second.")
-    state = _new_state(path, y, sr)
-    note = f"Loaded {duration:.1f} s. Set the query (or click the picture), then **Start search**."
-    full = audio_duration(path)
-    if full > duration + 0.5:  # cut to the cap: say so, or found times would silently stop at the cut
-        note += f" The file lasts {full / 60:.1f} min; only the first {duration / 60:.0f} min are searched."
-    return (state, _overview(state), gr.update(maximum=round(duration, 2)),
-            gr.update(maximum=round(duration / 3, 2)), note)
+    ws = Workspace.open(path, max_seconds=MAX_SECONDS)
+    note = f"Loaded {ws.duration:.1f} s. Set the query (or click the picture), then **Start search**."
+    if ws.truncated:  # cut to the cap: say so, or found times would silently stop at the cut
+        note += f" The file lasts {ws.source_duration / 60:.1f} min; only the first {ws.duration / 60:.0f} min are searched."
+    return (ws, _overview(ws), gr.update(maximum=round(ws.duration, 2)),
+            gr.update(maximum=round(ws.duration / 3, 2)), note)
+
+
+def _workspace(state) -> Workspace:
+    if not isinstance(state, Workspace):
+        raise ValueError("Load a track first: upload one or pick an example.")
+    return state
 
 
 @user_errors
 def click_overview(state, evt: gr.SelectData):
-    if not state or state.get("overview") is None:
+    ws = _workspace(state)
+    if ws.overview is None:
         raise ValueError("Load a track first.")
-    return round(state["overview"].time_at(evt.index[0]), 2)
+    return round(ws.overview.time_at(evt.index[0]), 2)
 
 
 @user_errors
 def play_query(state, t0, d):
-    if not state:
-        raise ValueError("Load a track first: upload one or pick an example.")
-    t0, d = check_query(len(state["y"]) / state["sr"], t0, d)
-    a = int(t0 * state["sr"])
-    return write_wav(output_path("query.wav"), state["y"][a: a + int(d * state["sr"])], state["sr"])
+    ws = _workspace(state)
+    return write_wav(output_path("query.wav"), ws.clip(t0, d), ws.sr)
 
 
 @user_errors
 def start(state, t0, d, kind, space, patience, bpm=None, first_beat=0.0, progress=gr.Progress()):
-    if not state:
-        raise ValueError("Load a track first: upload one or pick an example.")
-    check_query(len(state["y"]) / state["sr"], t0, d)  # before the slow part
-    if space not in state["tracks"]:
-        progress(0.2, desc=f"Computing {SPACES[space]} features")
-        state["tracks"][space] = prepare(state["y"], state["sr"], space, name=Path(state["path"]).name)
-    track = state["tracks"][space]
-    bpm = float(bpm) if bpm else None  # empty or 0: detect
-    state["session"] = SearchSession(track, t0, d, patience=PATIENCE if patience is None else int(patience), kind=kind,
-                                     bpm=bpm, first_beat=float(first_beat or 0.0))
-    if bpm is None:
+    ws = _workspace(state)
+    check_query(ws.duration, t0, d)  # before the slow part
+    if space not in ws.tracks:
+        progress(0.2, desc=f"Computing {SPACES.get(space, space)} features")
+    session = ws.start(t0, d, space, patience=patience, kind=kind, bpm=bpm, first_beat=first_beat)
+    if session.bpm is None:
         progress(0.5, desc="Estimating the tempo")
-        track.tempo()  # once per track, for the export in beats
+        session.track.tempo()  # once per track, for the export in beats
     progress(0.8, desc="Finding the best match")
-    state["session"].propose()
-    return _render(state)
+    session.propose()
+    return _render(ws)
 
 
 def _session(state) -> SearchSession:
-    if not state or state.get("session") is None:
+    ws = _workspace(state)
+    if ws.session is None:
         raise ValueError("Start a search first.")
-    return state["session"]
+    return ws.session
 
 
 @user_errors
@@ -165,7 +154,8 @@ def build() -> None:
         "nearest-neighbour search over all windows of the query's length). The search ends after *patience* "
         "misses. Export every time found as CSV or JSON, in seconds and beats, e.g. to trigger game events."
     )
-    state = gr.State(None, time_to_live=3600)  # one search per browser session, released an hour after its last change
+    # One Workspace per browser session: released when the tab closes (app.py's unload) or after an idle hour.
+    state = gr.State(None, time_to_live=3600)
     with gr.Row():
         with gr.Column(scale=1, min_width=320):
             audio = gr.Audio(sources=["upload"], type="filepath", label="Track", elem_id="search-audio")
@@ -177,11 +167,12 @@ def build() -> None:
                              info="Recall within patience 5 on held-out tracks (samples / loops): " + ", ".join(
                                  f"{SPACES[k].split(' (')[0]} {a:.2f} / {b:.2f}" for k, (a, b) in recall.items()))
             with gr.Row():
-                patience = gr.Number(PATIENCE, precision=0, minimum=1, maximum=50,
+                patience = gr.Number(PATIENCE, precision=0, minimum=1, maximum=MAX_PATIENCE,
                                      label="Patience (misses before the search ends)", elem_id="search-patience")
             with gr.Row():
-                bpm = gr.Number(None, minimum=0, maximum=400, label="Tempo in BPM (0: detect)", elem_id="search-bpm")
-                first_beat = gr.Number(0.0, minimum=0, label="Beat 0 at (s), with your tempo", elem_id="search-first-beat")
+                bpm = gr.Number(None, minimum=0, maximum=MAX_BPM, label="Tempo in BPM (0: detect)", elem_id="search-bpm")
+                first_beat = gr.Number(0.0, minimum=0, maximum=MAX_SECONDS, label="Beat 0 at (s), with your tempo",
+                                       elem_id="search-first-beat")
             with gr.Row():
                 play = gr.Button("Play query", elem_id="search-play")
                 go = gr.Button("Start search", variant="primary", elem_id="search-start")
@@ -192,7 +183,7 @@ def build() -> None:
             note = gr.Markdown("Upload a track or pick an example.", elem_id="search-status")
             picture = gr.Image(label="Track", interactive=False, elem_id="search-overview", buttons=[])
             proposal = gr.Audio(label="Proposal", interactive=False, autoplay=True, elem_id="search-proposal")
-            shown = gr.Number(visible=False)  # the proposal on screen: answers refer to it, not to whatever is newest
+            shown = gr.Number(visible=False, label="Proposal shown (s)")  # the proposal on screen: answers refer to it, not to whatever is newest
             with gr.Row():
                 yes = gr.Button("Yes, same sound", variant="primary", elem_id="search-yes")
                 no = gr.Button("No", variant="stop", elem_id="search-no")

@@ -29,3 +29,15 @@ def test_output() -> Path:
     out = ROOT / "test-output"
     out.mkdir(exist_ok=True)
     return out
+
+
+def last(result):
+    """A handler's final outputs: handlers written as generators (cancellable long jobs) yield progress first."""
+    import inspect
+
+    if not inspect.isgenerator(result):
+        return result
+    out = None
+    for out in result:
+        pass
+    return out

@@ -1,37 +1,186 @@
-"""Shared tab helpers: handed-back files are swept, heavy handlers share one limit."""
+"""Shared tab helpers: handed-back files are per session and swept, heavy handlers share one limit,
+long jobs are one per session, user errors are one log line, cancelled work stops."""
+import logging
 import os
+import threading
 import time
+from types import SimpleNamespace
 
+import gradio as gr
+import pytest
+
+from core.training import Cancelled, check_cancel
 from tabs import common
 
 
-def test_output_paths_are_unique_and_old_ones_are_swept():
+def _age(path, seconds):
+    past = time.time() - seconds
+    os.utime(path, (past, past))
+
+
+def test_output_paths_are_unique_per_call_and_old_ones_are_swept():
     a, b = common.output_path("x.csv"), common.output_path("x.csv")
-    assert a != b and a.parent.parent == common.OUTPUT_ROOT
+    assert a != b and a.parent.parent.parent == common.OUTPUT_ROOT
     a.write_text("old")
-    past = time.time() - common.OUTPUT_TTL_S - 10
-    os.utime(a.parent, (past, past))
+    _age(a.parent, common.OUTPUT_TTL_S + 10)
     assert common.sweep_outputs() >= 1 and not a.parent.exists() and b.parent.exists()
+
+
+def test_outputs_over_the_cap_go_oldest_first():
+    old, new = common.output_path("old.bin"), common.output_path("new.bin")
+    old.write_bytes(b"x" * 2000)
+    new.write_bytes(b"x" * 2000)
+    _age(old.parent, 100)
+    common.sweep_outputs(cap_bytes=3000)
+    assert not old.exists() and new.exists()
+
+
+def test_files_live_in_the_requesting_sessions_folder_and_go_when_it_ends(monkeypatch):
+    from gradio.context import LocalContext
+
+    token = LocalContext.request.set(SimpleNamespace(session_hash="sess-a"))
+    try:
+        path = common.output_path("a.wav")
+    finally:
+        LocalContext.request.reset(token)
+    assert path.parent.parent == common.OUTPUT_ROOT / "sess-a"
+    path.write_text("x")
+    common.release_session(SimpleNamespace(session_hash="sess-a", request=None))
+    assert not (common.OUTPUT_ROOT / "sess-a").exists()
+
+
+def test_release_session_drops_the_sessions_state_now():
+    from gradio.state_holder import StateHolder
+
+    holder = StateHolder()
+    demo = gr.Blocks()
+    with demo:
+        gr.State(None)
+    holder.set_blocks(demo)
+    holder["sess-b"]  # creates the session's state
+    request = SimpleNamespace(session_hash="sess-b", request=SimpleNamespace(app=SimpleNamespace(state_holder=holder)))
+    common.release_session(request)
+    assert "sess-b" not in holder.session_data
+
+
+def _request(session, events=()):
+    queue = SimpleNamespace(event_ids_to_events={str(i): e for i, e in enumerate(events)})
+    blocks = SimpleNamespace(_queue=queue)
+    return SimpleNamespace(session_hash=session, request=SimpleNamespace(app=SimpleNamespace(get_blocks=lambda: blocks)))
+
+
+def test_a_second_long_job_from_one_session_is_refused_and_others_are_not():
+    def job(audio, model, progress=gr.Progress()):
+        pass
+
+    validator = common.one_long_job(job)
+    running = SimpleNamespace(session_hash="s1", fn=SimpleNamespace(validator=validator), closed=False)
+    other_fn = SimpleNamespace(session_hash="s1", fn=SimpleNamespace(validator=None), closed=False)
+    common._reserved.clear()
+    refused = validator("a.wav", "cnn", _request("s1", [running]))
+    assert refused[0] == gr.validate(False, common.LONG_JOB_BUSY) and len(refused) == 2
+    assert all(v["is_valid"] for v in validator("a.wav", "cnn", _request("s2", [running, other_fn])))
+    # the same session asking twice at once: the first is reserved until it is queued
+    assert validator("a.wav", "cnn", _request("s3"))[0]["is_valid"]
+    assert not validator("a.wav", "cnn", _request("s3"))[0]["is_valid"]
+
+
+def test_the_long_job_validator_takes_the_handlers_inputs_plus_the_request():
+    import inspect
+
+    def job(dry, wet, model, steps, progress=gr.Progress()):
+        pass
+
+    params = list(inspect.signature(common.one_long_job(job)).parameters.values())
+    assert [p.name for p in params] == ["dry", "wet", "model", "steps", "request"]
+    assert params[-1].annotation is gr.Request
 
 
 def test_heavy_handlers_share_one_concurrency_group_of_two_on_cpu():
     assert common.heavy() == {"concurrency_id": "heavy", "concurrency_limit": 2}
 
 
-def test_every_heavy_listener_in_the_app_is_in_the_shared_group():
+def test_every_heavy_listener_in_the_app_is_in_the_shared_group_and_long_jobs_are_validated():
     import app
 
     demo = app.build_app()
     fns = {fn.api_name: fn for fn in demo.fns.values()}
     for name in ("analyse", "genre", "classify_instrument", "tag_instruments", "effects_apply", "effects_capture",
                  "generate", "search_load"):
-        fn = next(f for f in fns.values() if f.api_name == name)
-        assert fn.concurrency_id == "heavy" and fn.concurrency_limit == 2, name
-    fn = next(f for f in fns.values() if f.api_name == "search_yes")
-    assert fn.concurrency_id != "heavy"  # answers never wait behind long jobs
+        assert fns[name].concurrency_id == "heavy" and fns[name].concurrency_limit == 2, name
+    for name in ("tag_instruments", "effects_apply", "effects_capture"):
+        assert getattr(fns[name].validator, "long_job", False), name
+    assert fns["search_yes"].concurrency_id != "heavy"  # answers never wait behind long jobs
+    assert any(t[1] == "unload" for fn in demo.fns.values() for t in fn.targets)  # sessions are released
 
 
 def test_gradio_cache_is_cleaned_hourly():
     import app
 
     assert app.build_app().delete_cache == (3600, 7200)
+
+
+def test_a_user_error_is_one_log_line_and_a_bug_keeps_its_traceback(caplog):
+    @common.user_errors
+    def bad_input():
+        raise ValueError("The tempo must be a number.")
+
+    @common.user_errors
+    def bug():
+        raise KeyError("internal")
+
+    caplog.set_level(logging.INFO, logger="music_studio")
+    with pytest.raises(gr.Error) as err:
+        bad_input()
+    assert err.value.message == "The tempo must be a number." and err.value.print_exception is False
+    assert [r.exc_info for r in caplog.records] == [None] and "tempo" in caplog.records[0].getMessage()
+    caplog.clear()
+    with pytest.raises(gr.Error, match="Something went wrong \\(KeyError\\)"):
+        bug()
+    assert caplog.records[0].levelno == logging.ERROR and caplog.records[0].exc_info is not None
+
+
+def test_user_errors_wraps_generators_too():
+    @common.user_errors
+    def gen():
+        yield 1
+        raise ValueError("bad value")
+
+    it = gen()
+    assert next(it) == 1
+    with pytest.raises(gr.Error, match="bad value"):
+        next(it)
+
+
+def test_closing_an_in_background_job_cancels_its_work():
+    stopped = threading.Event()
+
+    def work(cancel, report):
+        try:
+            for _ in range(200):
+                check_cancel(cancel)
+                report(0.5, "half")
+                time.sleep(0.05)
+        except Cancelled:
+            stopped.set()
+            raise
+        return "finished"
+
+    jobs = common.in_background(work)
+    next(jobs)
+    jobs.close()  # what Gradio does to a cancelled generator handler
+    assert stopped.wait(2.0)
+
+
+def test_in_background_returns_the_result_and_raises_the_error():
+    def run(work):
+        jobs = common.in_background(work)
+        try:
+            while True:
+                next(jobs)
+        except StopIteration as done:
+            return done.value
+
+    assert run(lambda cancel, report: 42) == 42
+    with pytest.raises(ZeroDivisionError):
+        run(lambda cancel, report: 1 / 0)

@@ -6,6 +6,7 @@ import pytest
 import soundfile as sf
 
 from tabs import effects as tab
+from tests.conftest import last
 
 
 class NoProgress:
@@ -37,4 +38,4 @@ def test_capture_without_files_is_one_clear_error():
 
 def test_apply_without_audio_is_one_clear_error():
     with pytest.raises(gr.Error, match="dry signal"):
-        tab.run(None, "reverb", 20.0, progress=NoProgress())
+        last(tab.run(None, "reverb", 20.0, progress=NoProgress()))

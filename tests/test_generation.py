@@ -89,8 +89,16 @@ def test_bundled_models_generate(model):
 def test_clamps_and_bad_values():
     pm = gen.generate("random", seconds=10_000, temperature=1, seed=0, tempo=120)
     assert pm.get_end_time() <= gen.MAX_SECONDS + 1e-6
-    with pytest.raises(ValueError, match="Expected a number"):
+    with pytest.raises(ValueError, match="Length must be a number between 2 and 180; got nan"):
         gen.generate("random", seconds=float("nan"))
+    for bad in (1e30, -1, float("nan"), "x", 1.5):
+        with pytest.raises(ValueError, match="Seed must be a whole number"):
+            gen.generate("random", seconds=5, seed=bad)
+    with pytest.raises(ValueError, match="General MIDI program"):
+        gen.generate("random", seconds=5, program=999)
+    with pytest.raises(ValueError, match="Unknown instrument 'kazoo'"):
+        gen.generate("random", seconds=5, program="kazoo")
+    assert gen.generate("random", seconds=5, program="Violin").instruments[0].program == 40
     with pytest.raises(ValueError, match="Unknown model"):
         gen.generate("transformer")
 

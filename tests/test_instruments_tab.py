@@ -6,7 +6,7 @@ import soundfile as sf
 
 from core.instruments import api
 from tabs import instruments as tab
-from tests.conftest import EXAMPLES, tone
+from tests.conftest import EXAMPLES, last, tone
 
 needs_model = pytest.mark.skipif(not (api.MODEL_DIR / "cnn" / "model.safetensors").exists(),
                                  reason="no bundled instrument model")
@@ -40,9 +40,9 @@ def test_batch_tab_lists_skipped_files(tmp_path):
     good, bad = tmp_path / "a.wav", tmp_path / "b.wav"
     sf.write(good, tone(660, 3.0, 16_000), 16_000)
     bad.write_bytes(b"not audio")
-    table, csv = tab.tag_batch([str(good), str(bad)], "cnn")
+    table, csv = last(tab.tag_batch([str(good), str(bad)], "cnn"))
     assert [row[0] for row in table] == ["a.wav"] and open(csv).read().count("\n") == 2
-    table, csv = tab.tag_batch([str(good)], "musicnn")  # the backbone model adds the tags to the CSV
+    table, csv = last(tab.tag_batch([str(good)], "musicnn"))  # the backbone model adds the tags to the CSV
     header = open(csv).read().splitlines()[0].split(",")
     assert table[0][3] and "MTT:piano" in header and "MSD:rock" in header and "full_mix" in header
 
@@ -63,13 +63,13 @@ def test_bad_input_is_one_gr_error(tmp_path):
     with pytest.raises(gr.Error, match="Choose an instrument model"):  # an API client sending no model
         tab.classify(str(EXAMPLES / "instruments" / "violin.flac"), None)
     with pytest.raises(gr.Error, match="Choose one or more"):
-        tab.tag_batch([], "cnn")
+        last(tab.tag_batch([], "cnn"))
     junk = tmp_path / "junk.wav"
     junk.write_bytes(b"not audio")
     with pytest.raises(gr.Error, match="No file could be tagged: junk.wav"):
-        tab.tag_batch([str(junk)], "cnn")
+        last(tab.tag_batch([str(junk)], "cnn"))
     with pytest.raises(gr.Error, match="at most 50"):
-        tab.tag_batch([str(junk)] * 51, "cnn")
+        last(tab.tag_batch([str(junk)] * 51, "cnn"))
     silent = tmp_path / "silence.wav"
     sf.write(silent, np.zeros(16_000 * 3, np.float32), 16_000)
     with pytest.raises(gr.Error, match="(?i)silen|no signal"):

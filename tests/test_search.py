@@ -137,8 +137,15 @@ def test_export_csv_and_json(track, tmp_path):
     track._tempo = None
     fixed = SearchSession(track, 2.0, 0.4, bpm=90, first_beat=1.0)  # the user's tempo and beat 0, taken as given
     assert fixed.occurrences()[0]["start_beat"] == 1.5 and fixed.to_dict()["first_beat_s"] == 1.0
-    with pytest.raises(ValueError, match="out of range"):
+    with pytest.raises(ValueError, match="between 20 and 400; got 1000"):
         SearchSession(track, 2.0, 0.4, bpm=1000)
+    for bad in (float("nan"), "fast", float("inf")):
+        with pytest.raises(ValueError, match="tempo"):
+            SearchSession(track, 2.0, 0.4, bpm=bad)
+    with pytest.raises(ValueError, match="Beat 0 .* a number"):
+        SearchSession(track, 2.0, 0.4, bpm=120, first_beat=float("nan"))
+    with pytest.raises(ValueError, match="Patience"):
+        SearchSession(track, 2.0, 0.4, patience=1e30)
     with pytest.raises(ValueError, match="outside the track"):
         SearchSession(track, 2.0, 0.4, bpm=120, first_beat=99)
 

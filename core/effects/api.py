@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from core import registry
+from core import registry, validate
 from core.audio import AudioError, load_audio
 from core.effects import fx, metrics, train
 from core.effects import models as M
-from core.training import MODELS_DIR, load_state, read_card
+from core.training import MODELS_DIR, check_cancel, load_state, read_card
 
 MODELS_ROOT = MODELS_DIR / "effects"
 #: Longest input the tab processes (the bundled models run 10-100x real time; this bounds the wait and memory).
@@ -98,14 +98,15 @@ def single_thread():
 
 
 @torch.no_grad()
-def run_model(model, x: np.ndarray, config: dict | None = None, cond=None) -> np.ndarray:
-    """Apply a model to mono float32 audio; NaN-free, same length."""
+def run_model(model, x: np.ndarray, config: dict | None = None, cond=None, cancel=None) -> np.ndarray:
+    """Apply a model to mono float32 audio; NaN-free, same length. ``cancel()`` is checked per chunk."""
     xt = torch.from_numpy(np.ascontiguousarray(x, np.float32))[None]
     c = None if cond is None else torch.as_tensor(cond, dtype=torch.float32)[None]
     if getattr(model, "stateful", False):
         state, parts = None, []
         with single_thread():
             for s in range(0, xt.shape[-1], CHUNK):
+                check_cancel(cancel)
                 y, state = model(xt[:, s : s + CHUNK], state=state, return_state=True)
                 parts.append(y)
         y = torch.cat(parts, -1)
@@ -141,17 +142,31 @@ def _load_dry(source, max_seconds: float = MAX_SECONDS, label: str = "The audio"
     return y, notes
 
 
-def process(source, effect: str, knobs: dict | None = None, max_seconds: float = MAX_SECONDS) -> EffectResult:
-    """Dry audio -> (real effect, bundled emulation) at 44.1 kHz, with ESR and MR-STFT against the real effect."""
-    if effect not in fx.EFFECTS:
-        raise ValueError(f"Unknown effect {effect!r}; choose one of {', '.join(fx.NAMES)}.")
+def process(source, effect: str, knobs: dict | None = None, max_seconds: float = MAX_SECONDS,
+            progress=None, cancel=None) -> EffectResult:
+    """Dry audio -> (real effect, bundled emulation) at 44.1 kHz, with ESR and MR-STFT against the real effect.
+
+    ``progress(fraction, message)`` is told each stage; ``cancel()`` is checked between stages and per chunk
+    (raising ``core.training.Cancelled``), so a request the client gave up on stops.
+    """
+    validate.choice(effect, "effect", fx.NAMES)
+    report = progress or (lambda f, m: None)
     model, config, card = get_model(effect)
-    knobs = {**config.get("knobs", {}), **{k: v for k, v in (knobs or {}).items() if k in (config.get("knob_ranges") or {})}}
+    ranges = config.get("knob_ranges") or {}
+    knobs = {**config.get("knobs", {}), **{k: validate.number(v, k, *ranges[k]) for k, v in (knobs or {}).items()
+                                             if k in ranges}}
+    report(0.05, "reading the input")
     x, notes = _load_dry(source, max_seconds)
     tail = int(1.0 * fx.SR) if fx.EFFECTS[effect].family == "time" else 0  # let echoes and reverb ring out
     x = np.pad(x, (0, tail))
+    check_cancel(cancel)
+    report(0.2, "rendering the real effect")
     wet = fx.render(effect, x, **knobs)
-    out = run_model(model, x, config, cond_vector(config, knobs))
+    check_cancel(cancel)
+    report(0.4, "running the emulation")
+    out = run_model(model, x, config, cond_vector(config, knobs), cancel=cancel)
+    check_cancel(cancel)
+    report(0.8, "measuring ESR and MR-STFT")
     m = metrics_for(x, wet, out)
     out, limited = peak_limit(out)
     wet, _ = peak_limit(wet)
@@ -222,6 +237,10 @@ def load_pair(dry_source, wet_source, max_seconds: float = 120.0):
     return dry, wet, lag, notes
 
 
+#: Bounds on a capture's training steps (the tab's slider; the API is held to them too).
+MIN_CAPTURE_STEPS, MAX_CAPTURE_STEPS = 20, 3000
+
+
 def capture(dry_source, wet_source, model: str = "lstm", steps: int | None = None, progress=None, cancel=None) -> CaptureResult:
     """Train ``model`` on an external dry/wet pair: the last 20% is held out for the metrics."""
     if model not in train.NETWORK_DEFAULTS:
@@ -230,14 +249,14 @@ def capture(dry_source, wet_source, model: str = "lstm", steps: int | None = Non
     split = int(0.8 * len(dry))
     settings = {k: v for k, v in train.NETWORK_DEFAULTS[model].items() if k != "kwargs"}
     if steps is not None and "steps" in settings:
-        settings["steps"] = int(steps)
+        settings["steps"] = validate.number(steps, "Training steps", MIN_CAPTURE_STEPS, MAX_CAPTURE_STEPS, integer=True)
     kwargs = dict(train.NETWORK_DEFAULTS[model]["kwargs"])
     if model == "fir":
         kwargs["taps"] = min(kwargs["taps"], split // 2)
     with single_thread():  # small models train faster on one thread here (see single_thread)
         net, history = train.fit(model, dry[:split], wet[:split], kwargs, progress=progress, cancel=cancel, **settings)
     config = {"kind": model, "kwargs": kwargs, "effect": "capture", "knobs": {}, "knob_ranges": {}, "sr": fx.SR, "latency_samples": lag}
-    out = run_model(net, dry[split:], config)
+    out = run_model(net, dry[split:], config, cancel=cancel)
     m = metrics_for(dry[split:], wet[split:], out)
     out, _ = peak_limit(out)
     return CaptureResult(model, fx.SR, lag, net, config, history, dry[split:], wet[split:], out, m, notes)

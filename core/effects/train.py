@@ -22,13 +22,9 @@ import torch
 
 from core.effects import fx, metrics
 from core.effects import models as M
-from core.training import MODELS_DIR, ModelCard, save_checkpoint, set_seed
+from core.training import MODELS_DIR, Cancelled, ModelCard, save_checkpoint, set_seed  # noqa: F401 (Cancelled: re-exported)
 
 OUT_DIR = MODELS_DIR / "effects"
-
-
-class Cancelled(Exception):
-    """Raised inside a fit when the user pressed Stop."""
 
 
 # Bundled recipes: model kind, its constructor arguments and its fit settings, per effect.

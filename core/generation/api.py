@@ -14,7 +14,7 @@ import numpy as np
 import pretty_midi
 import torch
 
-from core import registry
+from core import registry, validate
 from core.data.corpus import REST, melody_events
 from core.generation.baselines import MarkovChain, random_events
 from core.generation.models import (
@@ -68,10 +68,20 @@ def load_generator(name: str, directory: Path | None = None) -> Bundle:
     return registry.get(f"generation:{directory}", lambda: _load(name, directory))
 
 
-def clamp(value: float, low: float, high: float) -> float:
-    if value is None or not math.isfinite(float(value)):
-        raise ValueError(f"Expected a number between {low:g} and {high:g}, got {value!r}.")
-    return float(min(max(float(value), low), high))
+def clamp(value: float, low: float, high: float, name: str = "The value") -> float:
+    """A slider's value moved into its range (the API may send any number); None, NaN or text is an error."""
+    return validate.number(value, name, low, high, clamp=True)
+
+
+def program_number(program) -> int:
+    """A General MIDI program 0–127, given as a number or as its name ("Flute", "Acoustic Grand Piano")."""
+    if isinstance(program, str) and not program.strip().lstrip("-").isdigit():
+        try:
+            return pretty_midi.instrument_name_to_program(program)
+        except ValueError:
+            raise ValueError(f"Unknown instrument {program!r}: give a General MIDI program 0–127 or its name, "
+                             "e.g. 'Flute'.") from None
+    return validate.number(program, "The General MIDI program", 0, 127, integer=True)
 
 
 def _sample(logits: torch.Tensor, temperature: float, top_k: int, generator: torch.Generator) -> int:
@@ -186,14 +196,14 @@ def generate(model="lstm", seconds: float = 30.0, temperature: float = 1.0, seed
     ``primer``: a MIDI path or (pitch, quarter_length) events that the LSTM and the
     Markov chain continue; the primer itself is not part of the output.
     """
-    seconds = clamp(seconds, MIN_SECONDS, MAX_SECONDS)
-    temperature = clamp(temperature, MIN_TEMPERATURE, MAX_TEMPERATURE)
-    tempo = clamp(tempo, MIN_TEMPO, MAX_TEMPO)
+    seconds = clamp(seconds, MIN_SECONDS, MAX_SECONDS, "Length")
+    temperature = clamp(temperature, MIN_TEMPERATURE, MAX_TEMPERATURE, "Temperature")
+    tempo = clamp(tempo, MIN_TEMPO, MAX_TEMPO, "Tempo")
+    seed, program = validate.seed(seed), program_number(program)
     bundle = load_generator(model) if isinstance(model, str) else model
     if isinstance(primer, (str, Path)):
         primer = primer_events(primer)
     n_quarters = seconds * tempo / 60.0
-    seed = int(seed)
     if bundle.kind == "lstm":
         events = sample_lstm(bundle, n_quarters, temperature, seed, primer)
     elif bundle.kind == "gan":
@@ -220,6 +230,8 @@ class Composition:
     reference_midi: pretty_midi.PrettyMIDI
     reference_analysis: object
     notices: list[str]
+    model: str = "lstm"
+    seed: int = 0
 
 
 def reference_tunes() -> list[dict]:
@@ -239,12 +251,14 @@ def compose(model: str = "lstm", seconds: float = 30.0, temperature: float = 1.0
     from core.render import render_midi
 
     notices = []
+    validate.choice(model, "model", MODELS)
+    seed, program = validate.seed(seed), program_number(program)
     for label, value, low, high in (("Length", seconds, MIN_SECONDS, MAX_SECONDS),
                                     ("Temperature", temperature, MIN_TEMPERATURE, MAX_TEMPERATURE),
                                     ("Tempo", tempo, MIN_TEMPO, MAX_TEMPO)):
-        clamped = clamp(value, low, high)
+        clamped = clamp(value, low, high, label)
         if clamped != float(value):
-            notices.append(f"{label} {value:g} is outside {low:g}–{high:g}; used {clamped:g}.")
+            notices.append(f"{label} {float(value):g} is outside {low:g}–{high:g}; used {clamped:g}.")
     if primer is not None and model in ("gan", "random"):
         notices.append(f"The {model} model does not continue a primer; it was ignored.")
         primer = None
@@ -254,12 +268,12 @@ def compose(model: str = "lstm", seconds: float = 30.0, temperature: float = 1.0
         notices.append(rendered.warning)
 
     tunes = reference_tunes()
-    ref = tunes[int(seed) % len(tunes)]
+    ref = tunes[seed % len(tunes)]
     ref_events = _trim([tuple(e) for e in ref["events"]], clamp(seconds, MIN_SECONDS, MAX_SECONDS) * clamp(tempo, MIN_TEMPO, MAX_TEMPO) / 60)
     ref_pm = events_to_midi(ref_events, tempo=clamp(tempo, MIN_TEMPO, MAX_TEMPO), program=program)
     ref_audio = render_midi(ref_pm, sr=sr, soundfont=soundfont)
     return Composition(
         midi=pm, audio=rendered.audio, sr=sr, analysis=analyse(rendered.audio, sr),
         reference_title=ref["title"], reference_midi=ref_pm, reference_analysis=analyse(ref_audio.audio, sr),
-        notices=notices,
+        notices=notices, model=model, seed=seed,
     )

@@ -19,7 +19,7 @@ from core import registry
 from core.audio import AudioError, load_audio
 from core.features import AST_SR
 from core.instruments.models import ASTClassifier, ASTSize, CNNConfig, InstrumentCNN
-from core.training import MODELS_DIR, load_state, read_card
+from core.training import MODELS_DIR, check_cancel, load_state, read_card
 
 if TYPE_CHECKING:
     from core.backbones.tagging import TagPrediction
@@ -305,8 +305,10 @@ def predict_file(source, model: str = DEFAULT_MODEL, max_seconds: float = 600.0)
     return result
 
 
-def tag_files(paths, model: str = DEFAULT_MODEL, csv_path=None, progress=None, max_seconds: float = 120.0):
+def tag_files(paths, model: str = DEFAULT_MODEL, csv_path=None, progress=None, max_seconds: float = 120.0, cancel=None):
     """Tag many files (the archive use case). Unreadable files are skipped and listed, the rest still tagged.
+
+    ``progress(fraction, message)`` is told before each file; ``cancel()`` is checked between files.
 
     Returns (rows, skipped): rows are dicts with file, top instrument, its probability and every class's;
     with the musicnn model also ``full_mix``, the top tags and every MTT/MSD tag's mean (a sample library's index).
@@ -314,8 +316,9 @@ def tag_files(paths, model: str = DEFAULT_MODEL, csv_path=None, progress=None, m
     rows, skipped = [], []
     clf = load_model(model)
     for k, path in enumerate(paths):
+        check_cancel(cancel)
         if progress:
-            progress(k, len(paths))
+            progress(k / len(paths), f"tagging {k + 1}/{len(paths)}: {Path(path).name}")
         try:
             result = predict_file(path, model, max_seconds=max_seconds)  # a library is tagged by its first 2 min
         except (AudioError, ValueError) as err:

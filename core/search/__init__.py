@@ -4,6 +4,7 @@ from core.search.api import (
     SearchEnded,
     SearchSession,
     Track,
+    Workspace,
     check_query,
     get_best_samples,
     prepare,
@@ -11,5 +12,5 @@ from core.search.api import (
 )
 from core.search.spaces import SPACES
 
-__all__ = ["PATIENCE", "SPACES", "SearchEnded", "SearchSession", "Track", "check_query", "get_best_samples",
+__all__ = ["PATIENCE", "SPACES", "SearchEnded", "SearchSession", "Track", "Workspace", "check_query", "get_best_samples",
            "prepare", "session"]

@@ -26,10 +26,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from core import validate
 from core.audio import SILENCE_PEAK, AudioError
 from core.search import spaces
 
 PATIENCE = 5
+MAX_PATIENCE = 50
+#: Tempi a user may type for the export in beats.
+MIN_BPM, MAX_BPM = 20.0, 400.0
 MIN_DURATION = 0.1
 #: Temporal resolution of the window comparison by the user's hint (chosen on a development set).
 BLOCKS = {"sample": 8, "loop": 8}
@@ -37,11 +41,20 @@ BLOCKS = {"sample": 8, "loop": 8}
 NEGATIVE_WEIGHT = 0.3
 
 
+def to_pcm16(y: np.ndarray) -> np.ndarray:
+    """Float audio in [-1, 1] as int16 PCM: half the memory, and inaudibly different for playing clips."""
+    return np.round(np.clip(y, -1.0, 1.0) * 32767.0).astype(np.int16)
+
+
 @dataclass
 class Track:
-    """A track ready to search: its audio (for playing clips) and its features in one space."""
+    """A track ready to search: its audio (for playing clips) and its features in one space.
 
-    y: np.ndarray
+    The audio is kept as int16 PCM (``pcm``; ``y`` gives float32 on demand): a 10-minute track is 26 MB
+    instead of 53, and the features are computed from the float audio before it is stored.
+    """
+
+    pcm: np.ndarray  # (samples,) int16
     sr: int
     features: str
     X: torch.Tensor  # (frames, dims)
@@ -49,8 +62,12 @@ class Track:
     _tempo: tuple | None = field(default=None, repr=False)  # the detected (bpm, first beat), once
 
     @property
+    def y(self) -> np.ndarray:
+        return self.pcm.astype(np.float32) / 32767.0
+
+    @property
     def duration(self) -> float:
-        return len(self.y) / self.sr
+        return len(self.pcm) / self.sr
 
     @property
     def frame_rate(self) -> float:
@@ -59,7 +76,7 @@ class Track:
     def clip(self, t: float, d: float) -> np.ndarray:
         """The audio of the window [t, t + d)."""
         a = max(0, int(round(t * self.sr)))
-        return self.y[a: a + int(round(d * self.sr))]
+        return self.pcm[a: a + int(round(d * self.sr))].astype(np.float32) / 32767.0
 
     def tempo(self, bpm: float | None = None, first_beat: float = 0.0) -> tuple[float, float] | None:
         """(BPM, time of beat 0 in seconds) for the export in beats; None when no steady beat is found.
@@ -70,11 +87,11 @@ class Track:
         trackers often lock onto 2/3 or 1/2 of a drum & bass tempo.
         """
         if bpm is not None:
-            if not 20 <= float(bpm) <= 400:
-                raise ValueError(f"A tempo of {bpm} BPM is out of range (20–400); leave it empty to detect it.")
-            if not 0 <= float(first_beat) < self.duration:
-                raise ValueError(f"Beat 0 at {first_beat} s lies outside the track (0–{self.duration:.2f} s).")
-            return float(bpm), float(first_beat)
+            bpm = validate.number(bpm, "The tempo (leave it empty or 0 to detect it)", MIN_BPM, MAX_BPM)
+            first_beat = validate.number(first_beat, "Beat 0 (s)", default=0.0)
+            if not 0 <= first_beat < self.duration:
+                raise ValueError(f"Beat 0 at {first_beat:g} s lies outside the track (0–{self.duration:.2f} s).")
+            return bpm, first_beat
         if self._tempo is None:
             import librosa
 
@@ -95,7 +112,7 @@ def prepare(y: np.ndarray, sr: int, features: str = "mfcc", name: str = "", enco
         raise AudioError("The track is shorter than half a second: there is nothing to search.")
     if float(np.max(np.abs(y))) < SILENCE_PEAK:
         raise AudioError("The track is silent: there is nothing to search.")
-    return Track(y=y, sr=sr, features=features, X=spaces.extract(y, sr, features, encoder=encoder), name=name)
+    return Track(pcm=to_pcm16(y), sr=sr, features=features, X=spaces.extract(y, sr, features, encoder=encoder), name=name)
 
 
 # --- nearest-neighbour search over windows -------------------------------------------------
@@ -213,13 +230,14 @@ class SearchSession:
     def __init__(self, track: Track, t0: float, d: float, patience: int = PATIENCE, kind: str = "sample",
                  blocks: int | None = None, learn: bool = True, bpm: float | None = None, first_beat: float = 0.0):
         t0, d = check_query(track.duration, t0, d)
-        if bpm is not None:
-            track.tempo(bpm, first_beat)  # an out-of-range tempo fails here, before any answer
-        if patience is None or int(patience) < 1:
-            raise ValueError("Patience must be at least 1.")
+        if bpm is not None and not (isinstance(bpm, (int, float)) and bpm == 0):  # 0: detect, as the tab says
+            bpm, first_beat = track.tempo(bpm, first_beat)  # an out-of-range tempo fails here, before any answer
+        else:
+            bpm, first_beat = None, 0.0
+        patience = validate.number(patience, "Patience", 1, MAX_PATIENCE, integer=True, default=PATIENCE)
         if kind not in BLOCKS:
             raise ValueError(f"The hint must be one of {', '.join(BLOCKS)}.")
-        self.track, self.t0, self.d, self.patience, self.kind, self.learn = track, t0, d, int(patience), kind, learn
+        self.track, self.t0, self.d, self.patience, self.kind, self.learn = track, t0, d, patience, kind, learn
         self.bpm, self.first_beat = bpm, first_beat
         self.L = max(1, int(round(d * track.frame_rate)))
         self.index = WindowIndex(track.X, self.L, blocks or BLOCKS[kind])
@@ -363,3 +381,64 @@ class SearchSession:
 def session(y: np.ndarray, sr: int, t0: float, d: float, features: str = "mfcc", **kwargs) -> SearchSession:
     """A search on raw audio in one call: ``prepare`` then :class:`SearchSession`."""
     return SearchSession(prepare(y, sr, features), t0, d, **kwargs)
+
+
+class Workspace:
+    """What one user of the search tab holds: a track's audio once (int16 at the search rate), its features
+    per space (computed on first use, sharing that audio), the search under way and the last overview.
+
+    This is the per-session state, so it is kept small: a 10-minute track is 26 MB of audio plus 13 MB per
+    feature space used, and the window index of the search under way.
+    """
+
+    def __init__(self, path, y: np.ndarray, sr: int, source_duration: float | None = None):
+        self.path, self.sr = str(path), sr
+        self.pcm = to_pcm16(np.asarray(y, np.float32))
+        self.source_duration = source_duration if source_duration is not None else len(self.pcm) / sr
+        self.tracks: dict[str, Track] = {}
+        self.session: SearchSession | None = None
+        self.overview = None  # the last core.search.view.Overview drawn, for clicks on it
+
+    @classmethod
+    def open(cls, path, max_seconds: float = 600.0) -> "Workspace":
+        """Load ``path`` for searching (mono, the search rate, silence trimmed, at most ``max_seconds``)."""
+        from core.audio import audio_duration, load_audio
+
+        y, sr = load_audio(path, sr=spaces.SR, max_seconds=max_seconds, trim=True, allow_silence=False)
+        if len(y) < 0.5 * sr:
+            raise AudioError(f"The track is {len(y) / sr:.2f} s long: too short to search; upload at least half a second.")
+        return cls(path, y, sr, source_duration=audio_duration(path))
+
+    @property
+    def duration(self) -> float:
+        return len(self.pcm) / self.sr
+
+    @property
+    def truncated(self) -> bool:
+        """True when the file is longer than what was loaded (found times stop at the cut)."""
+        return self.source_duration > self.duration + 0.5
+
+    @property
+    def y(self) -> np.ndarray:
+        return self.pcm.astype(np.float32) / 32767.0
+
+    def clip(self, t0: float, d: float) -> np.ndarray:
+        t0, d = check_query(self.duration, t0, d)
+        a = int(t0 * self.sr)
+        return self.pcm[a: a + int(d * self.sr)].astype(np.float32) / 32767.0
+
+    def track(self, space: str, encoder=None) -> Track:
+        """The track in feature ``space``, prepared once."""
+        validate.choice(space, "feature space", spaces.SPACES)
+        if space not in self.tracks:
+            t = prepare(self.y, self.sr, space, name=Path(self.path).name, encoder=encoder)
+            t.pcm = self.pcm  # one copy of the audio for every space
+            self.tracks[space] = t
+        return self.tracks[space]
+
+    def start(self, t0: float, d: float, space: str = "mel", **kwargs) -> SearchSession:
+        """Begin a search for the query [t0, t0 + d) in ``space``; the previous one is dropped."""
+        check_query(self.duration, t0, d)  # before the slow part
+        self.session = None  # free the old window index first
+        self.session = SearchSession(self.track(space), t0, d, **kwargs)
+        return self.session

@@ -1,0 +1,121 @@
+"""The running app through gradio_client, as an API client (or a flood of them) uses it.
+
+Every endpoint answers bad values (None, NaN, text, out of range, a server path) with one clear message;
+one session cannot queue two long jobs; a cancelled long job frees the session; audio too short to judge
+is refused.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from tests.conftest import EXAMPLES
+
+gradio_client = pytest.importorskip("gradio_client")
+pytestmark = pytest.mark.e2e
+
+SONG = EXAMPLES / "folk_tune_hildebrandslied.mp3"
+DRY, WET = EXAMPLES / "effects" / "effects_capture_dry.flac", EXAMPLES / "effects" / "effects_capture_wet.flac"
+#: What Gradio says when a handler's error did not reach the client: it must never be seen.
+OPAQUE = ("upstream Gradio app has raised an exception", "Something went wrong", "Traceback")
+
+
+@pytest.fixture(scope="module")
+def client(app_url):
+    return gradio_client.Client(app_url, verbose=False)
+
+
+def _message(client, api_name, *args) -> str:
+    """The error an endpoint answers with (the test fails if it answers with a result)."""
+    try:
+        client.predict(*args, api_name=api_name)
+    except Exception as err:  # AppError for handler errors, ValidationError for validators
+        return str(err)
+    pytest.fail(f"{api_name}{args!r} was accepted")
+
+
+def _file(path):
+    return gradio_client.handle_file(str(path))
+
+
+BAD_CALLS = [
+    ("/analyse", lambda: [None], "Upload or record"),
+    ("/analyse", lambda: ["/etc/passwd"], "handle_file"),
+    ("/genre", lambda: [_file(SONG), "musicnn", None], "aggregation"),
+    ("/genre", lambda: [_file(SONG), "nope", "mean"], "not in the list of choices"),
+    ("/classify_instrument", lambda: [_file(SONG), None], "Choose an instrument model"),
+    ("/tag_instruments", lambda: [[], "musicnn"], "Choose one or more"),
+    ("/search_play_query", lambda: ["NaN", 1.0], "Query start"),
+    ("/search_start", lambda: [0, 1, "sample", "mel", 5, None, 0], "Load a track first"),
+    ("/search_yes", lambda: ["NaN"], "Proposal shown"),
+    ("/search_yes", lambda: [3.0], "Load a track first"),
+    ("/effects_apply", lambda: [_file(SONG), "reverb", "NaN"], "Drive"),
+    ("/effects_apply", lambda: [_file(SONG), "distortion", None], "Drive"),
+    ("/effects_capture", lambda: [_file(DRY), _file(WET), "lstm", "NaN"], "Training steps"),
+    ("/effects_capture", lambda: [_file(DRY), _file(WET), "lstm", 1e9], "Training steps"),
+    ("/generate", lambda: ["lstm", 30, 1.0, 1e30, 120, "Flute", "FluidR3_GM", None], "Seed"),
+    ("/generate", lambda: ["lstm", "NaN", 1.0, 0, 120, "Flute", "FluidR3_GM", None], "Length"),
+    ("/generate", lambda: ["lstm", 30, None, 0, 120, "Flute", "FluidR3_GM", None], "Temperature"),
+    ("/generate", lambda: ["lstm", 30, 1.0, "NaN", 120, "Flute", "FluidR3_GM", None], "Seed"),
+    ("/generate", lambda: ["lstm", 30, 1.0, 0, 120, 999, "FluidR3_GM", None], "not in the list of choices"),
+]
+
+
+@pytest.mark.parametrize("api_name,args,expected", BAD_CALLS, ids=[f"{a}-{i}" for i, (a, _, _) in enumerate(BAD_CALLS)])
+def test_a_bad_value_gets_one_clear_message_through_the_api(client, api_name, args, expected):
+    message = _message(client, api_name, *args())
+    assert expected in message and not any(o in message for o in OPAQUE), message
+
+
+def test_generate_takes_the_instrument_by_its_documented_name(client):
+    audio, midi, *_ = client.predict("random", 3, 1.0, 7, 120, "Violin", "FluidR3_GM", None, api_name="/generate")
+    assert sf.info(audio).duration >= 2.9 and open(midi, "rb").read(4) == b"MThd"
+
+
+@pytest.mark.parametrize("api_name,extra", [("/genre", ["musicnn", "mean"]), ("/classify_instrument", ["musicnn"])])
+def test_audio_too_short_to_judge_is_refused_not_labelled(client, tmp_path, api_name, extra):
+    one_sample = tmp_path / "one_sample.wav"
+    sf.write(one_sample, np.array([0.5], np.float32), 22_050)
+    message = _message(client, api_name, _file(one_sample), *extra)
+    assert "at least 1 s is needed" in message and not any(o in message for o in OPAQUE), message
+
+
+def _wait_until_running(job, timeout=60.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if job.status().code.name in ("PROCESSING", "ITERATING", "PROGRESS"):
+            return
+        time.sleep(0.2)
+    pytest.fail(f"the job never started: {job.status()}")
+
+
+def test_one_session_cannot_queue_a_second_long_job_but_can_still_do_short_work(app_url):
+    client = gradio_client.Client(app_url, verbose=False)
+    first = client.submit(_file(DRY), _file(WET), "lstm", 3000, api_name="/effects_capture")
+    _wait_until_running(first)
+    message = _message(client, "/effects_capture", _file(DRY), _file(WET), "lstm", 100)
+    assert "already have a long job" in message
+    assert "already have a long job" in _message(client, "/tag_instruments", [_file(SONG)], "cnn")
+    # a short request from the same session is answered meanwhile
+    stats, *_ = client.predict(_file(SONG), api_name="/analyse")
+    assert stats["data"]
+    # a second user is not held back by the first one's long job
+    other = gradio_client.Client(app_url, verbose=False)
+    other_job = other.submit(_file(DRY), _file(WET), "fir", 100, api_name="/effects_capture")
+    _wait_until_running(other_job)
+    other_job.cancel()
+    # once the long job is cancelled, the session may start another
+    first.cancel()
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            client.predict(_file(DRY), _file(WET), "fir", 100, api_name="/effects_capture")
+            break
+        except Exception as err:
+            assert "already have a long job" in str(err), err
+            time.sleep(0.5)
+    else:
+        pytest.fail("the session stayed blocked after its long job was cancelled")

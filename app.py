@@ -15,7 +15,7 @@ import gradio as gr
 
 from core import analysis, registry
 from tabs import TABS
-from tabs.common import EXAMPLES_DIR, MAX_UPLOAD, StudioBlocks, release_session
+from tabs.common import EXAMPLES_DIR, MAX_UPLOAD, StudioBlocks, keep_memory_flat, release_session
 
 HEADER = """# Music ML Studio
 Machine-learning tools for musicians, producers and game developers, each built on a paper and trained here.
@@ -62,6 +62,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
+    keep_memory_flat()  # before any thread: the allocator settings apply to arenas made from now on
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     registry.set_device(args.device)
     if registry.device().type == "cpu":

@@ -82,9 +82,45 @@ def memory() -> str:
             f"(`python bench/bench_memory.py --write`; budget {m['budget_mb'] / 1024:.1f} GB).")
 
 
+def soak() -> str:
+    path = FIG / "soak.json"
+    if not path.exists():
+        return "(run `python bench/bench_soak.py --write`)"
+    d = json.loads(path.read_text())
+    m, t, f, s, met = d["memory"], d["temp"], d["flood"], d["search_sessions"], d["met"]
+    ok = lambda good: "met" if good else "**not met**"  # noqa: E731
+    rows = [
+        "| endpoint | requests | median (s) | p95 (s) |", "|---|---|---|---|",
+        *[f"| `{name}` | {v['n']} | {v['median_s']:.2f} | {v['p95_s']:.2f} |" for name, v in d["latency"].items()],
+    ]
+    lines = [
+        f"`{d['command']} --write`: {d['machine']['clients']} concurrent clients on {d['machine']['cpus']} CPU cores, "
+        f"{d['requests']['warmup']} warm-up requests then {d['requests']['soak']} more ({d['requests']['wall_s']:.0f} s), "
+        "every tab, long jobs included:",
+        "",
+        *rows,
+        "",
+        f"- **Errors**: {d['errors']} (target 0: {ok(met['errors'])}).",
+        f"- **Memory at rest**: {m['rss_after_warmup_mb']:.0f} MB after warm-up, {m['rss_end_mb']:.0f} MB after the "
+        f"{d['requests']['soak']} further requests: {m['growth_pct']:+.1f} % (target ≤ +{d['targets']['rss_growth_pct']:.0f} %: "
+        f"{ok(met['memory'])}); peak while busy {m['rss_peak_mb']:.0f} MB.",
+        f"- **Open files**: {d['fds']['after_warmup']} after warm-up, {d['fds']['end']} at the end (peak {d['fds']['peak']}).",
+        f"- **Temp files**: handed-back files peaked at {t['outputs_peak_mb']:.0f} MB and were {t['outputs_final_mb']:.1f} MB "
+        f"once the clients left; Gradio's cache held {t['gradio_cache_final_mb']:.0f} MB (cleaned by age).",
+        f"- **Flood**: one client sent {f['captures_sent']} captures at once: {f['accepted']} queued, {f['refused']} refused "
+        f"with the one-long-job message; meanwhile a second user's analyses took "
+        f"{', '.join(f'{x:.1f}' for x in f['second_user_analyse_s'])} s (target ≤ {d['targets']['flood_short_request_s']:.0f} s: "
+        f"{ok(met['flood'])}).",
+        f"- **Search sessions**: {s['sessions']} users each searching a {s['track_min']}-minute track held "
+        f"{s['per_session_mb']:.0f} MB each ({s['rss_before_mb']:.0f} → {s['rss_held_mb']:.0f} MB); when they left, "
+        f"memory went back to {s['rss_after_leaving_mb']:.0f} MB.",
+    ]
+    return "\n".join(lines)
+
+
 def blocks() -> dict[str, str]:
     out = {"real-summary": real_summary(), "backbone-bench": bench(), "search-musicnn": search_musicnn(),
-           "memory": memory()}
+           "memory": memory(), "soak": soak()}
     for task in ("genre", "instruments"):
         md = FIG / f"{task}_backbone_eval.md"
         if md.exists():

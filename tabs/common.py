@@ -229,16 +229,54 @@ def release_session(request: gr.Request) -> None:
     _give_memory_back()
 
 
-def _give_memory_back() -> None:
-    """Return freed heap to the system (glibc keeps it otherwise, and resident memory only grows)."""
+def _libc():
     import ctypes
+
+    try:
+        return ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc (macOS, musl): the defaults stay
+        return None
+
+
+def _give_memory_back() -> None:
+    """Free what only the cycle collector can (matplotlib figures are cycles, each holding its pixel buffers),
+    then return the freed heap to the system: glibc keeps it otherwise, and resident memory only grows."""
     import gc
 
     gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc
-        pass
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
+
+
+#: How often the memory keeper collects and trims (seconds); a collection takes ~0.1 s of one core.
+KEEPER_INTERVAL_S = 10.0
+
+
+def keep_memory_flat(interval_s: float = KEEPER_INTERVAL_S) -> threading.Thread:
+    """Bound glibc's heap for a long-running server, and collect and trim every ``interval_s``.
+
+    Measured with ``bench/bench_soak.py`` (8 clients, 200 requests after 48 of warm-up): with nothing, resident
+    memory grew 12 % and peaked at 2.4 GB; collecting and trimming alone left 960 MB at rest (+4 %);
+    with the allocator settings too, 690 MB at rest (±0 %) and a 1.7 GB peak. The settings: two malloc arenas
+    instead of one per thread, and a fixed mmap threshold (glibc raises it after each large free, so later
+    large arrays land in the heap and fragment it). Call before threads start.
+    """
+    libc = _libc()
+    if libc is not None:
+        M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_ARENA_MAX = -1, -3, -8
+        libc.mallopt(M_ARENA_MAX, 2)
+        libc.mallopt(M_MMAP_THRESHOLD, 256 * 1024)
+        libc.mallopt(M_TRIM_THRESHOLD, 16 * 1024 * 1024)
+
+    def loop():
+        while True:
+            time.sleep(interval_s)
+            _give_memory_back()
+
+    thread = threading.Thread(target=loop, name="memory-keeper", daemon=True)
+    thread.start()
+    return thread
 
 
 # --- long jobs: at most one queued or running per session --------------------------------------

@@ -127,6 +127,8 @@ def build() -> None:
         button.click(classify, [audio, model], [notice, ranking, tag_table, bars, timeline, curves, csv], api_name="classify_instrument",
                      **heavy())
     with gr.Tab("Tag a folder"):
+        gr.Markdown(f"Up to {api.MAX_BATCH_FILES} files a request; the first {api.BATCH_SECONDS / 60:.0f} min of each are "
+                    "tagged. One batch at a time per browser session.")
         files = gr.File(file_count="multiple", file_types=["audio"], type="filepath", label="Audio files")
         tag_button = gr.Button("Tag all", variant="primary")
         tags = gr.Dataframe(headers=["File", "Instrument", "Probability", "Top tags", "Full mix"], interactive=False)

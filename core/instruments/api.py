@@ -305,7 +305,12 @@ def predict_file(source, model: str = DEFAULT_MODEL, max_seconds: float = 600.0)
     return result
 
 
-def tag_files(paths, model: str = DEFAULT_MODEL, csv_path=None, progress=None, max_seconds: float = 120.0, cancel=None):
+#: How much of each file "Tag a folder" reads: a library is tagged by its first two minutes.
+BATCH_SECONDS = 120.0
+
+
+def tag_files(paths, model: str = DEFAULT_MODEL, csv_path=None, progress=None, max_seconds: float = BATCH_SECONDS,
+              cancel=None):
     """Tag many files (the archive use case). Unreadable files are skipped and listed, the rest still tagged.
 
     ``progress(fraction, message)`` is told before each file; ``cancel()`` is checked between files.
@@ -320,7 +325,7 @@ def tag_files(paths, model: str = DEFAULT_MODEL, csv_path=None, progress=None, m
         if progress:
             progress(k / len(paths), f"tagging {k + 1}/{len(paths)}: {Path(path).name}")
         try:
-            result = predict_file(path, model, max_seconds=max_seconds)  # a library is tagged by its first 2 min
+            result = predict_file(path, model, max_seconds=max_seconds)
         except (AudioError, ValueError) as err:
             skipped.append((Path(path).name, str(err)))
             continue

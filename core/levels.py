@@ -1,0 +1,216 @@
+"""Levels as a mastering meter reads them: on the file as it is, at its own rate and channels.
+
+The analysis tab used to measure after resampling to 22.05 kHz mono, which moved a 0 dBFS peak to
+-1.5 dBFS and -12.6 LUFS to -16.2. Here nothing is resampled or mixed down before measuring:
+
+- sample peak (dBFS) and true peak (dBTP, 4x oversampled as ITU-R BS.1770-4 Annex 2 says);
+- integrated loudness (BS.1770-4 via pyloudnorm), short-term maximum (3 s windows, EBU Tech 3341) and
+  loudness range (LRA, EBU Tech 3342);
+- RMS and DC offset per channel, and the count of clipped samples;
+- the file's sample rate, channels, bit depth and codec.
+
+>>> import numpy as np
+>>> t = np.arange(48_000 * 5) / 48_000
+>>> sine = 10 ** (-23 / 20) * np.sin(2 * np.pi * 1000 * t)
+>>> round(measure_array(np.stack([sine, sine]), 48_000).integrated_lufs, 1)  # EBU Tech 3341 case 1
+-23.0
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+#: Oversampling for the true peak (BS.1770-4 Annex 2: at least 4x at 48 kHz).
+TRUE_PEAK_OVERSAMPLING = 4
+#: Short-term loudness window and its update rate (EBU Tech 3341/3342).
+SHORT_TERM_S, SHORT_TERM_HOP_S = 3.0, 0.1
+#: A sample at or above this magnitude counts as clipped (one 16-bit step below full scale).
+CLIP_LEVEL = 1.0 - 1.0 / 32768
+#: BS.1770 channel weights for L, R, C, Ls, Rs (the surround channels +1.5 dB).
+CHANNEL_GAINS = (1.0, 1.0, 1.0, 1.41, 1.41)
+
+_BIT_DEPTH = {"PCM_S8": "8-bit", "PCM_U8": "8-bit", "PCM_16": "16-bit", "PCM_24": "24-bit", "PCM_32": "32-bit",
+              "FLOAT": "32-bit float", "DOUBLE": "64-bit float", "ALAC_16": "16-bit", "ALAC_24": "24-bit"}
+_CODEC = {"VORBIS": "Vorbis", "OPUS": "Opus", "MPEG_LAYER_III": "MP3", "MPEG_LAYER_II": "MP2", "FLAC": "FLAC",
+          "ALAC_16": "ALAC", "ALAC_24": "ALAC"}
+
+
+@dataclass(frozen=True)
+class FileFormat:
+    """What the file is, before anything is decoded into the analysis."""
+
+    sample_rate: int
+    channels: int
+    codec: str  # "PCM (WAV)", "FLAC", "MP3", "Vorbis", ...
+    bit_depth: str | None  # "16-bit", "24-bit", "32-bit float"; None for lossy codecs
+
+
+@dataclass(frozen=True)
+class Levels:
+    """Every level figure of one recording (dB values are -inf for digital silence)."""
+
+    sample_rate: int
+    channels: int
+    duration_s: float
+    sample_peak_dbfs: float
+    true_peak_dbtp: float
+    integrated_lufs: float | None  # None when too short (< 0.4 s) or silent to gate
+    short_term_max_lufs: float | None  # None when shorter than one 3 s window
+    loudness_range_lu: float | None  # None when shorter than one 3 s window or all gated out
+    rms_dbfs: tuple[float, ...]  # per channel
+    dc_offset: tuple[float, ...]  # per channel, as a fraction of full scale
+    clipped_samples: int
+    format: FileFormat | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def as_rows(self) -> list[tuple[str, str]]:
+        """(property, value) rows for a table, in the order a mastering meter shows them."""
+        names = ("L", "R") if self.channels == 2 else tuple(f"ch{i + 1}" for i in range(self.channels))
+        rows = []
+        if self.format is not None:
+            f = self.format
+            rows += [("File", f"{f.codec}, {f.bit_depth or 'lossy'}, {f.sample_rate} Hz, "
+                      f"{'mono' if f.channels == 1 else 'stereo' if f.channels == 2 else f'{f.channels} channels'}")]
+        rows += [
+            ("Duration", f"{self.duration_s:.2f} s"),
+            ("Sample rate", f"{self.sample_rate} Hz"),
+            ("Channels", str(self.channels)),
+            ("Sample peak", f"{_db(self.sample_peak_dbfs)} dBFS"),
+            ("True peak", f"{_db(self.true_peak_dbtp)} dBTP"),
+            ("Integrated loudness", _lu(self.integrated_lufs, "LUFS", "too short or silent")),
+            ("Short-term max", _lu(self.short_term_max_lufs, "LUFS", "shorter than 3 s")),
+            ("Loudness range (LRA)", _lu(self.loudness_range_lu, "LU", "shorter than 3 s")),
+            ("RMS", ", ".join(f"{n} {_db(v)} dBFS" for n, v in zip(names, self.rms_dbfs))),
+            ("DC offset", ", ".join(f"{n} {v:+.5f}" for n, v in zip(names, self.dc_offset))),
+            ("Clipped samples", str(self.clipped_samples)),
+        ]
+        return rows
+
+
+def _db(x: float) -> str:
+    return "-inf" if not math.isfinite(x) else f"{x:.1f}"
+
+
+def _lu(x: float | None, unit: str, why: str) -> str:
+    return f"n/a ({why})" if x is None else f"{x:.1f} {unit}"
+
+
+def _dbfs(x: float) -> float:
+    return 20.0 * math.log10(x) if x > 0 else -math.inf
+
+
+def file_format(path) -> FileFormat | None:
+    """Sample rate, channels, codec and bit depth from the file's header (None if soundfile cannot read it)."""
+    import soundfile as sf
+
+    try:
+        info = sf.info(str(path))
+    except Exception:
+        return None
+    if info.format == "FLAC":
+        codec = "FLAC"
+    else:
+        codec = _CODEC.get(info.subtype) or (f"PCM ({info.format})" if info.subtype in _BIT_DEPTH else info.subtype)
+    lossy = info.subtype in ("VORBIS", "OPUS", "MPEG_LAYER_III", "MPEG_LAYER_II")
+    return FileFormat(int(info.samplerate), int(info.channels), codec, None if lossy else _BIT_DEPTH.get(info.subtype))
+
+
+def true_peak(y: np.ndarray, oversampling: int = TRUE_PEAK_OVERSAMPLING, chunk: int = 1 << 18) -> float:
+    """Largest magnitude of ``y`` (channels, samples) after ``oversampling``x polyphase interpolation.
+
+    Chunked with a margin, so a 10-minute stereo file never holds its 4x copy in memory at once.
+    """
+    from scipy.signal import resample_poly
+
+    margin = 64  # well over resample_poly's filter half-length (10 * oversampling taps of the input)
+    peak = 0.0
+    n = y.shape[-1]
+    for ch in np.atleast_2d(y):
+        for start in range(0, n, chunk):
+            a, b = max(0, start - margin), min(n, start + chunk + margin)
+            up = resample_poly(ch[a:b].astype(np.float64), oversampling, 1)
+            lo, hi = (start - a) * oversampling, (min(n, start + chunk) - a) * oversampling
+            peak = max(peak, float(np.max(np.abs(up[lo:hi]))) if hi > lo else 0.0)
+    return peak
+
+
+def _k_weighted_power(y: np.ndarray, sr: int) -> np.ndarray:
+    """Channel-weighted K-filtered power per sample (samples,), BS.1770's z before block averaging."""
+    import pyloudnorm
+
+    meter = pyloudnorm.Meter(sr)
+    out = np.zeros(y.shape[-1])
+    for i, ch in enumerate(np.atleast_2d(y)):
+        x = ch.astype(np.float64)
+        for stage in meter._filters.values():  # pyloudnorm's own K-weighting filters: the same as integrated
+            x = stage.apply_filter(x)
+        out += CHANNEL_GAINS[min(i, len(CHANNEL_GAINS) - 1)] * x * x
+    return out
+
+
+def short_term_loudness(y: np.ndarray, sr: int) -> np.ndarray:
+    """Short-term loudness (LUFS) of 3 s windows every 0.1 s; empty when shorter than one window."""
+    power = _k_weighted_power(y, sr)
+    win, hop = int(SHORT_TERM_S * sr), int(SHORT_TERM_HOP_S * sr)
+    if len(power) < win:
+        return np.zeros(0)
+    c = np.concatenate([[0.0], np.cumsum(power)])
+    starts = np.arange(0, len(power) - win + 1, hop)
+    mean_square = (c[starts + win] - c[starts]) / win
+    with np.errstate(divide="ignore"):
+        return -0.691 + 10.0 * np.log10(mean_square)
+
+
+def loudness_range(short_term: np.ndarray) -> float | None:
+    """EBU Tech 3342 LRA: the 10th to 95th percentile of short-term loudness, gated at -70 LUFS absolute
+    and 20 LU below the (power) mean of what passes; None when nothing passes."""
+    st = short_term[np.isfinite(short_term) & (short_term >= -70.0)]
+    if st.size == 0:
+        return None
+    relative = 10.0 * np.log10(np.mean(10.0 ** (st / 10.0))) - 20.0
+    st = st[st >= relative]
+    if st.size == 0:
+        return None
+    return float(np.percentile(st, 95) - np.percentile(st, 10))
+
+
+def measure_array(y: np.ndarray, sr: int, fmt: FileFormat | None = None) -> Levels:
+    """Levels of ``y`` as (channels, samples) or (samples,) float audio at rate ``sr``."""
+    import pyloudnorm
+
+    y = np.atleast_2d(np.asarray(y, dtype=np.float32))
+    n = y.shape[-1]
+    peak = float(np.max(np.abs(y))) if y.size else 0.0
+    integrated = None
+    if n >= int(0.4 * sr) and peak > 0:
+        value = pyloudnorm.Meter(sr).integrated_loudness(y.T.astype(np.float64))
+        integrated = float(value) if math.isfinite(value) else None
+    st = short_term_loudness(y, sr) if peak > 0 else np.zeros(0)
+    finite = st[np.isfinite(st)]
+    return Levels(
+        sample_rate=int(sr), channels=int(y.shape[0]), duration_s=n / sr,
+        sample_peak_dbfs=_dbfs(peak),
+        true_peak_dbtp=_dbfs(true_peak(y)) if peak > 0 else -math.inf,
+        integrated_lufs=integrated,
+        short_term_max_lufs=float(finite.max()) if finite.size else None,
+        loudness_range_lu=loudness_range(st) if st.size else None,
+        rms_dbfs=tuple(_dbfs(float(np.sqrt(np.mean(np.square(ch, dtype=np.float64))))) for ch in y),
+        dc_offset=tuple(float(np.mean(ch, dtype=np.float64)) for ch in y),
+        clipped_samples=int(np.count_nonzero(np.abs(y) >= CLIP_LEVEL)),
+        format=fmt,
+    )
+
+
+def measure(source, max_seconds: float = 600.0) -> Levels:
+    """Levels of a file (or a Gradio ``(rate, samples)`` tuple) at its own rate and channels."""
+    from core.audio import load_audio
+
+    fmt = None if isinstance(source, tuple) else file_format(source)
+    y, sr = load_audio(source, sr=None, mono=False, max_seconds=max_seconds, trim=True)
+    levels = measure_array(y, sr, fmt)
+    if fmt is None and not isinstance(source, tuple):
+        levels = Levels(**{**levels.__dict__, "format": FileFormat(sr, levels.channels, Path(str(source)).suffix.lstrip(".").upper(), None)})
+    return levels

@@ -1,0 +1,88 @@
+"""Levels at the file's own rate and channels, checked on signals whose levels are known by construction
+(EBU Tech 3341/3342 test cases, BS.1770 Annex 2 inter-sample peaks) and against pyloudnorm."""
+import math
+
+import numpy as np
+import pyloudnorm
+import pytest
+import soundfile as sf
+
+from core import levels
+from tests.conftest import EXAMPLES
+
+SR = 48_000
+
+
+def sine(db: float, seconds: float, freq: float = 1000.0, sr: int = SR, phase: float = 0.0) -> np.ndarray:
+    t = np.arange(int(seconds * sr)) / sr
+    return (10 ** (db / 20) * np.sin(2 * np.pi * freq * t + phase)).astype(np.float32)
+
+
+def test_ebu_3341_stereo_sine_at_minus_23_dbfs_reads_minus_23_lufs():
+    x = sine(-23, 20)
+    lv = levels.measure_array(np.stack([x, x]), SR)
+    assert lv.integrated_lufs == pytest.approx(-23.0, abs=0.1)
+    assert lv.short_term_max_lufs == pytest.approx(-23.0, abs=0.1)
+    assert lv.loudness_range_lu == pytest.approx(0.0, abs=0.1)
+    assert lv.sample_peak_dbfs == pytest.approx(-23.0, abs=0.01) and lv.rms_dbfs[0] == pytest.approx(-26.01, abs=0.02)
+
+
+def test_ebu_3342_loudness_range_of_a_10_db_step_is_10_lu():
+    x = np.concatenate([sine(-20, 20), sine(-30, 20)])
+    lv = levels.measure_array(np.stack([x, x]), SR)
+    assert lv.loudness_range_lu == pytest.approx(10.0, abs=0.2)
+
+
+def test_true_peak_finds_the_inter_sample_peak_the_samples_miss():
+    # a quarter-rate sine sampled 45 degrees off its crests: every sample is at 0.707 of the true peak
+    x = sine(-6.0206, 2, freq=SR / 4, phase=math.pi / 4)
+    lv = levels.measure_array(x, SR)
+    assert lv.sample_peak_dbfs == pytest.approx(-9.03, abs=0.05)
+    assert lv.true_peak_dbtp == pytest.approx(-6.02, abs=0.3)
+
+
+def test_chunked_true_peak_equals_one_pass():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-0.5, 0.5, 10_000).astype(np.float32)
+    assert levels.true_peak(x[None], chunk=1000) == pytest.approx(levels.true_peak(x[None], chunk=1 << 20), rel=1e-9)
+
+
+def test_integrated_loudness_equals_pyloudnorm_on_a_stereo_file_at_its_own_rate(tmp_path):
+    rng = np.random.default_rng(1)
+    left = sine(-12, 6, 440, 44_100) + 0.05 * rng.standard_normal(6 * 44_100).astype(np.float32)
+    right = sine(-18, 6, 660, 44_100)
+    path = tmp_path / "stereo.flac"
+    sf.write(path, np.stack([left, right], axis=1), 44_100, subtype="PCM_24")
+    lv = levels.measure(str(path))
+    data, rate = sf.read(path)
+    assert lv.sample_rate == 44_100 and lv.channels == 2
+    assert lv.integrated_lufs == pytest.approx(pyloudnorm.Meter(rate).integrated_loudness(data), abs=0.01)
+    assert lv.rms_dbfs[1] == pytest.approx(-21.03, abs=0.05)  # the right channel alone: a -18 dBFS sine
+    assert lv.format == levels.FileFormat(44_100, 2, "FLAC", "24-bit")
+
+
+def test_a_full_scale_peak_is_0_dbfs_not_what_resampling_makes_of_it(tmp_path):
+    x = sine(-20, 3, 440, 44_100)
+    x[44_100] = 1.0  # one full-scale sample
+    path = tmp_path / "peak.wav"
+    sf.write(path, np.stack([x, x], axis=1), 44_100, subtype="FLOAT")
+    lv = levels.measure(str(path))
+    assert lv.sample_peak_dbfs == pytest.approx(0.0, abs=1e-6) and lv.clipped_samples == 2
+    assert lv.format.codec == "PCM (WAV)" and lv.format.bit_depth == "32-bit float"
+
+
+def test_dc_offset_silent_channel_and_lossy_codec_are_reported(tmp_path):
+    x = sine(-6, 2, 440, 44_100) + 0.1
+    lv = levels.measure_array(np.stack([x, np.zeros_like(x)]), 44_100)
+    assert lv.dc_offset[0] == pytest.approx(0.1, abs=1e-4) and lv.rms_dbfs[1] == -math.inf
+    rows = dict(lv.as_rows())
+    assert rows["RMS"].endswith("R -inf dBFS") and rows["DC offset"].startswith("L +0.1000")
+    fmt = levels.file_format(EXAMPLES / "house_groove_124bpm.ogg")
+    assert fmt.codec == "Vorbis" and fmt.bit_depth is None
+
+
+def test_too_short_for_a_3_s_window_says_so_instead_of_a_number():
+    lv = levels.measure_array(sine(-20, 1.0), SR)
+    rows = dict(lv.as_rows())
+    assert lv.integrated_lufs is not None and lv.short_term_max_lufs is None and lv.loudness_range_lu is None
+    assert rows["Short-term max"] == "n/a (shorter than 3 s)"

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core import features
-from core.audio import AudioStats, audio_duration, audio_stats, load_audio
+from core import features, key as key_, levels as levels_, tempo as tempo_
+from core.audio import AudioStats, audio_duration, audio_stats, load_audio, resample
 
 #: Analysis runs at the loop-search paper's rate; it keeps the mel plot's top at 11 kHz.
 ANALYSIS_SR = 22_050
@@ -22,41 +22,76 @@ class Analysis:
     zcr: np.ndarray  # (frames,)
     hop_length: int = features.HOP_LENGTH
     source_duration_s: float | None = None  # longer than stats.duration_s when the input was trimmed
+    #: The file's own levels (its rate and channels, not the analysis copy's); None for a bare array.
+    levels: levels_.Levels | None = None
+    tempo: tempo_.Tempo | None = None  # None when no steady beat is found
+    key: key_.Key | None = None  # None without pitch content
+
+    def summary_rows(self) -> list[tuple[str, str]]:
+        """The levels table plus tempo and key (what the analysis tab shows)."""
+        rows = list((self.levels or self.stats).as_rows())
+        if self.tempo is not None:
+            rows.append(("Tempo", f"{self.tempo.bpm:.1f} BPM ({len(self.tempo.beats)} beats from "
+                         f"{self.tempo.first_beat:.2f} s; octave choice {self.tempo.confidence:.0%})"))
+        else:
+            rows.append(("Tempo", "no steady beat found"))
+        rows.append(("Key", self.key.describe() if self.key is not None else "no pitch content"))
+        return rows
 
     @property
     def trimmed(self) -> bool:
         return self.source_duration_s is not None and self.source_duration_s > self.stats.duration_s + 0.05
 
 
+def beat_positions(times: np.ndarray, tempo: tempo_.Tempo | None) -> np.ndarray:
+    """Each time in beats (0 at the first beat, fractional between beats); NaN without a tempo."""
+    if tempo is None or len(tempo.beats) < 2:
+        return np.full(len(times), np.nan)
+    beats = tempo.beats
+    period = 60.0 / tempo.bpm
+    inside = np.interp(times, beats, np.arange(len(beats)))
+    before, after = times < beats[0], times > beats[-1]
+    inside[before] = (times[before] - beats[0]) / period
+    inside[after] = len(beats) - 1 + (times[after] - beats[-1]) / period
+    return inside
+
+
 def to_csv(result: Analysis, path) -> str:
-    """Per-frame features as CSV: time, zero-crossing rate, the 12 chroma bins and the log-mel frame energy."""
+    """Per-frame features as CSV: time, its position in beats, zero-crossing rate, the 12 chroma bins and the
+    log-mel frame energy (the tempo and key are in :meth:`Analysis.summary_rows`)."""
     from core.plots import PITCH_CLASSES
 
     times = features.frame_times(result.log_mel.shape[1], result.sr, result.hop_length)
-    header = ["time_s", "zcr", *[f"chroma_{p}" for p in PITCH_CLASSES], "mean_log_mel_db"]
-    table = np.column_stack([times, result.zcr, result.chroma.T, result.log_mel.mean(axis=0)])
+    header = ["time_s", "beat", "zcr", *[f"chroma_{p}" for p in PITCH_CLASSES], "mean_log_mel_db"]
+    table = np.column_stack([times, beat_positions(times, result.tempo), result.zcr, result.chroma.T,
+                             result.log_mel.mean(axis=0)])
     np.savetxt(str(path), table, delimiter=",", header=",".join(header), comments="", fmt="%.5g")
     return str(path)
 
 
 def analyse(y: np.ndarray, sr: int, hop_length: int = features.HOP_LENGTH) -> Analysis:
     """Compute the analysis tab's descriptors of a mono float signal."""
+    chroma = features.chroma(y, sr, hop_length=hop_length)
     return Analysis(
         y=y,
         sr=sr,
         stats=audio_stats(y, sr),
         log_mel=features.log_mel(y, sr, hop_length=hop_length),
-        chroma=features.chroma(y, sr, hop_length=hop_length),
+        chroma=chroma,
         zcr=features.zcr(y, hop_length=hop_length),
         hop_length=hop_length,
+        tempo=tempo_.estimate(y, sr),
+        key=key_.estimate(chroma),
     )
 
 
 def analyse_file(source, sr: int = ANALYSIS_SR, max_seconds: float = 600.0) -> Analysis:
     """Load (path or Gradio tuple) and analyse; raises ``AudioError`` on bad input."""
-    y, sr = load_audio(source, sr=sr, max_seconds=max_seconds, trim=True)
-    result = analyse(y, sr)
+    # One decode: the levels are read at the file's own rate and channels, the features on a mono copy.
+    y_file, file_sr = load_audio(source, sr=None, mono=False, max_seconds=max_seconds, trim=True)
+    result = analyse(resample(y_file.mean(axis=0), file_sr, sr), sr)
     result.source_duration_s = audio_duration(source)
+    result.levels = levels_.measure_array(y_file, file_sr, None if isinstance(source, tuple) else levels_.file_format(source))
     return result
 
 

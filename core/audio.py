@@ -191,11 +191,18 @@ def load_audio(
     if mono:
         y = y.mean(axis=0)
     if sr is not None and sr != native_sr:
-        import librosa
-
-        y = librosa.resample(y, orig_sr=native_sr, target_sr=_check_rate(sr), res_type="soxr_hq")
-        native_sr = int(sr)
+        return resample(y, native_sr, sr), int(sr)
     return np.ascontiguousarray(y, dtype=np.float32), int(native_sr)
+
+
+def resample(y: np.ndarray, orig_sr: int, sr: int) -> np.ndarray:
+    """``y`` (..., samples) from ``orig_sr`` to ``sr`` with soxr's high-quality filter, as float32."""
+    if int(orig_sr) == int(sr):
+        return np.ascontiguousarray(y, dtype=np.float32)
+    import librosa
+
+    y = librosa.resample(y, orig_sr=int(orig_sr), target_sr=_check_rate(sr), res_type="soxr_hq")
+    return np.ascontiguousarray(y, dtype=np.float32)
 
 
 def audio_duration(source) -> float:

@@ -15,6 +15,8 @@ matplotlib.use("Agg")  # headless servers; must precede any backend use
 
 import numpy as np
 import matplotlib.patches
+from dataclasses import dataclass
+
 from matplotlib.figure import Figure
 
 from core import features
@@ -28,21 +30,42 @@ def _figure(size=WIDE) -> tuple[Figure, "matplotlib.axes.Axes"]:
     return fig, fig.add_subplot()
 
 
-def waveform(y: np.ndarray, sr: int, title: str = "Waveform", max_points: int = 20_000) -> Figure:
-    """Amplitude over time; long signals are drawn as a min/max envelope."""
-    fig, ax = _figure()
+@dataclass(frozen=True)
+class Envelope:
+    """A waveform reduced for drawing: per-bucket min and max (small enough to keep per session)."""
+
+    t: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    duration: float
+
+
+def envelope(y: np.ndarray, sr: int, max_points: int = 20_000) -> Envelope:
+    """Min/max per bucket keeps transients visible at any length; short signals are kept as they are."""
     y = np.asarray(y, dtype=np.float32)
-    if len(y) > max_points:
-        # Envelope of min/max per bucket keeps transients visible at any length.
-        n = max_points // 2
-        usable = len(y) // n * n
-        buckets = y[:usable].reshape(n, -1)
-        t = np.arange(n) * buckets.shape[1] / sr
-        ax.fill_between(t, buckets.min(axis=1), buckets.max(axis=1), color="tab:blue", linewidth=0)
+    if len(y) <= max_points:
+        return Envelope(np.arange(len(y)) / sr, y, y, len(y) / sr)
+    n = max_points // 2
+    usable = len(y) // n * n
+    buckets = y[:usable].reshape(n, -1)
+    return Envelope(np.arange(n) * buckets.shape[1] / sr, buckets.min(axis=1), buckets.max(axis=1), len(y) / sr)
+
+
+def waveform(y, sr: int | None = None, title: str = "Waveform", max_points: int = 20_000, beats=None,
+             bpm: float | None = None) -> Figure:
+    """Amplitude over time (``y`` audio at ``sr``, or an :class:`Envelope`), with the beat grid when given."""
+    env = y if isinstance(y, Envelope) else envelope(y, sr, max_points)
+    fig, ax = _figure()
+    if env.lo is env.hi:
+        ax.plot(env.t, env.lo, color="tab:blue", linewidth=0.6)
     else:
-        ax.plot(np.arange(len(y)) / sr, y, color="tab:blue", linewidth=0.6)
-    ax.set(title=title, xlabel="Time (s)", ylabel="Amplitude", xlim=(0, len(y) / sr))
-    lim = max(1e-3, float(np.max(np.abs(y))) if len(y) else 1.0)
+        ax.fill_between(env.t, env.lo, env.hi, color="tab:blue", linewidth=0)
+    if beats is not None and len(beats):
+        ax.vlines(beats, 0, 1, transform=ax.get_xaxis_transform(), color="tab:orange", linewidth=0.5, alpha=0.5,
+                  label=f"beats ({bpm:.1f} BPM)" if bpm else "beats")
+        ax.legend(loc="upper right", fontsize="small")
+    ax.set(title=title, xlabel="Time (s)", ylabel="Amplitude", xlim=(0, env.duration))
+    lim = max(1e-3, float(max(np.max(np.abs(env.lo)), np.max(np.abs(env.hi)))) if len(env.t) else 1.0)
     ax.set_ylim(-1.05 * lim, 1.05 * lim)
     return fig
 

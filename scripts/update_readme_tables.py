@@ -118,9 +118,28 @@ def soak() -> str:
     return "\n".join(lines)
 
 
+def tempo() -> str:
+    path = FIG / "tempo_eval.json"
+    if not path.exists():
+        return "(run `python -m core.tempo --evaluate`)"
+    d = json.loads(path.read_text())
+    ex = ", ".join(f"{r['track'].split(':')[1].replace('_', ' ')} {r['truth']:g} BPM → {r['ours']:g} (librosa {r['librosa']:g})"
+                   for r in d["examples"])
+    return "\n".join([
+        "| method | Acc1 | Acc2 |", "|---|---|---|",
+        f"| ours (prior + octave chooser + fine tuning) | **{d['acc1']:.3f}** | {d['acc2']:.3f} |",
+        f"| prior × periodicity only (no chooser) | {d['prior_only_acc1']:.3f} | |",
+        f"| librosa `beat_track` default | {d['librosa_acc1']:.3f} | {d['librosa_acc2']:.3f} |",
+        "",
+        f"{d['tracks']} tracks (`{d['command']}`): the genre corpus's seven genres and the search corpus's four "
+        "electronic genres, 5 each, seeds 5000–5004, rendered with FluidR3_GM; and the bundled examples: " + ex + ".",
+        "These are generated tracks: no labelled real recording with a known tempo is in the real dev set yet.",
+    ])
+
+
 def blocks() -> dict[str, str]:
     out = {"real-summary": real_summary(), "backbone-bench": bench(), "search-musicnn": search_musicnn(),
-           "memory": memory(), "soak": soak()}
+           "memory": memory(), "soak": soak(), "tempo": tempo()}
     for task in ("genre", "instruments"):
         md = FIG / f"{task}_backbone_eval.md"
         if md.exists():

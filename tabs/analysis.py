@@ -1,19 +1,25 @@
-"""Audio analysis tab: waveform, log-mel, chroma and zero-crossing rate of any recording."""
+"""Audio analysis tab: levels, tempo and key, waveform with its beat grid, log-mel, chroma and zero-crossing rate."""
 from __future__ import annotations
 
 import gradio as gr
 
 from core import analysis, plots
-from tabs.common import MAX_SECONDS, example_audio, output_path, heavy, user_errors
+from tabs.common import MAX_SECONDS, example_audio, heavy, output_path, user_errors
 
 TITLE = "Audio analysis"
+
+
+def _beats_csv(tempo) -> str:
+    path = output_path("beats.csv")
+    path.write_text("beat,time_s\n" + "".join(f"{i},{t:.4f}\n" for i, t in enumerate(tempo.beats)))
+    return str(path)
 
 
 @user_errors
 def run(audio_path, progress=gr.Progress()):
     if audio_path is None:
         raise gr.Error("Upload or record some audio first, or pick an example below.")
-    progress(0.1, desc="Loading and computing features")
+    progress(0.1, desc="Loading, measuring levels, tempo and key")
     result = analysis.analyse_file(audio_path, max_seconds=MAX_SECONDS)
     if result.trimmed:
         gr.Warning(
@@ -22,34 +28,65 @@ def run(audio_path, progress=gr.Progress()):
     progress(0.6, desc="Drawing")
     sr, hop = result.sr, result.hop_length
     csv_path = analysis.to_csv(result, output_path("features.csv"))
+    env = plots.envelope(result.y, sr)
+    tempo = result.tempo
+    # what the tempo control needs to redraw the grid: the drawn envelope and the beats, not the audio
+    beat_state = {"envelope": env, "tempo": tempo} if tempo is not None else None
     return (
-        [list(row) for row in result.stats.as_rows()],
+        [list(row) for row in result.summary_rows()],
         csv_path,
-        plots.waveform(result.y, sr),
+        plots.waveform(env, beats=tempo.beats if tempo else None, bpm=tempo.bpm if tempo else None),
         plots.spectrogram(result.log_mel, sr, hop_length=hop),
         plots.chroma(result.chroma, sr, hop_length=hop),
         plots.zcr(result.zcr, sr, hop_length=hop),
+        tempo.bpm if tempo else None,
+        _beats_csv(tempo) if tempo else None,
+        beat_state,
     )
+
+
+@user_errors
+def rescale_tempo(beat_state, factor: float):
+    """×2 or ÷2: the beat grid doubled or every other beat, redrawn without analysing again."""
+    if not beat_state:
+        raise gr.Error("Analyse a recording with a steady beat first.")
+    tempo = beat_state["tempo"].scaled(factor)
+    state = {**beat_state, "tempo": tempo}
+    return tempo.bpm, plots.waveform(state["envelope"], beats=tempo.beats, bpm=tempo.bpm), _beats_csv(tempo), state
 
 
 def build() -> None:
     gr.Markdown(
-        "Upload or record audio (wav, flac, ogg, mp3) to see its waveform, a log-mel spectrogram "
-        "(n_fft 1024, hop 512, 128 mels), chroma and zero-crossing rate, with its levels."
+        "Upload or record audio (wav, flac, ogg, mp3). **Levels** are measured on the file as it is, at its own rate "
+        "and channels: sample and true peak (4× oversampled), integrated loudness, short-term maximum and loudness "
+        "range (BS.1770 / EBU R128, via pyloudnorm's K-weighting), RMS and DC offset per channel, clipped samples. "
+        "**Tempo** (with its beat grid on the waveform; ×2 and ÷2 if the detector picked the wrong octave) and "
+        "**key** (Krumhansl–Kessler profiles on the chroma), then a log-mel spectrogram (n_fft 1024, hop 512, "
+        "128 mels), chroma and zero-crossing rate of a 22.05 kHz mono copy."
     )
+    beat_state = gr.State(None, time_to_live=3600)
     with gr.Row():
         with gr.Column(scale=1, min_width=320):
             audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Audio", elem_id="analysis-audio")
             button = gr.Button("Analyse", variant="primary", elem_id="analysis-run")
             gr.Examples(examples=[[p] for p in example_audio()], inputs=audio, label="Examples (rendered here from MIDI)")
-            stats = gr.Dataframe(headers=["Property", "Value"], label="Levels", interactive=False, elem_id="analysis-stats")
+            stats = gr.Dataframe(headers=["Property", "Value"], label="Levels, tempo and key", interactive=False,
+                                 elem_id="analysis-stats", wrap=True)
+            with gr.Row():
+                bpm = gr.Number(None, label="Tempo (BPM)", interactive=False, elem_id="analysis-bpm")
+                double = gr.Button("×2", elem_id="analysis-double", min_width=60)
+                halve = gr.Button("÷2", elem_id="analysis-halve", min_width=60)
+            beats_csv = gr.File(label="Beat times (CSV)", elem_id="analysis-beats")
             csv = gr.File(label="Per-frame features (CSV)", elem_id="analysis-csv")
         with gr.Column(scale=2):
-            waveform = gr.Plot(label="Waveform", elem_id="analysis-waveform")
+            waveform = gr.Plot(label="Waveform and beats", elem_id="analysis-waveform")
             mel = gr.Plot(label="Log-mel spectrogram", elem_id="analysis-mel")
             chroma = gr.Plot(label="Chroma", elem_id="analysis-chroma")
             zcr = gr.Plot(label="Zero-crossing rate", elem_id="analysis-zcr")
-    outputs = [stats, csv, waveform, mel, chroma, zcr]
+    outputs = [stats, csv, waveform, mel, chroma, zcr, bpm, beats_csv, beat_state]
     button.click(run, inputs=audio, outputs=outputs, api_name="analyse", **heavy())
     # Analyse as soon as a recording stops; uploads and examples wait for the button.
     audio.stop_recording(run, inputs=audio, outputs=outputs, api_visibility="private", **heavy())
+    for btn, factor in ((double, 2.0), (halve, 0.5)):
+        btn.click(lambda s, f=factor: rescale_tempo(s, f), inputs=beat_state, outputs=[bpm, waveform, beats_csv, beat_state],
+                  api_visibility="private")

@@ -142,6 +142,14 @@ def undo(state):
 
 
 @user_errors
+def scale_tempo(state, factor: float):
+    """×2 / ÷2 on the tempo in use (the exports in beats follow at once); the BPM box shows the result."""
+    s = _session(state)
+    bpm = s.scale_tempo(factor)
+    return (round(bpm, 2), *_render(state))
+
+
+@user_errors
 def stop(state):
     _session(state).stop()
     return _render(state)
@@ -173,6 +181,8 @@ def build() -> None:
                 bpm = gr.Number(None, minimum=0, maximum=MAX_BPM, label="Tempo in BPM (0: detect)", elem_id="search-bpm")
                 first_beat = gr.Number(0.0, minimum=0, maximum=MAX_SECONDS, label="Beat 0 at (s), with your tempo",
                                        elem_id="search-first-beat")
+                double = gr.Button("Tempo ×2", elem_id="search-tempo-double", min_width=80)
+                halve = gr.Button("Tempo ÷2", elem_id="search-tempo-halve", min_width=80)
             with gr.Row():
                 play = gr.Button("Play query", elem_id="search-play")
                 go = gr.Button("Start search", variant="primary", elem_id="search-start")
@@ -201,3 +211,5 @@ def build() -> None:
     no.click(lambda s, t: answer(s, t, False), inputs=[state, shown], outputs=outputs, api_name="search_no")
     back.click(undo, inputs=state, outputs=outputs, api_name="search_undo")
     end.click(stop, inputs=state, outputs=outputs, api_name="search_stop")
+    for btn, factor in ((double, 2.0), (halve, 0.5)):
+        btn.click(lambda s, f=factor: scale_tempo(s, f), inputs=state, outputs=[bpm, *outputs], api_visibility="private")

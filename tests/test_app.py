@@ -24,14 +24,22 @@ def test_cli_options():
     assert (args.host, args.port, args.share, args.device) == ("0.0.0.0", 9000, True, "cpu")
 
 
-def test_analysis_handler_returns_table_and_four_plots():
-    stats, csv, *figs = analysis.run(str(EXAMPLES / "folk_tune_hildebrandslied.mp3"))
-    assert dict(map(tuple, stats))["Sample rate"] == "22050 Hz"
+def test_analysis_handler_returns_levels_tempo_key_and_four_plots():
+    stats, csv, *figs, bpm, beats_csv, beat_state = analysis.run(str(EXAMPLES / "folk_tune_hildebrandslied.mp3"))
+    assert dict(map(tuple, stats))["Sample rate"] == "22050 Hz"  # the file's own rate (this example is 22.05 kHz)
+    assert "dBTP" in dict(map(tuple, stats))["True peak"] and "LU" in dict(map(tuple, stats))["Loudness range (LRA)"]
     lines = open(csv).read().splitlines()
-    assert lines[0].startswith("time_s,zcr,chroma_C") and len(lines[1].split(",")) == 15
+    assert lines[0].startswith("time_s,beat,zcr,chroma_C") and len(lines[1].split(",")) == 16
     seconds = float(dict(map(tuple, stats))["Duration"].split()[0])
     assert abs((len(lines) - 1) - (1 + seconds * 22_050 / 512)) <= 1  # one row per frame
     assert len(figs) == 4 and all(hasattr(f, "savefig") for f in figs)
+    rows = dict(map(tuple, stats))
+    assert "BPM" in rows["Tempo"] and rows["Key"].split()[1] in ("major", "minor")
+    # ×2 doubles the tempo and the beat grid without analysing again; ÷2 brings it back
+    n_beats = len(open(beats_csv).read().splitlines()) - 1
+    doubled, fig, doubled_csv, state = analysis.rescale_tempo(beat_state, 2.0)
+    assert doubled == pytest.approx(2 * bpm) and len(open(doubled_csv).read().splitlines()) - 1 == 2 * n_beats - 1
+    assert analysis.rescale_tempo(state, 0.5)[0] == pytest.approx(bpm)
 
 
 @pytest.mark.parametrize("bad", [None, "/nonexistent/file.wav"])

@@ -86,3 +86,43 @@ def test_too_short_for_a_3_s_window_says_so_instead_of_a_number():
     rows = dict(lv.as_rows())
     assert lv.integrated_lufs is not None and lv.short_term_max_lufs is None and lv.loudness_range_lu is None
     assert rows["Short-term max"] == "n/a (shorter than 3 s)"
+
+
+def test_the_analysis_tab_reports_the_files_levels_not_the_analysis_copys(tmp_path):
+    """The issue's case: a 44.1 kHz stereo file peaking at 0 dBFS read as 22.05 kHz, -1.5 dBFS, -3.6 LU quieter."""
+    from core import analysis
+
+    rng = np.random.default_rng(2)
+    left = 0.3 * rng.standard_normal(44_100 * 4).astype(np.float32)
+    right = -left  # out of phase: a mono mix-down would cancel to silence
+    left[1000] = 1.0
+    path = tmp_path / "wide.flac"
+    sf.write(path, np.clip(np.stack([left, right], axis=1), -1, 1), 44_100, subtype="PCM_24")
+    result = analysis.analyse_file(str(path))
+    rows = dict(result.levels.as_rows())
+    data, rate = sf.read(path)
+    assert rows["Sample rate"] == "44100 Hz" and rows["Channels"] == "2" and rows["Sample peak"] == "0.0 dBFS"
+    assert result.levels.integrated_lufs == pytest.approx(pyloudnorm.Meter(rate).integrated_loudness(data), abs=0.01)
+    assert result.sr == 22_050  # the plots still use the analysis copy
+
+
+def test_tempo_of_a_click_track_and_its_octave_control():
+    from core import tempo
+
+    sr, bpm = 22_050, 174.0
+    y = np.zeros(int(20 * sr), np.float32)
+    for k, t in enumerate(np.arange(0.5, 19.5, 60 / bpm)):
+        i = int(t * sr)
+        y[i: i + 300] += (1.0 if k % 2 == 0 else 0.5) * np.hanning(300).astype(np.float32)  # accented every other beat
+    est = tempo.estimate(y, sr)
+    assert est is not None and tempo.accuracy(est.bpm, bpm)[1]  # the right tempo or an octave of it (Acc2)
+    assert est.scaled(2).bpm == pytest.approx(2 * est.bpm) and len(est.scaled(0.5).beats) == (len(est.beats) + 1) // 2
+    assert tempo.accuracy(174.0 * 1.03, 174.0) == (True, True) and tempo.accuracy(87.0, 174.0) == (False, True)
+    assert tempo.estimate(np.zeros(sr * 3, np.float32), sr) is None  # silence: no beat, not a guess
+
+
+def test_key_of_a_rendered_bach_chorale_is_its_written_key():
+    from core import analysis
+
+    result = analysis.analyse_file(str(EXAMPLES / "bach_chorale_bwv66_6.flac"))
+    assert result.key.name == "F# minor"  # BWV 66.6 is written in F# minor

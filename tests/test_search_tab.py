@@ -101,3 +101,14 @@ def test_a_file_longer_than_the_cap_is_searched_in_part_and_the_user_told(monkey
     assert t0_update["maximum"] == pytest.approx(20.0, abs=0.05) and "only the first" in note
     with pytest.raises(gr.Error, match="outside the track"):
         tab.start(state, 30.0, 1.0, "sample", "mfcc", 5)
+
+
+def test_the_example_tempo_is_detected_right_and_x2_halve_move_the_beats():
+    state = tab.load_track(str(tab.EXAMPLE), None)[0]
+    out = tab.start(state, 27.5, 2.8, "loop", "mfcc", 5)
+    assert "174." in out[1] and "detected" in out[1]  # the example is 174.45 BPM; librosa alone said 117.5
+    beat = out[6][0][2]
+    bpm, *halved = tab.scale_tempo(out[0], 0.5)
+    assert 85 < bpm < 89 and halved[6][0][2] == pytest.approx(beat / 2, abs=0.02)
+    bpm, *_ = tab.scale_tempo(out[0], 2.0)
+    assert 172 < bpm < 177

@@ -81,10 +81,10 @@ class Track:
     def tempo(self, bpm: float | None = None, first_beat: float = 0.0) -> tuple[float, float] | None:
         """(BPM, time of beat 0 in seconds) for the export in beats; None when no steady beat is found.
 
-        With ``bpm`` None, librosa's beat tracker estimates both (once per track). A
-        tempo the user gives is taken as it is, with beat 0 at ``first_beat`` (the
-        start of the file by default), which is what a game engine or DAW counts from;
-        trackers often lock onto 2/3 or 1/2 of a drum & bass tempo.
+        With ``bpm`` None, ``core.tempo.estimate`` finds both (once per track; it chooses between octave
+        candidates, where librosa's tracker alone read the drum & bass example's 174.45 BPM as 117.5). A
+        tempo the user gives is taken as it is, with beat 0 at ``first_beat`` (the start of the file by
+        default), which is what a game engine or DAW counts from.
         """
         if bpm is not None:
             bpm = validate.number(bpm, "The tempo (leave it empty or 0 to detect it)", MIN_BPM, MAX_BPM)
@@ -93,11 +93,10 @@ class Track:
                 raise ValueError(f"Beat 0 at {first_beat:g} s lies outside the track (0–{self.duration:.2f} s).")
             return bpm, first_beat
         if self._tempo is None:
-            import librosa
+            from core import tempo as tempo_
 
-            est, beats = librosa.beat.beat_track(y=self.y, sr=self.sr, hop_length=spaces.HOP_LENGTH, units="time")
-            est = float(np.atleast_1d(est)[0])
-            self._tempo = (est, float(beats[0])) if est > 0 and len(beats) >= 4 else ()
+            est = tempo_.estimate(self.y, self.sr)
+            self._tempo = (est.bpm, est.first_beat) if est is not None else ()
         return self._tempo or None
 
 
@@ -248,6 +247,24 @@ class SearchSession:
         self.exhausted = False  # no window left that overlaps none of the answered ones
         self._profiles: dict[int, torch.Tensor] = {}
         self._lock = threading.Lock()  # two clicks on one session may arrive on two worker threads
+
+    # times ↔ frames
+    def set_tempo(self, bpm: float | None, first_beat: float = 0.0) -> None:
+        """Use a tempo from now on (the exports in beats follow): a typed or ×2 / ÷2 value; None: detect."""
+        if bpm is None:
+            self.bpm, self.first_beat = None, 0.0
+        else:
+            self.bpm, self.first_beat = self.track.tempo(bpm, first_beat)
+
+    def scale_tempo(self, factor: float) -> float:
+        """The current tempo (typed or detected) ×2 or ÷2, beat 0 kept; returns the new BPM."""
+        if factor not in (2.0, 0.5):
+            raise ValueError("The tempo can be doubled (2) or halved (0.5).")
+        current = self.track.tempo(self.bpm, self.first_beat)
+        if not current:
+            raise ValueError("No steady beat was found: type the tempo instead.")
+        self.set_tempo(current[0] * factor, current[1])
+        return self.bpm
 
     # times ↔ frames
     def to_frame(self, t: float) -> int:

@@ -14,8 +14,8 @@ import threading
 import gradio as gr
 
 from core import analysis, registry
-from tabs import TABS
-from tabs.common import EXAMPLES_DIR, MAX_UPLOAD, StudioBlocks, keep_memory_flat, release_session
+from tabs import TABS, data_api
+from tabs.common import EXAMPLES_DIR, MAX_UPLOAD, OUTPUT_ROOT, StudioBlocks, keep_memory_flat, release_session
 
 HEADER = """# Music ML Studio
 Machine-learning tools for musicians, producers and game developers, each built on a paper and trained here.
@@ -33,6 +33,7 @@ def build_app() -> gr.Blocks:
                 with gr.Tab(module.TITLE, id=name):
                     module.build()
         gr.Markdown(f"<small>Running on `{registry.device()}`.</small>")
+        data_api.register()  # JSON endpoints for scripts: /api_genre, /api_instruments, ...
         demo.unload(release_session)  # a closed tab's files and state go now, not an hour later
     # Heavy handlers share one limit through tabs.common.heavy() (concurrency_id "heavy": 2 on CPU, 1 per GPU);
     # this default covers the short interactive steps, each of which has its own listener.
@@ -79,7 +80,8 @@ def main(argv=None) -> None:
         server_port=args.port,
         share=args.share,
         max_file_size=MAX_UPLOAD,
-        allowed_paths=[str(EXAMPLES_DIR)],
+        # the JSON endpoints hand back files from the per-session output folders (random names, swept)
+        allowed_paths=[str(EXAMPLES_DIR), str(OUTPUT_ROOT)],
         theme=gr.themes.Soft(),
     )
 

@@ -20,14 +20,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections import defaultdict
 from pathlib import Path
 
@@ -35,9 +32,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
-import psutil  # noqa: E402
 import soundfile as sf  # noqa: E402
 from gradio_client import Client, handle_file  # noqa: E402
+
+from bench.live_app import App  # noqa: E402
 
 EX = ROOT / "assets" / "examples"
 SONG = EX / "folk_tune_hildebrandslied.mp3"
@@ -49,60 +47,6 @@ OUT = ROOT / "docs" / "figures" / "soak.json"
 #: Idle seconds before a memory reading at rest (the app's memory keeper runs every 10 s).
 IDLE_S = 12.0
 TARGETS = {"errors": 0, "rss_growth_pct": 10.0, "flood_short_request_s": 5.0}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _folder_mb(path: Path) -> float:
-    total = 0
-    for root, _, files in os.walk(path):
-        for f in files:
-            try:
-                total += os.path.getsize(os.path.join(root, f))
-            except OSError:
-                pass
-    return round(total / 2**20, 1)
-
-
-class App:
-    """``python app.py`` in a subprocess, with the temp folders it writes to under one directory."""
-
-    def __init__(self, tmp: Path):
-        self.tmp = tmp
-        self.port = _free_port()
-        env = {**os.environ, "TMPDIR": str(tmp), "GRADIO_TEMP_DIR": str(tmp / "gradio"), "PYTHONUNBUFFERED": "1",
-               "GRADIO_ANALYTICS_ENABLED": "False"}
-        self.log = open(tmp / "app.log", "w")
-        self.proc = subprocess.Popen([sys.executable, "app.py", "--port", str(self.port)], cwd=ROOT, env=env,
-                                     stdout=self.log, stderr=subprocess.STDOUT)
-        self.url = f"http://127.0.0.1:{self.port}"
-        deadline = time.time() + 240
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"app exited: {(tmp / 'app.log').read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(self.url, timeout=2):
-                    break
-            except OSError:
-                time.sleep(0.5)
-        self.ps = psutil.Process(self.proc.pid)
-
-    def sample(self) -> dict:
-        return {"rss_mb": round(self.ps.memory_info().rss / 2**20, 1), "fds": self.ps.num_fds(),
-                "outputs_mb": _folder_mb(self.tmp / f"music_studio_{self.proc.pid}"),
-                "gradio_cache_mb": _folder_mb(self.tmp / "gradio")}
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.log.close()
 
 
 class Recorder:

@@ -27,6 +27,31 @@ class Analysis:
     tempo: tempo_.Tempo | None = None  # None when no steady beat is found
     key: key_.Key | None = None  # None without pitch content
 
+    def to_dict(self) -> dict:
+        """JSON-ready: the file's levels, the tempo with its beat times, and the key (no per-frame arrays)."""
+        import dataclasses
+        import math
+
+        def clean(v):  # -inf (silence) is not JSON
+            if isinstance(v, float) and not math.isfinite(v):
+                return None
+            if isinstance(v, (list, tuple)):
+                return [clean(x) for x in v]
+            if isinstance(v, dict):
+                return {k: clean(x) for k, x in v.items()}
+            return v
+
+        lv = dataclasses.asdict(self.levels) if self.levels is not None else dataclasses.asdict(self.stats)
+        t = self.tempo
+        return clean({
+            "levels": lv,
+            "tempo": None if t is None else {"bpm": t.bpm, "confidence": round(t.confidence, 3),
+                                             "beats_s": [round(float(b), 4) for b in t.beats],
+                                             "candidates": [{"bpm": b, "score": s} for b, s in t.candidates]},
+            "key": None if self.key is None else {**dataclasses.asdict(self.key), "name": self.key.name},
+            "analysis_sr": self.sr, "trimmed": self.trimmed,
+        })
+
     def summary_rows(self) -> list[tuple[str, str]]:
         """The levels table plus tempo and key (what the analysis tab shows)."""
         rows = list((self.levels or self.stats).as_rows())

@@ -137,9 +137,28 @@ def tempo() -> str:
     ])
 
 
+def latency() -> str:
+    path = FIG / "latency.json"
+    if not path.exists():
+        return "(run `python bench/bench_latency.py --write`)"
+    d = json.loads(path.read_text())
+    rows = ["| endpoint | median (s) | p95 (s) | interactive: under 1 s? |", "|---|---|---|---|"]
+    for name, v in d["endpoints"].items():
+        verdict = ("yes" if v["meets_1s"] else "**no**") if v["interactive"] else "long job (progress shown)"
+        rows.append(f"| `{name}` | {v['median_s']:.2f} | {v['p95_s']:.2f} | {verdict} |")
+    prof = d.get("profile", {})
+    notes = [f"- {name}: the handler takes {v['handler_s']:.1f} s in-process, of which the model call (both musicnn "
+             f"backbones over every patch, and the head) {v['model_s']:.1f} s ({v['model_share']:.0%})."
+             for name, v in prof.items()]
+    return "\n".join([f"`{d['command']} --write`: one client, {d['file']}, median of {d['repeats']} calls after a "
+                      "warm-up, 2 CPU cores.", "", *rows, "", "Where the time goes (same command, in-process, one torch thread):",
+                      "", *notes])
+
+
 def blocks() -> dict[str, str]:
     out = {"real-summary": real_summary(), "backbone-bench": bench(), "search-musicnn": search_musicnn(),
-           "memory": memory(), "soak": soak(), "tempo": tempo()}
+           "memory": memory(), "soak": soak(), "tempo": tempo(),
+           "latency": latency()}
     for task in ("genre", "instruments"):
         md = FIG / f"{task}_backbone_eval.md"
         if md.exists():

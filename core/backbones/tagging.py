@@ -35,6 +35,14 @@ class TagPrediction:
     def mean(self) -> tuple[np.ndarray, np.ndarray]:
         return self.mtt.mean(0), self.msd.mean(0)
 
+    def to_dict(self, k: int = 20) -> dict:
+        """JSON-ready: the ``k`` strongest tags over the whole input, and both taggers' tags per patch."""
+        return {"duration_s": round(self.duration, 3), "notices": list(self.notices),
+                "top": [{"tagger": d, "tag": t, "probability": round(p, 4)} for d, t, p in self.ranked(k)],
+                "patch_starts_s": [round(float(t), 3) for t in self.starts],
+                "mtt": {t: [round(float(v), 4) for v in self.mtt[:, i]] for i, t in enumerate(self.mtt_labels)},
+                "msd": {t: [round(float(v), 4) for v in self.msd[:, i]] for i, t in enumerate(self.msd_labels)}}
+
     def ranked(self, k: int | None = None) -> list[tuple[str, str, float]]:
         """(dataset, tag, mean probability) over both taggers, best first."""
         a, b = self.mean()

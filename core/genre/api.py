@@ -64,6 +64,15 @@ class GenrePrediction:
     def top(self) -> str:
         return self.labels[int(np.argmax(self.probs))]
 
+    def to_dict(self) -> dict:
+        """JSON-ready: the whole-input distribution, one row per 3 s excerpt, and the tags when there are."""
+        return {"genre": self.top, "confidence": round(float(np.max(self.probs)), 4), "model": self.model,
+                "aggregate": self.aggregate, "duration_s": round(self.duration, 3), "notices": list(self.notices),
+                "probabilities": {g: round(float(p), 4) for g, p in zip(self.labels, self.probs)},
+                "excerpts": [{"start_s": round(float(t), 3), **{g: round(float(p), 4) for g, p in zip(self.labels, row)}}
+                             for t, row in zip(self.starts, self.excerpt_probs)],
+                "tags": self.tags.to_dict() if self.tags is not None else None}
+
     @property
     def confidence(self) -> float:
         return float(np.max(self.probs))

@@ -199,6 +199,17 @@ class InstrumentResult:
         order = np.argsort(-self.probabilities)
         return [(self.labels[i], float(self.probabilities[i])) for i in order]
 
+    def to_dict(self) -> dict:
+        """JSON-ready: the ranking, one row per window, the full-mix flag and the tags when there are."""
+        top, p = self.ranking()[0]
+        return {"instrument": top, "probability": round(p, 4), "full_mix": self.is_full_mix,
+                "duration_s": round(self.duration, 3), "window_s": self.window_seconds, "padded": self.padded,
+                "truncated_from_s": self.truncated_from, "notices": list(self.notices),
+                "ranking": [{"instrument": i, "probability": round(q, 4)} for i, q in self.ranking()],
+                "windows": [{"center_s": round(float(t), 3), **{c: round(float(q), 4) for c, q in zip(self.labels, row)}}
+                            for t, row in zip(self.times, self.window_probabilities)],
+                "tags": self.tags.to_dict() if self.tags is not None else None}
+
     def to_csv(self, path) -> str:
         """One row per window: start, end, top instrument, its probability, then every class's."""
         with open(path, "w", newline="") as f:

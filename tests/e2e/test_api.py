@@ -122,3 +122,56 @@ def test_one_session_cannot_queue_a_second_long_job_but_can_still_do_short_work(
             time.sleep(0.5)
     else:
         pytest.fail("the session stayed blocked after its long job was cancelled")
+
+
+# --- the JSON endpoints for scripts ---------------------------------------------------------------
+
+GROOVE = EXAMPLES / "house_groove_124bpm.ogg"
+
+
+def test_api_analysis_returns_levels_tempo_and_key_as_data(client):
+    d = client.predict(_file(GROOVE), api_name="/api_analysis")
+    assert d["levels"]["sample_rate"] == 22_050 and d["levels"]["integrated_lufs"] < 0
+    assert abs(d["tempo"]["bpm"] - 124) < 1 and len(d["tempo"]["beats_s"]) > 20 and d["key"]["mode"] in ("major", "minor")
+
+
+def test_api_genre_returns_probabilities_excerpts_and_tags(client):
+    d = client.predict(_file(GROOVE), "musicnn", "mean", api_name="/api_genre")
+    assert d["genre"] in d["probabilities"] and abs(sum(d["probabilities"].values()) - 1) < 0.01
+    assert len(d["excerpts"]) >= 5 and {"start_s", d["genre"]} <= set(d["excerpts"][0])
+    assert d["tags"]["top"][0]["tagger"] in ("MTT", "MSD") and len(d["tags"]["patch_starts_s"]) == len(d["excerpts"])
+
+
+def test_api_instruments_and_tags_return_data(client):
+    d = client.predict(_file(EXAMPLES / "instruments" / "violin.flac"), "musicnn", api_name="/api_instruments")
+    assert d["ranking"][0]["instrument"] == d["instrument"] and len(d["windows"]) >= 1 and "full_mix" in d
+    t = client.predict(_file(GROOVE), api_name="/api_tags")
+    assert len(t["top"]) == 20 and len(t["mtt"]) == 50 and len(t["msd"]) == 50
+
+
+def test_api_effects_process_returns_files_and_metrics(client):
+    d = client.predict(_file(EXAMPLES / "effects" / "effects_guitar_di.flac"), "distortion", 20.0,
+                       api_name="/api_effects_process")
+    assert d["metrics"]["ESR model vs effect"] < d["metrics"]["ESR clean vs effect"]
+    assert sf.info(d["model_audio"]).samplerate == 44_100 and sf.info(d["effect_audio"]).duration > 1
+
+
+def test_api_generate_returns_midi_audio_and_notes(client):
+    d = client.predict("markov", 6, 1.0, 3, 120, "Violin", None, api_name="/api_generate")
+    assert open(d["midi"], "rb").read(4) == b"MThd" and sf.info(d["audio"]).duration >= 5.9
+    assert d["seed"] == 3 and len(d["notes"]) >= 4 and all(n["end_s"] > n["start_s"] for n in d["notes"])
+
+
+def test_api_endpoints_refuse_bad_values_with_the_same_messages(client):
+    assert "Seed" in _message(client, "/api_generate", "markov", 6, 1.0, 1e30, 120, "Violin", None)
+    assert "Unknown effect" in _message(client, "/api_effects_process", _file(SONG), "flanger", None)
+    assert "at least 1 s is needed" in _message(client, "/api_genre", _file(_one_sample()), "musicnn", "mean")
+
+
+def _one_sample():
+    import tempfile
+    from pathlib import Path
+
+    path = Path(tempfile.mkdtemp()) / "one.wav"
+    sf.write(path, np.array([0.5], np.float32), 22_050)
+    return path

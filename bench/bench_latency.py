@@ -1,0 +1,141 @@
+"""Latency of every endpoint, click to result, through gradio_client on a 3-minute file; prints JSON.
+
+    python bench/bench_latency.py [--repeats 5] [--write]
+
+One client, an otherwise idle app (``python app.py`` in a subprocess), each endpoint called ``--repeats``
+times after one warm-up call: median and p95 seconds. The target on 2 CPU cores is under 1 s for every
+interactive step (each search answer, a genre or instrument verdict, a generation); the rest are long
+jobs. Then, in this process on one torch thread as the app runs it, the genre and instrument handlers
+are timed whole and their model call alone, so the model's share can be told from drawing and encoding.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+import soundfile as sf  # noqa: E402
+from gradio_client import Client, handle_file  # noqa: E402
+
+from bench.live_app import App  # noqa: E402
+
+EX = ROOT / "assets" / "examples"
+OUT = ROOT / "docs" / "figures" / "latency.json"
+#: Steps a user waits on interactively (target < 1 s); the others are long jobs with progress.
+INTERACTIVE = ("/genre", "/classify_instrument", "/generate", "/search_yes", "/search_no", "/search_undo",
+               "/search_start", "/search_play_query")
+TARGET_S = 1.0
+
+
+def three_minutes(tmp: Path) -> Path:
+    """The house groove (16.4 s, rendered here) repeated to 3 minutes, at 44.1 kHz stereo like a real song."""
+    import librosa
+
+    y, sr = sf.read(EX / "house_groove_124bpm.ogg", dtype="float32")
+    y = librosa.resample(y, orig_sr=sr, target_sr=44_100)
+    y = np.tile(y, int(np.ceil(180 * 44_100 / len(y))))[: 180 * 44_100]
+    path = tmp / "song_3min.flac"
+    sf.write(path, np.stack([y, y], axis=1), 44_100, subtype="PCM_16")
+    return path
+
+
+def timed(fn, repeats: int) -> list[float]:
+    fn()  # warm-up: models load, kernels compile
+    out = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def profile(song: str, repeats: int) -> dict:
+    """Seconds of the whole handler vs its core call, in-process (no HTTP), on one torch thread."""
+    import torch
+
+    torch.set_num_threads(1)
+    from core.genre import api as genre_api
+    from core.instruments import api as inst_api
+    from tabs import genre, instruments
+
+    quiet = lambda *a, **k: None  # noqa: E731  (no progress bar outside Gradio)
+    cases = {
+        "genre": (lambda: genre.run(song, "musicnn", "mean", progress=quiet),
+                  lambda: genre_api.predict_file(song, model="musicnn", with_tags=True)),
+        "instruments": (lambda: instruments.classify(song, "musicnn", progress=quiet),
+                        lambda: inst_api.predict_file(song, model="musicnn")),
+    }
+    out = {}
+    for name, (handler, model) in cases.items():
+        whole, core = statistics.median(timed(handler, repeats)), statistics.median(timed(model, repeats))
+        out[name] = {"handler_s": round(whole, 2), "model_s": round(core, 2), "model_share": round(core / whole, 2)}
+    return out
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--write", action="store_true", help=f"also write {OUT.relative_to(ROOT)}")
+    args = p.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="latency_") as d:
+        tmp = Path(d)
+        song = handle_file(str(three_minutes(tmp)))
+        app = App(tmp)
+        try:
+            c = Client(app.url, verbose=False)
+            dry, wet = handle_file(str(EX / "effects" / "effects_capture_dry.flac")), handle_file(str(EX / "effects" / "effects_capture_wet.flac"))
+            guitar = handle_file(str(EX / "effects" / "effects_guitar_di.flac"))
+            calls = {
+                "/analyse": lambda: c.predict(song, api_name="/analyse"),
+                "/genre": lambda: c.predict(song, "musicnn", "mean", api_name="/genre"),
+                "/classify_instrument": lambda: c.predict(song, "musicnn", api_name="/classify_instrument"),
+                "/tag_instruments": lambda: c.predict([song], "musicnn", api_name="/tag_instruments"),
+                "/generate": lambda: c.predict("lstm", 30, 1.0, 1, 120, "Flute", "FluidR3_GM", None, api_name="/generate"),
+                "/effects_apply": lambda: c.predict(guitar, "distortion", 20.0, api_name="/effects_apply"),
+                "/effects_capture": lambda: c.predict(dry, wet, "fir", 100, api_name="/effects_capture"),
+                "/search_load": lambda: c.predict(song, api_name="/search_load"),
+            }
+            result = {}
+            for name, fn in calls.items():
+                result[name] = timed(fn, args.repeats)
+                print(name, [round(x, 2) for x in result[name]], flush=True)
+            # the search's interactive steps, on the 3-minute track loaded last
+            out = c.predict(20.0, 1.0, "sample", "mel", 50, None, 0.0, api_name="/search_start")
+            shown = {"t": out[2]}
+
+            def answer(api):
+                out = c.predict(shown["t"], api_name=api)
+                shown["t"] = out[2]
+
+            result["/search_start"] = timed(lambda: c.predict(20.0, 1.0, "sample", "mel", 50, None, 0.0, api_name="/search_start"), args.repeats)
+            shown["t"] = c.predict(20.0, 1.0, "sample", "mel", 50, None, 0.0, api_name="/search_start")[2]
+            result["/search_no"] = timed(lambda: answer("/search_no"), args.repeats)
+            result["/search_yes"] = timed(lambda: answer("/search_yes"), args.repeats)
+            result["/search_undo"] = timed(lambda: c.predict(api_name="/search_undo"), args.repeats)
+            result["/search_play_query"] = timed(lambda: c.predict(20.0, 1.0, api_name="/search_play_query"), args.repeats)
+            c.close()
+        finally:
+            app.stop()
+        prof = profile(str(three_minutes(tmp)), max(1, args.repeats // 2))
+    table = {name: {"median_s": round(statistics.median(v), 3), "p95_s": round(float(np.percentile(v, 95)), 3),
+                    "interactive": name in INTERACTIVE,
+                    "meets_1s": (statistics.median(v) < TARGET_S) if name in INTERACTIVE else None}
+             for name, v in result.items()}
+    doc = {"file": "3 min, 44.1 kHz stereo FLAC", "repeats": args.repeats, "target_s": TARGET_S, "endpoints": table,
+           "profile": prof, "command": "python bench/bench_latency.py"}
+    print(json.dumps(doc, indent=2))
+    if args.write:
+        OUT.parent.mkdir(parents=True, exist_ok=True)
+        OUT.write_text(json.dumps(doc, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -67,11 +67,11 @@ def build() -> None:
     beat_state = gr.State(None, time_to_live=3600)
     with gr.Row():
         with gr.Column(scale=1, min_width=320):
-            audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Audio", elem_id="analysis-audio")
+            audio = gr.Audio(buttons=["download"], sources=["upload", "microphone"], type="filepath", label="Audio", elem_id="analysis-audio")
             button = gr.Button("Analyse", variant="primary", elem_id="analysis-run")
             gr.Examples(examples=[[p] for p in example_audio()], inputs=audio, label="Examples (rendered here from MIDI)")
             stats = gr.Dataframe(headers=["Property", "Value"], label="Levels, tempo and key", interactive=False,
-                                 elem_id="analysis-stats", wrap=True)
+                                 elem_id="analysis-stats", wrap=True, max_height=720, column_widths=["35%", "65%"])
             with gr.Row():
                 bpm = gr.Number(None, label="Tempo (BPM)", interactive=False, elem_id="analysis-bpm")
                 double = gr.Button("×2", elem_id="analysis-double", min_width=60)
@@ -79,10 +79,10 @@ def build() -> None:
             beats_csv = gr.File(label="Beat times (CSV)", elem_id="analysis-beats")
             csv = gr.File(label="Per-frame features (CSV)", elem_id="analysis-csv")
         with gr.Column(scale=2):
-            waveform = gr.Plot(label="Waveform and beats", elem_id="analysis-waveform")
-            mel = gr.Plot(label="Log-mel spectrogram", elem_id="analysis-mel")
-            chroma = gr.Plot(label="Chroma", elem_id="analysis-chroma")
-            zcr = gr.Plot(label="Zero-crossing rate", elem_id="analysis-zcr")
+            waveform = gr.Plot(show_label=False, label="Waveform and beats", elem_id="analysis-waveform")
+            mel = gr.Plot(show_label=False, label="Log-mel spectrogram", elem_id="analysis-mel")
+            chroma = gr.Plot(show_label=False, label="Chroma", elem_id="analysis-chroma")
+            zcr = gr.Plot(show_label=False, label="Zero-crossing rate", elem_id="analysis-zcr")
     outputs = [stats, csv, waveform, mel, chroma, zcr, bpm, beats_csv, beat_state]
     button.click(run, inputs=audio, outputs=outputs, api_name="analyse", **heavy())
     # Analyse as soon as a recording stops; uploads and examples wait for the button.

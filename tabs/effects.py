@@ -55,12 +55,18 @@ def run(audio_path, effect, drive, progress=gr.Progress()):
         res = done.value
     for note in res.notes:
         gr.Warning(note)
+    card = _card_markdown(res.card)
+    if res.worse_than_clean:  # an emulation that does not earn its place on this input says so
+        flag = (f"**Not a match here:** the emulation is further from the real effect than the clean input is "
+                f"({' and '.join(res.worse_than_clean)}). Use the real effect for this clip.")
+        gr.Warning(flag.replace("**", ""))
+        card = flag + "\n\n" + card
     progress(0.9, desc="Drawing")
     paths = [write_wav(output_path(f"{name}.wav"), y, res.sr) for name, y in
              (("clean", res.clean), (f"{effect}_effect", res.effect_out), (f"{effect}_model", res.model_out))]
     session = {"effect": effect, "paths": paths}
     yield (*paths, _metrics_table(res.metrics), evaluate.mel_comparison(res.clean, res.effect_out, res.model_out, res.sr),
-           evaluate.waveform_overlay(res.clean, res.effect_out, res.model_out, res.sr), _card_markdown(res.card),
+           evaluate.waveform_overlay(res.clean, res.effect_out, res.model_out, res.sr), card,
            session, abx.ABXState(), None, "Press 'New ABX trial' to start.")
 
 
@@ -128,23 +134,23 @@ def build() -> None:
             lo, hi = fx.EFFECTS["distortion"].knob_ranges["drive_db"]
             drive = gr.Slider(lo, hi, value=fx.EFFECTS["distortion"].knobs["drive_db"], step=0.5, label="Drive (dB): the distortion TCN is conditioned on it",
                               elem_id="effects-drive", visible=False)
-            audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Dry signal", elem_id="effects-audio")
+            audio = gr.Audio(buttons=["download"], sources=["upload", "microphone"], type="filepath", label="Dry signal", elem_id="effects-audio")
             button = gr.Button("Apply effect and emulation", variant="primary", elem_id="effects-run")
             gr.Examples(examples=[[p] for p in _examples()], inputs=audio, label="Examples")
             metrics_df = gr.Dataframe(headers=["Metric", "Value"], label="Model vs effect (this input)", interactive=False, elem_id="effects-metrics")
             card = gr.Markdown(elem_id="effects-card")
         with gr.Column(scale=2):
             with gr.Row():
-                clean_a = gr.Audio(label="A: clean", type="filepath", interactive=False, elem_id="effects-clean")
-                effect_a = gr.Audio(label="B: real effect", type="filepath", interactive=False, elem_id="effects-effect-audio")
-                model_a = gr.Audio(label="Model", type="filepath", interactive=False, elem_id="effects-model-audio")
-            mel = gr.Plot(label="Log-mel spectrograms", elem_id="effects-mel")
-            overlay = gr.Plot(label="Waveforms (~300 samples)", elem_id="effects-overlay")
+                clean_a = gr.Audio(buttons=["download"], label="A: clean", type="filepath", interactive=False, elem_id="effects-clean")
+                effect_a = gr.Audio(buttons=["download"], label="B: real effect", type="filepath", interactive=False, elem_id="effects-effect-audio")
+                model_a = gr.Audio(buttons=["download"], label="Model", type="filepath", interactive=False, elem_id="effects-model-audio")
+            mel = gr.Plot(show_label=False, label="Log-mel spectrograms", elem_id="effects-mel")
+            overlay = gr.Plot(show_label=False, label="Waveforms (~300 samples)", elem_id="effects-overlay")
             with gr.Group():
                 gr.Markdown("**ABX test** — A = clean, B = real effect; X is the model or, sometimes, a hidden copy of A or B.")
                 with gr.Row():
                     abx_button = gr.Button("New ABX trial", elem_id="effects-abx-new")
-                    x_audio = gr.Audio(label="X", type="filepath", interactive=False, elem_id="effects-abx-x")
+                    x_audio = gr.Audio(buttons=["download"], label="X", type="filepath", interactive=False, elem_id="effects-abx-x")
                 with gr.Row():
                     like_a = gr.Button("X sounds like A", elem_id="effects-abx-a")
                     like_b = gr.Button("X sounds like B", elem_id="effects-abx-b")
@@ -156,8 +162,8 @@ def build() -> None:
             "and judged on the last 20%; the trained model downloads as safetensors + config + card."
         )
         with gr.Row():
-            dry_in = gr.Audio(sources=["upload"], type="filepath", label="Dry", elem_id="effects-capture-dry")
-            wet_in = gr.Audio(sources=["upload"], type="filepath", label="Wet (processed)", elem_id="effects-capture-wet")
+            dry_in = gr.Audio(buttons=["download"], sources=["upload"], type="filepath", label="Dry", elem_id="effects-capture-dry")
+            wet_in = gr.Audio(buttons=["download"], sources=["upload"], type="filepath", label="Wet (processed)", elem_id="effects-capture-wet")
         gr.Examples(examples=[[str(EXAMPLES_DIR / "effects" / "effects_capture_dry.flac"), str(EXAMPLES_DIR / "effects" / "effects_capture_wet.flac")]],
                     inputs=[dry_in, wet_in], label="Example pair (an overdrive the bundled models never saw, + 12 ms latency)")
         with gr.Row():
@@ -168,9 +174,9 @@ def build() -> None:
             stop_b = gr.Button("Stop", variant="stop", elem_id="effects-capture-stop")
         cap_status = gr.Markdown(elem_id="effects-capture-status")
         with gr.Row():
-            cap_audio = gr.Audio(label="Model on the held-out 20%", type="filepath", interactive=False, elem_id="effects-capture-out")
+            cap_audio = gr.Audio(buttons=["download"], label="Model on the held-out 20%", type="filepath", interactive=False, elem_id="effects-capture-out")
             cap_metrics = gr.Dataframe(headers=["Metric", "Value"], label="Held-out metrics", interactive=False, elem_id="effects-capture-metrics")
-        cap_plot = gr.Plot(label="Dry / wet / model", elem_id="effects-capture-plot")
+        cap_plot = gr.Plot(show_label=False, label="Dry / wet / model", elem_id="effects-capture-plot")
         cap_file = gr.File(label="Trained model (zip)", elem_id="effects-capture-file")
 
     outputs = [clean_a, effect_a, model_a, metrics_df, mel, overlay, card, session, abx_state, x_audio, abx_text]

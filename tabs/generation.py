@@ -64,6 +64,7 @@ def build() -> None:
     with gr.Row():
         with gr.Column(scale=1, min_width=320):
             model = gr.Dropdown(MODEL_CHOICES, value="lstm", label="Model", elem_id="gen-model")
+            button = gr.Button("Generate", variant="primary", elem_id="gen-run")  # above the fold at 1400×1000
             seconds = gr.Slider(gen.MIN_SECONDS, gen.MAX_SECONDS, value=30, step=1, label="Length (s)")
             temperature = gr.Slider(gen.MIN_TEMPERATURE, gen.MAX_TEMPERATURE, value=1.0, step=0.05, label="Temperature")
             seed = gr.Number(value=0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed")
@@ -73,19 +74,18 @@ def build() -> None:
             soundfont = gr.Dropdown(fonts, value=fonts[0] if fonts else None, label="SoundFont")
             primer = gr.File(label="Primer MIDI (optional: the LSTM and Markov chain continue it)",
                              file_types=[".mid", ".midi"], type="filepath")
-            button = gr.Button("Generate", variant="primary", elem_id="gen-run")
         with gr.Column(scale=2):
-            audio = gr.Audio(label="Rendered audio", type="filepath", elem_id="gen-audio", interactive=False)
+            audio = gr.Audio(buttons=["download"], label="Rendered audio", type="filepath", elem_id="gen-audio", interactive=False)
             midi = gr.File(label="MIDI", elem_id="gen-midi")
-            roll = gr.Plot(label="Piano roll", elem_id="gen-roll")
+            roll = gr.Plot(show_label=False, label="Piano roll", elem_id="gen-roll")
     with gr.Row():
-        mel, mel_ref = gr.Plot(label="Log-mel (generated)", elem_id="gen-mel"), gr.Plot(label="Log-mel (real)", elem_id="gen-mel-ref")
+        mel, mel_ref = gr.Plot(show_label=False, label="Log-mel (generated)", elem_id="gen-mel"), gr.Plot(show_label=False, label="Log-mel (real)", elem_id="gen-mel-ref")
     with gr.Row():
-        chroma, chroma_ref = gr.Plot(label="Chroma (generated)", elem_id="gen-chroma"), gr.Plot(label="Chroma (real)")
+        chroma, chroma_ref = gr.Plot(show_label=False, label="Chroma (generated)", elem_id="gen-chroma"), gr.Plot(show_label=False, label="Chroma (real)")
     with gr.Row():
-        zcr, zcr_ref = gr.Plot(label="ZCR (generated)", elem_id="gen-zcr"), gr.Plot(label="ZCR (real)")
+        zcr, zcr_ref = gr.Plot(show_label=False, label="ZCR (generated)", elem_id="gen-zcr"), gr.Plot(show_label=False, label="ZCR (real)")
     with gr.Accordion("Training curves and model card", open=False):
-        curves = gr.Plot(label="Losses", elem_id="gen-curves")
+        curves = gr.Plot(show_label=False, label="Losses", elem_id="gen-curves")
     event = button.click(
         run, inputs=[model, seconds, temperature, seed, tempo, program, soundfont, primer],
         outputs=[audio, midi, roll, mel, mel_ref, chroma, chroma_ref, zcr, zcr_ref], api_name="generate",

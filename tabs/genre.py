@@ -77,15 +77,16 @@ def model_report(model_name):
     labels = json.loads((folder / "config.json").read_text())["labels"]
     lines = [f"**{card.get('name', model_name)}** — {card.get('architecture', '')}", "", card.get("notes", "")]
     metrics = card.get("metrics", {})
+    if backbone_report.real_dev_line(metrics):  # real recordings first
+        lines += ["", backbone_report.real_dev_line(metrics)]
     if metrics:
-        lines += ["", "| Test set | Excerpt acc. | Track acc. (mean) | Track acc. (max) | Tracks |", "|---|---|---|---|---|"]
+        lines += ["", "**On generated music** (the corpus rendered here from MIDI with SoundFonts, not real recordings):",
+                  "", "| Test set | Excerpt acc. | Track acc. (mean) | Track acc. (max) | Tracks |", "|---|---|---|---|---|"]
         for name, v in metrics.items():
             if "excerpt_accuracy" not in v:  # the real-dev block, shown below
                 continue
             lines.append(f"| {name} | {v['excerpt_accuracy']:.1%} | {v['track_accuracy_mean']:.1%} | "
                          f"{v['track_accuracy_max']:.1%} | {v['tracks']} |")
-    if backbone_report.real_dev_line(metrics):
-        lines += ["", backbone_report.real_dev_line(metrics)]
     if card.get("command"):
         lines += ["", f"Trained with `{card['command']}`"]
     curves = confusion = None
@@ -98,7 +99,7 @@ def model_report(model_name):
         confusion = plots.confusion(np.array(r["metrics"]["test"]["confusion"]), labels, normalize=True,
                                     title="Test tracks, per excerpt")
         per_class = r["metrics"]["test"]["per_class"]
-        lines += ["", "| Genre | Precision | Recall | F1 |", "|---|---|---|---|"]
+        lines += ["", "Per genre on the generated test tracks:", "", "| Genre | Precision | Recall | F1 |", "|---|---|---|---|"]
         lines += [f"| {g} | {v['precision']:.2f} | {v['recall']:.2f} | {v['f1']:.2f} |" for g, v in per_class.items()]
     return "\n".join(lines), curves, confusion
 
@@ -118,7 +119,7 @@ def build() -> None:
     )
     with gr.Row():
         with gr.Column(scale=1, min_width=320):
-            audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Audio", elem_id="genre-audio")
+            audio = gr.Audio(buttons=["download"], sources=["upload", "microphone"], type="filepath", label="Audio", elem_id="genre-audio")
             model = gr.Dropdown(choices, value=default, label="Model", elem_id="genre-model")
             aggregate = gr.Radio(AGGREGATE_CHOICES, value="mean", label="Whole-song aggregation")
             button = gr.Button("Detect genre", variant="primary", elem_id="genre-run")
@@ -127,18 +128,18 @@ def build() -> None:
             tags_csv = gr.File(label="Tags per 3 s patch (CSV)", elem_id="genre-tags-csv")
         with gr.Column(scale=2):
             summary = gr.Markdown(elem_id="genre-summary")
-            bars = gr.Plot(label="Genre distribution", elem_id="genre-bars")
-            strip = gr.Plot(label="Genre over time", elem_id="genre-strip")
+            bars = gr.Plot(show_label=False, label="Genre distribution", elem_id="genre-bars")
+            strip = gr.Plot(show_label=False, label="Genre over time", elem_id="genre-strip")
             tags = gr.Dataframe(headers=["Tagger", "Tag", "Probability"], label="Tags (MTT and MSD taggers, whole input)",
                                 interactive=False, elem_id="genre-tags")
-            taggram = gr.Plot(label="Tags over time", elem_id="genre-taggram")
-            mel = gr.Plot(label="Spectrogram", elem_id="genre-mel")
+            taggram = gr.Plot(show_label=False, label="Tags over time", elem_id="genre-taggram")
+            mel = gr.Plot(show_label=False, label="Spectrogram", elem_id="genre-mel")
     first = model_report(default) if default else ("", None, None)
     with gr.Accordion("Model report (held-out test metrics, curves, confusion matrix)", open=False):
         report = gr.Markdown(first[0], elem_id="genre-report")
         with gr.Row():
-            curves = gr.Plot(first[1], label="Training curves")
-            confusion = gr.Plot(first[2], label="Confusion matrix")
+            curves = gr.Plot(first[1], show_label=False, label="Training curves")
+            confusion = gr.Plot(first[2], show_label=False, label="Confusion matrix")
     outputs = [summary, bars, strip, tags, taggram, mel, csv, tags_csv]
     button.click(run, inputs=[audio, model, aggregate], outputs=outputs, api_name="genre", **heavy())
     audio.stop_recording(run, inputs=[audio, model, aggregate], outputs=outputs, api_visibility="private", **heavy())

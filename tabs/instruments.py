@@ -110,7 +110,7 @@ def build() -> None:
     with gr.Tab("One recording"):
         with gr.Row():
             with gr.Column(scale=1, min_width=320):
-                audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Recording", elem_id="inst-audio")
+                audio = gr.Audio(buttons=["download"], sources=["upload", "microphone"], type="filepath", label="Recording", elem_id="inst-audio")
                 button = gr.Button("Classify", variant="primary", elem_id="inst-run")
                 examples = sorted(str(p) for p in INSTRUMENT_EXAMPLES.glob("*.flac"))
                 if examples:
@@ -121,9 +121,9 @@ def build() -> None:
                                          interactive=False, elem_id="inst-tags")
                 csv = gr.File(label="Per-window CSV", elem_id="inst-csv")
             with gr.Column(scale=2):
-                bars = gr.Plot(label="Ranking", elem_id="inst-bars")
-                timeline = gr.Plot(label="Timeline", elem_id="inst-timeline")
-                curves = gr.Plot(label="Per-class probability", elem_id="inst-curves")
+                bars = gr.Plot(show_label=False, label="Ranking", elem_id="inst-bars")
+                timeline = gr.Plot(show_label=False, label="Timeline", elem_id="inst-timeline")
+                curves = gr.Plot(show_label=False, label="Per-class probability", elem_id="inst-curves")
         button.click(classify, [audio, model], [notice, ranking, tag_table, bars, timeline, curves, csv], api_name="classify_instrument",
                      **heavy())
     with gr.Tab("Tag a folder"):
@@ -138,6 +138,6 @@ def build() -> None:
         note = gr.Markdown()
         report = gr.Dataframe(headers=["Class", "Precision", "Recall", "F1", "Support"], interactive=False)
         with gr.Row():
-            cm_counts, cm_pct = gr.Plot(), gr.Plot()
+            cm_counts, cm_pct = gr.Plot(show_label=False), gr.Plot(show_label=False)
     model.change(model_report, model, [report, cm_counts, cm_pct, note], api_visibility="private")
     button.click(model_report, model, [report, cm_counts, cm_pct, note], api_visibility="private")

@@ -166,7 +166,7 @@ def build() -> None:
     state = gr.State(None, time_to_live=3600)
     with gr.Row():
         with gr.Column(scale=1, min_width=320):
-            audio = gr.Audio(sources=["upload"], type="filepath", label="Track", elem_id="search-audio")
+            audio = gr.Audio(buttons=["download"], sources=["upload"], type="filepath", label="Track", elem_id="search-audio")
             t0 = gr.Slider(0, 600, value=0, step=0.01, label="Query start t0 (s)", elem_id="search-t0")
             d = gr.Slider(MIN_DURATION, 200, value=1.0, step=0.01, label="Query duration d (s)", elem_id="search-d")
             kind = gr.Radio(["sample", "loop"], value="sample", label="The query is a", elem_id="search-kind")
@@ -186,27 +186,32 @@ def build() -> None:
             with gr.Row():
                 play = gr.Button("Play query", elem_id="search-play")
                 go = gr.Button("Start search", variant="primary", elem_id="search-start")
-            query_audio = gr.Audio(label="Query", interactive=False, elem_id="search-query-audio")
+            query_audio = gr.Audio(buttons=["download"], label="Query", interactive=False, elem_id="search-query-audio")
             gr.Examples(examples=EXAMPLES, inputs=[audio, t0, d, kind, space],
                         label="Examples: two loops and a vocal chop in a drum & bass track made here, a house groove's crash")
         with gr.Column(scale=2):
             note = gr.Markdown("Upload a track or pick an example.", elem_id="search-status")
             picture = gr.Image(label="Track", interactive=False, elem_id="search-overview", buttons=[])
-            proposal = gr.Audio(label="Proposal", interactive=False, autoplay=True, elem_id="search-proposal")
+            proposal = gr.Audio(buttons=["download"], label="Proposal", interactive=False, autoplay=True, elem_id="search-proposal")
             shown = gr.Number(visible=False, label="Proposal shown (s)")  # the proposal on screen: answers refer to it, not to whatever is newest
             with gr.Row():
-                yes = gr.Button("Yes, same sound", variant="primary", elem_id="search-yes")
-                no = gr.Button("No", variant="stop", elem_id="search-no")
-                back = gr.Button("Undo", elem_id="search-undo")
-                end = gr.Button("Stop", elem_id="search-stop")
-            timeline = gr.Plot(label="Timeline", elem_id="search-timeline")
+                # answers mean nothing before a search: off until Start search succeeds
+                yes = gr.Button("Yes, same sound", variant="primary", elem_id="search-yes", interactive=False)
+                no = gr.Button("No", variant="stop", elem_id="search-no", interactive=False)
+                back = gr.Button("Undo", elem_id="search-undo", interactive=False)
+                end = gr.Button("Stop", elem_id="search-stop", interactive=False)
+            timeline = gr.Plot(show_label=False, label="Timeline", elem_id="search-timeline")
             table = gr.Dataframe(headers=HEADERS, label="Occurrences", interactive=False, elem_id="search-table")
             files = gr.File(label="Export (CSV and JSON)", file_count="multiple", elem_id="search-export")
     outputs = [state, note, proposal, shown, picture, timeline, table, files]
-    audio.change(load_track, inputs=[audio, state], outputs=[state, picture, t0, d, note], api_name="search_load", **heavy())
+    answers = [yes, no, back, end]
+    audio.change(load_track, inputs=[audio, state], outputs=[state, picture, t0, d, note], api_name="search_load",
+                 **heavy()).then(lambda: [gr.update(interactive=False)] * 4, outputs=answers, api_visibility="private")
     picture.select(click_overview, inputs=state, outputs=t0, api_visibility="private")
     play.click(play_query, inputs=[state, t0, d], outputs=query_audio, api_name="search_play_query")
-    go.click(start, inputs=[state, t0, d, kind, space, patience, bpm, first_beat], outputs=outputs, api_name="search_start")
+    go.click(start, inputs=[state, t0, d, kind, space, patience, bpm, first_beat], outputs=outputs,
+             api_name="search_start").success(lambda: [gr.update(interactive=True)] * 4, outputs=answers,
+                                              api_visibility="private")
     yes.click(lambda s, t: answer(s, t, True), inputs=[state, shown], outputs=outputs, api_name="search_yes")
     no.click(lambda s, t: answer(s, t, False), inputs=[state, shown], outputs=outputs, api_name="search_no")
     back.click(undo, inputs=state, outputs=outputs, api_name="search_undo")

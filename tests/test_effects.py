@@ -219,3 +219,16 @@ def test_single_thread_nests_and_restores():
             assert torch.get_num_threads() == 1
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == before
+
+
+def test_an_emulation_further_from_the_effect_than_clean_is_flagged():
+    import numpy as np
+
+    from core.effects.api import EffectResult
+
+    z = np.zeros(4, np.float32)
+    metrics = {"ESR model vs effect": 1.8, "ESR clean vs effect": 1.0, "MR-STFT model vs effect": 2.0,
+               "MR-STFT clean vs effect": 2.4}
+    assert EffectResult("octave", 44_100, z, z, z, metrics, {}, {}).worse_than_clean == ["ESR"]
+    good = {**metrics, "ESR model vs effect": 0.01}
+    assert EffectResult("octave", 44_100, z, z, z, good, {}, {}).worse_than_clean == []

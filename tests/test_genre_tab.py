@@ -31,6 +31,9 @@ def test_every_bundled_model_has_a_report():
             assert "real dev" in text and "ISC" in text and "sha256" in text
         else:
             assert "| test |" in text and curves is not None and confusion is not None
+            assert "On generated music" in text  # a figure names its data
+            if "real dev" in text:  # real recordings first
+                assert text.index("real dev") < text.index("On generated music")
 
 
 def test_bad_input_is_one_gr_error(tmp_path):

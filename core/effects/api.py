@@ -133,6 +133,13 @@ class EffectResult:
     knobs: dict
     notes: list = field(default_factory=list)
 
+    @property
+    def worse_than_clean(self) -> list[str]:
+        """The measures ("ESR", "MR-STFT") by which the emulation is further from the effect than the clean input."""
+        m = self.metrics
+        return [name for name in ("ESR", "MR-STFT")
+                if m.get(f"{name} model vs effect", 0.0) > m.get(f"{name} clean vs effect", float("inf"))]
+
 
 def _load_dry(source, max_seconds: float = MAX_SECONDS, label: str = "The audio") -> tuple[np.ndarray, list]:
     notes = []

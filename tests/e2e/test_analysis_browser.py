@@ -20,13 +20,13 @@ def test_upload_shows_plots_and_levels(page, test_output):
     assert "LUFS" in stats.inner_text()
     assert "16.4" in stats.inner_text()  # duration of the groove in seconds
     assert "124.0 BPM" in stats.inner_text() and "dBTP" in stats.inner_text()  # the groove is 124 BPM by construction
+    page.screenshot(path=str(test_output / "analysis_tab.png"), full_page=True)
     page.locator("#analysis-double").click()
     page.wait_for_function("() => Math.abs(parseFloat(document.querySelector('#analysis-bpm input').value) - 248) < 1",
                            timeout=30_000)
     with page.expect_download() as download:
         page.locator("#analysis-csv a").first.click()
     assert download.value.suggested_filename == "features.csv"
-    page.screenshot(path=str(test_output / "analysis_tab.png"), full_page=True)
 
 
 def test_bad_file_shows_one_clear_error(page, tmp_path):

@@ -51,8 +51,10 @@ def test_search_by_clicking_yes_and_no_then_download(page, test_output):
     _set_number(page, "search-d", d)
     page.locator("#search-kind").get_by_text("loop", exact=True).click()
     _set_number(page, "search-patience", 3)
+    assert page.locator("#search-yes").is_disabled()  # nothing to answer before a search starts
     page.locator("#search-start").click()
     _wait_for_new_status(page, "", timeout=120_000)
+    page.wait_for_function("() => !document.querySelector('#search-yes').disabled", timeout=30_000)
 
     user = simulated_user(loop["starts"][1:], d)
     for _ in range(30):
@@ -66,7 +68,7 @@ def test_search_by_clicking_yes_and_no_then_download(page, test_output):
     assert len(user.found) >= 1
     table = page.locator("#search-table").inner_text()
     assert "query" in table and "found" in table
-    page.locator("#search-timeline img, #search-timeline canvas, #search-timeline svg").first.wait_for(state="visible")
+    page.locator("#search-timeline img").first.wait_for(state="visible")  # matplotlib figures arrive as images
 
     with page.expect_download() as download:
         page.locator("#search-export tr:has(td[aria-label$='.csv']) a").first.click()

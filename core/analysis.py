@@ -94,8 +94,9 @@ def to_csv(result: Analysis, path) -> str:
     return str(path)
 
 
-def analyse(y: np.ndarray, sr: int, hop_length: int = features.HOP_LENGTH) -> Analysis:
-    """Compute the analysis tab's descriptors of a mono float signal."""
+def analyse(y: np.ndarray, sr: int, hop_length: int = features.HOP_LENGTH, tempo_and_key: bool = True) -> Analysis:
+    """Compute the analysis tab's descriptors of a mono float signal (``tempo_and_key=False``: the plotted
+    features only, for callers that draw them and nothing more, like the generation tab)."""
     chroma = features.chroma(y, sr, hop_length=hop_length)
     return Analysis(
         y=y,
@@ -105,8 +106,8 @@ def analyse(y: np.ndarray, sr: int, hop_length: int = features.HOP_LENGTH) -> An
         chroma=chroma,
         zcr=features.zcr(y, hop_length=hop_length),
         hop_length=hop_length,
-        tempo=tempo_.estimate(y, sr),
-        key=key_.estimate(chroma),
+        tempo=tempo_.estimate(y, sr) if tempo_and_key else None,
+        key=key_.estimate(chroma) if tempo_and_key else None,
     )
 
 

@@ -153,8 +153,21 @@ def piano_roll(pm, fs: int = 50, title: str = "Piano roll") -> Figure:
         roll[max(lo, 0):hi], aspect="auto", origin="lower", cmap="Greys", interpolation="nearest",
         extent=(0, roll.shape[1] / fs, max(lo, 0) - 0.5, hi - 0.5),
     )
-    ax.set(title=title, xlabel="Time (s)", ylabel="MIDI pitch")
+    ax.set(title=title, xlabel="Time (s)", ylabel="Pitch")
+    ticks = [p for p in range(max(lo, 0), hi) if p % 12 in (0, 4, 7)] or list(range(max(lo, 0), hi, 2))
+    ax.set_yticks(ticks, [pretty_midi_name(p) for p in ticks])  # note names, not 72.5 / 77.5
     return fig
+
+
+def pretty_midi_name(pitch: int) -> str:
+    """MIDI pitch as a note name with octave (60 -> C4)."""
+    return f"{PITCH_CLASSES[pitch % 12]}{pitch // 12 - 1}"
+
+
+def class_colors(labels: Sequence[str]) -> dict[str, tuple]:
+    """One colour per class, the same in every plot of a tab (the i-th class gets tab10's i-th colour)."""
+    palette = matplotlib.colormaps["tab10"]
+    return {label: palette(i % 10) for i, label in enumerate(labels)}
 
 
 def timeline(
@@ -199,9 +212,9 @@ def bars(labels: Sequence[str], values: Sequence[float], title: str = "Probabili
 def probabilities(times: np.ndarray, probs: np.ndarray, labels: Sequence[str], title: str = "Probability over time") -> Figure:
     """One curve per class: probs has shape (windows, classes), times the windows' centres in seconds."""
     fig, ax = _figure()
-    palette = matplotlib.colormaps["tab10"]
+    colors = class_colors(labels)
     for i, label in enumerate(labels):
-        ax.plot(times, probs[:, i], label=label, color=palette(i % 10), linewidth=1.2)
+        ax.plot(times, probs[:, i], label=label, color=colors[label], linewidth=1.2)
     ax.set(title=title, xlabel="Time (s)", ylabel="Probability", ylim=(0, 1.02))
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=min(len(labels), 4), frameon=False, fontsize=8)
     return fig

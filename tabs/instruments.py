@@ -36,7 +36,8 @@ def classify(audio_path, model, progress=gr.Progress()):
         {label: float(p) for label, p in zip(labels, probs)},
         tags,
         plots.bars(labels, probs.tolist(), title="Overall ranking"),
-        plots.timeline(result.segments(), result.duration, title="Top instrument per window"),
+        plots.timeline(result.segments(), result.duration, title="Top instrument per window",
+                       colors=plots.class_colors(labels)),  # the same colour per instrument as the curves
         plots.probabilities(result.times, result.window_probabilities, labels),
         str(csv_path),
     )

@@ -77,3 +77,23 @@ def test_piano_roll_and_timeline(tmp_path):
     assert [t.get_text() for t in tl.axes[0].get_legend().get_texts()] == ["piano", "violin"]
     _render(roll, tmp_path, "r.png")
     _render(tl, tmp_path, "t.png")
+
+
+def test_piano_roll_shows_note_names_and_classes_keep_one_colour():
+    import pretty_midi
+
+    from core import plots
+
+    pm = pretty_midi.PrettyMIDI()
+    inst = pretty_midi.Instrument(0)
+    inst.notes = [pretty_midi.Note(90, p, i * 0.5, i * 0.5 + 0.4) for i, p in enumerate((60, 64, 67, 72))]
+    pm.instruments.append(inst)
+    fig = plots.piano_roll(pm)
+    assert {"C4", "E4", "G4", "C5"} <= {t.get_text() for t in fig.axes[0].get_yticklabels()}
+    labels = ["flute", "piano", "violin"]
+    colors = plots.class_colors(labels)
+    probs = plots.probabilities(np.arange(3.0), np.eye(3), labels)
+    line_colors = {l.get_label(): l.get_color() for l in probs.axes[0].get_lines()}
+    strip = plots.timeline([(0, 1, "violin"), (1, 2, "flute")], 2.0, colors=colors)
+    spans = strip.axes[0].patches
+    assert line_colors["violin"] == colors["violin"] and tuple(spans[0].get_facecolor()[:3]) == colors["violin"][:3]

@@ -273,7 +273,7 @@ def compose(model: str = "lstm", seconds: float = 30.0, temperature: float = 1.0
     ref_pm = events_to_midi(ref_events, tempo=clamp(tempo, MIN_TEMPO, MAX_TEMPO), program=program)
     ref_audio = render_midi(ref_pm, sr=sr, soundfont=soundfont)
     return Composition(
-        midi=pm, audio=rendered.audio, sr=sr, analysis=analyse(rendered.audio, sr),
-        reference_title=ref["title"], reference_midi=ref_pm, reference_analysis=analyse(ref_audio.audio, sr),
+        midi=pm, audio=rendered.audio, sr=sr, analysis=analyse(rendered.audio, sr, tempo_and_key=False),
+        reference_title=ref["title"], reference_midi=ref_pm, reference_analysis=analyse(ref_audio.audio, sr, tempo_and_key=False),
         notices=notices, model=model, seed=seed,
     )

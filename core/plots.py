@@ -30,6 +30,18 @@ def _figure(size=WIDE) -> tuple[Figure, "matplotlib.axes.Axes"]:
     return fig, fig.add_subplot()
 
 
+#: Where the time axis sits in every time plot (figure fractions), and the colour bar beside it: the same
+#: for all, so stacked plots of one recording share their time axis on screen.
+TIME_AXES, COLORBAR_AXES = (0.075, 0.2, 0.83, 0.68), (0.92, 0.2, 0.012, 0.68)
+
+
+def _time_figure(colorbar: bool = False):
+    """A wide figure whose time axis is at :data:`TIME_AXES`; returns (fig, ax, colour-bar axes or None)."""
+    fig = Figure(figsize=WIDE)
+    ax = fig.add_axes(TIME_AXES)
+    return fig, ax, (fig.add_axes(COLORBAR_AXES) if colorbar else None)
+
+
 @dataclass(frozen=True)
 class Envelope:
     """A waveform reduced for drawing: per-bucket min and max (small enough to keep per session)."""
@@ -55,7 +67,7 @@ def waveform(y, sr: int | None = None, title: str = "Waveform", max_points: int 
              bpm: float | None = None) -> Figure:
     """Amplitude over time (``y`` audio at ``sr``, or an :class:`Envelope`), with the beat grid when given."""
     env = y if isinstance(y, Envelope) else envelope(y, sr, max_points)
-    fig, ax = _figure()
+    fig, ax, _ = _time_figure()
     if env.lo is env.hi:
         ax.plot(env.t, env.lo, color="tab:blue", linewidth=0.6)
     else:
@@ -80,10 +92,10 @@ def spectrogram(
     """A dB spectrogram (mel by default) with time and frequency axes."""
     import librosa.display
 
-    fig, ax = _figure()
+    fig, ax, cax = _time_figure(colorbar=True)
     img = librosa.display.specshow(S_db, sr=sr, hop_length=hop_length, x_axis="time", y_axis=y_axis, ax=ax, cmap="magma")
-    fig.colorbar(img, ax=ax, format="%+2.0f dB")
-    ax.set(title=title)
+    fig.colorbar(img, cax=cax, format="%+2.0f dB")
+    ax.set(title=title, xlabel="Time (s)")
     return fig
 
 
@@ -91,19 +103,19 @@ def chroma(C: np.ndarray, sr: int, hop_length: int = features.HOP_LENGTH, title:
     """Chromagram with pitch-class labels."""
     import librosa.display
 
-    fig, ax = _figure()
+    fig, ax, cax = _time_figure(colorbar=True)
     img = librosa.display.specshow(C, sr=sr, hop_length=hop_length, x_axis="time", y_axis="chroma", ax=ax, cmap="viridis")
-    fig.colorbar(img, ax=ax)
-    ax.set(title=title)
+    fig.colorbar(img, cax=cax)
+    ax.set(title=title, xlabel="Time (s)")
     return fig
 
 
 def zcr(z: np.ndarray, sr: int, hop_length: int = features.HOP_LENGTH, title: str = "Zero-crossing rate") -> Figure:
-    """Zero-crossing rate per frame over time."""
-    fig, ax = _figure()
+    """Zero-crossing rate per frame over time (frames span the same time as the spectrogram's)."""
+    fig, ax, _ = _time_figure()
     t = features.frame_times(len(z), sr, hop_length)
     ax.plot(t, z, color="tab:green", linewidth=0.8)
-    ax.set(title=title, xlabel="Time (s)", ylabel="Crossings / sample", xlim=(0, max(float(t[-1]) if len(t) else 0, 1e-3)))
+    ax.set(title=title, xlabel="Time (s)", ylabel="Crossings / sample", xlim=(0, max(len(z) * hop_length / sr, 1e-3)))
     return fig
 
 

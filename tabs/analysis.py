@@ -61,7 +61,7 @@ def build() -> None:
         "and channels: sample and true peak (4× oversampled), integrated loudness, short-term maximum and loudness "
         "range (BS.1770 / EBU R128, via pyloudnorm's K-weighting), RMS and DC offset per channel, clipped samples. "
         "**Tempo** (with its beat grid on the waveform; ×2 and ÷2 if the detector picked the wrong octave) and "
-        "**key** (Krumhansl–Kessler profiles on the chroma), then a log-mel spectrogram (n_fft 1024, hop 512, "
+        "**key** (Krumhansl–Kessler profiles on the chroma, with the runner-up; not yet evaluated on a labelled set), then a log-mel spectrogram (n_fft 1024, hop 512, "
         "128 mels), chroma and zero-crossing rate of a 22.05 kHz mono copy."
     )
     beat_state = gr.State(None, time_to_live=3600)

@@ -138,7 +138,7 @@ def build() -> None:
             button = gr.Button("Apply effect and emulation", variant="primary", elem_id="effects-run")
             gr.Examples(examples=[[p] for p in _examples()], inputs=audio, label="Examples")
             metrics_df = gr.Dataframe(headers=["Metric", "Value"], label="Model vs effect (this input)", interactive=False, elem_id="effects-metrics")
-            card = gr.Markdown(elem_id="effects-card")
+            card = gr.Markdown(label="Model card", show_label=False, elem_id="effects-card")
         with gr.Column(scale=2):
             with gr.Row():
                 clean_a = gr.Audio(buttons=["download"], label="A: clean", type="filepath", interactive=False, elem_id="effects-clean")
@@ -154,7 +154,7 @@ def build() -> None:
                 with gr.Row():
                     like_a = gr.Button("X sounds like A", elem_id="effects-abx-a")
                     like_b = gr.Button("X sounds like B", elem_id="effects-abx-b")
-                abx_text = gr.Markdown("Apply an effect, then start a trial.", elem_id="effects-abx-score")
+                abx_text = gr.Markdown("Apply an effect, then start a trial.", label="ABX score", show_label=False, elem_id="effects-abx-score")
     with gr.Accordion("Capture mode: teach it your own plugin or pedal", open=False):
         gr.Markdown(
             "Upload a dry recording and the same recording processed by any gear or plugin (same sample rate, "
@@ -172,7 +172,7 @@ def build() -> None:
         with gr.Row():
             train_b = gr.Button("Train", variant="primary", elem_id="effects-capture-train")
             stop_b = gr.Button("Stop", variant="stop", elem_id="effects-capture-stop")
-        cap_status = gr.Markdown(elem_id="effects-capture-status")
+        cap_status = gr.Markdown(label="Capture status", show_label=False, elem_id="effects-capture-status")
         with gr.Row():
             cap_audio = gr.Audio(buttons=["download"], label="Model on the held-out 20%", type="filepath", interactive=False, elem_id="effects-capture-out")
             cap_metrics = gr.Dataframe(headers=["Metric", "Value"], label="Held-out metrics", interactive=False, elem_id="effects-capture-metrics")

@@ -127,7 +127,7 @@ def build() -> None:
             csv = gr.File(label="Per-excerpt probabilities (CSV)", elem_id="genre-csv")
             tags_csv = gr.File(label="Tags per 3 s patch (CSV)", elem_id="genre-tags-csv")
         with gr.Column(scale=2):
-            summary = gr.Markdown(elem_id="genre-summary")
+            summary = gr.Markdown(label="Summary", show_label=False, elem_id="genre-summary")
             bars = gr.Plot(show_label=False, label="Genre distribution", elem_id="genre-bars")
             strip = gr.Plot(show_label=False, label="Genre over time", elem_id="genre-strip")
             tags = gr.Dataframe(headers=["Tagger", "Tag", "Probability"], label="Tags (MTT and MSD taggers, whole input)",

@@ -116,7 +116,7 @@ def build() -> None:
                 examples = sorted(str(p) for p in INSTRUMENT_EXAMPLES.glob("*.flac"))
                 if examples:
                     gr.Examples([[p] for p in examples], inputs=audio, label="Examples (held-out SoundFont)")
-                notice = gr.Markdown(elem_id="inst-notice")
+                notice = gr.Markdown(label="Notice", show_label=False, elem_id="inst-notice")
                 ranking = gr.Label(num_top_classes=8, label="Instrument", elem_id="inst-label")
                 tag_table = gr.Dataframe(headers=["Tagger", "Tag", "Probability"], label="Tags (musicnn model)",
                                          interactive=False, elem_id="inst-tags")
@@ -132,11 +132,11 @@ def build() -> None:
                     "tagged. One batch at a time per browser session.")
         files = gr.File(file_count="multiple", file_types=["audio"], type="filepath", label="Audio files")
         tag_button = gr.Button("Tag all", variant="primary")
-        tags = gr.Dataframe(headers=["File", "Instrument", "Probability", "Top tags", "Full mix"], interactive=False)
+        tags = gr.Dataframe(headers=["File", "Instrument", "Probability", "Top tags", "Full mix"], label="Tags per file", interactive=False)
         tags_csv = gr.File(label="Tags (CSV)")
         tag_button.click(tag_batch, [files, model], [tags, tags_csv], api_name="tag_instruments", **long_job(tag_batch))
     with gr.Accordion("Model report (the paper's Tables 1–3)", open=False):
-        note = gr.Markdown()
+        note = gr.Markdown(label="Model report", show_label=False)
         report = gr.Dataframe(headers=["Class", "Precision", "Recall", "F1", "Support"], interactive=False)
         with gr.Row():
             cm_counts, cm_pct = gr.Plot(show_label=False), gr.Plot(show_label=False)

@@ -193,7 +193,7 @@ def build() -> None:
             gr.Examples(examples=EXAMPLES, inputs=[audio, t0, d, kind, space], example_labels=EXAMPLE_LABELS,
                         label="Examples: two loops and a vocal chop in a drum & bass track made here, a house groove's crash")
         with gr.Column(scale=2):
-            note = gr.Markdown("Upload a track or pick an example.", elem_id="search-status")
+            note = gr.Markdown("Upload a track or pick an example.", label="Status", show_label=False, elem_id="search-status")
             picture = gr.Image(label="Track", interactive=False, elem_id="search-overview", buttons=[])
             proposal = gr.Audio(buttons=["download"], label="Proposal", interactive=False, autoplay=True, elem_id="search-proposal")
             shown = gr.Number(visible=False, label="Proposal shown (s)")  # the proposal on screen: answers refer to it, not to whatever is newest

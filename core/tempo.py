@@ -145,7 +145,8 @@ def load_chooser(path=CHOOSER_DIR) -> dict | None:
     return registry.get(f"tempo:{config}", lambda: json.loads(config.read_text()))
 
 
-def _choose(cands: list[float], feats: list[np.ndarray], fallback: list[float], chooser: dict | None) -> list[float]:
+def _choose(feats: list[np.ndarray], fallback: list[float], chooser: dict | None) -> list[float]:
+    """Each candidate's weight: the chooser's probability that it is the tempo, or ``fallback`` without one."""
     if chooser is None:
         return fallback
     w, b = np.array(chooser["coef"]), float(chooser["intercept"])
@@ -175,7 +176,7 @@ def estimate(y: np.ndarray, sr: int, hop_length: int = HOP_LENGTH, chooser: dict
     cands = [best * f for f in OCTAVES if MIN_BPM <= best * f <= MAX_BPM]
     fallback = [float(salience(ac, b, fps) * prior(b)) for b in cands]
     chooser = load_chooser() if chooser == "bundled" else chooser
-    weights = _choose(cands, [candidate_features(b, ac, fps, density, high) for b in cands], fallback, chooser)
+    weights = _choose([candidate_features(b, ac, fps, density, high) for b in cands], fallback, chooser)
     order = np.argsort(weights)[::-1]
     chosen = fine_tune(ac, cands[order[0]], fps)
     _, beats = librosa.beat.beat_track(onset_envelope=oenv, sr=sr, hop_length=hop_length, bpm=chosen, units="time",

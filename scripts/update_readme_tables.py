@@ -10,6 +10,7 @@ No figure in these blocks is typed by hand.
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 from pathlib import Path
@@ -46,11 +47,19 @@ def real_summary() -> str:
     return "\n".join(rows)
 
 
-def bench() -> str:
-    path = FIG / "backbone_bench.json"
-    if not path.exists():
-        return "(run `python bench/bench_backbones.py --write`)"
-    b = json.loads(path.read_text())
+def from_figure(name: str, missing: str):
+    """A block written from ``docs/figures/<name>``: the function gets its JSON; without the file, ``missing``."""
+    def deco(fn):
+        @functools.wraps(fn)
+        def block() -> str:
+            path = FIG / name
+            return fn(json.loads(path.read_text())) if path.exists() else missing
+        return block
+    return deco
+
+
+@from_figure("backbone_bench.json", "(run `python bench/bench_backbones.py --write`)")
+def bench(b: dict) -> str:
     return ("| measure (2 CPU threads, median of 3 after a warm-up) | float32 | bfloat16 front end | target |\n"
             "| --- | --- | --- | --- |\n"
             f"| one backbone (MTT), 3-min song, network only | {b['mtt_3min_network_fp32_s']:.2f} s | {b['mtt_3min_network_bf16_s']:.2f} s | — |\n"
@@ -58,35 +67,26 @@ def bench() -> str:
             f"| both backbones, 3 s clip | {b['both_3s_clip_fp32_ms']:.0f} ms | {b['both_3s_clip_bf16_ms']:.0f} ms | 20 ms |")
 
 
-def search_musicnn() -> str:
+@from_figure("search_dev_musicnn.json", "(run the search evaluate command above)")
+def search_musicnn(d: dict) -> str:
     """The musicnn frame features as a search space vs today's default, on the development tracks."""
     import sys
 
     sys.path.insert(0, str(ROOT))
     from core.search.evaluate import markdown
 
-    path = FIG / "search_dev_musicnn.json"
-    if not path.exists():
-        return "(run the search evaluate command above)"
-    d = json.loads(path.read_text())
     return markdown(d["table"]) + f"\n\n{d['tracks']} development tracks (`{d['data']}`), patience {d['patience']}."
 
 
-def memory() -> str:
-    path = FIG / "memory.json"
-    if not path.exists():
-        return "(run `python bench/bench_memory.py --write`)"
-    m = json.loads(path.read_text())
+@from_figure("memory.json", "(run `python bench/bench_memory.py --write`)")
+def memory(m: dict) -> str:
     return (f"With **every** bundled model of every tab loaded ({len(m['models_loaded'])} models, the two musicnn "
             f"backbones included), the process holds **{m['total_mb']:.0f} MB** resident "
             f"(`python bench/bench_memory.py --write`; budget {m['budget_mb'] / 1024:.1f} GB).")
 
 
-def soak() -> str:
-    path = FIG / "soak.json"
-    if not path.exists():
-        return "(run `python bench/bench_soak.py --write`)"
-    d = json.loads(path.read_text())
+@from_figure("soak.json", "(run `python bench/bench_soak.py --write`)")
+def soak(d: dict) -> str:
     m, t, f, s, met = d["memory"], d["temp"], d["flood"], d["search_sessions"], d["met"]
     ok = lambda good: "met" if good else "**not met**"  # noqa: E731
     rows = [
@@ -118,11 +118,8 @@ def soak() -> str:
     return "\n".join(lines)
 
 
-def tempo() -> str:
-    path = FIG / "tempo_eval.json"
-    if not path.exists():
-        return "(run `python -m core.tempo --evaluate`)"
-    d = json.loads(path.read_text())
+@from_figure("tempo_eval.json", "(run `python -m core.tempo --evaluate`)")
+def tempo(d: dict) -> str:
     ex = ", ".join(f"{r['track'].split(':')[1].replace('_', ' ')} {r['truth']:g} BPM → {r['ours']:g} (librosa {r['librosa']:g})"
                    for r in d["examples"])
     return "\n".join([
@@ -137,11 +134,8 @@ def tempo() -> str:
     ])
 
 
-def latency() -> str:
-    path = FIG / "latency.json"
-    if not path.exists():
-        return "(run `python bench/bench_latency.py --write`)"
-    d = json.loads(path.read_text())
+@from_figure("latency.json", "(run `python bench/bench_latency.py --write`)")
+def latency(d: dict) -> str:
     rows = ["| endpoint | median (s) | p95 (s) | interactive: under 1 s? |", "|---|---|---|---|"]
     for name, v in d["endpoints"].items():
         verdict = ("yes" if v["meets_1s"] else "**no**") if v["interactive"] else "long job (progress shown)"

@@ -200,12 +200,25 @@ def sweep_outputs(max_age_s: float = OUTPUT_TTL_S, cap_bytes: int = OUTPUT_CAP_B
     return removed
 
 
+#: At most one sweep this often: a search answer hands back three files, and a sweep walks every folder.
+SWEEP_EVERY_S = 30.0
+_last_sweep = {"t": -math.inf}
+_sweep_lock = threading.Lock()
+
+
 def output_path(name: str) -> Path:
     """A fresh path for a file handed back to one user: a folder per call, under the caller's session folder.
 
-    Every call also sweeps old folders (:func:`sweep_outputs`), so the disk stays bounded.
+    Old folders are swept (:func:`sweep_outputs`) on the way, at most every ``SWEEP_EVERY_S``, so the disk
+    stays bounded without a directory walk per file.
     """
-    sweep_outputs()
+    now = time.monotonic()
+    with _sweep_lock:
+        due = now - _last_sweep["t"] >= SWEEP_EVERY_S
+        if due:
+            _last_sweep["t"] = now
+    if due:
+        sweep_outputs()
     folder = OUTPUT_ROOT / (_session_hash() or "no-session")
     folder.mkdir(parents=True, exist_ok=True)
     return Path(tempfile.mkdtemp(prefix="out_", dir=folder)) / name
@@ -351,13 +364,14 @@ def long_job(fn) -> dict:
 
 # --- work that stops when the user (or an API client) cancels ----------------------------------
 
-def in_background(work, progress=None, desc: str = "Working"):
+def in_background(work, progress=None, desc: str = "Working", busy=lambda msg: msg):
     """Run ``work(cancel, report)`` in a thread; a generator that yields while it runs and returns its result.
 
     Gradio cannot stop a plain function's thread when a request is cancelled, so a cancelled client's long
     effect ran to the end. Handlers written as generators are closed on cancel: the ``finally`` below then sets
     ``cancel``, which the work checks between chunks (``core.training.Cancelled``). ``report(fraction, message)``
-    feeds the progress bar. Use as ``result = yield from in_background(...)``.
+    feeds the progress bar; ``busy(message)`` is what the handler yields meanwhile (its outputs, mostly
+    ``gr.skip()``). Use as ``result = yield from in_background(...)``.
     """
     stop = threading.Event()
     box: dict = {}
@@ -376,7 +390,7 @@ def in_background(work, progress=None, desc: str = "Working"):
         while thread.is_alive():
             if progress is not None:
                 progress(status["frac"], desc=status["msg"])
-            yield status["msg"]
+            yield busy(status["msg"])
             thread.join(0.5)
     finally:
         if thread.is_alive():  # closed early: the request was cancelled

@@ -46,13 +46,8 @@ def run(audio_path, effect, drive, progress=gr.Progress()):
     if audio_path is None:
         raise gr.Error("Upload or record a dry signal first, or pick an example below.")
     work = lambda cancel, report: api.process(audio_path, effect, {"drive_db": drive}, progress=report, cancel=cancel)
-    jobs = in_background(work, progress, "Rendering the real effect and the emulation")
-    try:
-        while True:
-            msg = next(jobs)
-            yield (*[gr.skip()] * _KEEP, f"Working: {msg}")
-    except StopIteration as done:
-        res = done.value
+    res = yield from in_background(work, progress, "Rendering the real effect and the emulation",
+                                   busy=lambda msg: (*[gr.skip()] * _KEEP, f"Working: {msg}"))
     for note in res.notes:
         gr.Warning(note)
     card = _card_markdown(res.card)
@@ -97,13 +92,9 @@ def capture(dry_path, wet_path, model, steps, progress=gr.Progress()):
     if dry_path is None or wet_path is None:
         raise gr.Error("Upload both files: the dry recording and the same take through the effect.")
     work = lambda cancel, report: api.capture(dry_path, wet_path, model=model, steps=steps, progress=report, cancel=cancel)
-    jobs = in_background(work, progress, "checking the pair")
     try:
-        while True:
-            msg = next(jobs)
-            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), f"Training: {msg}"
-    except StopIteration as done:
-        res = done.value
+        res = yield from in_background(work, progress, "checking the pair",
+                                       busy=lambda msg: (*[gr.skip()] * 4, f"Training: {msg}"))
     except Cancelled:
         yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), "Stopped."
         return

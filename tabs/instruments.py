@@ -53,13 +53,7 @@ def tag_batch(files, model, progress=gr.Progress()):
                        "(or use core.instruments.tag_files from Python for a whole library).")
     csv_path = output_path("instrument_tags.csv")
     work = lambda cancel, report: api.tag_files(files, model=model, csv_path=csv_path, progress=report, cancel=cancel)
-    jobs = in_background(work, progress, "Tagging")
-    try:
-        while True:
-            next(jobs)
-            yield gr.skip(), gr.skip()
-    except StopIteration as done:
-        rows, skipped = done.value
+    rows, skipped = yield from in_background(work, progress, "Tagging", busy=lambda msg: (gr.skip(), gr.skip()))
     if skipped and not rows:  # an API client must not get an empty table with "OK"
         raise gr.Error("No file could be tagged: " + "; ".join(f"{n} ({why})" for n, why in skipped))
     if skipped:

@@ -32,7 +32,7 @@ HEADERS = ["start (s)", "end (s)", "start (beat)", "end (beat)", "source"]
 
 def _overview(ws: Workspace, session=None):
     segs = view.segments(session) if session is not None else []
-    ws.overview = view.overview(ws.y, ws.sr, segs)
+    ws.overview = view.overview(ws.envelope, segs=segs)
     return ws.overview.image
 
 

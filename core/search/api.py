@@ -415,6 +415,7 @@ class Workspace:
         self.tracks: dict[str, Track] = {}
         self.session: SearchSession | None = None
         self.overview = None  # the last core.search.view.Overview drawn, for clicks on it
+        self._envelope = None
 
     @classmethod
     def open(cls, path, max_seconds: float = 600.0) -> "Workspace":
@@ -438,6 +439,15 @@ class Workspace:
     @property
     def y(self) -> np.ndarray:
         return self.pcm.astype(np.float32) / 32767.0
+
+    @property
+    def envelope(self):
+        """The waveform as drawn (``core.plots.Envelope``), computed once: every answer redraws the overview."""
+        if self._envelope is None:
+            from core import plots
+
+            self._envelope = plots.envelope(self.y, self.sr)
+        return self._envelope
 
     def clip(self, t0: float, d: float) -> np.ndarray:
         t0, d = check_query(self.duration, t0, d)

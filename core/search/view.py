@@ -37,11 +37,12 @@ def segments(session) -> list[tuple[float, float, str]]:
     return segs
 
 
-def overview(y: np.ndarray, sr: int, segs=(), title: str = "Track (click to set the query start)") -> Overview:
-    """The waveform with coloured spans for ``segs``, rendered to pixels."""
+def overview(y, sr: int | None = None, segs=(), title: str = "Track (click to set the query start)") -> Overview:
+    """The waveform (audio at ``sr``, or a ``plots.Envelope``) with coloured spans for ``segs``, as pixels."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    fig = plots.waveform(y, sr, title=title)
+    env = y if isinstance(y, plots.Envelope) else plots.envelope(y, sr)
+    fig = plots.waveform(env, title=title)
     ax = fig.axes[0]
     for start, end, label in segs:
         ax.axvspan(start, end, color=COLORS.get(label, "grey"), alpha=0.45 if label != "proposal" else 0.7, linewidth=0)
@@ -49,7 +50,7 @@ def overview(y: np.ndarray, sr: int, segs=(), title: str = "Track (click to set 
     canvas.draw()
     image = np.asarray(canvas.buffer_rgba())[..., :3].copy()
     box = ax.get_position()  # final position after the constrained layout ran
-    return Overview(image, float(box.x0), float(box.x1), len(y) / sr)
+    return Overview(image, float(box.x0), float(box.x1), env.duration)
 
 
 def timeline(session, title: str | None = None):

@@ -224,6 +224,62 @@ def output_path(name: str) -> Path:
     return Path(tempfile.mkdtemp(prefix="out_", dir=folder)) / name
 
 
+class SessionStore:
+    """Per-session objects for endpoints that cannot hold a ``gr.State`` (``gr.api``), keyed by Gradio's
+    session hash, which gradio_client keeps for the life of a ``Client``.
+
+    Bounded like Gradio's own state: an entry goes when its session ends (:func:`release_session`), an hour
+    after its last use, or, past ``max_sessions``, the least recently used first.
+    """
+
+    def __init__(self, ttl_s: float = 3600.0, max_sessions: int = 16):
+        self.ttl_s, self.max_sessions = ttl_s, max_sessions
+        self._items: dict[str, tuple[float, object]] = {}
+        self._lock = threading.Lock()
+
+    def _expire(self, now: float) -> None:
+        for key in [k for k, (t, _) in self._items.items() if now - t > self.ttl_s]:
+            del self._items[key]
+        while len(self._items) > self.max_sessions:
+            del self._items[min(self._items, key=lambda k: self._items[k][0])]
+
+    def get(self, session: str | None):
+        now = time.monotonic()
+        with self._lock:
+            self._expire(now)
+            if session not in self._items:
+                return None
+            _, value = self._items[session]
+            self._items[session] = (now, value)
+            return value
+
+    def put(self, session: str | None, value) -> None:
+        if not session:
+            raise ValueError("This endpoint needs a session: call it through gradio_client or the browser.")
+        now = time.monotonic()
+        with self._lock:
+            self._items.pop(session, None)  # the old value goes before the new one counts
+            self._items[session] = (now, value)
+            self._expire(now)
+
+    def pop(self, session: str | None) -> None:
+        with self._lock:
+            self._items.pop(session, None)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+#: Every store whose entries :func:`release_session` drops when a session ends.
+SESSION_STORES: list[SessionStore] = []
+
+
+def session_store(**kwargs) -> SessionStore:
+    store = SessionStore(**kwargs)
+    SESSION_STORES.append(store)
+    return store
+
+
 def release_session(request: gr.Request) -> None:
     """When a browser session ends (``demo.unload``): drop its files and its state now, not an hour later.
 
@@ -234,6 +290,8 @@ def release_session(request: gr.Request) -> None:
     if not session:
         return
     shutil.rmtree(OUTPUT_ROOT / session, ignore_errors=True)
+    for store in SESSION_STORES:
+        store.pop(session)
     holder = getattr(getattr(getattr(request, "request", None), "app", None), "state_holder", None)
     if holder is not None:
         holder.delete_state(session)

@@ -7,6 +7,8 @@ result dataclasses' ``to_dict()``, with audio and MIDI as files. Through gradio_
     c = Client("http://127.0.0.1:7860/")
     c.predict(handle_file("song.flac"), "musicnn", "mean", api_name="/api_genre")   # {"genre": ..., "excerpts": [...]}
 
+The search endpoints keep one search per client session (``SEARCHES``, released when the session ends).
+
 They share the UI's heavy concurrency group, its validation and its messages.
 """
 from __future__ import annotations
@@ -21,7 +23,9 @@ from core.effects import api as effects_api
 from core.generation import api as gen
 from core.genre import api as genre_api
 from core.instruments import api as inst_api
-from tabs.common import MAX_SECONDS, heavy, output_path, user_errors
+from core.search import PATIENCE, SearchSession
+from core.search.api import Workspace
+from tabs.common import MAX_SECONDS, heavy, output_path, session_store, user_errors
 
 
 def _path(audio) -> str:
@@ -83,7 +87,91 @@ def api_generate(model: str = "lstm", seconds: float = 30.0, temperature: float 
             "audio": FileData(path=write_wav(output_path(f"{name}.wav"), result.audio, result.sr))}
 
 
+#: One search per client session (gradio_client keeps its session hash): the track, its features, the answers.
+SEARCHES = session_store(ttl_s=3600.0, max_sessions=16)
+
+
+def _search_state(session: SearchSession) -> dict:
+    """The search as data: the query, the answers, every occurrence found, and the proposal to answer next."""
+    out = session.to_dict()
+    out["misses"], out["found"] = len(session.negatives), len(session.positives) - 1
+    out["proposal"] = None
+    if session.pending is not None and not session.ended:
+        t = session.to_time(session.pending)
+        clip = write_wav(output_path("proposal.wav"), session.track.clip(t, session.d), session.track.sr)
+        out["proposal"] = {"start_s": t, "end_s": round(t + session.d, 3), "audio": FileData(path=clip)}
+    return out
+
+
+def _search(request: gr.Request) -> SearchSession:
+    ws = SEARCHES.get(getattr(request, "session_hash", None))
+    if ws is None or ws.session is None:
+        raise ValueError("Start a search first (/api_search_start), from the same Client: the search lives in its "
+                         "session, for an hour after its last call.")
+    return ws.session
+
+
+@user_errors
+def api_search_start(audio: FileData, start_s: float, duration_s: float, kind: str = "sample", space: str = "mel",
+                     patience: int = PATIENCE, bpm: float | None = None, request: gr.Request = None) -> dict:
+    """Begin a search for the sound at [start_s, start_s + duration_s): returns the first proposal.
+
+    ``kind`` is "sample" (one hit) or "loop"; ``space`` one of mfcc, mel, learned; ``bpm`` None detects the
+    tempo, for times in beats. A new start replaces the session's previous search.
+    """
+    session = getattr(request, "session_hash", None)
+    path = _path(audio)
+    ws = SEARCHES.get(session)
+    if ws is None or ws.path != path:
+        ws = Workspace.open(path, max_seconds=MAX_SECONDS)
+    search = ws.start(start_s, duration_s, space, patience=patience, kind=kind, bpm=bpm)
+    SEARCHES.put(session, ws)
+    search.propose()
+    return _search_state(search)
+
+
+@user_errors
+def api_search_answer(proposal_s: float, same: bool, request: gr.Request = None) -> dict:
+    """Answer the proposal starting at ``proposal_s``: ``same`` true if it is the sound searched for."""
+    search = _search(request)
+    if search.pending is None or abs(search.to_time(search.pending) - float(proposal_s)) > 1e-6:
+        raise ValueError(f"{proposal_s} s is not the open proposal"
+                         + (f" ({search.to_time(search.pending)} s)." if search.pending is not None else
+                            ": the search has ended; undo the last answer or start again."))
+    search.feedback(proposal_s, bool(same))
+    search.propose()
+    return _search_state(search)
+
+
+@user_errors
+def api_search_undo(request: gr.Request = None) -> dict:
+    """Take back the last answer: its window is the open proposal again."""
+    search = _search(request)
+    search.undo()
+    search.propose()
+    return _search_state(search)
+
+
+@user_errors
+def api_search_stop(request: gr.Request = None) -> dict:
+    """End the search: the state returned holds every occurrence found."""
+    search = _search(request)
+    search.stop()
+    return _search_state(search)
+
+
+@user_errors
+def api_search_tempo(bpm: float | None = None, first_beat_s: float = 0.0, request: gr.Request = None) -> dict:
+    """Set the tempo used for times in beats (None: the detected one)."""
+    search = _search(request)
+    search.set_tempo(bpm, first_beat_s)
+    return _search_state(search)
+
+
 def register() -> None:
     """Add the endpoints to the Blocks being built (call inside ``with gr.Blocks()``)."""
-    for fn in (api_analysis, api_genre, api_instruments, api_tags, api_effects_process, api_generate):
+    for fn in (api_analysis, api_genre, api_instruments, api_tags, api_effects_process, api_generate,
+               api_search_start):
         gr.api(fn, api_name=fn.__name__, **heavy())
+    for fn in (api_search_answer, api_search_undo, api_search_stop, api_search_tempo):  # milliseconds each
+        gr.api(fn, api_name=fn.__name__)

@@ -24,27 +24,34 @@ INSTRUMENTS = ["Flute", "Acoustic Grand Piano", "Violin", "Clarinet", "Oboe", "T
 
 @user_errors
 def run(model, seconds, temperature, seed, tempo, program, soundfont, primer, progress=gr.Progress()):
+    """The piece: audio, MIDI and piano roll, and (for :func:`compare`, drawn next) the two analyses."""
     progress(0.1, desc="Generating and rendering")
     result = gen.compose(model=model, seconds=seconds, temperature=temperature, seed=seed,
                          primer=primer, tempo=tempo, program=program, soundfont=soundfont or None)
     for notice in result.notices:
         gr.Warning(notice)
-    progress(0.7, desc="Drawing")
     name = f"{result.model}_seed{result.seed}"
     midi_path = output_path(f"{name}.mid")
     result.midi.write(str(midi_path))
     wav_path = write_wav(output_path(f"{name}.wav"), result.audio, result.sr)
-    a, r = result.analysis, result.reference_analysis
+    roll = plots.piano_roll(result.midi, title=f"Piano roll: {dict((v, k) for k, v in MODEL_CHOICES)[model]}")
+    return wav_path, str(midi_path), roll, (result.analysis, result.reference_analysis, result.reference_title)
+
+
+def compare(analyses):
+    """The six comparison figures, drawn after the piece is heard (they take as long as the piece itself);
+    the analyses held for them are released."""
+    if not analyses:
+        return *[gr.skip()] * 6, None
+    a, r, title = analyses
     return (
-        wav_path,
-        str(midi_path),
-        plots.piano_roll(result.midi, title=f"Piano roll: {dict((v, k) for k, v in MODEL_CHOICES)[model]}"),
         plots.spectrogram(a.log_mel, a.sr, title="Log-mel spectrogram (generated)"),
-        plots.spectrogram(r.log_mel, r.sr, title=f"Log-mel spectrogram (real: {result.reference_title})"),
+        plots.spectrogram(r.log_mel, r.sr, title=f"Log-mel spectrogram (real: {title})"),
         plots.chroma(a.chroma, a.sr, title="Chroma (generated)"),
         plots.chroma(r.chroma, r.sr, title="Chroma (real)"),
         plots.zcr(a.zcr, a.sr, title="Zero-crossing rate (generated)"),
         plots.zcr(r.zcr, r.sr, title="Zero-crossing rate (real)"),
+        None,
     )
 
 
@@ -86,10 +93,11 @@ def build() -> None:
         zcr, zcr_ref = gr.Plot(show_label=False, label="ZCR (generated)", elem_id="gen-zcr"), gr.Plot(show_label=False, label="ZCR (real)")
     with gr.Accordion("Training curves and model card", open=False):
         curves = gr.Plot(show_label=False, label="Losses", elem_id="gen-curves")
+    analyses = gr.State(None)  # the piece's and the real tune's analyses, from run to compare, then released
     event = button.click(
         run, inputs=[model, seconds, temperature, seed, tempo, program, soundfont, primer],
-        outputs=[audio, midi, roll, mel, mel_ref, chroma, chroma_ref, zcr, zcr_ref], api_name="generate",
-        **heavy(),
+        outputs=[audio, midi, roll, analyses], api_name="generate", **heavy(),
     )
-    event.then(training_curves, inputs=model, outputs=curves, api_visibility="private")
+    event.success(compare, inputs=analyses, outputs=[mel, mel_ref, chroma, chroma_ref, zcr, zcr_ref, analyses],
+                  api_visibility="private").then(training_curves, inputs=model, outputs=curves, api_visibility="private")
     model.change(training_curves, inputs=model, outputs=curves, api_visibility="private")

@@ -31,30 +31,44 @@ def genre_examples() -> list[str]:
     return example_audio() + extra
 
 
+def _summary(result) -> str:
+    head = f"### {result.top} — {result.confidence:.0%}" + (" (first look)" if result.first_look else "")
+    return (head + f"\n{len(result.starts)} excerpt(s) of 3 s, aggregated by the {result.aggregate}; model `{result.model}`."
+            + "".join(f"\n\n> {n}" for n in result.notices))
+
+
+def _verdict(result) -> tuple:
+    """The summary, the distribution and the timeline: what a first look can already show."""
+    return (_summary(result),
+            plots.bars(result.labels, [float(v) for v in result.probs], title="Genre distribution (whole input)"),
+            plots.timeline(result.segments(), max(result.duration, 3.0), title="Genre over time (per 3 s excerpt)"))
+
+
 @user_errors
 def run(audio_path, model_name, aggregate, progress=gr.Progress()):
+    """A generator: on a long song, a first look from a few excerpts comes in under a second, then every excerpt."""
     if audio_path is None:
         raise gr.Error("Upload or record some audio first, or pick an example below.")
     if not model_name:
         raise gr.Error("No genre model is available: train one with python -m core.genre.train (see docs/genre.md).")
     progress(0.1, desc="Loading the model")
     genre.load(model_name)
-    progress(0.3, desc="Classifying 3 s excerpts")
-    result = genre.predict_file(audio_path, model=model_name, aggregate=aggregate, max_seconds=MAX_SECONDS, with_tags=True)
+    kwargs = dict(model=model_name, aggregate=aggregate, max_seconds=MAX_SECONDS, with_tags=True)
+    progress(0.2, desc="A first look")
+    result = genre.predict_file(audio_path, first_look=genre.FIRST_LOOK_EXCERPTS, **kwargs)
+    if result.first_look:
+        yield (*_verdict(result), *[gr.skip()] * 5)
+        progress(0.4, desc="Classifying every 3 s excerpt")
+        result = genre.predict_file(audio_path, **kwargs)
     for notice in result.notices + result.tags.notices:
         gr.Warning(notice)
-    progress(0.7, desc="Drawing")
+    progress(0.8, desc="Drawing")
     S_db, sr = analysis.log_mel_file(audio_path, max_seconds=MAX_SECONDS)
     csv_path = result.to_csv(output_path("genre_excerpts.csv"))
     tags_csv = result.tags.to_csv(output_path("tags.csv"))
-    summary = (f"### {result.top} — {result.confidence:.0%}\n"
-               f"{len(result.starts)} excerpt(s) of 3 s, aggregated by the {result.aggregate}; model `{result.model}`."
-               + "".join(f"\n\n> {n}" for n in result.notices))
     names, values = result.tags.taggram(12)
-    return (
-        summary,
-        plots.bars(result.labels, [float(v) for v in result.probs], title="Genre distribution (whole input)"),
-        plots.timeline(result.segments(), max(result.duration, 3.0), title="Genre over time (per 3 s excerpt)"),
+    yield (
+        *_verdict(result),
         [[d, t, round(p, 3)] for d, t, p in result.tags.ranked(15)],
         plots.taggram(names, values, result.tags.starts),
         plots.spectrogram(S_db, sr, title="Log-mel spectrogram of the input"),

@@ -17,29 +17,37 @@ INSTRUMENT_EXAMPLES = EXAMPLES_DIR / "instruments"
 
 @user_errors
 def classify(audio_path, model, progress=gr.Progress()):
+    """A generator: on a long recording, a first look from a few windows comes in under a second, then every window."""
     if audio_path is None:
         raise gr.Error("Upload or record a recording first, or pick an example below.")
-    progress(0.2, desc="Classifying every window")
-    result = api.predict_file(audio_path, model=model, max_seconds=MAX_SECONDS)
+    progress(0.1, desc="A first look")
+    result = api.predict_file(audio_path, model=model, max_seconds=MAX_SECONDS, first_look=api.FIRST_LOOK_WINDOWS)
+    if result.first_look:
+        yield _render(result)
+        progress(0.4, desc="Classifying every window")
+        result = api.predict_file(audio_path, model=model, max_seconds=MAX_SECONDS)
     for notice in result.notices:
         gr.Warning(notice)
     if result.padded and not result.notices:
         gr.Warning("The recording is shorter than the model's window; it was padded.")
     if result.truncated_from:
         gr.Warning(f"The recording is {result.truncated_from:.0f} s long; only the first {MAX_SECONDS:.0f} s were classified.")
+    yield _render(result, csv_path=str(result.to_csv(output_path("instrument_timeline.csv"))))
+
+
+def _render(result, csv_path=None) -> tuple:
     labels, probs = result.labels, result.probabilities
-    csv_path = result.to_csv(output_path("instrument_timeline.csv"))
     tags = [[d, t, round(p, 3)] for d, t, p in result.tags.ranked(15)] if result.tags is not None else []
     note = "".join(f"> {n}\n\n" for n in result.notices)
     return (
         note,
         {label: float(p) for label, p in zip(labels, probs)},
         tags,
-        plots.bars(labels, probs.tolist(), title="Overall ranking"),
+        plots.bars(labels, probs.tolist(), title="Overall ranking" + (" (first look)" if result.first_look else "")),
         plots.timeline(result.segments(), result.duration, title="Top instrument per window",
                        colors=plots.class_colors(labels)),  # the same colour per instrument as the curves
         plots.probabilities(result.times, result.window_probabilities, labels),
-        str(csv_path),
+        csv_path if csv_path is not None else gr.skip(),
     )
 
 

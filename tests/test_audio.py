@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from core.audio import AudioError, audio_duration, audio_stats, load_audio, to_float32, write_wav
+from core.audio import AudioError, audio_duration, audio_stats, load_audio, spread_excerpts, to_float32, write_wav
 from tests.conftest import EXAMPLES, tone
 
 
@@ -168,3 +168,12 @@ def test_stats():
     silent = audio_stats(np.zeros(sr, dtype=np.float32), sr)
     assert silent.loudness_lufs is None and silent.rms_dbfs == -math.inf
     assert dict(silent.as_rows())["RMS level"] == "-inf dBFS"
+
+
+def test_spread_excerpts_reach_from_the_start_to_the_end_and_skip_short_inputs():
+    sr = 100
+    y = np.arange(60 * sr, dtype=np.float32)  # a ramp: each sample names its own position
+    joined, starts = spread_excerpts(y, sr, 4, 3.0)
+    assert len(joined) == 4 * 300 and starts[0] == 0 and starts[-1] == pytest.approx(57.0)
+    assert joined[300] == y[int(starts[1] * sr)] and joined[-1] == y[-1]
+    assert spread_excerpts(y[: 20 * sr], sr, 4, 3.0) is None  # under 2 × 4 excerpts: read it all

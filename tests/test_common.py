@@ -63,6 +63,22 @@ def test_release_session_drops_the_sessions_state_now():
     assert "sess-b" not in holder.session_data
 
 
+def test_session_store_keeps_one_value_per_session_bounded_and_released_on_leave(monkeypatch):
+    store = common.session_store(ttl_s=60.0, max_sessions=2)
+    store.put("a", 1)
+    store.put("b", 2)
+    assert store.get("a") == 1  # "a" is now the most recently used
+    store.put("c", 3)
+    assert store.get("b") is None and store.get("a") == 1 and len(store) == 2
+    common.release_session(SimpleNamespace(session_hash="a", request=None))
+    assert store.get("a") is None and store.get("c") == 3
+    clock = time.monotonic() + 61
+    monkeypatch.setattr(common.time, "monotonic", lambda: clock)
+    assert store.get("c") is None  # an hour (here a minute) after its last use
+    with pytest.raises(ValueError, match="needs a session"):
+        store.put(None, 4)
+
+
 def _request(session, events=()):
     queue = SimpleNamespace(event_ids_to_events={str(i): e for i, e in enumerate(events)})
     blocks = SimpleNamespace(_queue=queue)

@@ -14,7 +14,7 @@ needs_model = pytest.mark.skipif(not (api.MODEL_DIR / "cnn" / "model.safetensors
 
 @needs_model
 def test_classify_returns_ranking_plots_and_timeline_csv():
-    note, label, tags, bars, timeline, curves, csv = tab.classify(str(EXAMPLES / "instruments" / "violin.flac"), "cnn")
+    note, label, tags, bars, timeline, curves, csv = last(tab.classify(str(EXAMPLES / "instruments" / "violin.flac"), "cnn"))
     assert tags == [] and note == ""
     assert set(label) == set(api.AUDIOSET_MAP) and max(label, key=label.get) == "violin"
     assert all(hasattr(f, "savefig") for f in (bars, timeline, curves))
@@ -24,15 +24,27 @@ def test_classify_returns_ranking_plots_and_timeline_csv():
 
 @needs_model
 def test_backbone_model_names_the_violin_and_shows_tags_without_a_mix_notice():
-    note, label, tags, *_ = tab.classify(str(EXAMPLES / "instruments" / "violin.flac"), "musicnn")
+    note, label, tags, *_ = last(tab.classify(str(EXAMPLES / "instruments" / "violin.flac"), "musicnn"))
     assert max(label, key=label.get) == "violin" and note == ""
     assert len(tags) == 15 and "violin" in [t for _, t, _ in tags[:5]]
 
 
 @needs_model
 def test_a_full_mix_gets_the_notice_and_the_tags():
-    note, label, tags, *_ = tab.classify(str(EXAMPLES / "genre" / "techno_128bpm.ogg"), "musicnn")
+    note, label, tags, *_ = last(tab.classify(str(EXAMPLES / "genre" / "techno_128bpm.ogg"), "musicnn"))
     assert "full mix" in note and len(tags) == 15
+
+
+@needs_model
+def test_a_long_recording_gets_a_first_look_at_song_times_then_every_window(tmp_path):
+    y, sr = sf.read(EXAMPLES / "instruments" / "violin.flac", dtype="float32")
+    long = tmp_path / "long.wav"
+    sf.write(long, np.tile(y, 14)[: 40 * sr], sr)
+    first, final = list(tab.classify(str(long), "musicnn"))
+    assert "First look: 6 windows" in first[0] and first[-1] == gr.skip()
+    assert "First look" not in final[0] and final[-1].endswith(".csv")
+    quick = api.predict_file(str(long), "musicnn", first_look=6)
+    assert quick.first_look and len(quick.times) == 6 and quick.times[-1] > 35 and quick.duration == pytest.approx(40, abs=0.5)
 
 
 @needs_model
@@ -59,9 +71,9 @@ def test_every_bundled_model_has_the_papers_report():
 
 def test_bad_input_is_one_gr_error(tmp_path):
     with pytest.raises(gr.Error, match="Upload or record"):
-        tab.classify(None, "cnn")
+        last(tab.classify(None, "cnn"))
     with pytest.raises(gr.Error, match="Choose an instrument model"):  # an API client sending no model
-        tab.classify(str(EXAMPLES / "instruments" / "violin.flac"), None)
+        last(tab.classify(str(EXAMPLES / "instruments" / "violin.flac"), None))
     with pytest.raises(gr.Error, match="Choose one or more"):
         last(tab.tag_batch([], "cnn"))
     junk = tmp_path / "junk.wav"
@@ -73,8 +85,8 @@ def test_bad_input_is_one_gr_error(tmp_path):
     silent = tmp_path / "silence.wav"
     sf.write(silent, np.zeros(16_000 * 3, np.float32), 16_000)
     with pytest.raises(gr.Error, match="(?i)silen|no signal"):
-        tab.classify(str(silent), "cnn")
+        last(tab.classify(str(silent), "cnn"))
     broken = tmp_path / "broken.wav"
     broken.write_bytes(b"RIFF....garbage")
     with pytest.raises(gr.Error):
-        tab.classify(str(broken), "cnn")
+        last(tab.classify(str(broken), "cnn"))

@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 from dataclasses import dataclass
@@ -267,13 +268,22 @@ def compose(model: str = "lstm", seconds: float = 30.0, temperature: float = 1.0
     if rendered.warning:
         notices.append(rendered.warning)
 
-    tunes = reference_tunes()
-    ref = tunes[seed % len(tunes)]
-    ref_events = _trim([tuple(e) for e in ref["events"]], clamp(seconds, MIN_SECONDS, MAX_SECONDS) * clamp(tempo, MIN_TEMPO, MAX_TEMPO) / 60)
-    ref_pm = events_to_midi(ref_events, tempo=clamp(tempo, MIN_TEMPO, MAX_TEMPO), program=program)
-    ref_audio = render_midi(ref_pm, sr=sr, soundfont=soundfont)
+    seconds, tempo = clamp(seconds, MIN_SECONDS, MAX_SECONDS), clamp(tempo, MIN_TEMPO, MAX_TEMPO)
+    ref_title, ref_pm, ref_analysis = _reference(seed % len(reference_tunes()), seconds, tempo, program, soundfont, sr)
     return Composition(
         midi=pm, audio=rendered.audio, sr=sr, analysis=analyse(rendered.audio, sr, tempo_and_key=False),
-        reference_title=ref["title"], reference_midi=ref_pm, reference_analysis=analyse(ref_audio.audio, sr, tempo_and_key=False),
+        reference_title=ref_title, reference_midi=ref_pm, reference_analysis=ref_analysis,
         notices=notices, model=model, seed=seed,
     )
+
+
+@functools.lru_cache(maxsize=16)
+def _reference(index: int, seconds: float, tempo: float, program: int, soundfont: str | None, sr: int):
+    """The held-out tune ``index`` as (title, MIDI, analysis), rendered like the piece: the same settings come
+    back often (a user tries seeds and temperatures), and a render loads the whole SoundFont (0.2 s)."""
+    from core.analysis import analyse
+    from core.render import render_midi
+
+    ref = reference_tunes()[index]
+    ref_pm = events_to_midi(_trim([tuple(e) for e in ref["events"]], seconds * tempo / 60), tempo=tempo, program=program)
+    return ref["title"], ref_pm, analyse(render_midi(ref_pm, sr=sr, soundfont=soundfont).audio, sr, tempo_and_key=False)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from core import registry
-from core.audio import AudioError, audio_duration, load_audio
+from core.audio import AudioError, audio_duration, load_audio, spread_excerpts
 from core.genre.features import EXCERPT_S, INPUTS, excerpts
 from core.training import MODELS_DIR, load_state, read_card
 
@@ -59,6 +59,7 @@ class GenrePrediction:
     model: str
     notices: list[str] = field(default_factory=list)
     tags: "TagPrediction | None" = None  # the MTT/MSD tags, when the model reads the musicnn backbones
+    first_look: bool = False  # only a few excerpts spread over the input were read (predict_file(first_look=))
 
     @property
     def top(self) -> str:
@@ -68,6 +69,7 @@ class GenrePrediction:
         """JSON-ready: the whole-input distribution, one row per 3 s excerpt, and the tags when there are."""
         return {"genre": self.top, "confidence": round(float(np.max(self.probs)), 4), "model": self.model,
                 "aggregate": self.aggregate, "duration_s": round(self.duration, 3), "notices": list(self.notices),
+                "first_look": self.first_look,
                 "probabilities": {g: round(float(p), 4) for g, p in zip(self.labels, self.probs)},
                 "excerpts": [{"start_s": round(float(t), 3), **{g: round(float(p), 4) for g, p in zip(self.labels, row)}}
                              for t, row in zip(self.starts, self.excerpt_probs)],
@@ -280,21 +282,37 @@ def load(name: str = DEFAULT_MODEL) -> GenreModel:
     return registry.get(f"genre:{name}", loader)
 
 
+#: Excerpts read for a first look at a long song (``predict_file(first_look=...)``): about 0.5 s on one core.
+FIRST_LOOK_EXCERPTS = 6
+
+
 def predict_file(source, model: str = DEFAULT_MODEL, aggregate: str = "mean", max_seconds: float = 600.0,
-                 with_tags: bool = False) -> GenrePrediction:
+                 with_tags: bool = False, first_look: int | None = None) -> GenrePrediction:
     """Load a file or (sr, samples) tuple at the model's rate (capped at ``max_seconds``) and predict.
 
     ``with_tags``: attach the MTT/MSD tags even when the model does not read the backbones (paper networks).
+    ``first_look``: read only that many 3 s excerpts spread over the input (a quick answer to show while
+    the whole input is read); ignored for inputs under twice that length. The result says so in its notices.
     """
     m = load(model)
     total = audio_duration(source)
     y, sr = load_audio(source, sr=m.sr, max_seconds=max_seconds, trim=True)
+    spread = spread_excerpts(y, sr, first_look, EXCERPT_S) if first_look else None
+    if spread is not None:
+        full_duration, (y, starts) = len(y) / sr, spread
     result = m.predict(y, sr, aggregate)
     if with_tags and result.tags is None:
         from core.backbones import tagging
 
         y16, sr16 = load_audio((sr, y), sr=16_000, max_seconds=None)
         result.tags = tagging.tag(y16, sr16)
+    if spread is not None:
+        result.first_look = True
+        for part in (result, result.tags):  # times on the song, not on the excerpts joined
+            if part is not None and len(part.starts) == len(starts):
+                part.starts, part.duration = starts, full_duration
+        result.notices.insert(0, f"First look: {len(starts)} excerpts of {EXCERPT_S:.0f} s spread over the "
+                                 f"{full_duration:.0f} s; every excerpt is being read.")
     if total > max_seconds + 0.5:
         result.notices.insert(0, f"The recording is {total:.0f} s long; only the first {max_seconds:.0f} s were classified.")
     return result

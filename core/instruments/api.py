@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from core import registry
-from core.audio import AudioError, load_audio
+from core.audio import AudioError, load_audio, spread_excerpts
 from core.features import AST_SR
 from core.instruments.models import ASTClassifier, ASTSize, CNNConfig, InstrumentCNN
 from core.training import MODELS_DIR, check_cancel, load_state, read_card
@@ -189,6 +189,7 @@ class InstrumentResult:
     truncated_from: float | None = None  # original length in seconds when only the start was classified
     notices: list[str] = field(default_factory=list)
     tags: "TagPrediction | None" = None  # MTT/MSD tags, when the model reads the musicnn backbones
+    first_look: bool = False  # only a few windows spread over the input were read (predict_file(first_look=))
 
     @property
     def is_full_mix(self) -> bool:
@@ -204,7 +205,7 @@ class InstrumentResult:
         top, p = self.ranking()[0]
         return {"instrument": top, "probability": round(p, 4), "full_mix": self.is_full_mix,
                 "duration_s": round(self.duration, 3), "window_s": self.window_seconds, "padded": self.padded,
-                "truncated_from_s": self.truncated_from, "notices": list(self.notices),
+                "truncated_from_s": self.truncated_from, "notices": list(self.notices), "first_look": self.first_look,
                 "ranking": [{"instrument": i, "probability": round(q, 4)} for i, q in self.ranking()],
                 "windows": [{"center_s": round(float(t), 3), **{c: round(float(q), 4) for c, q in zip(self.labels, row)}}
                             for t, row in zip(self.times, self.window_probabilities)],
@@ -265,12 +266,20 @@ def predict_backbone(y: np.ndarray, sr: int, clf: BackboneClassifier, hop_second
                             musicnn.PATCH_SECONDS, len(y) / sr, bool(emb["mtt"].padded), notices=notices, tags=tags)
 
 
+def window_seconds(clf: Classifier | BackboneClassifier) -> float:
+    """How much audio one window of ``clf`` reads."""
+    from core.backbones import musicnn
+
+    return musicnn.PATCH_SECONDS if isinstance(clf, BackboneClassifier) else clf.frames * 0.01
+
+
 def predict(y: np.ndarray, sr: int, model: str | Classifier | BackboneClassifier = DEFAULT_MODEL,
-            hop_seconds: float = HOP_SECONDS) -> InstrumentResult:
+            hop_seconds: float | None = None) -> InstrumentResult:
     """Classify every window of a mono signal (2 s, hop 1 s; 3 s, hop 1.5 s for musicnn); AudioError for silence."""
     clf = model if isinstance(model, (Classifier, BackboneClassifier)) else load_model(model)
     if isinstance(clf, BackboneClassifier):
-        return predict_backbone(y, sr, clf)
+        return predict_backbone(y, sr, clf, hop_seconds or BACKBONE_HOP_SECONDS)
+    hop_seconds = hop_seconds or HOP_SECONDS
     if sr != AST_SR:
         y, sr = load_audio((sr, y), sr=AST_SR, max_seconds=None)
     from core.backbones.tagging import check_audio
@@ -306,10 +315,32 @@ def _duration(source) -> float | None:
         return None
 
 
-def predict_file(source, model: str = DEFAULT_MODEL, max_seconds: float = 600.0) -> InstrumentResult:
-    """Load (capped at ``max_seconds``: longer recordings are cut, and the result says so) and predict."""
+#: Windows read for a first look at a long recording (``predict_file(first_look=...)``).
+FIRST_LOOK_WINDOWS = 6
+
+
+def predict_file(source, model: str = DEFAULT_MODEL, max_seconds: float = 600.0,
+                 first_look: int | None = None) -> InstrumentResult:
+    """Load (capped at ``max_seconds``: longer recordings are cut, and the result says so) and predict.
+
+    ``first_look``: read only that many windows spread over the input, side by side (a quick answer to show
+    while the whole input is read); ignored for inputs under twice that length. The notices say so.
+    """
     y, sr = load_audio(source, sr=AST_SR, max_seconds=max_seconds, trim=True, allow_silence=False)
-    result = predict(y, sr, model)
+    clf = load_model(model)
+    spread = spread_excerpts(y, sr, first_look, window_seconds(clf)) if first_look else None
+    if spread is None:
+        result = predict(y, sr, clf)
+    else:
+        full_duration, (y, starts) = len(y) / sr, spread
+        result = predict(y, sr, clf, hop_seconds=window_seconds(clf))  # one window per excerpt, none straddling two
+        result.first_look = True
+        if len(result.times) == len(starts):  # times on the recording, not on the excerpts joined
+            result.times, result.duration = starts + result.window_seconds / 2, full_duration
+            if result.tags is not None and len(result.tags.starts) == len(starts):
+                result.tags.starts, result.tags.duration = starts, full_duration
+        result.notices.insert(0, f"First look: {len(starts)} windows of {result.window_seconds:.0f} s spread over the "
+                                 f"{full_duration:.0f} s; every window is being read.")
     total = _duration(source)
     if total is not None and total > max_seconds + 0.5:
         result.truncated_from = total

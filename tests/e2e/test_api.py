@@ -167,6 +167,27 @@ def test_api_generate_returns_midi_audio_and_notes(client):
     assert d["seed"] == 3 and len(d["notes"]) >= 4 and all(n["end_s"] > n["start_s"] for n in d["notes"])
 
 
+def test_api_search_runs_a_whole_search_in_the_clients_session(app_url):
+    c = gradio_client.Client(app_url, verbose=False)
+    assert "Start a search first" in _message(c, "/api_search_answer", 1.0, True)
+    d = c.predict(_file(EXAMPLES / "search" / "drum_and_bass_loops_and_samples.ogg"), 5.5, 5.5, "loop", "mel", 5, None,
+                  api_name="/api_search_start")
+    assert d["query"] == {"start_s": 5.5, "duration_s": 5.5} and abs(d["tempo_bpm"] - 174.45) < 1
+    first = d["proposal"]["start_s"]
+    assert sf.info(d["proposal"]["audio"]).duration == pytest.approx(5.5, abs=0.05)
+    assert "not the open proposal" in _message(c, "/api_search_answer", first + 1.0, True)
+    d = c.predict(first, True, api_name="/api_search_answer")
+    assert d["found"] == 1 and first in [o["start_s"] for o in d["occurrences"]] and d["proposal"]["start_s"] != first
+    d = c.predict(api_name="/api_search_undo")
+    assert d["found"] == 0 and d["proposal"]["start_s"] == first
+    d = c.predict(87.0, api_name="/api_search_tempo")
+    assert d["tempo_bpm"] == 87.0 and d["occurrences"][0]["start_beat"] is not None
+    d = c.predict(api_name="/api_search_stop")
+    assert d["ended"] and d["proposal"] is None
+    other = gradio_client.Client(app_url, verbose=False)  # another client's session holds no search
+    assert "Start a search first" in _message(other, "/api_search_stop")
+
+
 def test_api_endpoints_refuse_bad_values_with_the_same_messages(client):
     assert "Seed" in _message(client, "/api_generate", "markov", 6, 1.0, 1e30, 120, "Violin", None)
     assert "Unknown effect" in _message(client, "/api_effects_process", _file(SONG), "flanger", None)

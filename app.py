@@ -27,7 +27,7 @@ def build_app() -> gr.Blocks:
     # Gradio's upload/output cache otherwise grows for ever: every hour, drop files older than two hours.
     with StudioBlocks(title="Music ML Studio", delete_cache=(3600, 7200)) as demo:
         gr.Markdown(HEADER)
-        with gr.Tabs():
+        with gr.Tabs(overflow_behavior="wrap"):  # at phone width every tab stays on screen, on two or three rows
             for name in TABS:
                 module = importlib.import_module(f"tabs.{name}")
                 with gr.Tab(module.TITLE, id=name):

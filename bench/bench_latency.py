@@ -5,7 +5,8 @@
 One client, an otherwise idle app (``python app.py`` in a subprocess), each endpoint called ``--repeats``
 times after one warm-up call: median and p95 seconds. The target on 2 CPU cores is under 1 s for every
 interactive step (each search answer, a genre or instrument verdict, a generation); the rest are long
-jobs. Then, in this process on one torch thread as the app runs it, the genre and instrument handlers
+jobs. Genre and instruments answer twice: a first look (6 excerpts spread over the song), then every
+excerpt; both times are printed. Then, in this process on one torch thread as the app runs it, the genre and instrument handlers
 are timed whole and their model call alone, so the model's share can be told from drawing and encoding.
 """
 from __future__ import annotations
@@ -30,8 +31,8 @@ from bench.live_app import App  # noqa: E402
 EX = ROOT / "assets" / "examples"
 OUT = ROOT / "docs" / "figures" / "latency.json"
 #: Steps a user waits on interactively (target < 1 s); the others are long jobs with progress.
-INTERACTIVE = ("/genre", "/classify_instrument", "/generate", "/search_yes", "/search_no", "/search_undo",
-               "/search_start", "/search_play_query")
+INTERACTIVE = ("/genre: first look", "/classify_instrument: first look", "/generate", "/search_yes", "/search_no",
+               "/search_undo", "/search_start", "/search_play_query", "/api_search_answer", "ABX trial (in-process)")
 TARGET_S = 1.0
 
 
@@ -57,6 +58,35 @@ def timed(fn, repeats: int) -> list[float]:
     return out
 
 
+def first_and_last(c: Client, *args, api_name: str, repeats: int) -> tuple[list[float], list[float]]:
+    """Seconds to a generator endpoint's first output (what the user sees first) and to its last."""
+    first, last = [], []
+    for k in range(repeats + 1):  # the first call warms up
+        t0 = time.perf_counter()
+        job = c.submit(*args, api_name=api_name)
+        while not job.outputs() and not job.done():
+            time.sleep(0.005)
+        t1 = time.perf_counter()
+        job.result()
+        if k:
+            first.append(t1 - t0)
+            last.append(time.perf_counter() - t0)
+    return first, last
+
+
+def abx_trial(repeats: int) -> list[float]:
+    """A new ABX trial as the effects tab makes it (a copy of A, B or the model under a fresh name)."""
+    from core.audio import write_wav
+    from core.effects import abx
+    from tabs import effects
+
+    y = np.zeros(9 * 44_100, np.float32)
+    with tempfile.TemporaryDirectory() as d:
+        paths = [write_wav(Path(d) / f"{n}.wav", y, 44_100) for n in ("clean", "effect", "model")]
+        session = {"effect": "reverb", "paths": paths}
+        return timed(lambda: effects.abx_new(session, abx.ABXState()), repeats)
+
+
 def profile(song: str, repeats: int) -> dict:
     """Seconds of the whole handler vs its core call, in-process (no HTTP), on one torch thread."""
     import torch
@@ -68,9 +98,9 @@ def profile(song: str, repeats: int) -> dict:
 
     quiet = lambda *a, **k: None  # noqa: E731  (no progress bar outside Gradio)
     cases = {
-        "genre": (lambda: genre.run(song, "musicnn", "mean", progress=quiet),
+        "genre": (lambda: list(genre.run(song, "musicnn", "mean", progress=quiet)),
                   lambda: genre_api.predict_file(song, model="musicnn", with_tags=True)),
-        "instruments": (lambda: instruments.classify(song, "musicnn", progress=quiet),
+        "instruments": (lambda: list(instruments.classify(song, "musicnn", progress=quiet)),
                         lambda: inst_api.predict_file(song, model="musicnn")),
     }
     out = {}
@@ -95,8 +125,6 @@ def main(argv=None):
             guitar = handle_file(str(EX / "effects" / "effects_guitar_di.flac"))
             calls = {
                 "/analyse": lambda: c.predict(song, api_name="/analyse"),
-                "/genre": lambda: c.predict(song, "musicnn", "mean", api_name="/genre"),
-                "/classify_instrument": lambda: c.predict(song, "musicnn", api_name="/classify_instrument"),
                 "/tag_instruments": lambda: c.predict([song], "musicnn", api_name="/tag_instruments"),
                 "/generate": lambda: c.predict("lstm", 30, 1.0, 1, 120, "Flute", "FluidR3_GM", None, api_name="/generate"),
                 "/effects_apply": lambda: c.predict(guitar, "distortion", 20.0, api_name="/effects_apply"),
@@ -104,6 +132,10 @@ def main(argv=None):
                 "/search_load": lambda: c.predict(song, api_name="/search_load"),
             }
             result = {}
+            for name, args_ in (("/genre", (song, "musicnn", "mean")), ("/classify_instrument", (song, "musicnn"))):
+                first, last = first_and_last(c, *args_, api_name=name, repeats=args.repeats)
+                result[f"{name}: first look"], result[f"{name}: every excerpt"] = first, last
+                print(name, [round(x, 2) for x in first], [round(x, 2) for x in last], flush=True)
             for name, fn in calls.items():
                 result[name] = timed(fn, args.repeats)
                 print(name, [round(x, 2) for x in result[name]], flush=True)
@@ -121,10 +153,18 @@ def main(argv=None):
             result["/search_yes"] = timed(lambda: answer("/search_yes"), args.repeats)
             result["/search_undo"] = timed(lambda: c.predict(api_name="/search_undo"), args.repeats)
             result["/search_play_query"] = timed(lambda: c.predict(20.0, 1.0, api_name="/search_play_query"), args.repeats)
+            # the same search as data, in the client's session
+            state = {"d": c.predict(song, 20.0, 1.0, "sample", "mel", 50, None, api_name="/api_search_start")}
+
+            def api_answer():
+                state["d"] = c.predict(state["d"]["proposal"]["start_s"], False, api_name="/api_search_answer")
+
+            result["/api_search_answer"] = timed(api_answer, args.repeats)
             c.close()
         finally:
             app.stop()
         prof = profile(str(three_minutes(tmp)), max(1, args.repeats // 2))
+        result["ABX trial (in-process)"] = abx_trial(args.repeats)
     table = {name: {"median_s": round(statistics.median(v), 3), "p95_s": round(float(np.percentile(v, 95)), 3),
                     "interactive": name in INTERACTIVE,
                     "meets_1s": (statistics.median(v) < TARGET_S) if name in INTERACTIVE else None}

@@ -138,11 +138,13 @@ def tempo(d: dict) -> str:
 def latency(d: dict) -> str:
     rows = ["| endpoint | median (s) | p95 (s) | interactive: under 1 s? |", "|---|---|---|---|"]
     for name, v in d["endpoints"].items():
-        verdict = ("yes" if v["meets_1s"] else "**no**") if v["interactive"] else "long job (progress shown)"
+        verdict = (("yes" if v["meets_1s"] else "**no**") if v["interactive"] else
+                   "refines the first look (progress shown)" if name.endswith("every excerpt") else "long job (progress shown)")
         rows.append(f"| `{name}` | {v['median_s']:.2f} | {v['p95_s']:.2f} | {verdict} |")
     prof = d.get("profile", {})
-    notes = [f"- {name}: the handler takes {v['handler_s']:.1f} s in-process, of which the model call (both musicnn "
-             f"backbones over every patch, and the head) {v['model_s']:.1f} s ({v['model_share']:.0%})."
+    notes = [f"- {name}: the whole handler (first look, every excerpt, figures) takes {v['handler_s']:.1f} s in-process; "
+             f"the model call over every excerpt alone (both musicnn backbones on every patch, and the head) "
+             f"{v['model_s']:.1f} s ({v['model_share']:.0%})."
              for name, v in prof.items()]
     return "\n".join([f"`{d['command']} --write`: one client, {d['file']}, median of {d['repeats']} calls after a "
                       "warm-up, 2 CPU cores.", "", *rows, "", "Where the time goes (same command, in-process, one torch thread):",

@@ -62,7 +62,7 @@ def run(audio_path, effect, drive, progress=gr.Progress()):
     session = {"effect": effect, "paths": paths}
     yield (*paths, _metrics_table(res.metrics), evaluate.mel_comparison(res.clean, res.effect_out, res.model_out, res.sr),
            evaluate.waveform_overlay(res.clean, res.effect_out, res.model_out, res.sr), card,
-           session, abx.ABXState(), None, "Press 'New ABX trial' to start.")
+           session, abx.ABXState(), None, "Press 'New trial' to start.")
 
 
 @user_errors
@@ -136,16 +136,17 @@ def build() -> None:
                 effect_a = gr.Audio(buttons=["download"], label="B: real effect", type="filepath", interactive=False, elem_id="effects-effect-audio")
                 model_a = gr.Audio(buttons=["download"], label="Model", type="filepath", interactive=False, elem_id="effects-model-audio")
             mel = gr.Plot(show_label=False, label="Log-mel spectrograms", elem_id="effects-mel")
-            overlay = gr.Plot(show_label=False, label="Waveforms (~300 samples)", elem_id="effects-overlay")
-            with gr.Group():
-                gr.Markdown("**ABX test** — A = clean, B = real effect; X is the model or, sometimes, a hidden copy of A or B.")
-                with gr.Row():
-                    abx_button = gr.Button("New ABX trial", elem_id="effects-abx-new")
+            with gr.Row(equal_height=False):
+                overlay = gr.Plot(show_label=False, label="Waveforms (~300 samples)", elem_id="effects-overlay", scale=3)
+                with gr.Column(scale=2, min_width=300, variant="panel", elem_id="effects-abx"):
+                    gr.Markdown("#### ABX blind test\nA is clean, B the real effect. X is the model, or now and "
+                                "then a hidden copy of A or B. Which does X sound like?")
                     x_audio = gr.Audio(buttons=["download"], label="X", type="filepath", interactive=False, elem_id="effects-abx-x")
-                with gr.Row():
-                    like_a = gr.Button("X sounds like A", elem_id="effects-abx-a")
-                    like_b = gr.Button("X sounds like B", elem_id="effects-abx-b")
-                abx_text = gr.Markdown("Apply an effect, then start a trial.", label="ABX score", show_label=False, elem_id="effects-abx-score")
+                    with gr.Row():
+                        abx_button = gr.Button("New trial", variant="primary", size="sm", min_width=80, elem_id="effects-abx-new")
+                        like_a = gr.Button("X is A", size="sm", min_width=60, elem_id="effects-abx-a")
+                        like_b = gr.Button("X is B", size="sm", min_width=60, elem_id="effects-abx-b")
+                    abx_text = gr.Markdown("Apply an effect, then start a trial.", label="ABX score", show_label=False, elem_id="effects-abx-score")
     with gr.Accordion("Capture mode: teach it your own plugin or pedal", open=False):
         gr.Markdown(
             "Upload a dry recording and the same recording processed by any gear or plugin (same sample rate, "

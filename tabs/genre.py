@@ -38,9 +38,10 @@ def _summary(result) -> str:
 
 
 def _verdict(result) -> tuple:
-    """The summary, the distribution and the timeline: what a first look can already show."""
+    """The summary and the distribution (what a first look shows), and the timeline once every excerpt is read."""
     return (_summary(result),
             plots.bars(result.labels, [float(v) for v in result.probs], title="Genre distribution (whole input)"),
+            gr.skip() if result.first_look else
             plots.timeline(result.segments(), max(result.duration, 3.0), title="Genre over time (per 3 s excerpt)"))
 
 

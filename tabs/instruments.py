@@ -44,10 +44,10 @@ def _render(result, csv_path=None) -> tuple:
         {label: float(p) for label, p in zip(labels, probs)},
         tags,
         plots.bars(labels, probs.tolist(), title="Overall ranking" + (" (first look)" if result.first_look else "")),
-        plots.timeline(result.segments(), result.duration, title="Top instrument per window",
-                       colors=plots.class_colors(labels)),  # the same colour per instrument as the curves
-        plots.probabilities(result.times, result.window_probabilities, labels),
-        csv_path if csv_path is not None else gr.skip(),
+        *([gr.skip()] * 3 if result.first_look else  # the timeline waits for every window
+          [plots.timeline(result.segments(), result.duration, title="Top instrument per window",
+                          colors=plots.class_colors(labels)),  # the same colour per instrument as the curves
+           plots.probabilities(result.times, result.window_probabilities, labels), csv_path]),
     )
 
 

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from core.audio import AudioError, audio_duration, audio_stats, load_audio, spread_excerpts, to_float32, write_wav
+from core.audio import (AudioError, audio_duration, audio_stats, load_audio, read_excerpts, spread_excerpts, to_float32,
+                        write_wav)
 from tests.conftest import EXAMPLES, tone
 
 
@@ -177,3 +178,16 @@ def test_spread_excerpts_reach_from_the_start_to_the_end_and_skip_short_inputs()
     assert len(joined) == 4 * 300 and starts[0] == 0 and starts[-1] == pytest.approx(57.0)
     assert joined[300] == y[int(starts[1] * sr)] and joined[-1] == y[-1]
     assert spread_excerpts(y[: 20 * sr], sr, 4, 3.0) is None  # under 2 × 4 excerpts: read it all
+
+
+def test_read_excerpts_decodes_the_same_excerpts_as_the_whole_file(tmp_path):
+    sr = 8_000
+    y = np.random.default_rng(0).uniform(-0.5, 0.5, 40 * sr).astype(np.float32)
+    path = tmp_path / "long.wav"
+    sf.write(path, np.stack([y, y], axis=1), sr, subtype="FLOAT")
+    joined, starts, duration = read_excerpts(str(path), sr, 5, 3.0)
+    expected, expected_starts = spread_excerpts(y, sr, 5, 3.0)
+    assert duration == 40.0 and np.allclose(starts, expected_starts) and np.allclose(joined, expected)
+    in_memory = read_excerpts((sr, y), sr, 5, 3.0)  # a (rate, samples) tuple takes the same path
+    assert np.allclose(in_memory[0], expected)
+    assert read_excerpts(str(path), sr, 5, 3.0, max_seconds=20.0) is None  # 20 s < 2 × 5 × 3 s

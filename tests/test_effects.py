@@ -232,3 +232,13 @@ def test_an_emulation_further_from_the_effect_than_clean_is_flagged():
     assert EffectResult("octave", 44_100, z, z, z, metrics, {}, {}).worse_than_clean == ["ESR"]
     good = {**metrics, "ESR model vs effect": 0.01}
     assert EffectResult("octave", 44_100, z, z, z, good, {}, {}).worse_than_clean == []
+
+
+def test_input_cut_to_the_cap_is_announced(tmp_path):
+    sr = 22_050
+    t = np.arange(int(12 * sr)) / sr
+    path = tmp_path / "long.wav"
+    sf.write(path, (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), sr)
+    res = api.process(str(path), "reverb", max_seconds=5.0)
+    assert any("12 s long; only the first 5 s were processed" in n for n in res.notes)
+    assert not any("only the first" in n for n in api.process(str(path), "reverb").notes)

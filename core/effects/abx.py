@@ -31,7 +31,7 @@ def answer(state: ABXState, choice: str) -> ABXState:
     if choice not in ("A", "B"):
         raise ValueError("Answer 'A' (X sounds like the clean signal) or 'B' (like the effect).")
     if state.current is None:
-        raise ValueError("Start a trial first: press 'New ABX trial'.")
+        raise ValueError("Start a trial first: press 'New trial'.")
     return ABXState(effect=state.effect, current=None, trials=state.trials + [(state.current, choice)])
 
 

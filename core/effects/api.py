@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from core import registry, validate
-from core.audio import AudioError, load_audio
+from core.audio import AudioError, audio_duration, load_audio
 from core.effects import fx, metrics, train
 from core.effects import models as M
 from core.training import MODELS_DIR, check_cancel, load_state, read_card
@@ -146,7 +146,16 @@ def _load_dry(source, max_seconds: float = MAX_SECONDS, label: str = "The audio"
     y, sr = load_audio(source, sr=fx.SR, mono=True, max_seconds=max_seconds, trim=True, allow_silence=False)
     if float(np.max(np.abs(y))) >= 0.999:
         notes.append(f"{label} is clipped (it reaches full scale); the emulation is judged on the clipped signal.")
+    notes += _cut_notice(source, max_seconds, label)
     return y, notes
+
+
+def _cut_notice(source, max_seconds: float, label: str) -> list[str]:
+    """Input cut to its first ``max_seconds`` is always announced."""
+    total = audio_duration(source)
+    if total > max_seconds + 0.5:
+        return [f"{label} is {total:.0f} s long; only the first {max_seconds:.0f} s were processed."]
+    return []
 
 
 def process(source, effect: str, knobs: dict | None = None, max_seconds: float = MAX_SECONDS,
@@ -234,9 +243,10 @@ def load_pair(dry_source, wet_source, max_seconds: float = 120.0):
         )
     if len(dry) < 3 * fx.SR:
         raise AudioError("The pair is shorter than 3 s; give at least 10 s of varied playing for a useful capture.")
-    for label, y in (("dry", dry), ("wet", wet)):
+    for label, y, src in (("dry", dry, dry_source), ("wet", wet, wet_source)):
         if float(np.max(np.abs(y))) >= 0.999:
             notes.append(f"The {label} file is clipped; clipping is learned as part of the effect.")
+        notes += _cut_notice(src, max_seconds, f"The {label} file")
     lag = metrics.find_latency(dry, wet, fx.SR)
     dry, wet = metrics.align(dry, wet, lag)
     if lag:

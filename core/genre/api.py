@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from core import registry
-from core.audio import AudioError, audio_duration, load_audio, spread_excerpts
+from core.audio import AudioError, audio_duration, load_audio, read_excerpts
 from core.genre.features import EXCERPT_S, INPUTS, excerpts
 from core.training import MODELS_DIR, load_state, read_card
 
@@ -296,10 +296,11 @@ def predict_file(source, model: str = DEFAULT_MODEL, aggregate: str = "mean", ma
     """
     m = load(model)
     total = audio_duration(source)
-    y, sr = load_audio(source, sr=m.sr, max_seconds=max_seconds, trim=True)
-    spread = spread_excerpts(y, sr, first_look, EXCERPT_S) if first_look else None
+    spread = read_excerpts(source, m.sr, first_look, EXCERPT_S, max_seconds) if first_look else None
     if spread is not None:
-        full_duration, (y, starts) = len(y) / sr, spread
+        (y, starts, full_duration), sr = spread, m.sr
+    else:
+        y, sr = load_audio(source, sr=m.sr, max_seconds=max_seconds, trim=True)
     result = m.predict(y, sr, aggregate)
     if with_tags and result.tags is None:
         from core.backbones import tagging

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from core import registry
-from core.audio import AudioError, load_audio, spread_excerpts
+from core.audio import AudioError, load_audio, read_excerpts
 from core.features import AST_SR
 from core.instruments.models import ASTClassifier, ASTSize, CNNConfig, InstrumentCNN
 from core.training import MODELS_DIR, check_cancel, load_state, read_card
@@ -326,13 +326,13 @@ def predict_file(source, model: str = DEFAULT_MODEL, max_seconds: float = 600.0,
     ``first_look``: read only that many windows spread over the input, side by side (a quick answer to show
     while the whole input is read); ignored for inputs under twice that length. The notices say so.
     """
-    y, sr = load_audio(source, sr=AST_SR, max_seconds=max_seconds, trim=True, allow_silence=False)
     clf = load_model(model)
-    spread = spread_excerpts(y, sr, first_look, window_seconds(clf)) if first_look else None
+    spread = read_excerpts(source, AST_SR, first_look, window_seconds(clf), max_seconds) if first_look else None
     if spread is None:
+        y, sr = load_audio(source, sr=AST_SR, max_seconds=max_seconds, trim=True, allow_silence=False)
         result = predict(y, sr, clf)
     else:
-        full_duration, (y, starts) = len(y) / sr, spread
+        (y, starts, full_duration), sr = spread, AST_SR
         result = predict(y, sr, clf, hop_seconds=window_seconds(clf))  # one window per excerpt, none straddling two
         result.first_look = True
         if len(result.times) == len(starts):  # times on the recording, not on the excerpts joined

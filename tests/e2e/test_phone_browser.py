@@ -1,0 +1,33 @@
+"""The app at phone width (390 × 844, an iPhone 12-14): every tab can be reached and its main action used."""
+import pytest
+
+import importlib
+
+from tabs import TABS
+
+TAB_NAMES = [importlib.import_module(f"tabs.{name}").TITLE for name in TABS]
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def phone(browser, app_url):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                                  has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(app_url, wait_until="load")
+    page.wait_for_selector("gradio-app [role=tablist]", state="attached")
+    yield page
+    context.close()
+
+
+def test_every_tab_name_is_on_screen_at_phone_width(phone, test_output):
+    for name in TAB_NAMES:
+        tab = phone.get_by_role("tab", name=name)
+        assert tab.is_visible(), f"the {name!r} tab is hidden at phone width"
+        box = tab.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390 + 1, f"{name!r} runs off the screen"
+    phone.get_by_role("tab", name="MIDI generation").click()
+    phone.locator("#gen-run").wait_for(state="visible")
+    phone.screenshot(path=str(test_output / "phone_generation.png"), full_page=False)

@@ -306,13 +306,11 @@ def evaluate(per_genre: int = 5, out: Path | None = None) -> dict:
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=2) + "\n")
-        card_path = CHOOSER_DIR / "card.json"
-        if card_path.exists():  # the chooser's card carries the figures this command measured
-            card = json.loads(card_path.read_text())
-            card["metrics"] = {k: result[k] for k in ("tracks", "acc1", "acc2", "librosa_acc1", "librosa_acc2",
-                                                      "prior_only_acc1")}
-            card["metrics"]["command"] = result["command"]
-            card_path.write_text(json.dumps(card, indent=2) + "\n")
+        if (CHOOSER_DIR / "card.json").exists():  # the chooser's card carries the figures this command measured
+            from core.training import update_card
+
+            update_card(CHOOSER_DIR, {k: result[k] for k in ("tracks", "acc1", "acc2", "librosa_acc1", "librosa_acc2",
+                                                             "prior_only_acc1")}, result["command"])
     return result
 
 

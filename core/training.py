@@ -129,3 +129,22 @@ def load_state(directory, map_location="cpu") -> dict:
 def read_card(directory) -> dict:
     path = Path(directory) / "card.json"
     return json.loads(path.read_text()) if path.exists() else {}
+
+
+def update_card(directory, metrics: dict, command: str, data: str | None = None, **fields) -> dict:
+    """Merge measured ``metrics`` into ``directory/card.json`` and name how they were measured.
+
+    Every other key of the card, and every metric not measured now, is kept: cards are written by the
+    train command (config, training facts) and by evaluate commands (metrics), never by hand. ``fields``
+    set top-level keys (e.g. ``notes``). Returns the card written.
+    """
+    path = Path(directory) / "card.json"
+    card = read_card(directory)
+    card.setdefault("metrics", {}).update(metrics)
+    card["metrics"]["eval_command"] = command
+    if data is not None:
+        card["metrics"]["eval_data"] = data
+    card.update(fields)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(card, indent=2) + "\n")
+    return card

@@ -108,7 +108,7 @@ def build() -> None:
     )
     choices = list(MODELS)
     if api.hub_model():
-        choices.append((f"Hub: {api.hub_model()} (AudioSet labels mapped)", api.hub_model()))
+        choices.append((f"Hub: {api.hub_model()[len(api.HUB_PREFIX):]} (AudioSet labels mapped)", api.hub_model()))
     model = gr.Dropdown(choices, value=api.DEFAULT_MODEL, label="Model", elem_id="inst-model")
     with gr.Tab("One recording"):
         with gr.Row():

@@ -74,12 +74,12 @@ def main():
         if (d / "model.safetensors").exists() and not d.name.startswith("capture"):
             rows[d.name] = evaluate_model(d)
             if "--update-cards" in sys.argv:  # write the fresh figures into the card
-                card = json.loads((d / "card.json").read_text())
-                card["metrics"].update(rows[d.name])
                 from core.effects.train import NOTES
+                from core.training import read_card, update_card
 
-                card["notes"] = NOTES.get(card["config"]["kind"], card.get("notes", ""))
-                (d / "card.json").write_text(json.dumps(card, indent=2))
+                card = read_card(d)
+                update_card(d, rows[d.name], "python -m core.effects.evaluate --update-cards",
+                            notes=NOTES.get(card["config"]["kind"], card.get("notes", "")))
             print(d.name, rows[d.name], file=sys.stderr, flush=True)
     print(json.dumps(rows, indent=2))
 

@@ -154,11 +154,16 @@ def _load_hub(name_or_path: str) -> Classifier:
                       int(model.config.max_length), {}, hub_label_map(model.config.id2label, labels))
 
 
+#: How a model name asks for a Hugging Face Hub checkpoint (as in core.genre).
+HUB_PREFIX = "hub:"
+
+
 def hub_model() -> str | None:
-    """The Hub AST named by MUSIC_STUDIO_INSTRUMENTS_HUB, unless the Hub is switched off."""
+    """``hub:<id>`` for the Hub AST named by MUSIC_STUDIO_INSTRUMENTS_HUB, unless the Hub is switched off."""
     if os.environ.get("HF_HUB_OFFLINE") == "1" or os.environ.get("MUSIC_STUDIO_OFFLINE") == "1":
         return None
-    return os.environ.get(HUB_ENV, "").strip() or None
+    hub_id = os.environ.get(HUB_ENV, "").strip()
+    return f"{HUB_PREFIX}{hub_id}" if hub_id else None
 
 
 def load_model(name: str = DEFAULT_MODEL) -> Classifier | BackboneClassifier:
@@ -170,11 +175,18 @@ def load_model(name: str = DEFAULT_MODEL) -> Classifier | BackboneClassifier:
         if not (directory / "model.safetensors").exists():
             raise ValueError(f"The bundled {name} weights are missing; train them with python -m core.instruments.train.")
         return registry.get(f"instruments:{name}", lambda: _load_local(directory))
+    name = str(name)
+    if name.startswith(HUB_PREFIX):  # only an explicit hub: name reaches for the Hub, never a typo
+        hub_id = name[len(HUB_PREFIX):].strip()
+        return registry.get(f"instruments:hub:{hub_id}", lambda: _load_hub(hub_id))
     path = Path(name)
     if (path / "model.safetensors").exists() and (path / "config.json").exists() and \
             {"kind", "feature"} & set(json.loads((path / "config.json").read_text())):  # saved by our train scripts
         return registry.get(f"instruments:{path.resolve()}", lambda: _load_local(path))
-    return registry.get(f"instruments:hub:{name}", lambda: _load_hub(name))
+    if (path / "config.json").exists():  # a Hugging Face AST checkpoint saved to a folder
+        return registry.get(f"instruments:{path.resolve()}", lambda: _load_hub(str(path)))
+    raise ValueError(f"Unknown instrument model {name!r}: use a bundled name ({', '.join(BUNDLED)}), "
+                     f"a trained model's folder, or {HUB_PREFIX}<id>.")
 
 
 @dataclass

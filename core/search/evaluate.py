@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -141,6 +142,24 @@ def markdown(table: dict) -> str:
     return "\n".join(lines)
 
 
+#: card key per system: what ``spaces.measured_recall`` reads for the search tab
+CARD_KEYS = {"learned": "eval_recall_within_patience_5", "mfcc": "eval_recall_mfcc", "naive": "eval_recall_naive",
+             "mel": "eval_recall_log_mel"}
+
+
+def write_card(table: dict, tracks: int, data: str, command: str, directory=None) -> dict:
+    """Merge each system's (sample, loop) recall into the encoder's card, keeping every other key."""
+    from core.search.spaces import DEFAULT_MODEL, MODEL_DIR
+    from core.training import update_card
+
+    metrics = {key: {kind: round(table[f"{system}/{kind}"]["all"], 3) for kind in ("sample", "loop")}
+               for system, key in CARD_KEYS.items() if f"{system}/sample" in table and f"{system}/loop" in table}
+    n = {kind: table[f"{next(iter(CARD_KEYS))}/{kind}"]["n"] for kind in ("sample", "loop")
+         if f"{next(iter(CARD_KEYS))}/{kind}" in table}
+    described = f"{tracks} generated tracks ({data})" + (f": {n['sample']} samples, {n['loop']} loops" if len(n) == 2 else "")
+    return update_card(directory or MODEL_DIR / DEFAULT_MODEL, metrics, command, data=described)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=".cache/search/eval")
@@ -151,7 +170,19 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--encoder", default=None, help="a trained encoder's folder instead of the bundled one")
     parser.add_argument("--out", default=None, help="write the table as JSON here")
+    parser.add_argument("--write-card", action="store_true",
+                        help="merge the recalls into the bundled encoder's card (what the search tab shows)")
+    parser.add_argument("--data-note", default=None, help="how --data was made, for the card (e.g. its dataset command)")
+    parser.add_argument("--from-json", default=None,
+                        help="do not measure: take the table from a JSON an earlier --out wrote (with --write-card)")
     args = parser.parse_args(argv)
+    if args.from_json:
+        saved = json.loads(Path(args.from_json).read_text())
+        if args.write_card:
+            write_card(saved["table"], saved["tracks"], args.data_note or saved["data"], f"python -m core.search.evaluate --data {saved['data']}"
+                       f" --systems {' '.join(sorted({k.split('/')[0] for k in saved['table'] if '/' in k}))} --out {args.from_json}")
+        print(markdown(saved["table"]))
+        return
     import torch
 
     torch.set_num_threads(args.threads)
@@ -170,6 +201,8 @@ def main(argv=None):
     for name, c in diffs.items():
         print(f"{name}: {c['mean']:+.3f} (95 % CI {c['ci95'][0]:+.3f} to {c['ci95'][1]:+.3f}, {c['n']} sounds)")
     print(f"{len(paths)} tracks, {time.time() - start:.0f} s")
+    if args.write_card:
+        write_card(table, len(paths), args.data_note or args.data, "python -m core.search.evaluate " + " ".join(argv or sys.argv[1:]))
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps({"tracks": len(paths), "data": args.data, "patience": args.patience,

@@ -26,11 +26,14 @@ def test_fit_head_loss_goes_down_and_separates_two_classes():
     assert (head.predict_proba(X).argmax(1) == y).mean() > 0.95
 
 
-def test_fit_head_progress_can_cancel():
+def test_fit_head_reports_progress_and_can_be_cancelled():
+    from core.training import Cancelled
+
     X, y = _two_blobs()
     calls = []
-    _, losses = heads.fit_head(X, y, ["a", "b"], epochs=50, progress=lambda f, m: calls.append((f, m)) or len(calls) >= 3)
-    assert len(losses) == 3 and calls[0][0] == pytest.approx(1 / 50) and "loss" in calls[0][1]
+    with pytest.raises(Cancelled):
+        heads.fit_head(X, y, ["a", "b"], epochs=50, progress=lambda f, m: calls.append((f, m)), cancel=lambda: len(calls) >= 3)
+    assert len(calls) == 3 and calls[0][0] == pytest.approx(1 / 50) and "loss" in calls[0][1]
 
 
 def test_head_from_pretrained_rebuilds_any_hidden_size_from_config(tmp_path):

@@ -114,12 +114,16 @@ class TagHead(nn.Module, _HubMixin):
 def fit_head(X: np.ndarray, y: np.ndarray, labels: list[str], weights: np.ndarray | None = None, *,
              feature: str = "penultimate+tags", backbones=BACKBONES, hidden: int = 0, dropout: float = 0.3,
              weight_decay: float = 1e-3, epochs: int = 200, lr: float = 3e-3, seed: int = 0, task: str = "",
-             progress: Callable[[float, str], bool | None] | None = None) -> tuple[TagHead, list[float]]:
+             progress: Callable[[float, str], None] | None = None,
+             cancel: Callable[[], bool] | None = None) -> tuple[TagHead, list[float]]:
     """Full-batch AdamW on cached features with class-balanced weights. Returns the head and its loss curve.
 
     ``weights`` (per row) let a few real recordings count as much as many generated ones.
-    ``progress(fraction, message)`` may return True to cancel.
+    ``progress(fraction, message)`` is told every epoch; ``cancel()`` is checked every epoch and, when it says
+    so, :class:`core.training.Cancelled` is raised (the app's one progress/cancel shape).
     """
+    from core.training import check_cancel
+
     torch.manual_seed(seed)
     X = torch.from_numpy(np.asarray(X, np.float32))
     yt = torch.from_numpy(np.asarray(y, np.int64))
@@ -138,6 +142,7 @@ def fit_head(X: np.ndarray, y: np.ndarray, labels: list[str], weights: np.ndarra
         loss.backward()
         opt.step()
         losses.append(loss.item())
-        if progress and progress((epoch + 1) / epochs, f"epoch {epoch + 1}/{epochs}, loss {loss:.3f}"):
-            break
+        if progress:
+            progress((epoch + 1) / epochs, f"epoch {epoch + 1}/{epochs}, loss {loss:.3f}")
+        check_cancel(cancel)
     return head.eval(), losses

@@ -105,7 +105,7 @@ def load_folk_corpus(collections=DEFAULT_COLLECTIONS, cache_dir: Path = CACHE_DI
     for i, name in enumerate(collections):
         tunes += parse_collection(name)
         if progress:
-            progress(i + 1, len(collections), name)
+            progress((i + 1) / len(collections), f"parsed {name} ({i + 1}/{len(collections)})")
         log.info("parsed %s: %d tunes so far", name, len(tunes))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps([{"title": t.title, "source": t.source, "events": t.events} for t in tunes]))

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from core import registry
 from core.data.corpus import Tune, load_folk_corpus, load_midi_folder, split_by_tune
 from core.generation.baselines import MarkovChain
 from core.generation.models import (
@@ -197,7 +198,7 @@ def main(argv=None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     if args.threads:
         torch.set_num_threads(args.threads)
-    device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = registry.device()  # one device choice for the app and every train script (--device)
 
     if args.midi_dir:
         tunes = load_midi_folder(args.midi_dir)

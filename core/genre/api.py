@@ -127,13 +127,14 @@ class GenreModel:
         out = []
         with torch.inference_mode():
             for i in range(0, len(X), batch):
-                logits = self.net(torch.from_numpy(np.ascontiguousarray(X[i:i + batch])))
+                x = torch.from_numpy(np.ascontiguousarray(X[i:i + batch])).to(next(self.net.parameters()).device)
+                logits = self.net(x)
                 if self.kind == "hub":  # AudioSet is multi-label: sigmoid, then pool the labels of each genre
-                    s = torch.sigmoid(logits.logits if hasattr(logits, "logits") else logits).numpy()
+                    s = torch.sigmoid(logits.logits if hasattr(logits, "logits") else logits).cpu().numpy()
                     g = np.stack([s[:, idx].max(1) if idx else np.zeros(len(s)) for idx in self.hub_map], 1)
                     out.append(g / np.maximum(g.sum(1, keepdims=True), 1e-9))
                 else:
-                    out.append(torch.softmax(logits, 1).numpy())
+                    out.append(torch.softmax(logits, 1).cpu().numpy())
         return np.concatenate(out).astype(np.float32)
 
     def features(self, y: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
@@ -222,7 +223,7 @@ def _load_ours(name: str, folder: Path) -> GenreModel:
     config = json.loads((folder / "config.json").read_text())
     net = build(config["arch"], len(config["labels"]))
     net.load_state_dict(load_state(folder))
-    net.eval()
+    net.eval().to(registry.device())  # --device cuda reaches genre too
     return GenreModel(name, net, config["labels"], config["input"], read_card(folder))
 
 
@@ -243,7 +244,7 @@ def _load_transformers_ast(name: str, source: str) -> GenreModel:
     except Exception as err:
         raise ValueError(f"Could not load the AST checkpoint {source!r} ({type(err).__name__}): "
                          "the Hugging Face Hub may be unreachable from here. Use a bundled model instead.") from None
-    net.eval()
+    net.eval().to(registry.device())
     id2label = {int(k): v for k, v in net.config.id2label.items()}
     lower = {v.lower(): k for k, v in id2label.items()}
     genres = list(AUDIOSET_GENRES)

@@ -93,7 +93,7 @@ def build_set(tracks: list[Track], kind: str, hop_s: float = EXCERPT_S / 2, prog
             y += [t.label] * len(E)
             tid += [i] * len(E)
         if progress:
-            progress(i + 1, len(tracks))
+            progress((i + 1) / len(tracks), f"excerpts of {i + 1}/{len(tracks)} tracks")
     if not X:
         return np.zeros((0,)), np.zeros((0,), int), np.zeros((0,), int)
     return np.concatenate(X).astype(np.float32), np.asarray(y), np.asarray(tid)

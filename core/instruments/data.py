@@ -91,5 +91,5 @@ def features(items: list[Item], frames: int = CLIP_FRAMES, progress=None) -> np.
         y, _ = load_audio(item.path, sr=AST_SR, max_seconds=60, trim=True)
         out[i] = ast_log_mel(y, AST_SR, max_length=frames, extractor=extractor)
         if progress and i % 200 == 0:
-            progress(i, len(items))
+            progress(i / len(items), f"features of {i}/{len(items)} clips")
     return out

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from core import registry
 from core.instruments.data import Item, features, scan, split_groups
 from core.instruments.models import ASTClassifier, ASTSize, CNNConfig, InstrumentCNN
 from core.training import MODELS_DIR, ModelCard, distributed, save_checkpoint, set_seed
@@ -168,7 +169,7 @@ def main(argv=None) -> None:
     X_tr, y_tr = tensors(train_items)
     X_va, y_va = tensors(val_items)
     log.info("features in %.0f s", time.time() - t0)
-    device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = registry.device()  # one device choice for the app and every train script (--device)
     model, history = train(X_tr, y_tr, X_va, y_va, labels, args.model, args.epochs, args.batch, args.lr,
                            args.seed, device=device)
     model = model.cpu()

@@ -6,6 +6,8 @@ one set of numbers serves every tab.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 N_FFT = 1024
@@ -84,25 +86,52 @@ AST_SR = 16_000
 AST_HOP_SECONDS = 0.01  # Kaldi fbank: 25 ms window, 10 ms shift
 
 
-def ast_log_mel(y: np.ndarray, sr: int = AST_SR, max_length: int | None = None, extractor=None) -> np.ndarray:
-    """Kaldi-style log-mel filterbank as ``ASTFeatureExtractor`` computes it (128 bins, 10 ms hop,
-    AudioSet mean/std normalisation), shape (frames, 128).
+def ast_fbank(y: np.ndarray, sr: int = AST_SR) -> np.ndarray:
+    """The AST's input, every frame of ``y``: Kaldi-style 128-bin log-mel (400-sample frames every 160, DC
+    removed, pre-emphasis 0.97, Hann window, 512-point power spectrum, log), AudioSet mean/std normalised.
+    Shape (1 + (len(y) - 400) // 160, 128); ``y`` at 16 kHz.
 
-    ``max_length`` pads or truncates to that many frames; ``None`` keeps every frame of ``y``.
-    ``y`` must already be at 16 kHz (``core.audio.load_audio(..., sr=16000)``).
+    The steps and constants of transformers' ``ASTFeatureExtractor`` (numpy path), vectorised over frames:
+    its own loop is ~15× slower on a song. ``tests/test_features.py`` holds the two equal.
     """
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    if sr != AST_SR:
+        raise ValueError(f"AST features need {AST_SR} Hz audio, got {sr} Hz.")
+    y = np.asarray(y, np.float64)
+    if len(y) < 400:
+        y = np.pad(y, (0, 400 - len(y)))
+    ex = _ast_constants()
+    frames = sliding_window_view(y, 400)[::160]
+    frames = frames - frames.mean(axis=1, keepdims=True)
+    frames = np.concatenate([frames[:, :1] * (1 - 0.97), frames[:, 1:] - 0.97 * frames[:, :-1]], axis=1)
+    power = np.abs(np.fft.rfft(frames * ex.window, n=512).astype(np.complex64), dtype=np.float64) ** 2
+    return _ast_normalise(np.log(np.maximum(1.192092955078125e-07, power @ ex.mel_filters)))
+
+
+def ast_log_mel(y: np.ndarray, sr: int = AST_SR, max_length: int | None = None) -> np.ndarray:
+    """:func:`ast_fbank` padded (with the extractor's zero log-mel) or cut to ``max_length`` frames, as
+    ``ASTFeatureExtractor(max_length=...)`` returns it; ``None`` keeps every frame. Shape (frames, 128)."""
     if sr != AST_SR:
         raise ValueError(f"ast_log_mel needs 16 kHz audio, got {sr} Hz.")
-    if max_length is None:
-        max_length = max(1, 1 + (len(y) - 400) // 160)
-    import warnings
+    F = ast_fbank(y, sr)
+    if max_length is None or len(F) == max_length:
+        return F
+    if len(F) > max_length:
+        return F[:max_length]
+    pad = np.broadcast_to(_ast_normalise(np.zeros((1, F.shape[1]))), (max_length - len(F), F.shape[1]))
+    return np.concatenate([F, pad]).astype(np.float32)
 
-    with warnings.catch_warnings():  # "a mel filter has all zero values": expected at 16 kHz with 128 bins
-        warnings.simplefilter("ignore")
-        if extractor is None:
-            extractor = ast_feature_extractor(max_length)
-        extractor.max_length = max_length
-        return extractor(y, sampling_rate=AST_SR, return_tensors="np")["input_values"][0].astype(np.float32)
+
+def _ast_normalise(log_mel: np.ndarray) -> np.ndarray:
+    ex = _ast_constants()
+    return ((log_mel - ex.mean) / (ex.std * 2)).astype(np.float32)
+
+
+@functools.cache
+def _ast_constants():
+    """The extractor, for its window, mel filters and AudioSet mean/std only: read, never changed, so shared."""
+    return ast_feature_extractor()
 
 
 def ast_feature_extractor(max_length: int = 1024):
@@ -111,7 +140,7 @@ def ast_feature_extractor(max_length: int = 1024):
 
     from transformers import ASTFeatureExtractor
 
-    with warnings.catch_warnings():
+    with warnings.catch_warnings():  # "a mel filter has all zero values": expected at 16 kHz with 128 bins
         warnings.simplefilter("ignore")
         return ASTFeatureExtractor(max_length=max_length)
 

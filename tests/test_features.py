@@ -61,3 +61,25 @@ def test_analyse_trims_long_input_and_says_so():
     result = analysis.analyse_file((8_000, y), max_seconds=1.0)
     assert result.stats.duration_s == pytest.approx(1.0)
     assert result.trimmed and result.source_duration_s == pytest.approx(4.0)
+
+
+@pytest.mark.parametrize("seconds, max_length", [(2.0, None), (2.0, 150), (0.7, 200)])
+def test_one_ast_front_end_equals_transformers_extractor_cut_and_padded(seconds, max_length):
+    from core.features import AST_SR, ast_feature_extractor, ast_log_mel
+
+    y = np.random.default_rng(1).uniform(-0.5, 0.5, int(seconds * AST_SR)).astype(np.float32)
+    ours = ast_log_mel(y, AST_SR, max_length=max_length)
+    frames = max_length or 1 + (len(y) - 400) // 160
+    theirs = ast_feature_extractor(frames)(y, sampling_rate=AST_SR, return_tensors="np")["input_values"][0]
+    assert ours.shape == theirs.shape == (frames, 128)
+    assert np.abs(ours - theirs).max() < 1e-3  # float32 rounding only
+
+
+def test_genre_and_instruments_read_the_same_ast_features():
+    from core.features import AST_SR, ast_log_mel
+    from core.genre.features import AST_FRAMES, ast_excerpts
+
+    y = np.random.default_rng(2).uniform(-0.5, 0.5, 7 * AST_SR).astype(np.float32)
+    X, starts = ast_excerpts(y, AST_SR)
+    second = ast_log_mel(y[int(starts[1] * AST_SR):], AST_SR, max_length=AST_FRAMES)
+    assert np.abs(X[1] - second).max() < 1e-4  # an excerpt of the whole-song pass = the excerpt on its own

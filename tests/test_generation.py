@@ -1,5 +1,7 @@
 """MIDI generation: encodings round-trip, both models learn (loss falls), generate/compose behave, metrics rank sensibly."""
+import copy
 import json
+import math
 
 import numpy as np
 import pretty_midi
@@ -8,7 +10,8 @@ import torch
 
 from core.data.corpus import REST, Tune, melody_events, split_by_tune
 from core.generation import api as gen, evaluate, train
-from core.generation.models import events_to_grid, grid_to_events
+from core.generation.baselines import MarkovChain
+from core.generation.models import BOS, EOS, GridGenerator, event_token, events_to_grid, grid_to_events
 
 
 def scale_tune(i: int, n: int = 48) -> Tune:
@@ -49,15 +52,30 @@ def test_lstm_loss_falls(corpus):
     assert history["val_loss"][-1] < history["val_loss"][0]
 
 
-def test_gan_trains_and_generator_changes(corpus):
+def test_gan_trains_and_generator_changes(corpus, monkeypatch):
     torch.set_num_threads(1)
+    initial = []  # the generator as train_gan built it, before any step
+
+    def recording_generator(cfg):
+        G = GridGenerator(cfg)
+        initial.append(copy.deepcopy(G))
+        return G
+
+    monkeypatch.setattr(train, "GridGenerator", recording_generator)
     G, history = train.train_gan(corpus, steps=12, batch=16, n_critic=2, log_every=4, config={"width": 32})
     assert len(history["generator_loss"]) == 3 and len(history["discriminator_loss"]) == 3
     # WGAN critic loss (fake - real + GP) starts near the GP term and drops as the critic separates them.
     assert history["discriminator_loss"][-1] < history["discriminator_loss"][0]
+    z = torch.randn(2, G.config.latent, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
-        logits = G(torch.randn(2, G.config.latent))
+        logits = G(z)
+        before = initial[0].eval()(z)
     assert logits.shape == (2, 50, 64) and torch.isfinite(logits).all()
+    # The generator steps moved every weight tensor of G, and the same latents now give other logits.
+    trained, start = G.state_dict(), initial[0].state_dict()
+    weights = [k for k, v in start.items() if v.is_floating_point() and not k.endswith(("running_mean", "running_var"))]
+    assert weights and all(not torch.equal(trained[k], start[k]) for k in weights)
+    assert not torch.allclose(logits, before, atol=1e-4)
 
 
 def test_trained_lstm_generates_through_the_api(corpus, tmp_path):
@@ -126,8 +144,27 @@ def test_primer_is_continued(tmp_path):
     path = tmp_path / "primer.mid"
     pm.write(str(path))
     assert gen.primer_events(path)[:2] == [(72, 1.0), (74, 1.0)]
-    out = gen.generate("markov", seconds=8, seed=0, primer=str(path))
-    assert out.instruments[0].notes
+    assert gen.primer_events(path)[-1] == (77, 1.0)
+    # A chain with one successor per token: primed, it must go on from the primer's last note (77 → 79 → 77 ...),
+    # unprimed from <bos> (65 → 65 ...); and the primer itself is not repeated in the output.
+    vocab = [BOS, EOS, "<unk>", event_token(65, 1.0), event_token(77, 1.0), event_token(79, 1.0)]
+    counts = np.zeros((len(vocab), len(vocab)), dtype=np.float32)
+    for a, b in ((0, 3), (3, 3), (4, 5), (5, 4)):
+        counts[a, b] = 1
+    chain = gen.Bundle("markov", MarkovChain(vocab, counts), vocab)
+    primed = gen.generate(chain, seconds=4, seed=0, primer=str(path), tempo=60)
+    assert [n.pitch for n in primed.instruments[0].notes] == [79, 77, 79, 77]
+    plain = gen.generate(chain, seconds=4, seed=0, tempo=60)
+    assert [n.pitch for n in plain.instruments[0].notes] == [65] * 4
+    # The bundled chain: every seed's first event is one the corpus has after (77, 1.0). 43% of the draws
+    # from <bos> are not, so a chain ignoring the primer would get through eight seeds with odds of about 1%.
+    bundle = gen.load_generator("markov")
+    index = {t: i for i, t in enumerate(bundle.vocab)}
+    after_77 = bundle.model.counts[index[event_token(77, 1.0)]]
+    for seed in range(8):
+        first = gen.sample_markov(bundle, 8, 1.0, seed, primer=gen.primer_events(path))[0]
+        assert after_77[index[event_token(*first)]] > 0, (seed, first)
+    assert gen.generate("markov", seconds=8, seed=0, primer=str(path)).instruments[0].notes
 
 
 def test_compose_renders_and_analyses():
@@ -154,7 +191,24 @@ def test_metrics_rank_a_copy_above_noise(corpus):
     assert evaluate.repetition([(p, 1.0) for p in [60, 62, 64, 65] * 4]) == 1.0
 
 
+#: evaluate.compare's distances and the most each can be: L1 between distributions ≤ 2, shares ≤ 1,
+#: semitones within the pitch span a model can emit, copies ≤ ngram_index's longest n-gram (32).
+CARD_METRICS = {"pitch_class_histogram": 2.0, "pitch_range": 48.0, "scale_consistency": 1.0, "note_length": 2.0,
+                "repetition": 1.0, "copy_longest_ngram": 32.0}
+
+
 def test_bundled_cards_have_metrics():
-    for name in ("lstm", "gan", "markov"):
-        card = json.loads((gen.MODEL_DIR / name / "card.json").read_text())
+    cards = {name: json.loads((gen.MODEL_DIR / name / "card.json").read_text()) for name in ("lstm", "gan", "markov")}
+    for name, card in cards.items():
         assert card["seed"] == 0 and card["command"].startswith("python -m core.generation.train")
+        metrics = card["metrics"]  # train.py writes an empty dict: evaluate --write-cards must have run since
+        assert metrics.get("eval_command", metrics.get("command", "")).startswith("python -m core.generation.evaluate")
+        rows = {"distance_to_held_out": metrics["distance_to_held_out"], **metrics["baselines"]}
+        for row_name, row in rows.items():
+            expected = {"copy_longest_ngram"} if row_name == "held_out_tunes" else set(CARD_METRICS)
+            assert set(row) == expected, (name, row_name)
+            for key, value in row.items():
+                assert math.isfinite(value) and 0 <= value <= CARD_METRICS[key], (name, row_name, key, value)
+    # One evaluation run wrote all three cards: the baselines agree, and the Markov row is the Markov card's own.
+    assert cards["lstm"]["metrics"]["baselines"] == cards["gan"]["metrics"]["baselines"] == cards["markov"]["metrics"]["baselines"]
+    assert cards["markov"]["metrics"]["baselines"]["markov"] == cards["markov"]["metrics"]["distance_to_held_out"]

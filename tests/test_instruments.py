@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
+from scipy.signal import resample_poly
 
 from core.audio import AudioError
-from core.data.instruments import CLASSES, make_passage, place_in_range
+from core.data.instruments import CLASSES, PROGRAMS, RANGES, make_passage, place_in_range
 from core.features import ast_log_mel
 from core.instruments import api, data, train
 from core.instruments.models import ASTClassifier, ASTSize, CNNConfig, InstrumentCNN
@@ -36,12 +37,20 @@ def test_models_shapes():
 
 def test_passages_stay_in_range():
     rng = np.random.default_rng(0)
-    events = [(60 + (i * 5) % 19, 0.5) for i in range(40)]
+    events = [(60 + (i * 5) % 19, 0.5) for i in range(40)]  # 60..78: outside the tenor saxophone's range
     for label in CLASSES:
         p = make_passage(label, events, rng, "t", seconds=8)
-        pitches = [n.pitch for n in p.pm.instruments[0].notes]
-        assert p.program in (71, 30, 29, 52, 53, 54, 73, 0, 1, 66, 56, 40)
-        assert pitches and p.pm.get_end_time() <= 9
+        notes = p.pm.instruments[0].notes
+        assert p.program in PROGRAMS[label]
+        assert notes and p.pm.get_end_time() <= 9
+        onsets = {}
+        for n in notes:
+            onsets.setdefault(n.start, []).append(n.pitch)
+        # The melody is what is placed in range: piano chords stack below it, power chords above it.
+        melody = [max(ps) if label == "piano" else min(ps) for ps in onsets.values()]
+        low, high = RANGES[label]
+        assert low <= min(melody) and max(melody) <= high, label
+        assert all(21 <= n.pitch <= 108 for n in notes)
     shifted = place_in_range(np.array([40, 90, 60]), 55, 80, rng)
     assert shifted.min() >= 55 and shifted.max() <= 80
 
@@ -110,8 +119,13 @@ def test_predict_windows_and_ranking(cnn):
     assert result.ranking()[0][1] == pytest.approx(result.probabilities.max())
     segs = result.segments()
     assert segs[0][0] == 0 and segs[-1][1] <= result.duration + 1e-6
-    # Resampling path: 44.1 kHz input gives the same windows.
-    assert api.predict(np.repeat(y, 1), SR, cnn).times.tolist() == result.times.tolist()
+    # Resampling path: the same signal at 44.1 kHz (upsampled with scipy, not the app's resampler)
+    # gives the same windows and probabilities; unresampled it would read as 24 windows over 24.8 s.
+    y44 = resample_poly(y, 441, 160).astype(np.float32)
+    at44 = api.predict(y44, 44_100, cnn)
+    assert at44.times.tolist() == result.times.tolist()
+    assert at44.duration == pytest.approx(result.duration)
+    np.testing.assert_allclose(at44.window_probabilities, result.window_probabilities, atol=1e-3)
 
 
 def test_bundled_example_is_recognised(cnn):
@@ -156,7 +170,21 @@ def test_hub_path_with_a_tiny_local_checkpoint(tmp_path, monkeypatch):
     assert result.probabilities.shape == (8,) and result.probabilities.sum() == pytest.approx(1, abs=1e-4)
     monkeypatch.setenv("MUSIC_STUDIO_OFFLINE", "1")  # never reach for the network in tests
     with pytest.raises(ValueError, match="Could not load"):
-        api.load_model("no-such-org/no-such-model-offline-test")
+        api.load_model("hub:no-such-org/no-such-model-offline-test")
+
+
+def test_a_mistyped_model_name_is_an_error_not_a_hub_download(monkeypatch):
+    def no_hub(name):
+        raise AssertionError(f"{name!r} went to the Hub")
+
+    monkeypatch.setattr(api, "_load_hub", no_hub)
+    for typo in ("cnnn", "no-such-org/no-such-model"):
+        with pytest.raises(ValueError, match="Unknown instrument model.*hub:<id>"):
+            api.load_model(typo)
+    monkeypatch.setenv(api.HUB_ENV, "MIT/ast-finetuned-audioset-10-10-0.4593")
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("MUSIC_STUDIO_OFFLINE", raising=False)
+    assert api.hub_model() == "hub:MIT/ast-finetuned-audioset-10-10-0.4593"
 
 
 def test_cards_hold_the_papers_tables():

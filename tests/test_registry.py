@@ -35,19 +35,34 @@ def test_loads_once_under_concurrent_calls():
 
 
 def test_slow_load_of_one_key_does_not_block_another():
-    started = threading.Event()
+    started, release = threading.Event(), threading.Event()
+    calls = {"slow": 0, "fast": 0}
 
     def slow():
+        calls["slow"] += 1
         started.set()
-        time.sleep(1.0)
+        release.wait(10)  # held open until the test lets go: "fast" must be answered meanwhile
         return "slow"
 
-    with ThreadPoolExecutor(2) as pool:
-        pool.submit(registry.get, "slow", slow)
-        started.wait()
-        t0 = time.perf_counter()
-        assert registry.get("fast", lambda: "fast") == "fast"
-        assert time.perf_counter() - t0 < 0.5
+    def fast():
+        calls["fast"] += 1
+        return "fast"
+
+    with ThreadPoolExecutor(3) as pool:
+        first = pool.submit(registry.get, "slow", slow)
+        assert started.wait(10)
+        second = pool.submit(registry.get, "slow", slow)  # waits on the load in progress, never starts another
+        try:
+            # The timeouts only turn a deadlock into a failure; no speed is asserted.
+            assert pool.submit(registry.get, "fast", fast).result(timeout=10) == "fast"
+            assert not first.done() and not second.done()  # "fast" was answered while "slow" was still loading
+            assert registry.loaded() == ["fast"]
+        finally:
+            release.set()
+        assert first.result(timeout=10) == second.result(timeout=10) == "slow"
+    assert calls == {"slow": 1, "fast": 1}
+    assert registry.get("fast", fast) == "fast" and calls["fast"] == 1  # cached: asked again, not loaded again
+    assert registry.loaded() == ["fast", "slow"]
 
 
 def test_device_choice():

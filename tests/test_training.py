@@ -1,4 +1,6 @@
 """core.training: the papers' stopping and LR rules, checkpoints with model cards."""
+import json
+
 import torch
 
 from core import training
@@ -34,4 +36,15 @@ def test_checkpoint_round_trip(tmp_path):
     x = torch.randn(5, 3)
     assert torch.equal(model(x), clone(x))
     assert training.read_card(tmp_path / "tiny")["metrics"] == {"acc": 1.0}
+    assert json.loads((tmp_path / "tiny" / "config.json").read_text()) == {"hidden": 4}
+
+
+def test_distributed_reads_the_launchers_environment(monkeypatch):
+    # Set explicitly both ways: the suite itself may run under torchrun, which sets these.
+    for name in ("RANK", "LOCAL_RANK", "WORLD_SIZE"):
+        monkeypatch.delenv(name, raising=False)
     assert training.distributed() == (0, 0, 1)
+    monkeypatch.setenv("RANK", "3")
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    monkeypatch.setenv("WORLD_SIZE", "4")
+    assert training.distributed() == (3, 1, 4)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.features import BAND_HOP_S, band_spectrogram
+from core.features import BAND_HOP_S, ast_fbank, band_spectrogram
 
 EXCERPT_S = 3.0
 BANDS_SR = 22_050
@@ -50,27 +50,13 @@ def band_excerpts(y: np.ndarray, sr: int = BANDS_SR, hop_s: float = EXCERPT_S) -
     return minmax(X), starts
 
 
-def _ast_extractor(max_length: int):
-    # A fresh one per call (under 1 ms): the extractor reads max_length from itself, not from
-    # __call__'s kwargs, and mutating a shared one would race between users.
-    from transformers import ASTFeatureExtractor
-
-    return ASTFeatureExtractor(max_length=max_length)
-
-
 def ast_excerpts(y: np.ndarray, sr: int = AST_SR, hop_s: float = EXCERPT_S) -> tuple[np.ndarray, np.ndarray]:
     """(excerpts (n, 298, 128), start times (n,)) for audio at 16 kHz, AST-normalised."""
-    import warnings
-
     if sr != AST_SR:
         raise ValueError(f"AST features need {AST_SR} Hz audio, got {sr} Hz.")
     y = pad_to(y, int(EXCERPT_S * sr))
     starts = excerpt_starts(len(y), sr, hop_s)
-    n_frames = 1 + (len(y) - 400) // 160
-    with warnings.catch_warnings():  # "a mel filter has all zero values": expected with 128 bins at 16 kHz
-        warnings.simplefilter("ignore")
-        # max_length is the whole song here: one fbank pass, then 298-frame slices
-        F = _ast_extractor(n_frames)(y, sampling_rate=AST_SR, return_tensors="np")["input_values"][0]
+    F = ast_fbank(y, sr)  # the whole song in one pass, then 298-frame slices
     idx = np.round(starts * 100).astype(int)[:, None] + np.arange(AST_FRAMES)[None, :]
     idx = np.minimum(idx, F.shape[0] - 1)
     return F[idx].astype(np.float32), starts

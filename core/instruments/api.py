@@ -17,7 +17,7 @@ import torch
 
 from core import registry
 from core.audio import AudioError, load_audio, read_excerpts
-from core.features import AST_SR
+from core.features import AST_SR, ast_log_mel
 from core.instruments.models import ASTClassifier, ASTSize, CNNConfig, InstrumentCNN
 from core.training import MODELS_DIR, check_cancel, load_state, read_card
 
@@ -80,27 +80,6 @@ class BackboneClassifier:
     head: torch.nn.Module
     labels: list[str]
     card: dict
-
-
-def fbank(y: np.ndarray, extractor=None) -> np.ndarray:
-    """``ast_log_mel(y, 16000)`` vectorised over frames (the extractor loops in Python, ~15× slower).
-
-    Same steps as transformers' numpy path: 400-sample frames every 160, DC removed, pre-emphasis 0.97,
-    its window, 512-point power spectrum, its Kaldi mel filters, log, AudioSet mean/std normalisation.
-    """
-    from numpy.lib.stride_tricks import sliding_window_view
-
-    ex = extractor or _extractor()
-    frames = sliding_window_view(y.astype(np.float64), 400)[::160]
-    frames = frames - frames.mean(axis=1, keepdims=True)
-    frames = np.concatenate([frames[:, :1] * (1 - 0.97), frames[:, 1:] - 0.97 * frames[:, :-1]], axis=1)
-    power = np.abs(np.fft.rfft(frames * ex.window, n=512).astype(np.complex64), dtype=np.float64) ** 2
-    mel = np.log(np.maximum(1.192092955078125e-07, power @ ex.mel_filters))
-    return ((mel - ex.mean) / (ex.std * 2)).astype(np.float32)
-
-
-def _extractor():
-    return registry.get("instruments:extractor", lambda: __import__("core.features", fromlist=["x"]).ast_feature_extractor(200))
 
 
 def _load_local(directory: Path) -> Classifier | BackboneClassifier:
@@ -299,16 +278,14 @@ def predict(y: np.ndarray, sr: int, model: str | Classifier | BackboneClassifier
     check_audio(y, sr, "the instrument")  # silence and clips under 1 s are refused for every model
     window = int(round(clf.frames * 0.01 * sr)) + 240  # samples giving exactly `frames` Kaldi frames
     padded = len(y) < window
-    if padded:
-        y = np.pad(y, (0, window - len(y)))
-    fb = fbank(y)  # once for the whole signal; windows are slices of it
+    # Once for the whole signal; windows are slices of it. A clip shorter than a window is padded as the
+    # training clips were (core.instruments.data.features): the same front end serves and trains.
+    fb = ast_log_mel(y, sr, max_length=max(clf.frames, 1 + (len(y) - 400) // 160))
     hop = max(1, int(round(hop_seconds / 0.01)))
     starts = list(range(0, max(1, fb.shape[0] - clf.frames + 1), hop))
     if starts[-1] + clf.frames < fb.shape[0]:  # one more window, flush with the end, so the tail is heard
         starts.append(fb.shape[0] - clf.frames)
     X = np.stack([fb[s:s + clf.frames] for s in starts]).astype(np.float32)
-    if X.shape[1] < clf.frames:
-        X = np.pad(X, ((0, 0), (0, clf.frames - X.shape[1]), (0, 0)))
     probs = clf.probabilities(X)
     loud = loud_windows(y, [int(s * 0.01 * sr) for s in starts], window)
     overall = probs[loud].mean(axis=0)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from core.audio import AUDIO_EXTENSIONS, load_audio
-from core.features import AST_SR, ast_feature_extractor, ast_log_mel
+from core.features import AST_SR, ast_log_mel
 
 CLIP_FRAMES = 298  # a 3 s clip at 16 kHz gives 298 Kaldi frames
 
@@ -85,11 +85,10 @@ def split_groups(items: list[Item], val_fraction: float = 0.15, seed: int = 0) -
 
 def features(items: list[Item], frames: int = CLIP_FRAMES, progress=None) -> np.ndarray:
     """Log-mel of every item, padded/cut to ``frames``, as float16 (n, frames, 128) to keep memory low."""
-    extractor = ast_feature_extractor(frames)
     out = np.zeros((len(items), frames, 128), dtype=np.float16)
     for i, item in enumerate(items):
         y, _ = load_audio(item.path, sr=AST_SR, max_seconds=60, trim=True)
-        out[i] = ast_log_mel(y, AST_SR, max_length=frames, extractor=extractor)
+        out[i] = ast_log_mel(y, AST_SR, max_length=frames)
         if progress and i % 200 == 0:
             progress(i / len(items), f"features of {i}/{len(items)} clips")
     return out

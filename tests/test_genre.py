@@ -139,6 +139,18 @@ def test_training_resumes(dataset, tmp_path):
     assert len(history["train_loss"]) == 4
 
 
+def test_a_model_trained_at_another_size_loads_at_that_size(dataset, tmp_path):
+    from core.genre import train
+    from core.genre.api import load as genre_load
+    from core.genre.models import n_params
+
+    train.main(["--data", str(dataset), "--model", "cnn", "--out", str(tmp_path / "small"), "--epochs", "1",
+                "--no-plots", "--threads", "1", "--size", "kernels=8", "hidden=16"])
+    model = genre_load(str(tmp_path / "small"))
+    config = json.loads((tmp_path / "small" / "config.json").read_text())
+    assert config["model"] == {"kernels": 8, "hidden": 16} and n_params(model.net) == config["params"]
+
+
 def test_predict_whole_song(trained):
     from core.genre import load
 

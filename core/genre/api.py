@@ -221,7 +221,7 @@ def _load_ours(name: str, folder: Path) -> GenreModel:
     from core.genre.models import build
 
     config = json.loads((folder / "config.json").read_text())
-    net = build(config["arch"], len(config["labels"]))
+    net = build(config["arch"], len(config["labels"]), **config.get("model", {}))  # the trained sizes, not defaults
     net.load_state_dict(load_state(folder))
     net.eval().to(registry.device())  # --device cuda reaches genre too
     return GenreModel(name, net, config["labels"], config["input"], read_card(folder))

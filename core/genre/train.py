@@ -52,6 +52,8 @@ def parse_args(argv=None):
     p.add_argument("--hop", type=float, default=1.5, help="seconds between training excerpts (3 s long)")
     p.add_argument("--max-minutes", type=float, default=None, help="stop after this much wall time")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--size", nargs="*", default=[], metavar="NAME=VALUE",
+                   help="network sizes, e.g. kernels=64 hidden=256 (JSON values); saved in config.json, so load() rebuilds them")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--resume", action="store_true", help="continue from <run-dir>/last.pt")
     p.add_argument("--run-dir", default=None, help="resumable checkpoints (default runs/genre/<name>)")
@@ -125,7 +127,8 @@ def main(argv=None) -> dict:
     Xte, yte, tte = gdata.build_set(test_t, kind, 3.0)  # test: non-overlapping excerpts, as at prediction time
     log.info("excerpts train/val/test %d/%d/%d (features %.0f s)", len(Xtr), len(Xva), len(Xte), time.time() - t0)
 
-    model = build(args.model, len(labels))
+    size = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.size)}
+    model = build(args.model, len(labels), **size)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     sched = plateau_scheduler(opt)  # × 0.2 when training loss stalls (1e-4 in 5 epochs)
     stopper = EarlyStopping(patience=args.patience, min_delta=0.01, mode="max")
@@ -198,7 +201,7 @@ def main(argv=None) -> dict:
     metrics.update(evaluate_sets(model, labels, kind, args.eval_data))
     summary = summarise(metrics)
     log.info("metrics %s", json.dumps(summary))
-    config = {"arch": args.model, "input": kind, "labels": labels, "params": n_params(model)}
+    config = {"arch": args.model, "input": kind, "labels": labels, "model": size, "params": n_params(model)}
     card = ModelCard(
         name=name, task="genre", architecture=f"{args.model} ({n_params(model):,} parameters)",
         training_data=f"{args.data}: {len(train_t)}/{len(val_t)}/{len(test_t)} tracks train/val/test "

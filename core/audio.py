@@ -256,6 +256,14 @@ def read_excerpts(source, sr: int, n: int, seconds: float, max_seconds: float | 
     return resample(y, native, sr), starts / native, total / native
 
 
+def cut_notice(source, max_seconds: float, label: str = "The audio") -> list[str]:
+    """The notice for input cut to its first ``max_seconds`` (always announced), or none."""
+    total = audio_duration(source)
+    if total > max_seconds + 0.5:
+        return [f"{label} is {total:.0f} s long; only the first {max_seconds:.0f} s were processed."]
+    return []
+
+
 def audio_duration(source) -> float:
     """Duration in seconds of a path or (sample_rate, samples) tuple, without decoding a file."""
     if _is_rate_and_samples(source):

@@ -7,7 +7,7 @@ import gradio as gr
 import pandas as pd
 
 from core.audio import write_wav
-from core.effects import abx, api, evaluate, fx
+from core.effects import abx, api, figures, fx
 from core.training import Cancelled
 from tabs.common import EXAMPLES_DIR, example_audio, in_background, long_job, output_path, user_errors
 
@@ -60,8 +60,8 @@ def run(audio_path, effect, drive, progress=gr.Progress()):
     paths = [write_wav(output_path(f"{name}.wav"), y, res.sr) for name, y in
              (("clean", res.clean), (f"{effect}_effect", res.effect_out), (f"{effect}_model", res.model_out))]
     session = {"effect": effect, "paths": paths}
-    yield (*paths, _metrics_table(res.metrics), evaluate.mel_comparison(res.clean, res.effect_out, res.model_out, res.sr),
-           evaluate.waveform_overlay(res.clean, res.effect_out, res.model_out, res.sr), card,
+    yield (*paths, _metrics_table(res.metrics), figures.mel_comparison(res.log_mels(), res.sr),
+           figures.waveform_overlay(res.clean, res.effect_out, res.model_out, res.sr), card,
            session, abx.ABXState(), None, "Press 'New trial' to start.")
 
 
@@ -99,11 +99,13 @@ def capture(dry_path, wet_path, model, steps, progress=gr.Progress()):
         yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), "Stopped."
         return
     for note in res.notes:
-        (gr.Info if note.startswith("Removed a latency") else gr.Warning)(note)
+        gr.Warning(note)
+    if res.latency_message:
+        gr.Info(res.latency_message)
     folder = api.save_capture(res, output_path(f"capture-{res.kind}"))
     zip_path = shutil.make_archive(str(folder), "zip", folder)
     out_wav = write_wav(output_path("capture_model_output.wav"), res.out, res.sr)
-    fig = evaluate.waveform_overlay(res.dry, res.wet, res.out, res.sr)
+    fig = figures.waveform_overlay(res.dry, res.wet, res.out, res.sr)
     how = f"Trained {res.kind} for {len(res.history)} steps" if res.kind not in ("fir", "taps", "octave") else f"Fitted {res.kind} in closed form"
     msg = (f"{how}; latency removed: {res.latency} samples. "
            "Metrics are on the last 20% of the pair, held out from training.")

@@ -92,3 +92,14 @@ def dry_set(split: str, n_generator: int = 3, n_pieces: int = 6, sr: int = fx.SR
     seeds = [s for s in range(2 * n_pieces) if not is_test_piece(s)][:n_pieces]
     parts = [generator_segment(s, sr) for s in range(n_generator)] + [instrument_piece(s, sr) for s in seeds]
     return np.concatenate(parts)
+
+
+_TEST = {}
+
+
+def test_pair(effect: str, knobs: dict | None = None):
+    """Held-out instrument pieces (dry) and the real effect on them, rendered with a 2 s tail."""
+    if "dry" not in _TEST:
+        _TEST["dry"] = np.pad(dry_set("test"), (0, 2 * fx.SR))
+    dry = _TEST["dry"]
+    return dry, fx.render(effect, dry, **(knobs or {}))

@@ -10,52 +10,14 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
-from core.effects import fx, metrics
-
-_TEST = {}
-
-
-def test_pair(effect: str, knobs: dict | None = None):
-    """Held-out instrument pieces (dry) and the real effect on them, rendered with a 2 s tail."""
-    from core.effects import data
-
-    if "dry" not in _TEST:
-        _TEST["dry"] = np.pad(data.dry_set("test"), (0, 2 * fx.SR))
-    dry = _TEST["dry"]
-    return dry, fx.render(effect, dry, **(knobs or {}))
-
-
-def _sig(x: float) -> float:
-    return float(f"{x:.4g}")
-
-
-def scores(dry, wet, out) -> dict:
-    return {
-        "esr_model": _sig(metrics.esr(wet, out)),
-        "esr_clean": _sig(metrics.esr(wet, dry)),
-        "mrstft_model": _sig(metrics.mr_stft(wet, out)),
-        "mrstft_clean": _sig(metrics.mr_stft(wet, dry)),
-    }
+from core.effects import metrics
 
 
 def evaluate_model(directory) -> dict:
-    from core.effects import api
+    """:func:`core.effects.metrics.held_out_scores` of the model saved in ``directory``."""
+    from core.effects.inference import load_model
 
-    model, config = api.load_model(directory)
-    effect = config["effect"]
-    dry, wet = test_pair(effect)
-    out = api.run_model(model, dry, config, api.default_cond(config))
-    result = scores(dry, wet, out)
-    if config.get("knob_ranges"):  # conditioned model: also at the ends of the knob range
-        for knob, (lo, hi) in config["knob_ranges"].items():
-            for v in (lo, hi):
-                w = fx.render(effect, dry, **{knob: v})
-                o = api.run_model(model, dry, config, api.cond_vector(config, {knob: v}))
-                result[f"esr_model@{knob}={v:g}"] = _sig(metrics.esr(w, o))
-    result["closer_than_clean"] = bool(result["esr_model"] < result["esr_clean"] and result["mrstft_model"] < result["mrstft_clean"])
-    return result
+    return metrics.held_out_scores(*load_model(directory))
 
 
 def main():
@@ -74,7 +36,7 @@ def main():
         if (d / "model.safetensors").exists() and not d.name.startswith("capture"):
             rows[d.name] = evaluate_model(d)
             if "--update-cards" in sys.argv:  # write the fresh figures into the card
-                from core.effects.train import NOTES
+                from core.effects.models import NOTES
                 from core.training import read_card, update_card
 
                 card = read_card(d)
@@ -82,56 +44,6 @@ def main():
                             notes=NOTES.get(card["config"]["kind"], card.get("notes", "")))
             print(d.name, rows[d.name], file=sys.stderr, flush=True)
     print(json.dumps(rows, indent=2))
-
-
-
-# ---------------------------------------------------------------- the paper's figures
-def mel_comparison(clean, effect, model, sr: int, titles=("Clean", "Effect", "Model")):
-    """Log-mel spectrograms of clean, effect and model side by side (shared colour scale)."""
-    from matplotlib.figure import Figure
-
-    from core import features
-
-    mels = [features.log_mel(np.asarray(y, np.float32), sr) for y in (clean, effect, model)]
-    vmax = max(float(m.max()) for m in mels)
-    fig = Figure(figsize=(12, 3.2), layout="constrained")
-    axes = fig.subplots(1, 3, sharey=True)
-    for ax, m, title in zip(axes, mels, titles):
-        im = ax.imshow(m, origin="lower", aspect="auto", vmin=vmax - 80, vmax=vmax, cmap="magma",
-                       extent=[0, m.shape[1] * features.HOP_LENGTH / sr, 0, m.shape[0]])
-        ax.set_title(title)
-        ax.set_xlabel("Time (s)")
-    axes[0].set_ylabel("Mel band")
-    fig.colorbar(im, ax=axes, label="dB")
-    return fig
-
-
-def busiest_window(y: np.ndarray, n: int = 300) -> int:
-    """Start of the n-sample window with the most energy (where the overlay says most)."""
-    y = np.asarray(y, np.float64)
-    if len(y) <= n:
-        return 0
-    e = np.convolve(y**2, np.ones(n), "valid")
-    return int(np.argmax(e))
-
-
-def waveform_overlay(clean, effect, model, sr: int, n: int = 300, start: int | None = None):
-    """The paper's "impulse response" plot: the three waveforms over ~300 samples."""
-    from matplotlib.figure import Figure
-
-    start = busiest_window(effect, n) if start is None else start
-    t = (start + np.arange(n)) / sr * 1000
-    fig = Figure(figsize=(10, 3), layout="constrained")
-    ax = fig.add_subplot()
-    for y, label, style in ((clean, "Clean", dict(color="0.6", lw=1)), (effect, "Effect", dict(color="C0", lw=2)),
-                            (model, "Model", dict(color="C3", lw=1.2, ls="--"))):
-        seg = np.asarray(y[start : start + n])
-        ax.plot(t[: len(seg)], seg, label=label, **style)
-    ax.set_xlabel("Time (ms)")
-    ax.set_ylabel("Amplitude")
-    ax.set_title(f"Waveforms over {n} samples")
-    ax.legend(loc="upper right")
-    return fig
 
 
 def markdown_table(root=None) -> str:

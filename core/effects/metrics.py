@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from core.effects import fx
+
 
 def esr(target: np.ndarray, estimate: np.ndarray) -> float:
     """Error-to-signal ratio sum((y - y_hat)^2) / sum(y^2) on raw samples (no pre-emphasis)."""
@@ -62,3 +64,47 @@ def align(dry: np.ndarray, wet: np.ndarray, lag: int) -> tuple[np.ndarray, np.nd
         dry = dry[-lag:]
     n = min(len(dry), len(wet))
     return dry[:n], wet[:n]
+
+
+def metrics_for(dry, wet, out) -> dict:
+    """What the tab shows for one input: the model and the clean input, each against the real effect."""
+    return {
+        "ESR model vs effect": esr(wet, out),
+        "ESR clean vs effect": esr(wet, dry),
+        "MR-STFT model vs effect": mr_stft(wet, out),
+        "MR-STFT clean vs effect": mr_stft(wet, dry),
+    }
+
+
+# ---------------------------------------------------------------- held-out scores (the cards' figures)
+def _sig(x: float) -> float:
+    return float(f"{x:.4g}")
+
+
+def scores(dry, wet, out) -> dict:
+    return {
+        "esr_model": _sig(esr(wet, out)),
+        "esr_clean": _sig(esr(wet, dry)),
+        "mrstft_model": _sig(mr_stft(wet, out)),
+        "mrstft_clean": _sig(mr_stft(wet, dry)),
+    }
+
+
+def held_out_scores(model, config: dict) -> dict:
+    """ESR and MR-STFT of ``model`` against its effect on the held-out pieces (and at the knob's ends when
+    it is conditioned): what every bundled card reports. The model is used as it is, in memory."""
+    from core.effects import data
+    from core.effects.inference import cond_vector, default_cond, run_model
+
+    effect = config["effect"]
+    dry, wet = data.test_pair(effect)
+    out = run_model(model, dry, config, default_cond(config))
+    result = scores(dry, wet, out)
+    if config.get("knob_ranges"):  # conditioned model: also at the ends of the knob range
+        for knob, (lo, hi) in config["knob_ranges"].items():
+            for v in (lo, hi):
+                w = fx.render(effect, dry, **{knob: v})
+                o = run_model(model, dry, config, cond_vector(config, {knob: v}))
+                result[f"esr_model@{knob}={v:g}"] = _sig(esr(w, o))
+    result["closer_than_clean"] = bool(result["esr_model"] < result["esr_clean"] and result["mrstft_model"] < result["mrstft_clean"])
+    return result

@@ -270,3 +270,29 @@ def build(kind: str, **kwargs) -> nn.Module:
 
 def n_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.state_dict().values())
+
+
+#: What each kind is and why it fits its effects: the note on every card.
+NOTES = {
+    "tcn": "Dilated causal TCN with FiLM: the drive knob (normalised to 0-1 over its range) scales and shifts every "
+           "layer, so one model covers the whole range of the knob. Trained on 1 CPU thread.",
+    "lstm": "Wright et al.'s LSTM with a skip connection, trained with a no-gradient warm-up before each excerpt "
+            "(truncated backpropagation). Scaled down for CPU: hidden 32 (Wright et al. use 32-96), 3000 steps "
+            "(compression: 6000) of batch 8 x 2048 samples on one thread.",
+    "wh": "Wiener-Hammerstein: learned input FIR -> per-sample MLP (drive) -> learned 1024-tap output FIR (tone stack + "
+          "cabinet). The paper's CNN failed on amp simulation; this structure is the amp's own signal chain.",
+    "fir": "A learned impulse response: the least-squares (Wiener) solution over all training audio, truncated and "
+           "stored in float16. The paper's LSTM output silence on reverb; a linear time-invariant effect is exactly an "
+           "FIR, so this is the right structure (reverb: 1.5 s = 66150 taps; the ladder filter: 4096).",
+    "taps": "A delay line with a learned period (the cross-correlation peak) and learned echo gains (least squares): "
+            "a feedback echo is a train of echoes at multiples of the period, so 12 taps model ~4 s of repeats.",
+    "chorus": "A modulated delay with a learned sinusoidal LFO: the delay track is measured window by window on a 10 s "
+              "white-noise probe rendered through the effect (the lag that best explains wet ~ a dry + b dry[n-d]), a "
+              "sinusoid is fitted to it, and dry/wet gains, centre, depth, rate and phase are refined by Adam on the waveform.",
+    "octave": "An octave divider: a Schmitt-trigger flip-flop on the smoothed input gives a square wave s at half the "
+              "pitch; y = h * (|x| s) with a 255-tap minimum-phase FIR h fitted so the output's long-term spectrum matches "
+              "the effect's (Welch PSD ratio). The pitch shifter's phase is unpredictable, so a waveform fit would only "
+              "shrink the output. Monophonic by nature, like analog octave pedals.",
+    "cnn": "The paper's baseline CNN (2 conv + ReLU, max pool, 3 dense) predicting each sample from the last 64 input "
+           "samples; kept for comparison.",
+}

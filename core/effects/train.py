@@ -15,13 +15,17 @@ import argparse
 import json
 import math
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from core import validate
+from core.audio import AudioError, cut_notice, load_audio
 from core.effects import fx, metrics
 from core.effects import models as M
+from core.effects.inference import peak_limit, run_model, single_thread
 from core.training import MODELS_DIR, Cancelled, ModelCard, save_checkpoint, set_seed  # noqa: F401 (Cancelled: re-exported)
 
 OUT_DIR = MODELS_DIR / "effects"
@@ -254,7 +258,7 @@ def drive_sampler(effect: str = "distortion"):
 
 def train_bundled(effect: str, kind: str | None = None, name: str | None = None, seed: int = 0, quick: bool = False,
                   steps: int | None = None):
-    from core.effects import data, evaluate
+    from core.effects import data
 
     t0 = time.time()
     recipe = dict(RECIPES[effect]) if kind in (None, RECIPES[effect]["kind"]) else {"kind": kind, **NETWORK_DEFAULTS[kind]}
@@ -279,8 +283,7 @@ def train_bundled(effect: str, kind: str | None = None, name: str | None = None,
     directory = OUT_DIR / name
     config = {"kind": kind, "kwargs": kwargs, "effect": effect, "knobs": fx.EFFECTS[effect].knobs,
               "knob_ranges": fx.EFFECTS[effect].knob_ranges if cond_sampler else {}, "sr": fx.SR}
-    save_checkpoint(model, directory, extra=config)
-    result = evaluate.evaluate_model(directory)
+    result = metrics.held_out_scores(model.eval(), config)  # in memory: the weights are saved once, below
     card = ModelCard(
         name=f"effects/{name}",
         task=f"emulate the pedalboard effect '{effect}' ({fx.EFFECTS[effect].label}) at {fx.SR} Hz",
@@ -293,36 +296,101 @@ def train_bundled(effect: str, kind: str | None = None, name: str | None = None,
         seed=seed,
         metrics={**result, "train_seconds": round(train_s, 1), "final_train_loss": history[-1] if history else None},
         config={**config, **recipe},
-        notes=NOTES.get(kind, ""),
+        notes=M.NOTES.get(kind, ""),
     )
     save_checkpoint(model, directory, card=card, extra=config)
     print(json.dumps({"effect": effect, "name": name, **result, "train_s": round(train_s, 1)}), flush=True)
     return directory
 
 
-NOTES = {
-    "tcn": "Dilated causal TCN with FiLM: the drive knob (normalised to 0-1 over its range) scales and shifts every "
-           "layer, so one model covers the whole range of the knob. Trained on 1 CPU thread.",
-    "lstm": "Wright et al.'s LSTM with a skip connection, trained with a no-gradient warm-up before each excerpt "
-            "(truncated backpropagation). Scaled down for CPU: hidden 32 (Wright et al. use 32-96), 3000 steps "
-            "(compression: 6000) of batch 8 x 2048 samples on one thread.",
-    "wh": "Wiener-Hammerstein: learned input FIR -> per-sample MLP (drive) -> learned 1024-tap output FIR (tone stack + "
-          "cabinet). The paper's CNN failed on amp simulation; this structure is the amp's own signal chain.",
-    "fir": "A learned impulse response: the least-squares (Wiener) solution over all training audio, truncated and "
-           "stored in float16. The paper's LSTM output silence on reverb; a linear time-invariant effect is exactly an "
-           "FIR, so this is the right structure (reverb: 1.5 s = 66150 taps; the ladder filter: 4096).",
-    "taps": "A delay line with a learned period (the cross-correlation peak) and learned echo gains (least squares): "
-            "a feedback echo is a train of echoes at multiples of the period, so 12 taps model ~4 s of repeats.",
-    "chorus": "A modulated delay with a learned sinusoidal LFO: the delay track is measured window by window on a 10 s "
-              "white-noise probe rendered through the effect (the lag that best explains wet ~ a dry + b dry[n-d]), a "
-              "sinusoid is fitted to it, and dry/wet gains, centre, depth, rate and phase are refined by Adam on the waveform.",
-    "octave": "An octave divider: a Schmitt-trigger flip-flop on the smoothed input gives a square wave s at half the "
-              "pitch; y = h * (|x| s) with a 255-tap minimum-phase FIR h fitted so the output's long-term spectrum matches "
-              "the effect's (Welch PSD ratio). The pitch shifter's phase is unpredictable, so a waveform fit would only "
-              "shrink the output. Monophonic by nature, like analog octave pedals.",
-    "cnn": "The paper's baseline CNN (2 conv + ReLU, max pool, 3 dense) predicting each sample from the last 64 input "
-           "samples; kept for comparison.",
-}
+# ---------------------------------------------------------------- capture mode
+@dataclass
+class CaptureResult:
+    kind: str
+    sr: int
+    latency: int  # samples the wet file lagged the dry one (removed before training)
+    model: torch.nn.Module
+    config: dict
+    history: list
+    dry: np.ndarray  # aligned held-out tail
+    wet: np.ndarray
+    out: np.ndarray
+    metrics: dict
+    notes: list = field(default_factory=list)  # warnings about the pair (clipping, cut to the cap)
+
+    @property
+    def latency_message(self) -> str | None:
+        """What the latency finder did, for an information line (not a warning)."""
+        return f"Removed a latency of {self.latency} samples ({1000 * self.latency / self.sr:.1f} ms)." if self.latency else None
+
+
+def load_pair(dry_source, wet_source, max_seconds: float = 120.0):
+    """Read a dry/wet pair, check rates and lengths, and remove a constant latency. Returns (dry, wet, lag, notes)."""
+    if dry_source is None or wet_source is None:
+        raise AudioError("Capture needs two files: the dry recording and the same recording through the effect.")
+    notes = []
+    rates = []
+    for src in (dry_source, wet_source):
+        if isinstance(src, (tuple, list)):
+            rates.append(int(src[0]))
+        else:
+            import soundfile as sf
+
+            try:
+                rates.append(int(sf.info(str(src)).samplerate))
+            except Exception:
+                rates.append(None)
+    if None not in rates and rates[0] != rates[1]:
+        raise AudioError(f"The dry file is {rates[0]} Hz and the wet file {rates[1]} Hz: export both at the same sample rate.")
+    dry, _ = load_audio(dry_source, sr=fx.SR, mono=True, max_seconds=max_seconds, trim=True, allow_silence=False)
+    wet, _ = load_audio(wet_source, sr=fx.SR, mono=True, max_seconds=max_seconds, trim=True, allow_silence=False)
+    if abs(len(dry) - len(wet)) > max(0.5 * fx.SR, 0.1 * len(dry)):
+        raise AudioError(
+            f"The dry file is {len(dry) / fx.SR:.1f} s and the wet file {len(wet) / fx.SR:.1f} s: "
+            "they must be the same take (lengths within 0.5 s)."
+        )
+    if len(dry) < 3 * fx.SR:
+        raise AudioError("The pair is shorter than 3 s; give at least 10 s of varied playing for a useful capture.")
+    for label, y, src in (("dry", dry, dry_source), ("wet", wet, wet_source)):
+        if float(np.max(np.abs(y))) >= 0.999:
+            notes.append(f"The {label} file is clipped; clipping is learned as part of the effect.")
+        notes += cut_notice(src, max_seconds, f"The {label} file")
+    lag = metrics.find_latency(dry, wet, fx.SR)
+    dry, wet = metrics.align(dry, wet, lag)
+    return dry, wet, lag, notes
+
+
+#: Bounds on a capture's training steps (the tab's slider; the API is held to them too).
+MIN_CAPTURE_STEPS, MAX_CAPTURE_STEPS = 20, 3000
+
+
+def capture(dry_source, wet_source, model: str = "lstm", steps: int | None = None, progress=None, cancel=None) -> CaptureResult:
+    """Train ``model`` on an external dry/wet pair: the last 20% is held out for the metrics."""
+    if model not in NETWORK_DEFAULTS:
+        raise ValueError(f"Unknown model {model!r}; choose one of {', '.join(NETWORK_DEFAULTS)}.")
+    dry, wet, lag, notes = load_pair(dry_source, wet_source)
+    split = int(0.8 * len(dry))
+    settings = {k: v for k, v in NETWORK_DEFAULTS[model].items() if k != "kwargs"}
+    if steps is not None and "steps" in settings:
+        settings["steps"] = validate.number(steps, "Training steps", MIN_CAPTURE_STEPS, MAX_CAPTURE_STEPS, integer=True)
+    kwargs = dict(NETWORK_DEFAULTS[model]["kwargs"])
+    if model == "fir":
+        kwargs["taps"] = min(kwargs["taps"], split // 2)
+    with single_thread():  # small models train faster on one thread here (see single_thread)
+        net, history = fit(model, dry[:split], wet[:split], kwargs, progress=progress, cancel=cancel, **settings)
+    config = {"kind": model, "kwargs": kwargs, "effect": "capture", "knobs": {}, "knob_ranges": {}, "sr": fx.SR, "latency_samples": lag}
+    out = run_model(net, dry[split:], config, cancel=cancel)
+    m = metrics.metrics_for(dry[split:], wet[split:], out)
+    out, _ = peak_limit(out)
+    return CaptureResult(model, fx.SR, lag, net, config, history, dry[split:], wet[split:], out, m, notes)
+
+
+def save_capture(res: CaptureResult, directory) -> Path:
+    """Weights + config + card for a captured model, loadable with :func:`load_model`."""
+    card = ModelCard(name=f"effects/{Path(directory).name}", task="emulate a captured effect from a dry/wet pair",
+                     architecture=f"{res.kind} ({M.n_params(res.model)} parameters)", training_data="user dry/wet pair, first 80%",
+                     command="capture mode", seed=0, metrics={k: float(v) for k, v in res.metrics.items()}, config=res.config)
+    return save_checkpoint(res.model, directory, card=card, extra=res.config)
 
 
 def main(argv=None):
@@ -341,11 +409,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     if args.dry or args.wet:
-        from core.effects import api
-
-        res = api.capture(args.dry, args.wet, model=args.model or "lstm", progress=lambda f, m: print(m, flush=True))
+        res = capture(args.dry, args.wet, model=args.model or "lstm", progress=lambda f, m: print(m, flush=True))
         out = Path(args.out or OUT_DIR / f"capture-{res.kind}")
-        api.save_capture(res, out)
+        save_capture(res, out)
         print(json.dumps({"latency_samples": res.latency, **res.metrics, "saved": str(out)}))
         return
     effects = fx.NAMES if args.all else [args.effect]

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from core import registry
-from core.audio import AudioError, audio_duration, load_audio, read_excerpts
+from core.audio import audio_duration, load_audio, read_excerpts
 from core.genre.features import EXCERPT_S, INPUTS, excerpts
 from core.training import MODELS_DIR, load_state, read_card
 

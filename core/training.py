@@ -84,6 +84,18 @@ def plateau_scheduler(optimizer, factor: float = 0.2, patience: int = 5, thresho
 
 
 @dataclass
+class ModelReport:
+    """What a tab shows about a trained model, from its card and report files (never its weights): the text,
+    real recordings first, and the data of its figures, which the tab draws with ``core.plots``."""
+
+    markdown: str
+    labels: list = field(default_factory=list)
+    rows: list = field(default_factory=list)  # per-class table rows, when the card has them
+    confusion: object = None  # (classes, classes) counts, when the card or report has them
+    history: dict | None = None  # training curves by name
+
+
+@dataclass
 class ModelCard:
     """What ships next to every set of bundled weights (``card.json``)."""
 

@@ -27,15 +27,6 @@ def _metrics_table(m: dict) -> pd.DataFrame:
     return pd.DataFrame([[k, f"{v:.4g}"] for k, v in m.items()], columns=["Metric", "Value"])
 
 
-def _card_markdown(card: dict) -> str:
-    if not card:
-        return ""
-    met = card.get("metrics", {})
-    return (f"**{card.get('name')}** — {card.get('architecture')}  \n{card.get('notes', '')}  \n"
-            f"Held-out ESR {met.get('esr_model')} (clean {met.get('esr_clean')}), MR-STFT {met.get('mrstft_model')} "
-            f"(clean {met.get('mrstft_clean')}). Trained with `{card.get('command')}`.")
-
-
 #: What the apply handler yields while it works: every output left as it is but the ABX text.
 _KEEP = 10
 
@@ -50,7 +41,7 @@ def run(audio_path, effect, drive, progress=gr.Progress()):
                                    busy=lambda msg: (*[gr.skip()] * _KEEP, f"Working: {msg}"))
     for note in res.notes:
         gr.Warning(note)
-    card = _card_markdown(res.card)
+    card = res.card_markdown()
     if res.worse_than_clean:  # an emulation that does not earn its place on this input says so
         flag = (f"**Not a match here:** the emulation is further from the real effect than the clean input is "
                 f"({' and '.join(res.worse_than_clean)}). Use the real effect for this clip.")

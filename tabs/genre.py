@@ -1,13 +1,10 @@
 """Genre detection tab: whole-song genre distribution, genre over time, and the model's report."""
 from __future__ import annotations
 
-import json
-
 import gradio as gr
 import numpy as np
 
-from core import analysis, plots
-from core.backbones import report as backbone_report
+from core import plots
 from core.genre import api as genre
 from tabs.common import MAX_SECONDS, example_audio, output_path, heavy, user_errors
 
@@ -56,15 +53,15 @@ def run(audio_path, model_name, aggregate, progress=gr.Progress()):
     genre.load(model_name)
     kwargs = dict(model=model_name, aggregate=aggregate, max_seconds=MAX_SECONDS, with_tags=True)
     progress(0.2, desc="A first look")
-    result = genre.predict_file(audio_path, first_look=genre.FIRST_LOOK_EXCERPTS, **kwargs)
+    result = genre.predict_file(audio_path, first_look=genre.FIRST_LOOK_EXCERPTS, with_spectrogram=True, **kwargs)
     if result.first_look:
         yield (*_verdict(result), *[gr.skip()] * 5)
         progress(0.4, desc="Classifying every 3 s excerpt")
-        result = genre.predict_file(audio_path, **kwargs)
+        result = genre.predict_file(audio_path, with_spectrogram=True, **kwargs)
     for notice in result.notices + result.tags.notices:
         gr.Warning(notice)
     progress(0.8, desc="Drawing")
-    S_db, sr = analysis.log_mel_file(audio_path, max_seconds=MAX_SECONDS)
+    S_db, sr = result.spectrogram
     csv_path = result.to_csv(output_path("genre_excerpts.csv"))
     tags_csv = result.tags.to_csv(output_path("tags.csv"))
     names, values = result.tags.taggram(12)
@@ -83,40 +80,13 @@ def model_report(model_name):
     """The selected model's card: metrics table, curves and test confusion matrix."""
     if not model_name:
         return "No model selected.", None, None
-    folder = genre.BUNDLED_DIR / model_name
-    if backbone_report.is_head(folder):
-        return backbone_report.head_report(folder), None, None
-    if not (folder / "card.json").exists():
-        return f"`{model_name}` has no bundled report (a Hub checkpoint or a local folder).", None, None
-    card = json.loads((folder / "card.json").read_text())
-    labels = json.loads((folder / "config.json").read_text())["labels"]
-    lines = [f"**{card.get('name', model_name)}** — {card.get('architecture', '')}", "", card.get("notes", "")]
-    metrics = card.get("metrics", {})
-    if backbone_report.real_dev_line(metrics):  # real recordings first
-        lines += ["", backbone_report.real_dev_line(metrics)]
-    if metrics:
-        lines += ["", "**On generated music** (the corpus rendered here from MIDI with SoundFonts, not real recordings):",
-                  "", "| Test set | Excerpt acc. | Track acc. (mean) | Track acc. (max) | Tracks |", "|---|---|---|---|---|"]
-        for name, v in metrics.items():
-            if "excerpt_accuracy" not in v:  # the real-dev block, shown below
-                continue
-            lines.append(f"| {name} | {v['excerpt_accuracy']:.1%} | {v['track_accuracy_mean']:.1%} | "
-                         f"{v['track_accuracy_max']:.1%} | {v['tracks']} |")
-    if card.get("command"):
-        lines += ["", f"Trained with `{card['command']}`"]
-    curves = confusion = None
-    report = folder / "report.json"
-    if report.exists():
-        r = json.loads(report.read_text())
-        h = r["history"]
-        curves = plots.curves({"train loss": h["train_loss"], "val loss": h["val_loss"],
-                               "train acc": h["train_acc"], "val acc": h["val_acc"]}, title="Loss and accuracy")
-        confusion = plots.confusion(np.array(r["metrics"]["test"]["confusion"]), labels, normalize=True,
-                                    title="Test tracks, per excerpt")
-        per_class = r["metrics"]["test"]["per_class"]
-        lines += ["", "Per genre on the generated test tracks:", "", "| Genre | Precision | Recall | F1 |", "|---|---|---|---|"]
-        lines += [f"| {g} | {v['precision']:.2f} | {v['recall']:.2f} | {v['f1']:.2f} |" for g, v in per_class.items()]
-    return "\n".join(lines), curves, confusion
+    r = genre.report(model_name)
+    h = r.history
+    curves = plots.curves({"train loss": h["train_loss"], "val loss": h["val_loss"], "train acc": h["train_acc"],
+                           "val acc": h["val_acc"]}, title="Loss and accuracy") if h else None
+    confusion = (plots.confusion(np.array(r.confusion), r.labels, normalize=True, title="Test tracks, per excerpt")
+                 if r.confusion is not None else None)
+    return r.markdown, curves, confusion
 
 
 def build() -> None:

@@ -5,7 +5,6 @@ import gradio as gr
 import numpy as np
 
 from core import plots
-from core.backbones import report as backbone_report
 from core.instruments import api
 from tabs.common import EXAMPLES_DIR, MAX_SECONDS, heavy, in_background, long_job, output_path, user_errors
 
@@ -72,26 +71,12 @@ def tag_batch(files, model, progress=gr.Progress()):
 
 def model_report(model):
     """The paper's Tables 1–3 for the chosen model, from its card (the backbone head: its real-music report)."""
-    if model in api.BUNDLED and backbone_report.is_head(api.MODEL_DIR / model):
-        return [], None, None, backbone_report.head_report(api.MODEL_DIR / model)
-    try:
-        clf = api.load_model(model)
-    except ValueError as err:
-        return [], None, None, str(err)
-    metrics = clf.card.get("metrics", {})
-    key = next((k for k in metrics if k.startswith("test_")), next(iter(metrics), None))
-    if key is None:
-        return [], None, None, "This model's card has no metrics."
-    m = metrics[key]
-    rows = [[name, round(v["precision"], 3), round(v["recall"], 3), round(v["f1-score"], 3), int(v["support"])]
-            for name, v in m["report"].items() if isinstance(v, dict)]
-    cm = np.array(m["confusion"])
-    note = (f"**{key.replace('_', ' ')}** — accuracy {m['accuracy']:.1%}, macro-F1 {m['macro_f1']:.1%}. "
-            f"Trained with `{clf.card.get('command', '?')}`.")
-    if backbone_report.real_dev_line(metrics):
-        note += "\n\n" + backbone_report.real_dev_line(metrics)
-    return (rows, plots.confusion(cm, clf.labels, title="Confusion matrix (counts)"),
-            plots.confusion(cm, clf.labels, normalize=True, title="Confusion matrix (% of each true class)"), note)
+    r = api.report(model)
+    if r.confusion is None:
+        return r.rows, None, None, r.markdown
+    cm = np.array(r.confusion)
+    return (r.rows, plots.confusion(cm, r.labels, title="Confusion matrix (counts)"),
+            plots.confusion(cm, r.labels, normalize=True, title="Confusion matrix (% of each true class)"), r.markdown)
 
 
 def build() -> None:

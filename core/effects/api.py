@@ -54,6 +54,16 @@ class EffectResult:
     knobs: dict
     notes: list = field(default_factory=list)
 
+    def card_markdown(self) -> str:
+        """The model's card as the tab shows it: architecture, notes, held-out figures and the command."""
+        card = self.card
+        if not card:
+            return ""
+        met = card.get("metrics", {})
+        return (f"**{card.get('name')}** — {card.get('architecture')}  \n{card.get('notes', '')}  \n"
+                f"Held-out ESR {met.get('esr_model')} (clean {met.get('esr_clean')}), MR-STFT {met.get('mrstft_model')} "
+                f"(clean {met.get('mrstft_clean')}). Trained with `{card.get('command')}`.")
+
     def log_mels(self) -> list[np.ndarray]:
         """Log-mel spectrograms (dB, (n_mels, frames)) of clean, effect and model, for the figure."""
         from core import features

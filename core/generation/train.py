@@ -177,11 +177,17 @@ def fit_markov(train: list[Tune]) -> MarkovChain:
 
 
 # Written into each card: where the paper's set-up was scaled down or changed, and known weaknesses.
-CARD_NOTES = {
-    'lstm': 'Scaled from the paper (Keras LSTM on Nottingham + ADL piano MIDI, 4 epochs) to fit 2 shared CPU cores: monophonic Essen folk melodies instead of piano MIDI (no chord tokens), a 2-layer LSTM of 256 units, 2,000 steps of batch 64 (~8 min on one thread). Under-uses very short and very long notes; beats the Markov baseline on pitch range, scale consistency and repetition only.',
-    'gan': "The paper's GAN is a Keras note-list GAN; here a WGAN-GP over 4-bar 16th-note grids (stable on discrete sequences), trained 1,500 generator steps x 5 critic steps (~13 min on one thread) instead of to convergence. It learns rhythm but its pitch content stays close to random (scale consistency 0.256 vs random 0.279); beats random on every metric, on repetition only barely.",
-    'markov': "Baseline: first-order Markov chain over the LSTM's (pitch, duration) tokens, bigram counts from the training split; an unseen context backs off to unigram counts.",
+CARD_NOTES = {  # why each model is built as it is; the figures are in the card's metrics, written by evaluate
+    'lstm': 'Scaled from the paper (Keras LSTM on Nottingham + ADL piano MIDI, 4 epochs) to fit 2 shared CPU cores: '
+            'monophonic Essen folk melodies instead of piano MIDI (no chord tokens), a 2-layer LSTM of 256 units, '
+            '2,000 steps of batch 64 on one thread. It under-uses very short and very long notes.',
+    'gan': "The paper's GAN is a Keras note-list GAN; here a WGAN-GP over 4-bar 16th-note grids (stable on discrete "
+           "sequences), trained 1,500 generator steps x 5 critic steps on one thread instead of to convergence. It "
+           "learns rhythm; its pitch content stays close to random notes (see the metrics).",
+    'markov': "Baseline: first-order Markov chain over the LSTM's (pitch, duration) tokens, bigram counts from the "
+              "training split; an unseen context backs off to unigram counts.",
 }
+
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

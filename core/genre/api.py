@@ -25,6 +25,7 @@ from core.genre.features import EXCERPT_S, INPUTS, excerpts
 from core.training import MODELS_DIR, load_state, read_card
 
 if TYPE_CHECKING:
+    from core.training import ModelReport
     from core.backbones.tagging import TagPrediction
 
 BUNDLED_DIR = MODELS_DIR / "genre"
@@ -60,6 +61,7 @@ class GenrePrediction:
     notices: list[str] = field(default_factory=list)
     tags: "TagPrediction | None" = None  # the MTT/MSD tags, when the model reads the musicnn backbones
     first_look: bool = False  # only a few excerpts spread over the input were read (predict_file(first_look=))
+    spectrogram: tuple | None = None  # (log-mel dB (n_mels, frames), sr) of the input, when asked for
 
     @property
     def top(self) -> str:
@@ -287,13 +289,50 @@ def load(name: str = DEFAULT_MODEL) -> GenreModel:
 FIRST_LOOK_EXCERPTS = 6
 
 
+def report(name: str) -> "ModelReport":
+    """The genre tab's model report for a bundled model: figures on real recordings first, then on the
+    generated corpus, per class, and the data of the curves and the test confusion matrix."""
+    from core.backbones import report as backbone_report
+    from core.training import ModelReport
+
+    folder = BUNDLED_DIR / name
+    if backbone_report.is_head(folder):
+        return ModelReport(backbone_report.head_report(folder))
+    if not (folder / "card.json").exists():
+        return ModelReport(f"`{name}` has no bundled report (a Hub checkpoint or a local folder).")
+    card = read_card(folder)
+    labels = json.loads((folder / "config.json").read_text())["labels"]
+    lines = [f"**{card.get('name', name)}** — {card.get('architecture', '')}", "", card.get("notes", "")]
+    metrics = card.get("metrics", {})
+    if backbone_report.real_dev_line(metrics):  # real recordings first
+        lines += ["", backbone_report.real_dev_line(metrics)]
+    sets = {k: v for k, v in metrics.items() if isinstance(v, dict) and "excerpt_accuracy" in v}
+    if sets:
+        lines += ["", "**On generated music** (the corpus rendered here from MIDI with SoundFonts, not real recordings):",
+                  "", "| Test set | Excerpt acc. | Track acc. (mean) | Track acc. (max) | Tracks |", "|---|---|---|---|---|"]
+        lines += [f"| {k} | {v['excerpt_accuracy']:.1%} | {v['track_accuracy_mean']:.1%} | {v['track_accuracy_max']:.1%} | "
+                  f"{v['tracks']} |" for k, v in sets.items()]
+    if card.get("command"):
+        lines += ["", f"Trained with `{card['command']}`"]
+    history = confusion = None
+    if (folder / "report.json").exists():
+        r = json.loads((folder / "report.json").read_text())
+        history, confusion = r["history"], r["metrics"]["test"]["confusion"]
+        lines += ["", "Per genre on the generated test tracks:", "", "| Genre | Precision | Recall | F1 |", "|---|---|---|---|"]
+        lines += [f"| {g} | {v['precision']:.2f} | {v['recall']:.2f} | {v['f1']:.2f} |"
+                  for g, v in r["metrics"]["test"]["per_class"].items()]
+    return ModelReport("\n".join(lines), labels=labels, confusion=confusion, history=history)
+
+
 def predict_file(source, model: str = DEFAULT_MODEL, aggregate: str = "mean", max_seconds: float = 600.0,
-                 with_tags: bool = False, first_look: int | None = None) -> GenrePrediction:
+                 with_tags: bool = False, first_look: int | None = None, with_spectrogram: bool = False) -> GenrePrediction:
     """Load a file or (sr, samples) tuple at the model's rate (capped at ``max_seconds``) and predict.
 
     ``with_tags``: attach the MTT/MSD tags even when the model does not read the backbones (paper networks).
     ``first_look``: read only that many 3 s excerpts spread over the input (a quick answer to show while
     the whole input is read); ignored for inputs under twice that length. The result says so in its notices.
+    ``with_spectrogram``: attach the input's log-mel spectrogram (from the audio already decoded, not a second
+    read; not on a first look).
     """
     m = load(model)
     total = audio_duration(source)
@@ -308,6 +347,10 @@ def predict_file(source, model: str = DEFAULT_MODEL, aggregate: str = "mean", ma
 
         y16, sr16 = load_audio((sr, y), sr=16_000, max_seconds=None)
         result.tags = tagging.tag(y16, sr16)
+    if with_spectrogram and spread is None:  # a first look's audio is excerpts joined, not the input
+        from core import features
+
+        result.spectrogram = (features.log_mel(y, sr), sr)
     if spread is not None:
         result.first_look = True
         for part in (result, result.tags):  # times on the song, not on the excerpts joined

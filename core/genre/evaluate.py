@@ -11,39 +11,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 from pathlib import Path
 
-from core.genre import data as gdata
+from core.genre.metrics import evaluate_sets, summary
 
 log = logging.getLogger("core.genre.evaluate")
-SUMMARY_KEYS = ("excerpt_accuracy", "track_accuracy_mean", "track_accuracy_max", "tracks")
-
-
-def parse_spec(spec: str) -> tuple[str, str]:
-    name, _, path = spec.partition("=")
-    return (name, path) if path else (Path(spec).name, spec)
-
-
-def evaluate_sets(net, labels: list[str], kind: str, specs: list[str]) -> dict:
-    """{set name: scores} for each NAME=DIR (genre folders must be among ``labels``)."""
-    from core.genre.train import predict_logits, scores
-
-    out = {}
-    for spec in specs:
-        set_name, path = parse_spec(spec)
-        ev_labels, tracks = gdata.scan(path)
-        missing = set(ev_labels) - set(labels)
-        if missing:
-            raise ValueError(f"{path} has genres the model was not trained on: {', '.join(sorted(missing))}.")
-        for t in tracks:
-            t.label = labels.index(ev_labels[t.label])
-        X, y, tid = gdata.build_set(tracks, kind, 3.0)
-        out[set_name] = scores(predict_logits(net, X), y, tid, labels)
-    return out
-
-
-def summary(metrics: dict) -> dict:
-    return {k: {m: v[m] for m in SUMMARY_KEYS} for k, v in metrics.items()}
 
 
 def results_table(folders) -> str:
@@ -90,18 +63,20 @@ def main(argv=None) -> dict:
     folder = BUNDLED_DIR / args.model if (BUNDLED_DIR / args.model).is_dir() else Path(args.model)
     metrics = evaluate_sets(model.net, model.labels, model.kind, args.data)
     log.info("%s: %s", args.model, json.dumps(summary(metrics)))
-    for name, fname in (("card", "card.json"), ("report", "report.json")):
-        path = folder / fname
-        if path.exists():
-            doc = json.loads(path.read_text())
-            doc["metrics"].update(summary(metrics) if name == "card" else metrics)
-            path.write_text(json.dumps(doc, indent=2 if name == "card" else 1))
+    if (folder / "card.json").exists():
+        from core.training import update_card
+
+        update_card(folder, summary(metrics), "python -m core.genre.evaluate " + " ".join(argv or sys.argv[1:]),
+                    data=", ".join(args.data))
+    report = folder / "report.json"
+    if report.exists():  # the full scores (per class, confusion) beside the card's summary
+        doc = json.loads(report.read_text())
+        doc["metrics"].update(metrics)
+        report.write_text(json.dumps(doc, indent=1))
     return metrics
 
 
 if __name__ == "__main__":
-    import sys
-
     try:
         main()
     except ValueError as err:

@@ -28,8 +28,8 @@ import torch.nn.functional as F
 
 from core import plots
 from core.genre import data as gdata
-from core.genre.evaluate import evaluate_sets
-from core.genre.evaluate import summary as summarise
+from core.genre.metrics import evaluate_sets, predict_logits, scores
+from core.genre.metrics import summary as summarise
 from core.genre.models import INPUT_OF, build, n_params
 from core.training import MODELS_DIR, EarlyStopping, ModelCard, distributed, plateau_scheduler, save_checkpoint, set_seed
 
@@ -70,36 +70,6 @@ def scaled_note(args) -> str:
         parts.append(f"capped at {args.max_minutes:g} min of training")
     parts.append(f"at most {args.epochs} epochs; excerpts every {args.hop:g} s of each track")
     return "Scaled down from the paper for a shared 2-core CPU: " + "; ".join(parts) + "."
-
-
-@torch.no_grad()
-def predict_logits(model, X: np.ndarray, batch: int = 256) -> np.ndarray:
-    model.eval()
-    out = [model(torch.from_numpy(X[i:i + batch]).float()) for i in range(0, len(X), batch)]
-    return torch.cat(out).numpy() if out else np.zeros((0,))
-
-
-def scores(logits: np.ndarray, y: np.ndarray, tid: np.ndarray, labels: list[str]) -> dict:
-    """Excerpt and whole-track accuracy (mean and max aggregation), per-class P/R/F1, confusion."""
-    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
-
-    probs = torch.softmax(torch.from_numpy(logits), 1).numpy()
-    pred = probs.argmax(1)
-    k = list(range(len(labels)))
-    tracks = np.unique(tid)
-    t_true = np.array([y[tid == t][0] for t in tracks])
-    t_mean = np.array([probs[tid == t].mean(0).argmax() for t in tracks])
-    t_max = np.array([probs[tid == t].max(0).argmax() for t in tracks])
-    p, r, f, s = precision_recall_fscore_support(y, pred, labels=k, zero_division=0)
-    return {
-        "excerpt_accuracy": round(float((pred == y).mean()), 4),
-        "track_accuracy_mean": round(float((t_mean == t_true).mean()), 4),
-        "track_accuracy_max": round(float((t_max == t_true).mean()), 4),
-        "excerpts": int(len(y)), "tracks": int(len(tracks)),
-        "per_class": {labels[i]: {"precision": round(float(p[i]), 3), "recall": round(float(r[i]), 3),
-                                  "f1": round(float(f[i]), 3), "support": int(s[i])} for i in k},
-        "confusion": confusion_matrix(y, pred, labels=k).tolist(),
-    }
 
 
 def main(argv=None) -> dict:

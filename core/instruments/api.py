@@ -19,7 +19,7 @@ from core import registry
 from core.audio import AudioError, load_audio, read_excerpts
 from core.features import AST_SR, ast_log_mel
 from core.instruments.models import ASTClassifier, ASTSize, CNNConfig, InstrumentCNN
-from core.training import MODELS_DIR, check_cancel, load_state, read_card
+from core.training import MODELS_DIR, ModelReport, check_cancel, load_state, read_card
 
 if TYPE_CHECKING:
     from core.backbones.tagging import TagPrediction
@@ -166,6 +166,34 @@ def load_model(name: str = DEFAULT_MODEL) -> Classifier | BackboneClassifier:
         return registry.get(f"instruments:{path.resolve()}", lambda: _load_hub(str(path)))
     raise ValueError(f"Unknown instrument model {name!r}: use a bundled name ({', '.join(BUNDLED)}), "
                      f"a trained model's folder, or {HUB_PREFIX}<id>.")
+
+
+def report(name: str) -> ModelReport:
+    """The instrument tab's report for a bundled model or a trained folder, from its card (the weights are not
+    loaded): the head's real-music report, or the paper's Tables 1–3 (per-class rows and the confusion matrix)."""
+    from core.backbones import report as backbone_report
+
+    if not isinstance(name, (str, Path)) or not str(name).strip():
+        return ModelReport(f"Choose an instrument model: one of {', '.join(BUNDLED)}.")
+    folder = MODEL_DIR / name if name in BUNDLED else Path(name)
+    if backbone_report.is_head(folder):
+        return ModelReport(backbone_report.head_report(folder))
+    if not (folder / "card.json").exists():
+        return ModelReport(f"`{name}` has no card to report (a Hub checkpoint, or not a trained model's folder).")
+    card = read_card(folder)
+    metrics = card.get("metrics", {})
+    key = next((k for k in metrics if k.startswith("test_")), next(iter(metrics), None))
+    if key is None or "report" not in metrics[key]:
+        return ModelReport("This model's card has no metrics.")
+    m = metrics[key]
+    rows = [[label, round(v["precision"], 3), round(v["recall"], 3), round(v["f1-score"], 3), int(v["support"])]
+            for label, v in m["report"].items() if isinstance(v, dict)]
+    note = (f"**{key.replace('_', ' ')}** — accuracy {m['accuracy']:.1%}, macro-F1 {m['macro_f1']:.1%}. "
+            f"Trained with `{card.get('command', '?')}`.")
+    if backbone_report.real_dev_line(metrics):
+        note += "\n\n" + backbone_report.real_dev_line(metrics)
+    labels = json.loads((folder / "config.json").read_text())["labels"]
+    return ModelReport(note, labels=labels, rows=rows, confusion=m["confusion"])
 
 
 @dataclass

@@ -58,7 +58,8 @@ def main():
     for d in sorted(api.MODELS_ROOT.iterdir()):
         if not (d / "model.safetensors").exists() or d.name.startswith("capture"):
             continue
-        model, config = api.load_model(d)
+        emulation = api.EffectModel.from_pretrained(d)
+        model, config = emulation.net, emulation.config
         row = {"kind": config["kind"], "params": M.n_params(model),
                "size_kb": round((d / "model.safetensors").stat().st_size / 1024, 1), **bench(model, config, x, args.repeats)}
         if torch.cuda.is_available() and config["kind"] != "octave":  # the divider's flip-flop runs in numpy

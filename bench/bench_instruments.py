@@ -34,7 +34,7 @@ def main() -> dict:
            "load_average_1min": round(os.getloadavg()[0], 2)}
     for name in api.BUNDLED:
         try:
-            clf = api.load_model(name)
+            clf = api.load(name)
         except ValueError:
             continue
         out[f"{name}_clip_3s_ms"] = round(1000 * median_time(lambda: api.predict(clip, sr, clf)), 1)

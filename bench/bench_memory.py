@@ -18,15 +18,15 @@ def rss_mb() -> float:
 
 
 def _generation():
-    from core.generation.api import load_generator
+    from core.generation.api import load
 
-    return [load_generator(n) for n in ("lstm", "gan", "markov")]
+    return [load(n) for n in ("lstm", "gan", "markov")]
 
 
 def _instruments():
-    from core.instruments.api import BUNDLED, load_model
+    from core.instruments.api import BUNDLED, load
 
-    return [load_model(n) for n in BUNDLED]
+    return [load(n) for n in BUNDLED]
 
 
 def _genre():
@@ -36,9 +36,9 @@ def _genre():
 
 
 def _effects():
-    from core.effects.api import bundled, get_model
+    from core.effects.api import bundled, load
 
-    return [get_model(n) for n in bundled()]
+    return [load(n) for n in bundled()]
 
 
 def _backbones():
@@ -48,9 +48,9 @@ def _backbones():
 
 
 def _search():
-    from core.search.spaces import load_encoder
+    from core.search.spaces import load
 
-    return [load_encoder()]
+    return [load()]
 
 
 def main() -> dict:

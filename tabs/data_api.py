@@ -65,8 +65,7 @@ def api_tags(audio: FileData) -> dict:
 def api_effects_process(audio: FileData, effect: str = "reverb", drive_db: float | None = None) -> dict:
     """The real effect and its emulation as WAV files, with ESR and MR-STFT of the model against the effect."""
     res = effects_api.process(_path(audio), effect, {} if drive_db is None else {"drive_db": drive_db})
-    return {"effect": res.effect, "sample_rate": res.sr, "knobs": res.knobs, "notes": list(res.notes),
-            "metrics": {k: round(float(v), 6) for k, v in res.metrics.items()},
+    return {**res.to_dict(),
             "effect_audio": FileData(path=write_wav(output_path(f"{effect}_effect.wav"), res.effect_out, res.sr)),
             "model_audio": FileData(path=write_wav(output_path(f"{effect}_model.wav"), res.model_out, res.sr))}
 
@@ -80,10 +79,7 @@ def api_generate(model: str = "lstm", seconds: float = 30.0, temperature: float 
     name = f"{result.model}_seed{result.seed}"
     midi_path = output_path(f"{name}.mid")
     result.midi.write(str(midi_path))
-    notes = [{"pitch": n.pitch, "start_s": round(n.start, 4), "end_s": round(n.end, 4), "velocity": n.velocity}
-             for inst in result.midi.instruments for n in inst.notes]
-    return {"model": result.model, "seed": result.seed, "notices": list(result.notices), "notes": notes,
-            "midi": FileData(path=str(midi_path)),
+    return {**result.to_dict(), "midi": FileData(path=str(midi_path)),
             "audio": FileData(path=write_wav(output_path(f"{name}.wav"), result.audio, result.sr))}
 
 

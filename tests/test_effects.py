@@ -113,7 +113,7 @@ def test_all_ten_effects_have_bundled_models_and_cards():
     found = api.bundled()
     assert set(found) == set(fx.NAMES)
     for effect, d in found.items():
-        card = api.read_card(d)
+        card = api.load(effect).card  # the card comes with the model
         m = card["metrics"]
         assert m["esr_model"] < m["esr_clean"] and m["mrstft_model"] < m["mrstft_clean"], effect
         assert (d / "model.safetensors").stat().st_size < 400_000
@@ -173,9 +173,11 @@ def test_capture_trains_end_to_end_and_saves(tmp_path):
     assert res.latency == 300
     assert res.metrics["ESR model vs effect"] < res.metrics["ESR clean vs effect"]
     folder = api.save_capture(res, tmp_path / "cap")
-    model, config = api.load_model(folder)
-    out = api.run_model(model, res.dry, config)
-    assert np.allclose(out, api.run_model(res.model, res.dry, config), atol=1e-5)
+    loaded = api.load(folder)  # a capture's folder loads like a bundled model, and runs like a pedalboard effect
+    assert loaded.config == res.config and loaded.card["metrics"]
+    assert np.allclose(loaded(res.dry, fx.SR), api.run_model(res.model, res.dry, res.config), atol=1e-5)
+    with pytest.raises(ValueError, match="runs at 44100 Hz"):
+        loaded(res.dry, 48_000)
 
 
 def test_capture_rejects_mismatched_pairs(tmp_path):

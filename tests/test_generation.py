@@ -158,7 +158,7 @@ def test_primer_is_continued(tmp_path):
     assert [n.pitch for n in plain.instruments[0].notes] == [65] * 4
     # The bundled chain: every seed's first event is one the corpus has after (77, 1.0). 43% of the draws
     # from <bos> are not, so a chain ignoring the primer would get through eight seeds with odds of about 1%.
-    bundle = gen.load_generator("markov")
+    bundle = gen.load("markov")
     index = {t: i for i, t in enumerate(bundle.vocab)}
     after_77 = bundle.model.counts[index[event_token(77, 1.0)]]
     for seed in range(8):

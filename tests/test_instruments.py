@@ -106,7 +106,7 @@ def test_scan_layouts_and_errors(tmp_path):
 
 @pytest.fixture(scope="module")
 def cnn():
-    return api.load_model("cnn")
+    return api.load("cnn")
 
 
 def test_predict_windows_and_ranking(cnn):
@@ -164,13 +164,13 @@ def test_hub_path_with_a_tiny_local_checkpoint(tmp_path, monkeypatch):
     config = ASTConfig(hidden_size=24, num_hidden_layers=1, num_attention_heads=2, intermediate_size=48, max_length=200,
                        num_labels=len(names), id2label=dict(enumerate(names)), label2id={n: i for i, n in enumerate(names)})
     ASTForAudioClassification(config).save_pretrained(tmp_path / "tiny-ast")
-    clf = api.load_model(str(tmp_path / "tiny-ast"))
+    clf = api.load(str(tmp_path / "tiny-ast"))
     assert clf.label_map.shape == (9, 8) and clf.label_map[0].sum() == 0  # "Speech" maps to nothing
     result = api.predict(tone(440, 3.0, SR), SR, clf)
     assert result.probabilities.shape == (8,) and result.probabilities.sum() == pytest.approx(1, abs=1e-4)
     monkeypatch.setenv("MUSIC_STUDIO_OFFLINE", "1")  # never reach for the network in tests
     with pytest.raises(ValueError, match="Could not load"):
-        api.load_model("hub:no-such-org/no-such-model-offline-test")
+        api.load("hub:no-such-org/no-such-model-offline-test")
 
 
 def test_a_mistyped_model_name_is_an_error_not_a_hub_download(monkeypatch):
@@ -180,7 +180,7 @@ def test_a_mistyped_model_name_is_an_error_not_a_hub_download(monkeypatch):
     monkeypatch.setattr(api, "_load_hub", no_hub)
     for typo in ("cnnn", "no-such-org/no-such-model"):
         with pytest.raises(ValueError, match="Unknown instrument model.*hub:<id>"):
-            api.load_model(typo)
+            api.load(typo)
     monkeypatch.setenv(api.HUB_ENV, "MIT/ast-finetuned-audioset-10-10-0.4593")
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv("MUSIC_STUDIO_OFFLINE", raising=False)

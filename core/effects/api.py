@@ -17,12 +17,12 @@ import numpy as np
 from core import registry, validate
 from core.audio import cut_notice, load_audio
 from core.effects import fx
-from core.effects.inference import (CHUNK, PEAK_LIMIT, cond_vector, default_cond, load_model,  # noqa: F401 (the API)
+from core.effects.inference import (CHUNK, PEAK_LIMIT, EffectModel, cond_vector, default_cond,  # noqa: F401 (the API)
                                     peak_limit, run_model, single_thread)
 from core.effects.metrics import metrics_for
 from core.effects.train import (MAX_CAPTURE_STEPS, MIN_CAPTURE_STEPS, CaptureResult, capture,  # noqa: F401 (the API)
                                 load_pair, save_capture)
-from core.training import MODELS_DIR, check_cancel, read_card
+from core.training import MODELS_DIR, check_cancel
 
 MODELS_ROOT = MODELS_DIR / "effects"
 #: Longest input the tab processes (the bundled models run 10-100x real time; this bounds the wait and memory).
@@ -34,12 +34,15 @@ def bundled() -> dict[str, Path]:
     return {e: MODELS_ROOT / e for e in fx.NAMES if (MODELS_ROOT / e / "model.safetensors").exists()}
 
 
-def get_model(name: str):
-    """Cached (model, config, card) for a bundled model folder name."""
-    directory = MODELS_ROOT / name
+def load(name_or_path: str) -> EffectModel:
+    """A bundled emulation by effect name (``reverb``, ``distortion``, ...) or a trained model's folder (a capture,
+    another size); loaded once and shared."""
+    name = str(name_or_path)
+    directory = MODELS_ROOT / name if name in fx.NAMES or (MODELS_ROOT / name).is_dir() else Path(name)
     if not (directory / "model.safetensors").exists():
-        raise ValueError(f"No bundled model for {name!r}; available: {', '.join(bundled()) or 'none'}.")
-    return registry.get(f"effects/{name}", lambda: (*load_model(directory), read_card(directory)))
+        raise ValueError(f"No bundled model for {name!r}; available: {', '.join(bundled()) or 'none'}, or a trained "
+                         "model's folder.")
+    return registry.get(f"effects:{directory.resolve()}", lambda: EffectModel.from_pretrained(directory))
 
 
 @dataclass
@@ -53,6 +56,12 @@ class EffectResult:
     card: dict
     knobs: dict
     notes: list = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """JSON-ready: the effect, its knobs, the notes and the metrics (the audio goes as files)."""
+        return {"effect": self.effect, "sample_rate": self.sr, "knobs": self.knobs, "notes": list(self.notes),
+                "metrics": {k: round(float(v), 6) for k, v in self.metrics.items()},
+                "worse_than_clean": self.worse_than_clean}
 
     def card_markdown(self) -> str:
         """The model's card as the tab shows it: architecture, notes, held-out figures and the command."""
@@ -96,7 +105,8 @@ def process(source, effect: str, knobs: dict | None = None, max_seconds: float =
     """
     validate.choice(effect, "effect", fx.NAMES)
     report = progress or (lambda f, m: None)
-    model, config, card = get_model(effect)
+    emulation = load(effect)
+    model, config, card = emulation.net, emulation.config, emulation.card
     ranges = config.get("knob_ranges") or {}
     knobs = {**config.get("knobs", {}), **{k: validate.number(v, k, *ranges[k]) for k, v in (knobs or {}).items()
                                              if k in ranges}}

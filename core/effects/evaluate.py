@@ -15,9 +15,10 @@ from core.effects import metrics
 
 def evaluate_model(directory) -> dict:
     """:func:`core.effects.metrics.held_out_scores` of the model saved in ``directory``."""
-    from core.effects.inference import load_model
+    from core.effects.inference import EffectModel
 
-    return metrics.held_out_scores(*load_model(directory))
+    m = EffectModel.from_pretrained(directory)
+    return metrics.held_out_scores(m.net, m.config)
 
 
 def main():

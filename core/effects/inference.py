@@ -1,34 +1,59 @@
 """Running an effect model: rebuild it from its folder, and apply it to audio (chunked, cancellable).
 
-    model, config = load_model("assets/models/effects/reverb")
-    y = run_model(model, x, config, default_cond(config))
+    reverb = EffectModel.from_pretrained("assets/models/effects/reverb")   # or core.effects.api.load("reverb")
+    y = reverb(x, 44_100)                       # like a pedalboard effect; knobs as keywords: drive_db=20
 """
 from __future__ import annotations
 
 import contextlib
 import json
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from core.effects import models as M
-from core.training import check_cancel, load_state
+from core.training import check_cancel, load_state, read_card
 
 #: Outputs are limited to this peak so a model never hands back a clipped or exploding file.
 PEAK_LIMIT = 0.99
 CHUNK = 1 << 16  # the LSTM runs in chunks carrying its state, so memory does not grow with duration
 
 
-def load_model(directory) -> tuple[torch.nn.Module, dict]:
-    directory = Path(directory)
-    config = json.loads((directory / "config.json").read_text())
-    model = M.build(config["kind"], **config["kwargs"])
-    state = load_state(directory)
-    model.load_state_dict(state)
-    model.eval()
-    return model, config
+@dataclass
+class EffectModel:
+    """A trained emulation and what rebuilt it (``config.json``) and describes it (``card.json``).
+
+    Called like a pedalboard effect, ``model(audio, sample_rate, **knobs)`` returns the processed mono audio.
+    """
+
+    name: str
+    net: torch.nn.Module
+    config: dict
+    card: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_pretrained(cls, directory) -> "EffectModel":
+        """Rebuild any trained model (bundled, captured, or of another size) from the config beside its weights."""
+        directory = Path(directory)
+        if not (directory / "model.safetensors").exists() or not (directory / "config.json").exists():
+            raise ValueError(f"No trained effect model in {directory} (model.safetensors + config.json).")
+        config = json.loads((directory / "config.json").read_text())
+        net = M.build(config["kind"], **config["kwargs"])
+        net.load_state_dict(load_state(directory))
+        return cls(directory.name, net.eval(), config, read_card(directory))
+
+    @property
+    def sample_rate(self) -> int:
+        return int(self.config.get("sr", 44_100))
+
+    def __call__(self, audio: np.ndarray, sample_rate: int, cancel=None, **knobs) -> np.ndarray:
+        if int(sample_rate) != self.sample_rate:
+            raise ValueError(f"This model runs at {self.sample_rate} Hz; resample the audio first "
+                             "(core.audio.load_audio(..., sr=model.sample_rate)).")
+        return run_model(self.net, audio, self.config, cond_vector(self.config, knobs), cancel=cancel)
 
 
 def cond_vector(config: dict, knobs: dict) -> np.ndarray | None:

@@ -386,7 +386,7 @@ def capture(dry_source, wet_source, model: str = "lstm", steps: int | None = Non
 
 
 def save_capture(res: CaptureResult, directory) -> Path:
-    """Weights + config + card for a captured model, loadable with :func:`load_model`."""
+    """Weights + config + card for a captured model, loadable with ``core.effects.api.load(directory)``."""
     card = ModelCard(name=f"effects/{Path(directory).name}", task="emulate a captured effect from a dry/wet pair",
                      architecture=f"{res.kind} ({M.n_params(res.model)} parameters)", training_data="user dry/wet pair, first 80%",
                      command="capture mode", seed=0, metrics={k: float(v) for k, v in res.metrics.items()}, config=res.config)

@@ -1,2 +1,2 @@
 """MIDI generation: an LSTM and a WGAN-GP trained on music21's folk corpus, with baselines and metrics."""
-from core.generation.api import MODELS, events_to_midi, generate, load_generator  # noqa: F401
+from core.generation.api import MODELS, events_to_midi, generate, load  # noqa: F401

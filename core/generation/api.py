@@ -57,16 +57,18 @@ def _load(kind: str, directory: Path) -> Bundle:
     raise ValueError(f"Unknown model {kind!r}; choose one of {', '.join(MODELS)}.")
 
 
-def load_generator(name: str, directory: Path | None = None) -> Bundle:
-    """A bundled model by name (lstm, gan, markov, random), or one saved by train.py in ``directory``; cached."""
+def load(name_or_path: str = "lstm") -> Bundle:
+    """A bundled model by name (lstm, gan, markov, random), or the folder train.py saved one in; loaded once, shared."""
+    name = str(name_or_path)
     if name == "random":
         return Bundle("random")
-    if name not in MODELS and directory is None:
-        raise ValueError(f"Unknown model {name!r}; choose one of {', '.join(MODELS)}.")
-    directory = Path(directory or MODEL_DIR / name)
+    directory = MODEL_DIR / name if name in MODELS else Path(name)
+    if name not in MODELS and not directory.is_dir():
+        raise ValueError(f"Unknown model {name!r}; choose one of {', '.join(MODELS)}, or a folder train.py saved.")
     if not (directory / "config.json").exists():
         raise ValueError(f"No trained {name} model in {directory}; train one with python -m core.generation.train.")
-    return registry.get(f"generation:{directory}", lambda: _load(name, directory))
+    kind = json.loads((directory / "config.json").read_text()).get("kind", name)  # the config says what it rebuilds
+    return registry.get(f"generation:{directory.resolve()}", lambda: _load(kind, directory))
 
 
 def clamp(value: float, low: float, high: float, name: str = "The value") -> float:
@@ -201,7 +203,7 @@ def generate(model="lstm", seconds: float = 30.0, temperature: float = 1.0, seed
     temperature = clamp(temperature, MIN_TEMPERATURE, MAX_TEMPERATURE, "Temperature")
     tempo = clamp(tempo, MIN_TEMPO, MAX_TEMPO, "Tempo")
     seed, program = validate.seed(seed), program_number(program)
-    bundle = load_generator(model) if isinstance(model, str) else model
+    bundle = load(model) if isinstance(model, (str, Path)) else model
     if isinstance(primer, (str, Path)):
         primer = primer_events(primer)
     n_quarters = seconds * tempo / 60.0
@@ -233,6 +235,16 @@ class Composition:
     notices: list[str]
     model: str = "lstm"
     seed: int = 0
+
+    def notes(self) -> list[dict]:
+        """Every note of the piece: pitch, start and end in seconds, velocity."""
+        return [{"pitch": n.pitch, "start_s": round(n.start, 4), "end_s": round(n.end, 4), "velocity": n.velocity}
+                for inst in self.midi.instruments for n in inst.notes]
+
+    def to_dict(self) -> dict:
+        """JSON-ready: the model, the seed, the notices and the notes (the MIDI and audio go as files)."""
+        return {"model": self.model, "seed": self.seed, "notices": list(self.notices), "notes": self.notes(),
+                "sample_rate": self.sr, "reference_tune": self.reference_title}
 
 
 def reference_tunes() -> list[dict]:

@@ -71,6 +71,10 @@ class Classifier:
                 out.append(scores / np.maximum(scores.sum(axis=1, keepdims=True), 1e-9))
         return np.concatenate(out) if out else np.zeros((0, len(self.labels)), dtype=np.float32)
 
+    def predict(self, y: np.ndarray, sr: int, hop_seconds: float | None = None) -> "InstrumentResult":
+        """Every window of mono audio ``y`` classified: :func:`predict` with this model."""
+        return predict(y, sr, self, hop_seconds)
+
 
 @dataclass
 class BackboneClassifier:
@@ -80,6 +84,10 @@ class BackboneClassifier:
     head: torch.nn.Module
     labels: list[str]
     card: dict
+
+    def predict(self, y: np.ndarray, sr: int, hop_seconds: float | None = None) -> "InstrumentResult":
+        """Every 3 s patch of mono audio ``y`` classified, with the tags: :func:`predict` with this model."""
+        return predict(y, sr, self, hop_seconds)
 
 
 def _load_local(directory: Path) -> Classifier | BackboneClassifier:
@@ -145,7 +153,7 @@ def hub_model() -> str | None:
     return f"{HUB_PREFIX}{hub_id}" if hub_id else None
 
 
-def load_model(name: str = DEFAULT_MODEL) -> Classifier | BackboneClassifier:
+def load(name: str = DEFAULT_MODEL) -> Classifier | BackboneClassifier:
     """A bundled model (musicnn, cnn, ast), a folder saved by a train script, or a Hugging Face AST id/folder; cached."""
     if not isinstance(name, (str, Path)) or not str(name).strip():
         raise ValueError(f"Choose an instrument model: one of {', '.join(BUNDLED)}, or a trained model's folder.")
@@ -295,7 +303,7 @@ def window_seconds(clf: Classifier | BackboneClassifier) -> float:
 def predict(y: np.ndarray, sr: int, model: str | Classifier | BackboneClassifier = DEFAULT_MODEL,
             hop_seconds: float | None = None) -> InstrumentResult:
     """Classify every window of a mono signal (2 s, hop 1 s; 3 s, hop 1.5 s for musicnn); AudioError for silence."""
-    clf = model if isinstance(model, (Classifier, BackboneClassifier)) else load_model(model)
+    clf = model if isinstance(model, (Classifier, BackboneClassifier)) else load(model)
     if isinstance(clf, BackboneClassifier):
         return predict_backbone(y, sr, clf, hop_seconds or BACKBONE_HOP_SECONDS)
     hop_seconds = hop_seconds or HOP_SECONDS
@@ -343,7 +351,7 @@ def predict_file(source, model: str = DEFAULT_MODEL, max_seconds: float = 600.0,
     ``first_look``: read only that many windows spread over the input, side by side (a quick answer to show
     while the whole input is read); ignored for inputs under twice that length. The notices say so.
     """
-    clf = load_model(model)
+    clf = load(model)
     spread = read_excerpts(source, AST_SR, first_look, window_seconds(clf), max_seconds) if first_look else None
     if spread is None:
         y, sr = load_audio(source, sr=AST_SR, max_seconds=max_seconds, trim=True, allow_silence=False)
@@ -378,7 +386,7 @@ def tag_files(paths, model: str = DEFAULT_MODEL, csv_path=None, progress=None, m
     with the musicnn model also ``full_mix``, the top tags and every MTT/MSD tag's mean (a sample library's index).
     """
     rows, skipped = [], []
-    clf = load_model(model)
+    clf = load(model)
     for k, path in enumerate(paths):
         check_cancel(cancel)
         if progress:

@@ -50,7 +50,7 @@ def remeasure(name: str, data: str, holdout: str) -> dict:
     from core.instruments.data import features, scan
     from core.instruments.train import CROP_FRAMES, centre_crop, report
 
-    clf = api.load_model(name)
+    clf = api.load(name)
     items = [i for i in scan(data) if i.collection == holdout]
     if not items:
         raise ValueError(f"No clips of {holdout!r} under {data}.")
@@ -74,7 +74,7 @@ def main(argv=None) -> None:
     summary = {}
     for name in args.models:
         try:
-            clf = api.load_model(name)
+            clf = api.load(name)
         except ValueError as err:
             sys.exit(f"error: {err}")
         if args.data:

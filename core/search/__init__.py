@@ -10,7 +10,7 @@ from core.search.api import (
     prepare,
     session,
 )
-from core.search.spaces import SPACES
+from core.search.spaces import SPACES, load
 
 __all__ = ["PATIENCE", "SPACES", "SearchEnded", "SearchSession", "Track", "Workspace", "check_query", "get_best_samples",
-           "prepare", "session"]
+           "load", "prepare", "session"]

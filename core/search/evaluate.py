@@ -192,9 +192,9 @@ def main(argv=None):
     start = time.time()
     encoder = None
     if args.encoder:
-        from core.search.spaces import load_encoder
+        from core.search.spaces import load
 
-        encoder = load_encoder(directory=Path(args.encoder))
+        encoder = load(Path(args.encoder))
     table = evaluate(paths, args.systems, args.patience, args.blocks, encoder)
     print(markdown(table))
     diffs = comparisons(table)

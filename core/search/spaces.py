@@ -9,6 +9,7 @@ from 0.49 to 0.64 (samples) and 0.74 to 0.76 (loops) over per-dimension standard
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -47,20 +48,21 @@ def mel_input(y: np.ndarray, sr: int = SR) -> np.ndarray:
     return normalise_mel(features.log_mel(y, sr))
 
 
-def load_encoder(name: str = DEFAULT_MODEL, directory=None):
-    """The bundled (or a user-trained) encoder, cached once per process by ``core.registry``."""
+def load(name_or_path: str = DEFAULT_MODEL):
+    """The bundled encoder by name, or one ``python -m core.search.train`` saved in a folder, rebuilt from the
+    ``config.json`` beside its weights (any trained size); loaded once per process and shared."""
     from core.search.models import Encoder, EncoderConfig
 
+    path = MODEL_DIR / str(name_or_path) if (MODEL_DIR / str(name_or_path)).is_dir() else Path(name_or_path)
+
     def loader():
-        path = Path(directory) if directory else MODEL_DIR / name
-        if not (path / "model.safetensors").exists():
+        if not (path / "model.safetensors").exists() or not (path / "config.json").exists():
             raise ValueError(f"No trained encoder at {path}: run python -m core.search.train first.")
-        cfg = EncoderConfig(**read_card(path).get("config", {}).get("model", {}))
-        model = Encoder(cfg)
+        model = Encoder(EncoderConfig(**json.loads((path / "config.json").read_text())))
         model.load_state_dict(load_state(path))
         return model.eval().to(registry.device())
 
-    return registry.get(f"search/{name}" if directory is None else f"search/{directory}", loader)
+    return registry.get(f"search:{path.resolve()}", loader)
 
 
 def measured_recall(name: str = DEFAULT_MODEL) -> dict[str, tuple[float, float]]:
@@ -132,7 +134,7 @@ def extract(y: np.ndarray, sr: int = SR, space: str = "mfcc", encoder=None) -> t
     if space == "mfcc":
         X = torch.from_numpy(features.mfcc(y, sr).T.copy()).to(registry.device())
     elif space == "learned":
-        X = encode(mel_input(y, sr), encoder or load_encoder())
+        X = encode(mel_input(y, sr), encoder or load())
     elif space == "mel":  # the encoder's input alone: the ablation that tells what the training adds
         X = torch.from_numpy(mel_input(y, sr).T.copy()).to(registry.device())
     elif space == "musicnn":

@@ -203,7 +203,7 @@ def main(argv=None):
                 + (f", level ±{args.gain_db} dB" if args.gain_db else "")},
         notes=args.notes,
     )
-    save_checkpoint(model.encoder, out, card)
+    save_checkpoint(model.encoder, out, card, extra=asdict(cfg))  # config.json: what load() rebuilds
     (out / "history.json").write_text(json.dumps({k: [round(v, 5) for v in vs] for k, vs in history.items()}))
     print(f"saved {out} ({seconds:.0f} s)")
 

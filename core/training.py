@@ -45,6 +45,107 @@ def distributed() -> tuple[int, int, int]:
 
 
 @dataclass
+class Run:
+    """Where this process trains: its place among the workers ``torchrun`` / ``accelerate launch`` started, and
+    its device. Alone it is rank 0 of 1 on the registry's device."""
+
+    rank: int = 0
+    local_rank: int = 0
+    world: int = 1
+    device: object = None  # a torch.device
+
+    @property
+    def is_main(self) -> bool:
+        """The worker that logs, evaluates and saves."""
+        return self.rank == 0
+
+
+def start_run(seed: int = 0, threads: int | None = None) -> Run:
+    """The start of every train script: threads, the process group when launched by torchrun or Accelerate
+    (NCCL on GPUs, gloo on CPU), the device (``cuda:<local rank>`` under a multi-GPU launch, else
+    ``core.registry.device()``, which ``--device`` / ``MUSIC_STUDIO_DEVICE`` set) and the seed.
+
+    Data order should come from a generator seeded with ``seed + run.rank``, so each worker draws its own.
+    """
+    import torch
+
+    from core import registry
+
+    rank, local_rank, world = distributed()
+    if threads:
+        torch.set_num_threads(threads)
+    device = registry.device()
+    if world > 1:
+        import torch.distributed as dist
+
+        if device.type == "cuda":
+            device = torch.device("cuda", local_rank)
+            torch.cuda.set_device(device)
+        if not dist.is_initialized():
+            dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    set_seed(seed)
+    return Run(rank, local_rank, world, device)
+
+
+def wrap(model, run: Run):
+    """The module the training step calls: ``DistributedDataParallel`` over the launch's workers, or ``model`` alone."""
+    if run.world <= 1:
+        return model
+    import torch
+
+    return torch.nn.parallel.DistributedDataParallel(model, device_ids=[run.device.index] if run.device.type == "cuda" else None)
+
+
+def end_run(run: Run) -> None:
+    """Leave the process group (every worker, after the main one saved)."""
+    if run.world > 1:
+        import torch.distributed as dist
+
+        if dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def progress_bar(desc: str, enabled: bool = True, steps: int = 1000):
+    """A ``(fraction, message)`` progress callback drawn as a tqdm bar: what the CLI passes where the tab passes
+    one backed by ``gr.Progress``. ``enabled=False`` (workers other than the main one) draws nothing."""
+    if not enabled:
+        return lambda fraction, message="": None
+    from tqdm import tqdm
+
+    bar = tqdm(total=steps, desc=desc)
+
+    def report(fraction: float, message: str = "") -> None:
+        bar.n = min(steps, max(0, round(float(fraction) * steps)))
+        if message:
+            bar.set_postfix_str(message, refresh=False)
+        bar.refresh()
+        if fraction >= 1:
+            bar.close()
+
+    return report
+
+
+def save_resume(run_dir, **state) -> Path:
+    """Everything a run needs to go on (model, optimiser, history, step...) in ``run_dir/last.pt``, atomically."""
+    import torch
+
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    tmp = run_dir / "last.pt.tmp"
+    torch.save(state, tmp)
+    tmp.replace(run_dir / "last.pt")  # a run killed mid-save keeps the previous point
+    return run_dir / "last.pt"
+
+
+def load_resume(run_dir, map_location="cpu") -> dict | None:
+    """What :func:`save_resume` wrote, or None when the run has not saved yet."""
+    import torch
+
+    path = Path(run_dir) / "last.pt"
+    return torch.load(path, map_location=map_location, weights_only=False) if path.exists() else None
+
+
+@dataclass
 class EarlyStopping:
     """Stop when the monitored value has not improved by ``min_delta`` for ``patience`` epochs.
 

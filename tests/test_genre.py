@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -149,6 +150,23 @@ def test_a_model_trained_at_another_size_loads_at_that_size(dataset, tmp_path):
     model = genre_load(str(tmp_path / "small"))
     config = json.loads((tmp_path / "small" / "config.json").read_text())
     assert config["model"] == {"kernels": 8, "hidden": 16} and n_params(model.net) == config["params"]
+
+
+def test_training_runs_unchanged_under_torchrun_with_two_workers(dataset, tmp_path):
+    """The same train script, launched by torchrun on two CPU workers (gloo): both train, rank 0 saves."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "LOCAL_RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "core.genre.train",
+           "--data", str(dataset), "--model", "dense", "--out", str(tmp_path / "m"), "--run-dir", str(tmp_path / "r"),
+           "--epochs", "2", "--no-plots", "--threads", "1"]
+    done = subprocess.run(cmd, cwd=Path(__file__).resolve().parents[1], env={**env, "MUSIC_STUDIO_DEVICE": "cpu"},
+                          capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-2000:]
+    card = json.loads((tmp_path / "m" / "card.json").read_text())
+    assert card["config"]["epochs_run"] == 2 and (tmp_path / "m" / "model.safetensors").exists()
 
 
 def test_predict_whole_song(trained):

@@ -48,3 +48,33 @@ def test_distributed_reads_the_launchers_environment(monkeypatch):
     monkeypatch.setenv("LOCAL_RANK", "1")
     monkeypatch.setenv("WORLD_SIZE", "4")
     assert training.distributed() == (3, 1, 4)
+
+
+def test_start_run_alone_is_rank_zero_on_the_registrys_device(monkeypatch):
+    from core import registry
+    from core.training import start_run, wrap
+
+    for name in ("RANK", "LOCAL_RANK", "WORLD_SIZE"):
+        monkeypatch.delenv(name, raising=False)
+    run = start_run(seed=3)
+    assert (run.rank, run.world, run.is_main, run.device) == (0, 1, True, registry.device())
+    model = torch.nn.Linear(2, 2)
+    assert wrap(model, run) is model  # no DistributedDataParallel alone
+
+
+def test_progress_bar_takes_the_one_progress_shape(capsys):
+    from core.training import progress_bar
+
+    report = progress_bar("fit", steps=10)
+    for k in range(1, 11):
+        report(k / 10, f"step {k}/10")
+    assert "step 10/10" in capsys.readouterr().err
+    progress_bar("quiet", enabled=False)(0.5, "nothing drawn")  # other workers draw nothing
+
+
+def test_resume_point_round_trips_and_is_none_before_the_first_save(tmp_path):
+    from core.training import load_resume, save_resume
+
+    assert load_resume(tmp_path / "run") is None
+    save_resume(tmp_path / "run", epoch=4, history={"loss": [1.0, 0.5]})
+    assert load_resume(tmp_path / "run") == {"epoch": 4, "history": {"loss": [1.0, 0.5]}}

@@ -19,6 +19,7 @@ import numpy as np
 
 from core.backbones.heads import FEATURES, TagHead, embed_file, features, fit_head
 from core.backbones.tasks import TASKS, Item, Task, generated_items, real_items
+from core.training import progress_bar
 
 
 @dataclass
@@ -115,11 +116,7 @@ def main(argv=None):
     gen, rea = gather(task, args.generated, args.real)
     gen_train, _ = split_generated(gen, seed=recipe.seed)
     items = gen_train + rea
-    from tqdm import tqdm
-
-    bar = tqdm(total=100, desc="embed")
-    head, losses = fit(task, items, recipe, item_rows(items, recipe, progress=lambda f, m: bar.update(round(f * 100) - bar.n)))
-    bar.close()
+    head, losses = fit(task, items, recipe, item_rows(items, recipe, progress=progress_bar("embed")))
     save(head, Path(args.out), recipe, {
         "name": f"{task.name}-musicnn", "task": task.name,
         "architecture": f"frozen musicnn {'+'.join(recipe.backbones).upper()} → {recipe.feature} per 3 s patch → "

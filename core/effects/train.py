@@ -26,7 +26,8 @@ from core.audio import AudioError, cut_notice, load_audio
 from core.effects import fx, metrics
 from core.effects import models as M
 from core.effects.inference import peak_limit, run_model, single_thread
-from core.training import MODELS_DIR, Cancelled, ModelCard, save_checkpoint, set_seed  # noqa: F401 (Cancelled: re-exported)
+from core.training import (MODELS_DIR, Cancelled, ModelCard, progress_bar, save_checkpoint,  # noqa: F401 (Cancelled: re-exported)
+                           set_seed)
 
 OUT_DIR = MODELS_DIR / "effects"
 
@@ -277,7 +278,7 @@ def train_bundled(effect: str, kind: str | None = None, name: str | None = None,
     cond_sampler = drive_sampler(effect) if kind == "tcn" and kwargs.get("n_cond") else None
     print(f"[{effect}] {kind} {kwargs} {recipe}; {len(dry) / fx.SR:.0f} s of training audio", flush=True)
     model, history = fit(kind, dry, wet, kwargs, seed=seed, cond_sampler=cond_sampler,
-                         progress=lambda f, m: print(f"[{effect}] {m}", flush=True), **recipe)
+                         progress=progress_bar(effect), **recipe)
     train_s = time.time() - t0
     name = name or effect
     directory = OUT_DIR / name
@@ -409,7 +410,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     if args.dry or args.wet:
-        res = capture(args.dry, args.wet, model=args.model or "lstm", progress=lambda f, m: print(m, flush=True))
+        res = capture(args.dry, args.wet, model=args.model or "lstm", progress=progress_bar("capture"))
         out = Path(args.out or OUT_DIR / f"capture-{res.kind}")
         save_capture(res, out)
         print(json.dumps({"latency_samples": res.latency, **res.metrics, "saved": str(out)}))

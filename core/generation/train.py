@@ -23,13 +23,12 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from core import registry
 from core.data.corpus import Tune, load_folk_corpus, load_midi_folder, split_by_tune
 from core.generation.baselines import MarkovChain
 from core.generation.models import (
     BOS, EOS, GANConfig, GridCritic, GridGenerator, LSTMConfig, MelodyLSTM, N_CLASSES, event_token, events_to_grid,
 )
-from core.training import MODELS_DIR, ModelCard, distributed, save_checkpoint, set_seed
+from core.training import MODELS_DIR, ModelCard, Run, end_run, save_checkpoint, set_seed, start_run, wrap
 
 log = logging.getLogger("core.generation.train")
 UNK = "<unk>"
@@ -63,29 +62,24 @@ def lstm_batch(stream: torch.Tensor, batch: int, seq_len: int, gen: torch.Genera
     return x, y
 
 
-def _ddp(model):
-    rank, local_rank, world = distributed()
-    if world > 1:
-        import torch.distributed as dist
-
-        if not dist.is_initialized():
-            dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
-        return torch.nn.parallel.DistributedDataParallel(model)
-    return model
-
-
 def train_lstm(train: list[Tune], val: list[Tune], steps: int = 3000, batch: int = 64, seq_len: int = 64,
-               lr: float = 2e-3, seed: int = 0, config: dict | None = None, log_every: int = 100, device="cpu"):
-    """Next-event prediction with cross-entropy; returns the model and its loss history."""
+               lr: float = 2e-3, seed: int = 0, config: dict | None = None, log_every: int = 100,
+               run: Run | None = None):
+    """Next-event prediction with cross-entropy; returns the model and its loss history.
+
+    ``run`` (from :func:`core.training.start_run`) gives the device and torchrun's workers; alone, the CPU.
+    """
+    run = run or Run(device=torch.device("cpu"))
+    device = run.device
     set_seed(seed)
     vocab = build_vocab(train)
     model = MelodyLSTM(LSTMConfig(vocab=vocab, **(config or {}))).to(device)
-    net = _ddp(model)
+    net = wrap(model, run)
     train_stream = token_stream(train, vocab, augment=True).to(device)
     val_stream = token_stream(val, vocab, augment=False).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)
-    gen = torch.Generator().manual_seed(seed + distributed()[0])
+    gen = torch.Generator().manual_seed(seed + run.rank)  # each worker draws its own batches
     history = {"train_loss": [], "val_loss": []}
     running = []
     for step in range(1, steps + 1):
@@ -108,7 +102,8 @@ def train_lstm(train: list[Tune], val: list[Tune], steps: int = 3000, batch: int
             history["train_loss"].append(float(np.mean(running)))
             history["val_loss"].append(val_loss)
             running = []
-            log.info("lstm step %d/%d train %.3f val %.3f", step, steps, history["train_loss"][-1], val_loss)
+            if run.is_main:
+                log.info("lstm step %d/%d train %.3f val %.3f", step, steps, history["train_loss"][-1], val_loss)
     return model, history
 
 
@@ -131,17 +126,19 @@ def gradient_penalty(critic, real, fake):
 
 
 def train_gan(train: list[Tune], steps: int = 3000, batch: int = 64, n_critic: int = 5, gp_weight: float = 10.0,
-              lr: float = 1e-4, seed: int = 0, config: dict | None = None, log_every: int = 100, device="cpu",
-              augment: bool = True):
+              lr: float = 1e-4, seed: int = 0, config: dict | None = None, log_every: int = 100,
+              run: Run | None = None, augment: bool = True):
     """WGAN-GP: the critic sees one-hot real windows and the generator's softmax; returns G and history."""
+    run = run or Run(device=torch.device("cpu"))
+    device = run.device
     set_seed(seed)
     cfg = GANConfig(**(config or {}))
     G, D = GridGenerator(cfg).to(device), GridCritic(cfg).to(device)
-    G_net, D_net = _ddp(G), _ddp(D)
+    G_net, D_net = wrap(G, run), wrap(D, run)
     data = gan_windows(train, cfg.steps, augment=augment).to(device)
     opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=(0.5, 0.9))
     opt_d = torch.optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.9))
-    gen = torch.Generator().manual_seed(seed + distributed()[0])
+    gen = torch.Generator().manual_seed(seed + run.rank)
     history = {"generator_loss": [], "discriminator_loss": []}
     g_run, d_run = [], []
     for step in range(1, steps + 1):
@@ -202,9 +199,7 @@ def main(argv=None) -> None:
                         help="GAN: train on the tunes in their normalised key only (no ±3 semitone copies)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    device = registry.device()  # one device choice for the app and every train script (--device)
+    run = start_run(args.seed, args.threads)  # seed, threads, torchrun's process group, the device
 
     if args.midi_dir:
         tunes = load_midi_folder(args.midi_dir)
@@ -220,16 +215,17 @@ def main(argv=None) -> None:
     command = "python -m core.generation.train " + " ".join(sys.argv[1:] if argv is None else argv)
     t0 = time.time()
     if args.model == "lstm":
-        model, history = train_lstm(train, val, steps=args.steps, batch=args.batch, seed=args.seed, device=device)
+        model, history = train_lstm(train, val, steps=args.steps, batch=args.batch, seed=args.seed, run=run)
         config, arch = model.config_dict(), "Embedding 64 → 2-layer LSTM 256 (dropout 0.2) → linear over event tokens"
     elif args.model == "gan":
-        model, history = train_gan(train, steps=args.steps, batch=args.batch, seed=args.seed, device=device,
+        model, history = train_gan(train, steps=args.steps, batch=args.batch, seed=args.seed, run=run,
                                    augment=not args.no_augment)
         config, arch = model.config_dict(), "WGAN-GP: conv-transpose generator z(100) → 64 steps × 50 classes (width 128); 1-D conv critic"
     else:
         chain = fit_markov(train)
         model, history, config, arch = None, {}, {"kind": "markov", "vocab": chain.vocab}, "first-order Markov chain"
-    if distributed()[0] != 0:
+    if not run.is_main:
+        end_run(run)
         return
     out.mkdir(parents=True, exist_ok=True)
     card = ModelCard(
@@ -248,6 +244,7 @@ def main(argv=None) -> None:
 
     (out / "card.json").write_text(json.dumps(asdict(card), indent=2))
     log.info("saved %s in %.0f s", out, time.time() - t0)
+    end_run(run)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ SUMMARY_KEYS = ("excerpt_accuracy", "track_accuracy_mean", "track_accuracy_max",
 @torch.no_grad()
 def predict_logits(model, X: np.ndarray, batch: int = 256) -> np.ndarray:
     model.eval()
-    out = [model(torch.from_numpy(X[i:i + batch]).float()) for i in range(0, len(X), batch)]
+    device = next(model.parameters()).device
+    out = [model(torch.from_numpy(X[i:i + batch]).float().to(device)).cpu() for i in range(0, len(X), batch)]
     return torch.cat(out).numpy() if out else np.zeros((0,))
 
 

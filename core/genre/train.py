@@ -31,7 +31,8 @@ from core.genre import data as gdata
 from core.genre.metrics import evaluate_sets, predict_logits, scores
 from core.genre.metrics import summary as summarise
 from core.genre.models import INPUT_OF, build, n_params
-from core.training import MODELS_DIR, EarlyStopping, ModelCard, distributed, plateau_scheduler, save_checkpoint, set_seed
+from core.training import (MODELS_DIR, EarlyStopping, ModelCard, end_run, load_resume, plateau_scheduler, save_checkpoint,
+                           save_resume, start_run, wrap)
 
 log = logging.getLogger("core.genre.train")
 RUNS = Path(__file__).resolve().parents[2] / "runs" / "genre"
@@ -75,12 +76,8 @@ def scaled_note(args) -> str:
 def main(argv=None) -> dict:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    rank, local_rank, world = distributed()
-    if world > 1:
-        torch.distributed.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    set_seed(args.seed)
+    run = start_run(args.seed, args.threads)  # seed, threads, torchrun's process group, the device
+    rank, world = run.rank, run.world
     name = args.name or args.model
     out = Path(args.out) if args.out else MODELS_DIR / "genre" / name
     run_dir = Path(args.run_dir) if args.run_dir else RUNS / name
@@ -98,19 +95,19 @@ def main(argv=None) -> dict:
     log.info("excerpts train/val/test %d/%d/%d (features %.0f s)", len(Xtr), len(Xva), len(Xte), time.time() - t0)
 
     size = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.size)}
-    model = build(args.model, len(labels), **size)
+    model = build(args.model, len(labels), **size).to(run.device)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     sched = plateau_scheduler(opt)  # × 0.2 when training loss stalls (1e-4 in 5 epochs)
     stopper = EarlyStopping(patience=args.patience, min_delta=0.01, mode="max")
     history = {"train_loss": [], "val_loss": [], "train_acc": [], "val_acc": [], "lr": []}
     best_state, start_epoch = None, 0
-    if args.resume and (run_dir / "last.pt").exists():
-        ck = torch.load(run_dir / "last.pt", weights_only=False)
+    ck = load_resume(run_dir, map_location=run.device) if args.resume else None
+    if ck is not None:
         model.load_state_dict(ck["model"]); opt.load_state_dict(ck["opt"]); sched.load_state_dict(ck["sched"])
         stopper.__dict__.update(ck["stopper"]); history = ck["history"]; best_state = ck["best"]
         start_epoch = ck["epoch"] + 1
         log.info("resumed at epoch %d", start_epoch)
-    ddp = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
+    ddp = wrap(model, run)
 
     g = torch.Generator().manual_seed(args.seed)
     steps = math.ceil(len(Xtr) / args.batch_size / world)
@@ -128,7 +125,7 @@ def main(argv=None) -> dict:
             idx = perm[s * args.batch_size:(s + 1) * args.batch_size]
             if len(idx) == 0:
                 break
-            xb, yb = torch.from_numpy(Xtr[idx.numpy()]), torch.from_numpy(ytr[idx.numpy()])
+            xb, yb = torch.from_numpy(Xtr[idx.numpy()]).to(run.device), torch.from_numpy(ytr[idx.numpy()]).to(run.device)
             logits = ddp(xb)
             loss = F.cross_entropy(logits, yb)
             opt.zero_grad(set_to_none=True)
@@ -150,11 +147,9 @@ def main(argv=None) -> dict:
             bar.set_postfix(loss=f"{train_loss:.3f}", val_acc=f"{val_acc:.3f}", lr=f"{opt.param_groups[0]['lr']:.1e}")
         elif rank == 0:
             log.info("epoch %d loss %.4f val_acc %.4f", epoch, train_loss, val_acc)
-        if rank == 0:
-            run_dir.mkdir(parents=True, exist_ok=True)
-            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
-                        "stopper": dict(stopper.__dict__), "history": history, "best": best_state, "epoch": epoch},
-                       run_dir / "last.pt")
+        if run.is_main:
+            save_resume(run_dir, model=model.state_dict(), opt=opt.state_dict(), sched=sched.state_dict(),
+                        stopper=dict(stopper.__dict__), history=history, best=best_state, epoch=epoch)
         if stop:
             stopped = f"early stopping at epoch {epoch} (best val acc {stopper.best:.3f} at epoch {stopper.best_epoch})"
             break
@@ -164,7 +159,8 @@ def main(argv=None) -> dict:
     train_s = time.time() - t_start
     if best_state is not None:
         model.load_state_dict(best_state)
-    if rank != 0:
+    if not run.is_main:
+        end_run(run)
         return {}
 
     metrics = {"test": scores(predict_logits(model, Xte), yte, tte, labels)}
@@ -191,8 +187,7 @@ def main(argv=None) -> dict:
                                 title=f"{name}: loss and accuracy"), out / "curves.png", dpi=70)
         plots.save(plots.confusion(np.array(metrics["test"]["confusion"]), labels, normalize=True,
                                    title=f"{name}: test tracks (excerpts)"), out / "confusion.png", dpi=70)
-    if world > 1:
-        torch.distributed.destroy_process_group()
+    end_run(run)
     return metrics
 
 

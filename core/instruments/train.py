@@ -23,10 +23,9 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from core import registry
 from core.instruments.data import Item, features, scan, split_groups
 from core.instruments.models import ASTClassifier, ASTSize, CNNConfig, InstrumentCNN
-from core.training import MODELS_DIR, ModelCard, distributed, save_checkpoint, set_seed
+from core.training import MODELS_DIR, ModelCard, Run, end_run, save_checkpoint, set_seed, start_run, wrap
 
 log = logging.getLogger("core.instruments.train")
 CROP_FRAMES = 200  # 2 s
@@ -87,20 +86,20 @@ def report(y_true: np.ndarray, probs: np.ndarray, labels: list[str]) -> dict:
 
 
 def train(X_train, y_train, X_val, y_val, labels, kind="cnn", epochs=15, batch=32, lr=1e-4, seed=0,
-          log_every_epoch=True, device="cpu"):
-    """Train and keep the weights of the best validation epoch; returns (model, history)."""
+          log_every_epoch=True, run: Run | None = None):
+    """Train and keep the weights of the best validation epoch; returns (model, history).
+
+    ``run`` (from :func:`core.training.start_run`) places it on a device and across torchrun's workers;
+    without one it trains here on the CPU.
+    """
+    run = run or Run(device=torch.device("cpu"))
+    device = run.device
     set_seed(seed)
     model = build_model(kind, len(labels), labels).to(device)
-    net = model
-    if distributed()[2] > 1:
-        import torch.distributed as dist
-
-        if not dist.is_initialized():
-            dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
-        net = torch.nn.parallel.DistributedDataParallel(model)
+    net = wrap(model, run)
     weights = class_weights(y_train.numpy(), len(labels)).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    gen = torch.Generator().manual_seed(seed + distributed()[0])
+    gen = torch.Generator().manual_seed(seed + run.rank)  # each worker draws its own order and crops
     history = {"train_loss": [], "val_loss": [], "train_acc": [], "val_acc": []}
     best, best_state = -1.0, None
     for epoch in range(epochs):
@@ -147,8 +146,7 @@ def main(argv=None) -> None:
     parser.add_argument("--out")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    run = start_run(args.seed, args.threads)  # seed, threads, torchrun's process group, the device
     try:
         items = scan(args.data)
     except ValueError as err:
@@ -169,15 +167,15 @@ def main(argv=None) -> None:
     X_tr, y_tr = tensors(train_items)
     X_va, y_va = tensors(val_items)
     log.info("features in %.0f s", time.time() - t0)
-    device = registry.device()  # one device choice for the app and every train script (--device)
     model, history = train(X_tr, y_tr, X_va, y_va, labels, args.model, args.epochs, args.batch, args.lr,
-                           args.seed, device=device)
+                           args.seed, log_every_epoch=run.is_main, run=run)
     model = model.cpu()
     metrics = {"validation_held_out_pieces": report(y_va.numpy(), predict_all(model, X_va), labels)}
     if test:
         X_te, y_te = tensors(test)
         metrics[f"test_held_out_soundfont_{args.holdout}"] = report(y_te.numpy(), predict_all(model, X_te), labels)
-    if distributed()[0] != 0:
+    if not run.is_main:
+        end_run(run)
         return
     out = Path(args.out or MODELS_DIR / "instruments" / args.model)
     arch = ("CNN: 3 conv blocks 1→32→64→128 (3×3, ReLU, max-pool 2), linear, log-softmax" if args.model == "cnn" else
@@ -199,6 +197,7 @@ def main(argv=None) -> None:
     for name, m in metrics.items():
         log.info("%s: accuracy %.3f macro-F1 %.3f", name, m["accuracy"], m["macro_f1"])
     log.info("saved %s", out)
+    end_run(run)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from core import features, registry
 from core.audio import AUDIO_EXTENSIONS, load_audio
 from core.search import spaces
 from core.search.models import BYOLAE, EncoderConfig
-from core.training import MODELS_DIR, ModelCard, distributed, save_checkpoint, set_seed
+from core.training import MODELS_DIR, ModelCard, Run, end_run, save_checkpoint, set_seed, start_run, wrap
 
 FLOOR = spaces.normalise_mel(np.array(-80.0))  # a silent bin after normalisation
 
@@ -100,25 +100,21 @@ def gain(x: torch.Tensor, gen: torch.Generator, db: float = 6.0) -> torch.Tensor
 
 def train(mels, cfg: EncoderConfig, iters: int = 1000, batch: int = 256, frames: int = 64, lr: float = 1e-3,
           seed: int = 0, hpss: bool = True, shift: int = 3, losses: str = "byol+ae",
-          mix: float = 0.0, gain_db: float = 0.0, log_every: int = 50, log=print):
+          mix: float = 0.0, gain_db: float = 0.0, log_every: int = 50, log=print, run: Run | None = None):
     """Train for ``iters`` steps; returns (model, history of per-step losses).
 
     ``losses`` is "byol+ae" (the paper's choice), "byol" or "ae" (its Fig. 3 ablation);
     ``shift`` 0 turns the transposition augmentation off.
     ``mix`` (probability) and ``gain_db`` add two augmentations the paper does not use:
     another crop mixed under each view, and a random level change.
+    ``run`` (from :func:`core.training.start_run`) gives the device and torchrun's workers; without one it
+    trains alone on the registry's device.
     """
+    run = run or Run(device=registry.device())
+    rank, device = run.rank, run.device
     set_seed(seed)
-    rank, local_rank, world = distributed()
-    device = registry.device()
     model = BYOLAE(cfg).to(device)
-    net = model
-    if world > 1:
-        import torch.distributed as dist
-
-        if not dist.is_initialized():
-            dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
-        net = torch.nn.parallel.DistributedDataParallel(model)
+    net = wrap(model, run)
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=lr)
     gen = torch.Generator().manual_seed(seed + rank)  # each rank draws its own crops
@@ -167,8 +163,7 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--notes", default="")
     args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    run = start_run(args.seed, args.threads)  # seed, threads, torchrun's process group, the device
     hpss = not args.no_hpss
     t0 = time.time()
     mels = load_mels(args.data, hpss, cache=Path(".cache/search") / f"mels_{Path(args.data).name}.npz")
@@ -177,9 +172,10 @@ def main(argv=None):
     cfg = EncoderConfig(channels=args.channels, residual=not args.no_skip)
     t0 = time.time()
     model, history = train(mels, cfg, args.iters, args.batch, args.frames, args.lr, args.seed, hpss, args.shift,
-                           args.losses, mix=args.mix, gain_db=args.gain_db)
+                           args.losses, mix=args.mix, gain_db=args.gain_db, run=run)
     seconds = time.time() - t0
-    if distributed()[0] != 0:
+    if not run.is_main:
+        end_run(run)
         return
     out = Path(args.out) if "/" in args.out else MODELS_DIR / "search" / args.out
     n_params = sum(p.numel() for p in model.encoder.parameters())
@@ -206,6 +202,7 @@ def main(argv=None):
     save_checkpoint(model.encoder, out, card, extra=asdict(cfg))  # config.json: what load() rebuilds
     (out / "history.json").write_text(json.dumps({k: [round(v, 5) for v in vs] for k, vs in history.items()}))
     print(f"saved {out} ({seconds:.0f} s)")
+    end_run(run)
 
 
 if __name__ == "__main__":

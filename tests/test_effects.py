@@ -244,3 +244,19 @@ def test_input_cut_to_the_cap_is_announced(tmp_path):
     res = api.process(str(path), "reverb", max_seconds=5.0)
     assert any("12 s long; only the first 5 s were processed" in n for n in res.notes)
     assert not any("only the first" in n for n in api.process(str(path), "reverb").notes)
+
+
+def test_a_freshly_trained_effect_card_holds_what_the_tab_shows_measured_once(tmp_path, monkeypatch):
+    """Train a bundled recipe (quick) into a temporary folder: its card has every key the tab reads, and the
+    figures measured in memory before saving equal a fresh evaluation of the saved weights."""
+    from core.effects import evaluate
+
+    torch.set_num_threads(1)
+    monkeypatch.setattr(train, "OUT_DIR", tmp_path)
+    folder = train.train_bundled("lowpass", quick=True)
+    card = api.load(folder).card
+    m = card["metrics"]
+    assert {"name", "architecture", "notes", "command"} <= set(card) and card["notes"] == M.NOTES["fir"]
+    assert m["esr_model"] < m["esr_clean"] and m["closer_than_clean"]
+    assert evaluate.evaluate_model(folder) == {k: m[k] for k in ("esr_model", "esr_clean", "mrstft_model",
+                                                                   "mrstft_clean", "closer_than_clean")}

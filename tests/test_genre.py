@@ -169,6 +169,16 @@ def test_training_runs_unchanged_under_torchrun_with_two_workers(dataset, tmp_pa
     assert card["config"]["epochs_run"] == 2 and (tmp_path / "m" / "model.safetensors").exists()
 
 
+def test_a_freshly_trained_card_has_everything_the_tab_reports(trained):
+    from core.genre.api import report
+
+    folder, _ = trained["cnn"]
+    r = report(str(folder))
+    assert "On generated music" in r.markdown and "| test |" in r.markdown and "| extra |" in r.markdown
+    assert "Trained with `python -m core.genre.train" in r.markdown and "Per genre" in r.markdown
+    assert r.labels == ["drone", "noise"] and len(r.confusion) == 2 and len(r.history["val_acc"]) == 5
+
+
 def test_predict_whole_song(trained):
     from core.genre import load
 

@@ -193,3 +193,24 @@ def test_cards_hold_the_papers_tables():
         test = next(v for k, v in card["metrics"].items() if k.startswith("test_held_out_soundfont"))
         assert set(test["report"]) >= {"violin", "macro avg", "weighted avg"}
         assert np.array(test["confusion"]).shape == (8, 8)
+
+
+def test_a_freshly_trained_folder_loads_predicts_and_reports_what_the_tab_shows(tmp_path):
+    """Train from the CLI on a tiny folder-per-class set; the folder is then a model like a bundled one."""
+    from core.instruments import train
+
+    data = tmp_path / "data"
+    for font in ("fontA", "fontB"):
+        for label, f0 in (("flute", 880.0), ("violin", 220.0)):
+            (data / font / label).mkdir(parents=True)
+            for k in range(4):
+                sf.write(data / font / label / f"piece{k}_{k}.wav", tone(f0 * (1 + k / 10), 2.5, SR), SR)
+    out = tmp_path / "model"
+    train.main(["--data", str(data), "--model", "cnn", "--holdout", "fontB", "--epochs", "2", "--batch", "4",
+                "--threads", "1", "--out", str(out)])
+    clf = api.load(str(out))
+    result = clf.predict(tone(880, 3.0, SR), SR)
+    assert clf.labels == ["flute", "violin"] and result.probabilities.shape == (2,)
+    r = api.report(str(out))
+    assert "test held out soundfont fontB" in r.markdown and "python -m core.instruments.train" in r.markdown
+    assert {row[0] for row in r.rows} >= {"flute", "violin", "macro avg"} and len(r.confusion) == 2 and r.labels == clf.labels

@@ -290,12 +290,12 @@ FIRST_LOOK_EXCERPTS = 6
 
 
 def report(name: str) -> "ModelReport":
-    """The genre tab's model report for a bundled model: figures on real recordings first, then on the
+    """The genre tab's model report for a bundled model (or a trained model's folder): figures on real recordings first, then on the
     generated corpus, per class, and the data of the curves and the test confusion matrix."""
     from core.backbones import report as backbone_report
     from core.training import ModelReport
 
-    folder = BUNDLED_DIR / name
+    folder = BUNDLED_DIR / name if (BUNDLED_DIR / name).is_dir() else Path(name)
     if backbone_report.is_head(folder):
         return ModelReport(backbone_report.head_report(folder))
     if not (folder / "card.json").exists():

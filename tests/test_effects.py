@@ -99,6 +99,7 @@ def test_latency_is_found_and_removed():
     assert lag == 441
     d, w = metrics.align(x, wet, lag)
     assert len(d) == len(w) and np.allclose(w, 0.5 * d[: len(w)], atol=1e-6)
+    assert metrics.find_latency(wet, x, SR) == -441  # a wet file that leads
 
 
 def test_esr_and_mrstft_basics():

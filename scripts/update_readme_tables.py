@@ -222,8 +222,53 @@ def overview() -> str:
     return "\n".join(lines)
 
 
+SEARCH_ROWS = (("naive", "Naive nearest neighbour, MFCC, no feedback (the paper's baseline)"),
+               ("mfcc", "MFCC, with feedback"), ("learned", "**Learned encoder (bundled), with feedback**"),
+               ("representative", "Learned encoder trained on the evaluation tracks' audio, no labels (the paper's "
+                                  "\"representative\" protocol)"),
+               ("mel", "**Whitened log-mel (ours; the tab's default), with feedback**"),
+               ("naive-learned", "Learned encoder, no feedback"))
+SEARCH_PAIRS = {"mfcc-naive": "MFCC with feedback − naive", "learned-naive": "learned with feedback − naive",
+                "learned-mfcc": "learned − MFCC", "mel-mfcc": "whitened log-mel − MFCC", "mel-learned": "whitened log-mel − learned"}
+
+
+@from_figure("search_eval.json", "(run `python -m core.search.evaluate --data .cache/search/eval --out docs/figures/search_eval.json`)")
+def search_recall(d: dict) -> str:
+    """The search tab's results per genre (samples, then loops), from the evaluate command's JSON."""
+    table = dict(d["table"])
+    rep = FIG / "search_eval_representative.json"
+    if rep.exists():  # the encoder trained the paper's "representative" way, evaluated by the same command
+        r = json.loads(rep.read_text())["table"]
+        table.update({f"representative/{kind}": r[f"learned/{kind}"] for kind in ("sample", "loop") if f"learned/{kind}" in r})
+    genres = [g for g in next(iter(table.values())) if g not in ("all", "n")]
+    out = []
+    for kind, title in (("sample", "samples"), ("loop", "loops")):
+        n = table[f"naive/{kind}"]["n"]
+        out += [f"| {title} ({n} sounds) | " + " | ".join(g.replace("_", " ") for g in genres) + " | all |",
+                ("| --- | " + "---: | " * (len(genres) + 1)).rstrip()]
+        out += [f"| {label} | " + " | ".join(f"{table[f'{key}/{kind}'][g]:.3f}" for g in genres + ["all"]) + " |"
+                for key, label in SEARCH_ROWS if f"{key}/{kind}" in table]
+        out.append("")
+    return "\n".join(out[:-1]) + f"\n\n{d['tracks']} tracks (`{d['data']}`), patience {d['patience']}."
+
+
+@from_figure("search_eval.json", "(run the search evaluate command above)")
+def search_paired(d: dict) -> str:
+    """Paired differences with their 95 % bootstrap intervals, from the same JSON."""
+    def cell(c):
+        return f"{c['mean']:+.3f} ({c['ci95'][0]:+.3f} to {c['ci95'][1]:+.3f})".replace("-", "−")
+
+    rows = ["| difference in recall | samples | loops |", "| --- | --- | --- |"]
+    for key, label in SEARCH_PAIRS.items():
+        a, b = key.split("-", 1)
+        pair = {kind: d["paired"].get(f"{a} - {b} / {kind}") for kind in ("sample", "loop")}
+        if all(pair.values()):
+            rows.append(f"| {label} | {cell(pair['sample'])} | {cell(pair['loop'])} |")
+    return "\n".join(rows)
+
+
 def blocks() -> dict[str, str]:
-    out = {"overview": overview(), "real-summary": real_summary(), "backbone-bench": bench(), "search-musicnn": search_musicnn(),
+    out = {"overview": overview(), "search-recall": search_recall(), "search-paired": search_paired(), "real-summary": real_summary(), "backbone-bench": bench(), "search-musicnn": search_musicnn(),
            "memory": memory(), "soak": soak(), "tempo": tempo(),
            "latency": latency()}
     for task in ("genre", "instruments"):
@@ -238,15 +283,19 @@ def blocks() -> dict[str, str]:
 
 
 def main():
-    readme = ROOT / "README.md"
-    text = readme.read_text()
-    for name, body in blocks().items():
-        pattern = re.compile(rf"(<!-- BEGIN {name} -->).*?(<!-- END {name} -->)", re.S)
-        if pattern.search(text):
-            text = pattern.sub(lambda m: m.group(1) + "\n" + body + "\n" + m.group(2), text)
-        else:
-            print(f"README has no {name} block; skipped")
-    readme.write_text(text)
+    """Every block into README.md, and into the docs/*.md write-ups that carry the same markers."""
+    bodies = blocks()
+    found = set()
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        text = path.read_text()
+        for name, body in bodies.items():
+            pattern = re.compile(rf"(<!-- BEGIN {name} -->).*?(<!-- END {name} -->)", re.S)
+            if pattern.search(text):
+                found.add(name)
+                text = pattern.sub(lambda m: m.group(1) + "\n" + body + "\n" + m.group(2), text)
+        path.write_text(text)
+    for name in sorted(set(bodies) - found):
+        print(f"no document has a {name} block; skipped")
 
 
 if __name__ == "__main__":

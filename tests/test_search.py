@@ -175,8 +175,10 @@ def test_byol_ae_losses_go_down_on_tiny_data():
     base = rng.standard_normal((128, 40)).astype(np.float32)
     mels = [(np.tile(base, (1, 10)) + 0.1 * rng.standard_normal((128, 400)).astype(np.float32), None)]
     torch.set_num_threads(1)
+    seen = []
     _, hist = train(mels, EncoderConfig(channels=16, residual=False), iters=60, batch=8, frames=32, lr=3e-3, hpss=False,
-                    log=lambda *a: None)
+                    log_every=20, progress=lambda f, m: seen.append((f, m)))
+    assert [f for f, _ in seen] == [1 / 60, 20 / 60, 40 / 60, 1.0] and "byol" in seen[-1][1]  # (fraction, message)
     assert np.mean(hist["ae"][-10:]) < 0.9 * np.mean(hist["ae"][:5])
     assert np.mean(hist["total"][-10:]) < np.mean(hist["total"][:5])
     x = torch.zeros(2, 128, 10)

@@ -43,6 +43,8 @@ class EffectModel:
         config = json.loads((directory / "config.json").read_text())
         net = M.build(config["kind"], **config["kwargs"])
         net.load_state_dict(load_state(directory))
+        # On the CPU whatever --device says: the LSTM runs sample by sample at batch 1 (see single_thread),
+        # which a GPU only slows down; bench/bench_effects.py times the GPU where there is one.
         return cls(directory.name, net.eval(), config, read_card(directory))
 
     @property

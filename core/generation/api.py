@@ -42,6 +42,8 @@ class Bundle:
 
 
 def _load(kind: str, directory: Path) -> Bundle:
+    # Sampling stays on the CPU whatever --device says: one token at a time through a small network is
+    # kernel-launch bound on a GPU (training, in train.py, takes the registry's device).
     config = json.loads((directory / "config.json").read_text())
     if kind == "lstm":
         model = MelodyLSTM(LSTMConfig(**{k: v for k, v in config.items() if k != "kind"}))

@@ -74,13 +74,14 @@ def retrieve(track, t0: float, d: float, truth: list[float], patience: int = PAT
     return len(user.found) / len(truth)
 
 
-def evaluate(paths, systems=MAIN, patience: int = PATIENCE, blocks: int | None = None, encoder=None, log=print) -> dict:
+def evaluate(paths, systems=MAIN, patience: int = PATIENCE, blocks: int | None = None, encoder=None,
+             progress=None) -> dict:
     """Recall per system, kind and genre over the tracks at ``paths`` (FLAC + JSON from ``dataset.build``).
 
     ``encoder`` replaces the bundled one in the learned space (e.g. one trained on other data).
     """
     recalls: dict = defaultdict(list)  # (system, kind, genre) -> recalls
-    for path in paths:
+    for k, path in enumerate(paths):
         t = dataset.load(path)
         prepared = {}
         for system in systems:
@@ -96,8 +97,9 @@ def evaluate(paths, systems=MAIN, patience: int = PATIENCE, blocks: int | None =
                 t0, d = round(target.starts[0], 1), round(target.duration, 1)  # annotated to 0.1 s
                 r = retrieve(prepared[space], t0, max(d, 0.1), target.starts[1:], patience, learn, target.kind, blocks)
                 recalls[(system, target.kind, t.genre)].append(r)
-        log(f"{Path(path).name}: " + ", ".join(
-            f"{s}={np.mean([r for (sy, _, _), v in recalls.items() if sy == s for r in v]):.3f}" for s in systems))
+        if progress:
+            progress((k + 1) / len(paths), f"{Path(path).name}: " + ", ".join(
+                f"{s}={np.mean([r for (sy, _, _), v in recalls.items() if sy == s for r in v]):.3f}" for s in systems))
     table = {}
     for system in systems:
         for kind in ("sample", "loop"):
@@ -195,7 +197,7 @@ def main(argv=None):
         from core.search.spaces import load
 
         encoder = load(Path(args.encoder))
-    table = evaluate(paths, args.systems, args.patience, args.blocks, encoder)
+    table = evaluate(paths, args.systems, args.patience, args.blocks, encoder, progress=lambda f, m: print(m, flush=True))
     print(markdown(table))
     diffs = comparisons(table)
     for name, c in diffs.items():

@@ -23,7 +23,8 @@ from core import features, registry
 from core.audio import AUDIO_EXTENSIONS, load_audio
 from core.search import spaces
 from core.search.models import BYOLAE, EncoderConfig
-from core.training import MODELS_DIR, ModelCard, Run, end_run, save_checkpoint, set_seed, start_run, wrap
+from core.training import (MODELS_DIR, ModelCard, Run, check_cancel, end_run, progress_bar, save_checkpoint, set_seed,
+                           start_run, wrap)
 
 FLOOR = spaces.normalise_mel(np.array(-80.0))  # a silent bin after normalisation
 
@@ -100,7 +101,8 @@ def gain(x: torch.Tensor, gen: torch.Generator, db: float = 6.0) -> torch.Tensor
 
 def train(mels, cfg: EncoderConfig, iters: int = 1000, batch: int = 256, frames: int = 64, lr: float = 1e-3,
           seed: int = 0, hpss: bool = True, shift: int = 3, losses: str = "byol+ae",
-          mix: float = 0.0, gain_db: float = 0.0, log_every: int = 50, log=print, run: Run | None = None):
+          mix: float = 0.0, gain_db: float = 0.0, log_every: int = 50, progress=None, cancel=None,
+          run: Run | None = None):
     """Train for ``iters`` steps; returns (model, history of per-step losses).
 
     ``losses`` is "byol+ae" (the paper's choice), "byol" or "ae" (its Fig. 3 ablation);
@@ -138,9 +140,10 @@ def train(mels, cfg: EncoderConfig, iters: int = 1000, batch: int = 256, frames:
         model.update_target()
         for k, v in (("byol", byol), ("ae", ae), ("total", loss)):
             history[k].append(v.item())
-        if rank == 0 and (it % log_every == 0 or it == 1):
-            log(f"iter {it}/{iters}  byol {np.mean(history['byol'][-log_every:]):.4f}  "
-                f"ae {np.mean(history['ae'][-log_every:]):.4f}  {time.time() - start:.0f} s")
+        if progress and rank == 0 and (it % log_every == 0 or it == 1):
+            progress(it / iters, f"byol {np.mean(history['byol'][-log_every:]):.4f}  "
+                                 f"ae {np.mean(history['ae'][-log_every:]):.4f}  {time.time() - start:.0f} s")
+        check_cancel(cancel)
     return model, history
 
 
@@ -172,7 +175,8 @@ def main(argv=None):
     cfg = EncoderConfig(channels=args.channels, residual=not args.no_skip)
     t0 = time.time()
     model, history = train(mels, cfg, args.iters, args.batch, args.frames, args.lr, args.seed, hpss, args.shift,
-                           args.losses, mix=args.mix, gain_db=args.gain_db, run=run)
+                           args.losses, mix=args.mix, gain_db=args.gain_db, run=run,
+                           progress=progress_bar("encoder", enabled=run.is_main))
     seconds = time.time() - t0
     if not run.is_main:
         end_run(run)

@@ -267,8 +267,18 @@ def search_paired(d: dict) -> str:
     return "\n".join(rows)
 
 
+def effects_results() -> str:
+    """The effect models' held-out figures, from their cards (``python -m core.effects.evaluate --markdown``)."""
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    from core.effects.evaluate import markdown_table
+
+    return markdown_table()
+
+
 def blocks() -> dict[str, str]:
-    out = {"overview": overview(), "search-recall": search_recall(), "search-paired": search_paired(), "real-summary": real_summary(), "backbone-bench": bench(), "search-musicnn": search_musicnn(),
+    out = {"overview": overview(), "effects-results": effects_results(), "search-recall": search_recall(), "search-paired": search_paired(), "real-summary": real_summary(), "backbone-bench": bench(), "search-musicnn": search_musicnn(),
            "memory": memory(), "soak": soak(), "tempo": tempo(),
            "latency": latency()}
     for task in ("genre", "instruments"):

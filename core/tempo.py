@@ -59,6 +59,10 @@ class Tempo:
             raise ValueError("The tempo can be doubled (2) or halved (0.5).")
         return Tempo(self.bpm * factor, beats, self.confidence, self.candidates, self.given)
 
+    def typed(self, bpm: float, duration: float) -> "Tempo":
+        """The tempo the user typed, its grid from this one's first beat to ``duration`` (s): "type it"."""
+        return given(bpm, self.first_beat, duration)
+
 
 def prior(bpm) -> np.ndarray:
     """Prior weight of each tempo: the mean over genres of a box on its range with soft (log-scale) edges."""

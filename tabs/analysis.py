@@ -55,12 +55,22 @@ def rescale_tempo(beat_state, factor: float):
     return tempo.bpm, plots.waveform(state["envelope"], beats=tempo.beats, bpm=tempo.bpm), _beats_csv(tempo), state
 
 
+@user_errors
+def type_tempo(beat_state, bpm):
+    """A typed tempo: the grid redrawn at it from the detected first beat."""
+    if not beat_state:
+        raise gr.Error("Analyse a recording with a steady beat first.")
+    tempo = beat_state["tempo"].typed(bpm, beat_state["envelope"].duration)
+    state = {**beat_state, "tempo": tempo}
+    return tempo.bpm, plots.waveform(state["envelope"], beats=tempo.beats, bpm=tempo.bpm), _beats_csv(tempo), state
+
+
 def build() -> None:
     gr.Markdown(
         "Upload or record audio (wav, flac, ogg, mp3). **Levels** are measured on the file as it is, at its own rate "
         "and channels: sample and true peak (4× oversampled), integrated loudness, short-term maximum and loudness "
         "range (BS.1770 / EBU R128, via pyloudnorm's K-weighting), RMS and DC offset per channel, clipped samples. "
-        "**Tempo** (with its beat grid on the waveform; ×2 and ÷2 if the detector picked the wrong octave) and "
+        "**Tempo** (with its beat grid on the waveform; ×2 and ÷2 if the detector picked the wrong octave, or type it) and "
         "**key** (Krumhansl–Kessler profiles on the chroma, with the runner-up; not yet evaluated on a labelled set), then a log-mel spectrogram (n_fft 1024, hop 512, "
         "128 mels), chroma and zero-crossing rate of a 22.05 kHz mono copy."
     )
@@ -73,7 +83,8 @@ def build() -> None:
             stats = gr.Dataframe(headers=["Property", "Value"], label="Levels, tempo and key", interactive=False,
                                  elem_id="analysis-stats", wrap=True, max_height=720, column_widths=["35%", "65%"])
             with gr.Row():
-                bpm = gr.Number(None, label="Tempo (BPM)", interactive=False, elem_id="analysis-bpm")
+                bpm = gr.Number(None, label="Tempo (BPM): ×2, ÷2 or type it", minimum=20, maximum=400, interactive=True,
+                                elem_id="analysis-bpm")
                 double = gr.Button("×2", elem_id="analysis-double", min_width=60)
                 halve = gr.Button("÷2", elem_id="analysis-halve", min_width=60)
             beats_csv = gr.File(label="Beat times (CSV)", elem_id="analysis-beats")
@@ -90,3 +101,4 @@ def build() -> None:
     for btn, factor in ((double, 2.0), (halve, 0.5)):
         btn.click(lambda s, f=factor: rescale_tempo(s, f), inputs=beat_state, outputs=[bpm, waveform, beats_csv, beat_state],
                   api_visibility="private")
+    bpm.submit(type_tempo, inputs=[beat_state, bpm], outputs=[bpm, waveform, beats_csv, beat_state], api_visibility="private")

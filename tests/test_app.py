@@ -40,6 +40,13 @@ def test_analysis_handler_returns_levels_tempo_key_and_four_plots():
     doubled, fig, doubled_csv, state = analysis.rescale_tempo(beat_state, 2.0)
     assert doubled == pytest.approx(2 * bpm) and len(open(doubled_csv).read().splitlines()) - 1 == 2 * n_beats - 1
     assert analysis.rescale_tempo(state, 0.5)[0] == pytest.approx(bpm)
+    # a typed tempo redraws the grid from the same first beat, every 60/BPM s
+    typed, _, typed_csv, typed_state = analysis.type_tempo(beat_state, 100)
+    times = [float(r.split(",")[1]) for r in open(typed_csv).read().splitlines()[1:]]
+    assert typed == 100 and times[0] == pytest.approx(beat_state["tempo"].first_beat, abs=1e-4)
+    assert times[1] - times[0] == pytest.approx(0.6, abs=1e-4)
+    with pytest.raises(gr.Error, match="tempo"):
+        analysis.type_tempo(beat_state, 5000)
 
 
 @pytest.mark.parametrize("bad", [None, "/nonexistent/file.wav"])

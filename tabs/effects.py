@@ -13,7 +13,8 @@ from tabs.common import EXAMPLES_DIR, example_audio, in_background, long_job, ou
 
 TITLE = "Effect emulation"
 CHOICES = [(e.label, e.name) for e in fx.EFFECTS.values()]
-CAPTURE_MODELS = [("LSTM-32 with skip (Wright et al.)", "lstm"), ("Dilated TCN", "tcn"), ("Wiener-Hammerstein (amp)", "wh"),
+CAPTURE_MODELS = [("LSTM-32 with skip (Wright et al.)", "lstm"), ("NAM LSTM 1×16 (exports .nam)", "nam-lstm-1x16"),
+                  ("NAM LSTM 2×8 (exports .nam)", "nam-lstm-2x8"), ("Dilated TCN", "tcn"), ("Wiener-Hammerstein (amp)", "wh"),
                   ("Baseline CNN (paper)", "cnn"), ("Learned FIR (reverb, EQ, cabinet)", "fir"),
                   ("Tapped delay line (echo)", "taps"), ("Modulated delay (chorus)", "chorus")]
 
@@ -93,13 +94,14 @@ def capture(dry_path, wet_path, model, steps, progress=gr.Progress()):
         gr.Warning(note)
     if res.latency_message:
         gr.Info(res.latency_message)
-    folder = api.save_capture(res, output_path(f"capture-{res.kind}"))
+    folder = api.save_capture(res, output_path(f"capture-{res.config.get('architecture', res.kind)}"))
     zip_path = shutil.make_archive(str(folder), "zip", folder)
     out_wav = write_wav(output_path("capture_model_output.wav"), res.out, res.sr)
     fig = figures.waveform_overlay(res.dry, res.wet, res.out, res.sr)
     how = f"Trained {res.kind} for {len(res.history)} steps" if res.kind not in ("fir", "taps", "octave") else f"Fitted {res.kind} in closed form"
     msg = (f"{how}; latency removed: {res.latency} samples. "
-           "Metrics are on the last 20% of the pair, held out from training.")
+           "Metrics are on the last 20% of the pair, held out from training."
+           + (" The zip holds **model.nam**, which the Neural Amp Modeler plugin loads." if res.kind == "nam_lstm" else ""))
     yield out_wav, _metrics_table(res.metrics), fig, zip_path, msg
 
 

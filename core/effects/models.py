@@ -74,6 +74,31 @@ class LSTMSkip(nn.Module):
         return (y, state) if return_state else y
 
 
+class NAMLSTM(nn.Module):
+    """Neural Amp Modeler's LSTM, weight for weight, so a capture exports to a ``.nam`` file the NAM plugin loads
+    (``core.effects.nam``): y = Linear(LSTM(x)), no skip, started from a stored state (NAM's "1x16", "2x8")."""
+
+    stateful = True
+    receptive_field = 0
+
+    def __init__(self, hidden_size: int = 16, num_layers: int = 1):
+        super().__init__()
+        self.core = nn.LSTM(1, hidden_size, num_layers, batch_first=True)
+        self.head = nn.Linear(hidden_size, 1)
+        # Where inference starts: NAM stores the state after 48,000 silent samples (core.effects.nam.settle).
+        self.initial_hidden = nn.Parameter(torch.zeros(num_layers, hidden_size), requires_grad=False)
+        self.initial_cell = nn.Parameter(torch.zeros(num_layers, hidden_size), requires_grad=False)
+
+    def forward(self, x, cond=None, state=None, return_state=False):
+        if state is None:
+            n = x.shape[0]
+            state = (self.initial_hidden[:, None].expand(-1, n, -1).contiguous(),
+                     self.initial_cell[:, None].expand(-1, n, -1).contiguous())
+        h, state = self.core(x.unsqueeze(-1), state)
+        y = self.head(h).squeeze(-1)
+        return (y, state) if return_state else y
+
+
 class TCN(nn.Module):
     """Dilated causal convolutions (kernel 3, dilations 1..2^(L-1)), tanh, FiLM from the knobs, 1x1 residuals."""
 
@@ -253,6 +278,7 @@ class OctaveDivider(nn.Module):
 KINDS = {
     "cnn": BaselineCNN,
     "lstm": LSTMSkip,
+    "nam_lstm": NAMLSTM,
     "tcn": TCN,
     "wh": WienerHammerstein,
     "fir": LearnedFIR,
@@ -293,6 +319,9 @@ NOTES = {
               "pitch; y = h * (|x| s) with a 255-tap minimum-phase FIR h fitted so the output's long-term spectrum matches "
               "the effect's (Welch PSD ratio). The pitch shifter's phase is unpredictable, so a waveform fit would only "
               "shrink the output. Monophonic by nature, like analog octave pedals.",
+    "nam_lstm": "Neural Amp Modeler's LSTM architecture, weight for weight (no skip, a linear head, a stored starting "
+                "state), trained here with the same loss as the other networks; it exports to a .nam file that the "
+                "NAM plugin loads.",
     "cnn": "The paper's baseline CNN (2 conv + ReLU, max pool, 3 dense) predicting each sample from the last 64 input "
            "samples; kept for comparison.",
 }

@@ -25,6 +25,7 @@ from core import validate
 from core.audio import AudioError, cut_notice, load_audio
 from core.effects import fx, metrics
 from core.effects import models as M
+from core.effects import nam
 from core.effects.inference import peak_limit, run_model, single_thread
 from core.training import (MODELS_DIR, Cancelled, ModelCard, progress_bar, save_checkpoint,  # noqa: F401 (Cancelled: re-exported)
                            set_seed)
@@ -55,6 +56,11 @@ NETWORK_DEFAULTS = {
     "taps": dict(kwargs=dict(n_taps=12)),
     "chorus": dict(kwargs=dict()),
     "octave": dict(kwargs=dict(taps=255)),
+    # Neural Amp Modeler's own LSTMs (its "1x16" and "2x8"): a capture with one of these exports a .nam file.
+    "nam-lstm-1x16": dict(kind="nam_lstm", kwargs=dict(hidden_size=16, num_layers=1), steps=600, seq=2048, batch=8,
+                          lr=5e-3, warmup=1024),
+    "nam-lstm-2x8": dict(kind="nam_lstm", kwargs=dict(hidden_size=8, num_layers=2), steps=600, seq=2048, batch=8,
+                         lr=5e-3, warmup=1024),
 }
 
 
@@ -371,34 +377,44 @@ def capture(dry_source, wet_source, model: str = "lstm", steps: int | None = Non
         raise ValueError(f"Unknown model {model!r}; choose one of {', '.join(NETWORK_DEFAULTS)}.")
     dry, wet, lag, notes = load_pair(dry_source, wet_source)
     split = int(0.8 * len(dry))
-    settings = {k: v for k, v in NETWORK_DEFAULTS[model].items() if k != "kwargs"}
+    spec = NETWORK_DEFAULTS[model]
+    kind = spec.get("kind", model)
+    settings = {k: v for k, v in spec.items() if k not in ("kwargs", "kind")}
     if steps is not None and "steps" in settings:
         settings["steps"] = validate.number(steps, "Training steps", MIN_CAPTURE_STEPS, MAX_CAPTURE_STEPS, integer=True)
-    kwargs = dict(NETWORK_DEFAULTS[model]["kwargs"])
+    kwargs = dict(spec["kwargs"])
     if model == "fir":
         kwargs["taps"] = min(kwargs["taps"], split // 2)
     with single_thread():  # small models train faster on one thread here (see single_thread)
-        net, history = fit(model, dry[:split], wet[:split], kwargs, progress=progress, cancel=cancel, **settings)
-    config = {"kind": model, "kwargs": kwargs, "effect": "capture", "knobs": {}, "knob_ranges": {}, "sr": fx.SR, "latency_samples": lag}
+        net, history = fit(kind, dry[:split], wet[:split], kwargs, progress=progress, cancel=cancel, **settings)
+    if kind == "nam_lstm":  # start where the NAM plugin will, so the held-out figures are the .nam file's
+        nam.settle(net)
+    config = {"kind": kind, "kwargs": kwargs, "effect": "capture", "knobs": {}, "knob_ranges": {}, "sr": fx.SR,
+              "latency_samples": lag, "architecture": model}
     out = run_model(net, dry[split:], config, cancel=cancel)
     m = metrics.metrics_for(dry[split:], wet[split:], out)
     out, _ = peak_limit(out)
-    return CaptureResult(model, fx.SR, lag, net, config, history, dry[split:], wet[split:], out, m, notes)
+    return CaptureResult(kind, fx.SR, lag, net, config, history, dry[split:], wet[split:], out, m, notes)
 
 
 def save_capture(res: CaptureResult, directory) -> Path:
     """Weights + config + card for a captured model, loadable with ``core.effects.api.load(directory)``."""
     card = ModelCard(name=f"effects/{Path(directory).name}", task="emulate a captured effect from a dry/wet pair",
-                     architecture=f"{res.kind} ({M.n_params(res.model)} parameters)", training_data="user dry/wet pair, first 80%",
+                     architecture=f"{res.config.get('architecture', res.kind)} ({M.n_params(res.model)} parameters)", training_data="user dry/wet pair, first 80%",
                      command="capture mode", seed=0, metrics={k: float(v) for k, v in res.metrics.items()}, config=res.config)
-    return save_checkpoint(res.model, directory, card=card, extra=res.config)
+    save_checkpoint(res.model, directory, card=card, extra=res.config)
+    if res.kind == "nam_lstm":  # and the file the Neural Amp Modeler plugin loads
+        nam.export_nam(res.model, Path(directory) / "model.nam", res.sr,
+                       metadata={"name": Path(directory).name, "validation_esr": float(res.metrics["ESR model vs effect"])})
+    return Path(directory)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--effect", choices=fx.NAMES)
     parser.add_argument("--all", action="store_true")
-    parser.add_argument("--model", choices=sorted(M.KINDS))
+    parser.add_argument("--model", choices=sorted(set(M.KINDS) | set(NETWORK_DEFAULTS)),
+                        help="a model kind, or for a capture one of NETWORK_DEFAULTS (nam-lstm-1x16 exports a .nam)")
     parser.add_argument("--name")
     parser.add_argument("--dry")
     parser.add_argument("--wet")
@@ -411,7 +427,7 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
     if args.dry or args.wet:
         res = capture(args.dry, args.wet, model=args.model or "lstm", progress=progress_bar("capture"))
-        out = Path(args.out or OUT_DIR / f"capture-{res.kind}")
+        out = Path(args.out or OUT_DIR / f"capture-{res.config.get('architecture', res.kind)}")
         save_capture(res, out)
         print(json.dumps({"latency_samples": res.latency, **res.metrics, "saved": str(out)}))
         return

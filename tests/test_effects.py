@@ -261,3 +261,16 @@ def test_a_freshly_trained_effect_card_holds_what_the_tab_shows_measured_once(tm
     assert m["esr_model"] < m["esr_clean"] and m["closer_than_clean"]
     assert evaluate.evaluate_model(folder) == {k: m[k] for k in ("esr_model", "esr_clean", "mrstft_model",
                                                                    "mrstft_clean", "closer_than_clean")}
+
+
+@pytest.mark.parametrize("name", sorted(api.bundled()) + ["distortion-cnn", "reverb-lstm"])
+def test_every_bundled_model_streams_a_long_file_as_one_pass_would(name):
+    """Chunks with their context (feed-forward) or their state (recurrent) give the one-pass samples."""
+    from core.effects.inference import run_model
+
+    torch.set_num_threads(1)
+    m = api.load(name)
+    x = tone_mix(4.0, seed=11)  # 176,400 samples, streamed here in chunks of 2^15
+    cond = api.default_cond(m.config)
+    whole = run_model(m.net, x, m.config, cond, chunk=None)
+    assert np.abs(run_model(m.net, x, m.config, cond, chunk=1 << 15) - whole).max() < 1e-5, name

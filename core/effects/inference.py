@@ -104,21 +104,51 @@ def single_thread():
                 torch.set_num_threads(_threads_before)
 
 
+#: Samples per piece when a feed-forward model streams a long file (6 s): memory stays bounded whatever the length.
+STREAM_CHUNK = 1 << 18
+
+
+def context(model) -> int | None:
+    """How many past input samples one output sample of a feed-forward model depends on (None: unknown, so the
+    model runs in one pass). Models say so with ``context`` or their ``receptive_field``."""
+    if hasattr(model, "context"):
+        return None if model.context is None else int(model.context)
+    rf = getattr(model, "receptive_field", 0)
+    return int(rf) if rf else None
+
+
 @torch.no_grad()
-def run_model(model, x: np.ndarray, config: dict | None = None, cond=None, cancel=None) -> np.ndarray:
-    """Apply a model to mono float32 audio; NaN-free, same length. ``cancel()`` is checked per chunk."""
+def run_model(model, x: np.ndarray, config: dict | None = None, cond=None, cancel=None,
+              chunk: int | None = STREAM_CHUNK) -> np.ndarray:
+    """Apply a model to mono float32 audio; NaN-free, same length. ``cancel()`` is checked per chunk.
+
+    Long inputs stream: recurrent models carry their state from chunk to chunk, feed-forward ones read each
+    chunk with the :func:`context` before it, so a 10-minute file takes bounded memory and gives the samples
+    one pass would (``tests/test_effects.py`` holds every bundled model to 1e-5). ``chunk=None``: one pass.
+    """
     xt = torch.from_numpy(np.ascontiguousarray(x, np.float32))[None]
     c = None if cond is None else torch.as_tensor(cond, dtype=torch.float32)[None]
+    n = xt.shape[-1]
     if getattr(model, "stateful", False):
         state, parts = None, []
         with single_thread():
-            for s in range(0, xt.shape[-1], CHUNK):
+            for s in range(0, n, CHUNK):
                 check_cancel(cancel)
                 y, state = model(xt[:, s : s + CHUNK], state=state, return_state=True)
                 parts.append(y)
         y = torch.cat(parts, -1)
-    else:
+    elif chunk is None or context(model) is None or n <= chunk:
         y = model(xt, c)
+    else:
+        past, parts = context(model), []
+        timed = getattr(model, "absolute_time", False)  # its output depends on n itself (an LFO's phase)
+        for s in range(0, n, chunk):
+            check_cancel(cancel)
+            a = max(0, s - past)
+            seg = xt[:, a : s + chunk]
+            out = model(seg, c, offset=a) if timed else model(seg, c)
+            parts.append(out[..., s - a :])
+        y = torch.cat(parts, -1)
     return np.nan_to_num(y[0].numpy().astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
 
 

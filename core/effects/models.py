@@ -189,6 +189,11 @@ class TappedDelay(nn.Module):
         self.taps = nn.Parameter(torch.zeros(n_taps))
         self.receptive_field = 0
 
+    @property
+    def context(self) -> int:
+        """Past samples an output depends on: the last echo's delay."""
+        return (len(self.taps) - 1) * int(self.period)
+
     def forward(self, x, cond=None):
         y = self.taps[0] * x
         p = int(self.period)
@@ -201,10 +206,11 @@ class TappedDelay(nn.Module):
 
 def delayed(x: torch.Tensor, d: torch.Tensor) -> torch.Tensor:
     """x read at n - d[n] (fractional, linear interpolation; zero before the start). d: (T,) samples."""
-    n = torch.arange(x.shape[-1], dtype=d.dtype)
-    pos = n - d
+    # float64 positions: in float32 an index near 2^17 is only known to 1/64 of a sample, and the interpolation
+    # (and a streamed file's chunks) would drift from the exact delay.
+    pos = torch.arange(x.shape[-1], dtype=torch.float64) - d.double()
     i0 = torch.floor(pos)
-    frac = pos - i0
+    frac = (pos - i0).to(x.dtype)
     i0 = i0.long()
     xp = F.pad(x, (1, 0))  # index 0 = the zero before the start
     a = xp[..., (i0 + 1).clamp(0, x.shape[-1])] * (i0 >= 0)
@@ -217,6 +223,7 @@ class ModulatedDelay(nn.Module):
 
     stateful = False
     receptive_field = 0
+    absolute_time = True  # the LFO's phase depends on the sample index: streamed chunks pass their offset
 
     def __init__(self, sr: int = 44_100):
         super().__init__()
@@ -228,12 +235,17 @@ class ModulatedDelay(nn.Module):
         self.rate = nn.Parameter(torch.tensor(1.0))  # Hz
         self.phase = nn.Parameter(torch.tensor(0.0))
 
-    def delay_track(self, n: int) -> torch.Tensor:
-        t = torch.arange(n, dtype=torch.float32) / self.sr
-        return self.centre + self.depth * torch.sin(2 * math.pi * self.rate * t + self.phase)
+    @property
+    def context(self) -> int:
+        """Past samples an output depends on: the longest delay, plus the interpolation's neighbour."""
+        return int(math.ceil(float(self.centre.abs() + self.depth.abs()))) + 2
 
-    def forward(self, x, cond=None):
-        return self.dry * x + self.wet * delayed(x, self.delay_track(x.shape[-1]))
+    def delay_track(self, n: int, offset: int = 0) -> torch.Tensor:
+        t = (torch.arange(n, dtype=torch.float64) + offset) / self.sr
+        return (self.centre + self.depth * torch.sin(2 * math.pi * self.rate * t + self.phase)).float()
+
+    def forward(self, x, cond=None, offset: int = 0):
+        return self.dry * x + self.wet * delayed(x, self.delay_track(x.shape[-1], offset))
 
 
 def flip_flop(x: np.ndarray, sr: int = 44_100, smooth_hz: float = 1000.0, hysteresis: float = 0.01) -> np.ndarray:
@@ -260,6 +272,7 @@ class OctaveDivider(nn.Module):
     """y = h * (|x| . s), s = flip_flop(x): a full-wave rectified signal whose sign flips at half the pitch."""
 
     stateful = False
+    context = None  # the flip-flop's parity depends on the whole past: one pass, not streamed
 
     def __init__(self, taps: int = 255, sr: int = 44_100):
         super().__init__()

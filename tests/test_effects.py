@@ -157,12 +157,12 @@ def test_bad_inputs_give_clear_messages(tmp_path):
 
 
 # ---------------------------------------------------------------- capture mode
-def _pair(tmp_path, sr=SR, lag=300, seconds=4.0):
+def _pair(tmp_path, sr=SR, lag=300, seconds=10.5, dry_sr=SR):
     x = tone_mix(seconds, seed=5)
     y = np.tanh(3 * x) * 0.5
     y = np.concatenate([np.zeros(lag, np.float32), y])[: len(x)]
     d, w = tmp_path / "dry.wav", tmp_path / "wet.wav"
-    sf.write(d, x, SR)
+    sf.write(d, x, dry_sr)
     sf.write(w, y, sr)
     return str(d), str(w)
 
@@ -190,6 +190,28 @@ def test_capture_rejects_mismatched_pairs(tmp_path):
     sf.write(short, tone_mix(1.0), SR)
     with pytest.raises(AudioError, match="same take|shorter"):
         api.capture(d, str(short))
+
+
+def test_capture_refuses_short_and_mono_stereo_pairs_with_one_message_each(tmp_path):
+    x = tone_mix(6.0, seed=5)
+    sf.write(tmp_path / "d.wav", x, SR)
+    sf.write(tmp_path / "w.wav", np.tanh(3 * x), SR)
+    with pytest.raises(AudioError, match="6.0 s long; give at least 10 s"):
+        api.capture(str(tmp_path / "d.wav"), str(tmp_path / "w.wav"))
+    x = tone_mix(10.5, seed=5)
+    sf.write(tmp_path / "d.wav", x, SR)
+    sf.write(tmp_path / "w.wav", np.stack([x, x], axis=1), SR)
+    with pytest.raises(AudioError, match="dry file is mono and the wet file stereo"):
+        api.capture(str(tmp_path / "d.wav"), str(tmp_path / "w.wav"))
+
+
+def test_a_48_khz_pair_trains_at_48_khz(tmp_path):
+    torch.set_num_threads(1)
+    d, w = _pair(tmp_path, sr=48_000, dry_sr=48_000, seconds=12.0)  # 44.1 kHz samples written at 48 kHz: 11 s
+    res = api.capture(d, w, model="fir")
+    assert res.sr == 48_000 and res.config["sr"] == 48_000 and res.latency == 300
+    folder = api.save_capture(res, tmp_path / "cap")
+    assert api.load(folder).sample_rate == 48_000
 
 
 def test_capture_can_be_cancelled(tmp_path):

@@ -43,16 +43,17 @@ def test_nothing_not_finite_or_not_nam_is_written(tmp_path):
         nam.to_nam_dict(torch.nn.Linear(1, 1), 44_100)
 
 
-def test_a_nam_capture_saves_a_file_the_nam_package_reproduces(tmp_path):
+@pytest.mark.parametrize("sr", [44_100, 48_000])
+def test_a_nam_capture_saves_a_file_the_nam_package_reproduces(tmp_path, sr):
     torch.set_num_threads(1)
-    d, w = _pair(tmp_path)
+    d, w = _pair(tmp_path, sr=sr, dry_sr=sr, seconds=12.0)
     res = api.capture(d, w, model="nam-lstm-1x16", steps=40)
     assert res.kind == "nam_lstm" and res.config["architecture"] == "nam-lstm-1x16"
     folder = api.save_capture(res, tmp_path / "cap")
     doc = json.loads((folder / "model.nam").read_text())
-    assert doc["sample_rate"] == 44_100 and doc["metadata"]["validation_esr"] == pytest.approx(res.metrics["ESR model vs effect"])
+    assert doc["sample_rate"] == sr and doc["metadata"]["validation_esr"] == pytest.approx(res.metrics["ESR model vs effect"])
     theirs = nam_models.init_from_nam(doc).eval()
     with torch.no_grad():
         played = theirs(torch.from_numpy(res.dry)).numpy()
-    ours = api.load(folder)(res.dry, 44_100)  # the saved capture, as the app runs it
+    ours = api.load(folder)(res.dry, sr)  # the saved capture, as the app runs it
     assert np.abs(played - ours).max() < 1e-5 and np.allclose(ours, res.out, atol=1e-5)

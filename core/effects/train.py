@@ -331,40 +331,57 @@ class CaptureResult:
         return f"Removed a latency of {self.latency} samples ({1000 * self.latency / self.sr:.1f} ms)." if self.latency else None
 
 
+#: The shortest pair a capture learns from: a few seconds of playing do not cover an effect's range.
+MIN_CAPTURE_SECONDS = 10.0
+#: Capture rates accepted (a pair trains at its own rate, and its .nam file says so).
+MIN_CAPTURE_RATE, MAX_CAPTURE_RATE = 22_050, 192_000
+
+
+def _rate_and_channels(src) -> tuple[int | None, int | None]:
+    if isinstance(src, (tuple, list)):
+        return int(src[0]), (1 if np.asarray(src[1]).ndim == 1 else min(np.asarray(src[1]).shape))
+    import soundfile as sf
+
+    try:
+        info = sf.info(str(src))
+        return int(info.samplerate), int(info.channels)
+    except Exception:  # not a libsndfile format: load_audio decodes it (or says why not)
+        return None, None
+
+
 def load_pair(dry_source, wet_source, max_seconds: float = 120.0):
-    """Read a dry/wet pair, check rates and lengths, and remove a constant latency. Returns (dry, wet, lag, notes)."""
+    """Read a dry/wet pair at its own sample rate, check rates, channels and lengths, and remove a constant
+    latency. Returns (dry, wet, lag, notes, sample_rate)."""
     if dry_source is None or wet_source is None:
         raise AudioError("Capture needs two files: the dry recording and the same recording through the effect.")
     notes = []
-    rates = []
-    for src in (dry_source, wet_source):
-        if isinstance(src, (tuple, list)):
-            rates.append(int(src[0]))
-        else:
-            import soundfile as sf
-
-            try:
-                rates.append(int(sf.info(str(src)).samplerate))
-            except Exception:
-                rates.append(None)
-    if None not in rates and rates[0] != rates[1]:
-        raise AudioError(f"The dry file is {rates[0]} Hz and the wet file {rates[1]} Hz: export both at the same sample rate.")
-    dry, _ = load_audio(dry_source, sr=fx.SR, mono=True, max_seconds=max_seconds, trim=True, allow_silence=False)
-    wet, _ = load_audio(wet_source, sr=fx.SR, mono=True, max_seconds=max_seconds, trim=True, allow_silence=False)
-    if abs(len(dry) - len(wet)) > max(0.5 * fx.SR, 0.1 * len(dry)):
+    (dry_sr, dry_ch), (wet_sr, wet_ch) = _rate_and_channels(dry_source), _rate_and_channels(wet_source)
+    if dry_sr and wet_sr and dry_sr != wet_sr:
+        raise AudioError(f"The dry file is {dry_sr} Hz and the wet file {wet_sr} Hz: export both at the same sample rate.")
+    if dry_ch and wet_ch and dry_ch != wet_ch:
+        name = {1: "mono", 2: "stereo"}
+        raise AudioError(f"The dry file is {name.get(dry_ch, f'{dry_ch} channels')} and the wet file "
+                         f"{name.get(wet_ch, f'{wet_ch} channels')}: export both the same way (mono for a pedal or amp).")
+    sr = dry_sr or wet_sr or fx.SR
+    if not MIN_CAPTURE_RATE <= sr <= MAX_CAPTURE_RATE:
+        raise AudioError(f"The pair is at {sr} Hz; capture works from {MIN_CAPTURE_RATE} to {MAX_CAPTURE_RATE} Hz.")
+    dry, _ = load_audio(dry_source, sr=sr, mono=True, max_seconds=max_seconds, trim=True, allow_silence=False)
+    wet, _ = load_audio(wet_source, sr=sr, mono=True, max_seconds=max_seconds, trim=True, allow_silence=False)
+    if abs(len(dry) - len(wet)) > max(0.5 * sr, 0.1 * len(dry)):
         raise AudioError(
-            f"The dry file is {len(dry) / fx.SR:.1f} s and the wet file {len(wet) / fx.SR:.1f} s: "
+            f"The dry file is {len(dry) / sr:.1f} s and the wet file {len(wet) / sr:.1f} s: "
             "they must be the same take (lengths within 0.5 s)."
         )
-    if len(dry) < 3 * fx.SR:
-        raise AudioError("The pair is shorter than 3 s; give at least 10 s of varied playing for a useful capture.")
+    if len(dry) < MIN_CAPTURE_SECONDS * sr:
+        raise AudioError(f"The pair is {len(dry) / sr:.1f} s long; give at least {MIN_CAPTURE_SECONDS:.0f} s of varied "
+                         "playing for a useful capture.")
     for label, y, src in (("dry", dry, dry_source), ("wet", wet, wet_source)):
         if float(np.max(np.abs(y))) >= 0.999:
             notes.append(f"The {label} file is clipped; clipping is learned as part of the effect.")
         notes += cut_notice(src, max_seconds, f"The {label} file")
-    lag = metrics.find_latency(dry, wet, fx.SR)
+    lag = metrics.find_latency(dry, wet, sr)
     dry, wet = metrics.align(dry, wet, lag)
-    return dry, wet, lag, notes
+    return dry, wet, lag, notes, sr
 
 
 #: Bounds on a capture's training steps (the tab's slider; the API is held to them too).
@@ -375,7 +392,7 @@ def capture(dry_source, wet_source, model: str = "lstm", steps: int | None = Non
     """Train ``model`` on an external dry/wet pair: the last 20% is held out for the metrics."""
     if model not in NETWORK_DEFAULTS:
         raise ValueError(f"Unknown model {model!r}; choose one of {', '.join(NETWORK_DEFAULTS)}.")
-    dry, wet, lag, notes = load_pair(dry_source, wet_source)
+    dry, wet, lag, notes, sr = load_pair(dry_source, wet_source)  # trained at the pair's own rate
     split = int(0.8 * len(dry))
     spec = NETWORK_DEFAULTS[model]
     kind = spec.get("kind", model)
@@ -389,12 +406,12 @@ def capture(dry_source, wet_source, model: str = "lstm", steps: int | None = Non
         net, history = fit(kind, dry[:split], wet[:split], kwargs, progress=progress, cancel=cancel, **settings)
     if kind == "nam_lstm":  # start where the NAM plugin will, so the held-out figures are the .nam file's
         nam.settle(net)
-    config = {"kind": kind, "kwargs": kwargs, "effect": "capture", "knobs": {}, "knob_ranges": {}, "sr": fx.SR,
+    config = {"kind": kind, "kwargs": kwargs, "effect": "capture", "knobs": {}, "knob_ranges": {}, "sr": sr,
               "latency_samples": lag, "architecture": model}
     out = run_model(net, dry[split:], config, cancel=cancel)
     m = metrics.metrics_for(dry[split:], wet[split:], out)
     out, _ = peak_limit(out)
-    return CaptureResult(kind, fx.SR, lag, net, config, history, dry[split:], wet[split:], out, m, notes)
+    return CaptureResult(kind, sr, lag, net, config, history, dry[split:], wet[split:], out, m, notes)
 
 
 def save_capture(res: CaptureResult, directory) -> Path:

@@ -1,6 +1,10 @@
 """Speed of every bundled effect model at 44.1 kHz on one CPU thread (and on GPU when present).
 
-    python bench/bench_effects.py [--seconds 10] [--repeats 3]     # prints one JSON object
+    python bench/bench_effects.py [--seconds 10] [--repeats 3] [--write]   # prints one JSON object
+
+Also NAM's LSTM 1x16 and 2x8 as capture mode trains and exports them (speed does not depend on the weights:
+freshly initialised and settled), run by this app's runtime. ``--write`` stores docs/figures/effects_speed.json
+for the README table.
 
 xRT = seconds of audio processed per second. Both wall-clock (best of ``repeats``) and CPU time of this
 process are given: on a shared machine the CPU figure is the one that does not depend on other load.
@@ -51,6 +55,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--seconds", type=float, default=10.0)
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--write", action="store_true", help="also write docs/figures/effects_speed.json")
     args = p.parse_args()
     torch.set_num_threads(1)
     x = (np.random.default_rng(0).standard_normal(int(args.seconds * fx.SR)) * 0.2).astype(np.float32)
@@ -66,7 +71,19 @@ def main():
             row["gpu"] = bench(model, config, x, args.repeats, "cuda")
         out["models"][d.name] = row
         print(d.name, row, file=sys.stderr, flush=True)
+    from core.effects import nam
+    from core.effects.train import NETWORK_DEFAULTS
+
+    for name in ("nam-lstm-1x16", "nam-lstm-2x8"):  # what a NAM capture exports, in this runtime
+        spec = NETWORK_DEFAULTS[name]
+        model = nam.settle(M.build(spec["kind"], **spec["kwargs"]).eval())
+        config = {"kind": spec["kind"], "knob_ranges": {}, "knobs": {}}
+        out["models"][f"{name} (capture, .nam)"] = {"kind": spec["kind"], "params": M.n_params(model), "size_kb": None,
+                                                     **bench(model, config, x, args.repeats)}
+    out["command"] = "python bench/bench_effects.py --write"
     print(json.dumps(out, indent=2))
+    if args.write:
+        (ROOT / "docs" / "figures" / "effects_speed.json").write_text(json.dumps(out, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -277,8 +277,22 @@ def effects_results() -> str:
     return markdown_table()
 
 
+@from_figure("effects_speed.json", "(run `python bench/bench_effects.py --write`)")
+def effects_speed(d: dict) -> str:
+    """Every effect model's speed on one CPU thread, and whether it meets 10x real time."""
+    rows = ["| model | structure | params | weights | xRT wall | xRT CPU time | ≥ 10× real time |", "|---|---|---:|---:|---:|---:|:---:|"]
+    for name, m in d["models"].items():
+        size = f"{m['size_kb']:.1f} KB" if m.get("size_kb") is not None else "—"
+        rows.append(f"| {name} | {m['kind']} | {m['params']} | {size} | {m['xRT_wall']:.1f} | {m['xRT_cpu']:.1f} | "
+                    f"{'yes' if min(m['xRT_wall'], m['xRT_cpu']) >= 10 else '**no**'} |")
+    gpu = any("gpu" in m for m in d["models"].values())
+    return "\n".join(rows + ["", f"`{d['command']}`: {d['audio_seconds']:g} s of audio at {d['sample_rate']} Hz, one CPU thread, "
+                               f"best of the repeats; 1-minute load average {d['load_avg_1min']} on 2 cores"
+                               + ("." if gpu else "; no GPU in that session.")])
+
+
 def blocks() -> dict[str, str]:
-    out = {"overview": overview(), "effects-results": effects_results(), "search-recall": search_recall(), "search-paired": search_paired(), "real-summary": real_summary(), "backbone-bench": bench(), "search-musicnn": search_musicnn(),
+    out = {"overview": overview(), "effects-results": effects_results(), "effects-speed": effects_speed(), "search-recall": search_recall(), "search-paired": search_paired(), "real-summary": real_summary(), "backbone-bench": bench(), "search-musicnn": search_musicnn(),
            "memory": memory(), "soak": soak(), "tempo": tempo(),
            "latency": latency()}
     for task in ("genre", "instruments"):

@@ -291,8 +291,22 @@ def effects_speed(d: dict) -> str:
                                + ("." if gpu else "; no GPU in that session.")])
 
 
+@from_figure("transcription_eval.json", "(run `python -m core.generation.transcribe --evaluate --write`)")
+def transcription(d: dict) -> str:
+    """The primer transcriber's note F-measure per instrument, on held-out tunes rendered here."""
+    rows = ["| instrument | F (onset ±50 ms) | P / R (±50 ms) | F (onset ±150 ms) |", "|---|---:|---:|---:|"]
+    for name, v in d["instruments"].items():
+        a, b = v["50ms"], v["150ms"]
+        rows.append(f"| {name} | {a['f']:.2f} | {a['precision']:.2f} / {a['recall']:.2f} | {b['f']:.2f} |")
+    rows.append(f"| **mean** | **{d['mean_f_50ms']:.2f}** | | **{d['mean_f_150ms']:.2f}** |")
+    return "\n".join(rows + ["", f"`{d['command']}`: the melody (one line) against the notes played, mir_eval "
+                              f"`precision_recall_f1_overlap` with offsets ignored; {d['tunes']} held-out Essen tunes, first "
+                              f"{d['quarters']:g} beats at {d['tempo']:g} BPM, through {d['soundfont']}. Transcribing 10 s "
+                              f"of audio takes {d['seconds_per_10s_of_audio']:.2f} s on one core."])
+
+
 def blocks() -> dict[str, str]:
-    out = {"overview": overview(), "effects-results": effects_results(), "effects-speed": effects_speed(), "search-recall": search_recall(), "search-paired": search_paired(), "real-summary": real_summary(), "backbone-bench": bench(), "search-musicnn": search_musicnn(),
+    out = {"overview": overview(), "transcription": transcription(), "effects-results": effects_results(), "effects-speed": effects_speed(), "search-recall": search_recall(), "search-paired": search_paired(), "real-summary": real_summary(), "backbone-bench": bench(), "search-musicnn": search_musicnn(),
            "memory": memory(), "soak": soak(), "tempo": tempo(),
            "latency": latency()}
     for task in ("genre", "instruments"):

@@ -72,15 +72,28 @@ def api_effects_process(audio: FileData, effect: str = "reverb", drive_db: float
 
 @user_errors
 def api_generate(model: str = "lstm", seconds: float = 30.0, temperature: float = 1.0, seed: int = 0,
-                 tempo: float = 120.0, program: str = "Flute", soundfont: str | None = None) -> dict:
-    """A piece as MIDI and rendered WAV, with its notes (pitch, start, end in seconds)."""
+                 tempo: float = 120.0, program: str = "Flute", soundfont: str | None = None,
+                 primer: FileData | None = None) -> dict:
+    """A piece as MIDI and rendered WAV, with its notes (pitch, start, end in seconds). ``primer``: a MIDI file
+    (e.g. /api_transcribe's) that the LSTM and the Markov chain continue."""
     result = gen.compose(model=model, seconds=seconds, temperature=temperature, seed=seed, tempo=tempo,
-                         program=program, soundfont=soundfont)
+                         program=program, soundfont=soundfont, primer=None if primer is None else _path(primer))
     name = f"{result.model}_seed{result.seed}"
     midi_path = output_path(f"{name}.mid")
     result.midi.write(str(midi_path))
     return {**result.to_dict(), "midi": FileData(path=str(midi_path)),
             "audio": FileData(path=write_wav(output_path(f"{name}.wav"), result.audio, result.sr))}
+
+
+@user_errors
+def api_transcribe(audio: FileData, tempo: float = 120.0) -> dict:
+    """A hummed, whistled or played melody as notes, and as the primer MIDI that /api_generate's models continue."""
+    from core.generation import transcribe
+
+    t = transcribe.transcribe(_path(audio))
+    path = output_path("primer_transcribed.mid")
+    t.to_midi(tempo=gen.clamp(tempo, gen.MIN_TEMPO, gen.MAX_TEMPO, "Tempo")).write(str(path))
+    return {**t.to_dict(), "midi": FileData(path=str(path))}
 
 
 #: One search per client session (gradio_client keeps its session hash): the track, its features, the answers.
@@ -167,7 +180,7 @@ def api_search_tempo(bpm: float | None = None, first_beat_s: float = 0.0, reques
 def register() -> None:
     """Add the endpoints to the Blocks being built (call inside ``with gr.Blocks()``)."""
     for fn in (api_analysis, api_genre, api_instruments, api_tags, api_effects_process, api_generate,
-               api_search_start):
+               api_transcribe, api_search_start):
         gr.api(fn, api_name=fn.__name__, **heavy())
     for fn in (api_search_answer, api_search_undo, api_search_stop, api_search_tempo):  # milliseconds each
         gr.api(fn, api_name=fn.__name__)

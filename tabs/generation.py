@@ -6,9 +6,10 @@ import gradio as gr
 from core import plots
 from core.audio import write_wav
 from core.generation import api as gen
+from core.generation import transcribe
 from core.render import soundfonts
 from core.validate import MAX_SEED
-from tabs.common import output_path, heavy, user_errors
+from tabs.common import EXAMPLES_DIR, output_path, heavy, user_errors
 
 TITLE = "MIDI generation"
 MODEL_CHOICES = [
@@ -36,6 +37,22 @@ def run(model, seconds, temperature, seed, tempo, program, soundfont, primer, pr
     wav_path = write_wav(output_path(f"{name}.wav"), result.audio, result.sr)
     roll = plots.piano_roll(result.midi, title=f"Piano roll: {dict((v, k) for k, v in MODEL_CHOICES)[model]}")
     return wav_path, str(midi_path), roll, (result.analysis, result.reference_analysis, result.reference_title)
+
+
+@user_errors
+def hum(recording, tempo, program):
+    """A hummed, whistled or played recording → the primer MIDI (its melody), shown as a piano roll."""
+    if recording is None:
+        raise gr.Error("Record or upload a few seconds of humming, whistling or playing first, or pick the example.")
+    t = transcribe.transcribe(recording)
+    for notice in t.notices:
+        gr.Info(notice)
+    pm = t.to_midi(tempo=tempo, program=gen.program_number(program))
+    path = output_path("primer_transcribed.mid")
+    pm.write(str(path))
+    roll = plots.piano_roll(pm, title=f"Transcribed primer: {len(t.melody())} notes (basic-pitch)")
+    return str(path), roll, (f"Heard **{len(t.melody())} notes** in {t.duration:.1f} s; they are the primer now. "
+                             "Press **Generate**: the LSTM and the Markov chain continue them.")
 
 
 def compare(analyses):
@@ -80,7 +97,15 @@ def build() -> None:
             fonts = list(soundfonts())
             soundfont = gr.Dropdown(fonts, value=fonts[0] if fonts else None, label="SoundFont")
             primer = gr.File(label="Primer MIDI (optional: the LSTM and Markov chain continue it)",
-                             file_types=[".mid", ".midi"], type="filepath")
+                             file_types=[".mid", ".midi"], type="filepath", elem_id="gen-primer")
+            with gr.Accordion("Hum, whistle or play a primer", open=False, elem_id="gen-hum"):
+                recording = gr.Audio(sources=["upload", "microphone"], type="filepath", buttons=["download"], label="A few seconds of melody (record or upload)",
+                                     elem_id="gen-hum-audio")
+                gr.Examples([[str(EXAMPLES_DIR / "generation" / "primer_flute_melody.ogg")]], inputs=recording,
+                            label="Example (a held-out folk tune on a flute, rendered here)")
+                hum_button = gr.Button("Transcribe to a primer", elem_id="gen-hum-run")
+                hum_note = gr.Markdown(elem_id="gen-hum-note")
+                hum_roll = gr.Plot(show_label=False, label="Transcribed primer", elem_id="gen-hum-roll")
         with gr.Column(scale=2):
             audio = gr.Audio(buttons=["download"], label="Rendered audio", type="filepath", elem_id="gen-audio", interactive=False)
             midi = gr.File(label="MIDI", elem_id="gen-midi")
@@ -93,6 +118,8 @@ def build() -> None:
         zcr, zcr_ref = gr.Plot(show_label=False, label="ZCR (generated)", elem_id="gen-zcr"), gr.Plot(show_label=False, label="ZCR (real)")
     with gr.Accordion("Training curves and model card", open=False):
         curves = gr.Plot(show_label=False, label="Losses", elem_id="gen-curves")
+    hum_button.click(hum, inputs=[recording, tempo, program], outputs=[primer, hum_roll, hum_note],
+                     api_name="transcribe_primer", **heavy())
     analyses = gr.State(None)  # the piece's and the real tune's analyses, from run to compare, then released
     event = button.click(
         run, inputs=[model, seconds, temperature, seed, tempo, program, soundfont, primer],

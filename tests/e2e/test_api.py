@@ -188,6 +188,13 @@ def test_api_search_runs_a_whole_search_in_the_clients_session(app_url):
     assert "Start a search first" in _message(other, "/api_search_stop")
 
 
+def test_api_transcribe_gives_a_primer_that_api_generate_continues(client):
+    t = client.predict(_file(EXAMPLES / "generation" / "primer_flute_melody.ogg"), 100, api_name="/api_transcribe")
+    assert len(t["melody"]) >= 8 and open(t["midi"], "rb").read(4) == b"MThd"
+    d = client.predict("markov", 6, 1.0, 3, 100, "Violin", None, _file(t["midi"]), api_name="/api_generate")
+    assert d["notes"] and not d["notices"]
+
+
 def test_api_endpoints_refuse_bad_values_with_the_same_messages(client):
     assert "Seed" in _message(client, "/api_generate", "markov", 6, 1.0, 1e30, 120, "Violin", None)
     assert "Unknown effect" in _message(client, "/api_effects_process", _file(SONG), "flanger", None)

@@ -1,6 +1,8 @@
 """The MIDI generation tab in a real browser: each model generates audio, a MIDI download and the plots."""
 import pytest
 
+from tests.conftest import EXAMPLES
+
 pytestmark = pytest.mark.e2e
 
 
@@ -18,3 +20,17 @@ def test_generate_with_each_model(page, test_output, model):
     name = download.value.suggested_filename
     assert name.endswith(".mid") and name.startswith(model.split()[0].lower())
     page.screenshot(path=str(test_output / f"generation_{name[:-4]}.png"), full_page=True)
+
+
+def test_a_played_primer_is_transcribed_and_continued(page, test_output):
+    page.get_by_role("tab", name="MIDI generation").click()
+    page.get_by_text("Hum, whistle or play a primer").click()
+    page.locator("#gen-hum-audio input[type=file]").set_input_files(str(EXAMPLES / "generation" / "primer_flute_melody.ogg"))
+    page.locator("#gen-hum-audio audio, #gen-hum-audio .waveform-container").first.wait_for(state="attached", timeout=60_000)
+    page.locator("#gen-hum-run").click()
+    page.locator("#gen-hum-roll img").wait_for(state="visible", timeout=60_000)
+    assert "notes" in page.locator("#gen-hum-note").inner_text()
+    page.locator("#gen-primer a").first.wait_for(state="visible")  # the primer file is set
+    page.locator("#gen-run").click()
+    page.locator("#gen-roll img").wait_for(state="visible", timeout=120_000)
+    page.screenshot(path=str(test_output / "generation_primer.png"), full_page=True)

@@ -156,19 +156,32 @@ def curves(history: Mapping[str, Sequence[float]], xlabel: str = "Epoch", title:
 
 
 def piano_roll(pm, fs: int = 50, title: str = "Piano roll") -> Figure:
-    """Piano roll of a ``pretty_midi.PrettyMIDI`` (all non-drum instruments merged)."""
+    """Piano roll of a ``pretty_midi.PrettyMIDI``: one colour per non-drum track (named in a legend when there are
+    several, e.g. melody, chords and bass), drums left out. ``fs`` is kept for callers; notes are drawn as bars."""
     fig, ax = _figure()
-    roll = pm.get_piano_roll(fs=fs)
-    active = np.flatnonzero(roll.sum(axis=1))
-    lo, hi = (int(active.min()) - 2, int(active.max()) + 3) if active.size else (48, 72)
-    ax.imshow(
-        roll[max(lo, 0):hi], aspect="auto", origin="lower", cmap="Greys", interpolation="nearest",
-        extent=(0, roll.shape[1] / fs, max(lo, 0) - 0.5, hi - 0.5),
-    )
-    ax.set(title=title, xlabel="Time (s)", ylabel="Pitch")
+    tracks = [inst for inst in pm.instruments if not inst.is_drum and inst.notes]
+    pitches = [n.pitch for inst in tracks for n in inst.notes]
+    lo, hi = (min(pitches) - 2, max(pitches) + 3) if pitches else (48, 72)
+    palette = matplotlib.colormaps["tab10"]
+    for k, inst in enumerate(tracks):
+        color = "black" if len(tracks) == 1 else palette(k % 10)
+        for note in inst.notes:
+            ax.broken_barh([(note.start, max(note.end - note.start, 1e-3))], (note.pitch - 0.4, 0.8), color=color)
+        if len(tracks) > 1:
+            ax.plot([], [], color=color, lw=6, label=inst.name or pretty_midi_program(inst.program))
+    end = max((n.end for inst in tracks for n in inst.notes), default=1.0)
+    ax.set(title=title, xlabel="Time (s)", ylabel="Pitch", xlim=(0, end), ylim=(lo - 0.5, hi - 0.5))
     ticks = [p for p in range(max(lo, 0), hi) if p % 12 in (0, 4, 7)] or list(range(max(lo, 0), hi, 2))
     ax.set_yticks(ticks, [pretty_midi_name(p) for p in ticks])  # note names, not 72.5 / 77.5
+    if len(tracks) > 1:
+        ax.legend(loc="upper right", fontsize=8)
     return fig
+
+
+def pretty_midi_program(program: int) -> str:
+    import pretty_midi
+
+    return pretty_midi.program_to_instrument_name(int(program))
 
 
 def pretty_midi_name(pitch: int) -> str:

@@ -73,11 +73,13 @@ def api_effects_process(audio: FileData, effect: str = "reverb", drive_db: float
 @user_errors
 def api_generate(model: str = "lstm", seconds: float = 30.0, temperature: float = 1.0, seed: int = 0,
                  tempo: float = 120.0, program: str = "Flute", soundfont: str | None = None,
-                 primer: FileData | None = None) -> dict:
+                 primer: FileData | None = None, arrangement: str = "melody") -> dict:
     """A piece as MIDI and rendered WAV, with its notes (pitch, start, end in seconds). ``primer``: a MIDI file
-    (e.g. /api_transcribe's) that the LSTM and the Markov chain continue."""
+    (e.g. /api_transcribe's) that the LSTM and the Markov chain continue. ``arrangement``: "melody", or a band
+    style (folk, pop, waltz, reel, ballad) adding chords, bass and drums tracks to the MIDI and the audio."""
     result = gen.compose(model=model, seconds=seconds, temperature=temperature, seed=seed, tempo=tempo,
-                         program=program, soundfont=soundfont, primer=None if primer is None else _path(primer))
+                         program=program, soundfont=soundfont, primer=None if primer is None else _path(primer),
+                         arrangement=arrangement)
     name = f"{result.model}_seed{result.seed}"
     midi_path = output_path(f"{name}.mid")
     result.midi.write(str(midi_path))

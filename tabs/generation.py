@@ -12,6 +12,10 @@ from core.validate import MAX_SEED
 from tabs.common import EXAMPLES_DIR, output_path, heavy, user_errors
 
 TITLE = "MIDI generation"
+#: (label, core.generation.arrange style): the melody alone, or harmonised by rule with a band.
+ARRANGEMENTS = [("Melody only", "melody"), ("Folk band (guitar, bass, shaker)", "folk"), ("Pop (piano, bass, backbeat)", "pop"),
+                ("Waltz (3/4: accordion oom-pah-pah)", "waltz"), ("Reel (driving guitar and snare)", "reel"),
+                ("Ballad (piano arpeggios, soft drums)", "ballad")]
 MODEL_CHOICES = [
     ("LSTM (next-event model)", "lstm"),
     ("GAN (WGAN-GP, 4-bar grid)", "gan"),
@@ -24,11 +28,12 @@ INSTRUMENTS = ["Flute", "Acoustic Grand Piano", "Violin", "Clarinet", "Oboe", "T
 
 
 @user_errors
-def run(model, seconds, temperature, seed, tempo, program, soundfont, primer, progress=gr.Progress()):
+def run(model, seconds, temperature, seed, tempo, program, soundfont, primer, arrangement="melody", progress=gr.Progress()):
     """The piece: audio, MIDI and piano roll, and (for :func:`compare`, drawn next) the two analyses."""
-    progress(0.1, desc="Generating and rendering")
+    progress(0.1, desc="Generating, arranging and rendering")
     result = gen.compose(model=model, seconds=seconds, temperature=temperature, seed=seed,
-                         primer=primer, tempo=tempo, program=program, soundfont=soundfont or None)
+                         primer=primer, tempo=tempo, program=program, soundfont=soundfont or None,
+                         arrangement=arrangement or "melody")
     for notice in result.notices:
         gr.Warning(notice)
     name = f"{result.model}_seed{result.seed}"
@@ -94,6 +99,8 @@ def build() -> None:
             seed = gr.Number(value=0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed")
             tempo = gr.Slider(gen.MIN_TEMPO, gen.MAX_TEMPO, value=120, step=1, label="Tempo (BPM)")
             program = gr.Dropdown(INSTRUMENTS, value="Flute", label="Instrument (General MIDI)")
+            arrangement = gr.Dropdown(ARRANGEMENTS, value="melody", label="Arrangement (chords, bass and drums)",
+                                      elem_id="gen-arrangement")
             fonts = list(soundfonts())
             soundfont = gr.Dropdown(fonts, value=fonts[0] if fonts else None, label="SoundFont")
             primer = gr.File(label="Primer MIDI (optional: the LSTM and Markov chain continue it)",
@@ -122,7 +129,7 @@ def build() -> None:
                      api_name="transcribe_primer", **heavy())
     analyses = gr.State(None)  # the piece's and the real tune's analyses, from run to compare, then released
     event = button.click(
-        run, inputs=[model, seconds, temperature, seed, tempo, program, soundfont, primer],
+        run, inputs=[model, seconds, temperature, seed, tempo, program, soundfont, primer, arrangement],
         outputs=[audio, midi, roll, analyses], api_name="generate", **heavy(),
     )
     event.success(compare, inputs=analyses, outputs=[mel, mel_ref, chroma, chroma_ref, zcr, zcr_ref, analyses],

@@ -239,9 +239,9 @@ class Composition:
     seed: int = 0
 
     def notes(self) -> list[dict]:
-        """Every note of the piece: pitch, start and end in seconds, velocity."""
-        return [{"pitch": n.pitch, "start_s": round(n.start, 4), "end_s": round(n.end, 4), "velocity": n.velocity}
-                for inst in self.midi.instruments for n in inst.notes]
+        """Every note of the piece: its track (melody, chords, bass, drums), pitch, start and end in seconds, velocity."""
+        return [{"track": inst.name if inst.name in ("chords", "bass", "drums") else "melody", "pitch": n.pitch, "start_s": round(n.start, 4), "end_s": round(n.end, 4),
+                 "velocity": n.velocity} for inst in self.midi.instruments for n in inst.notes]
 
     def to_dict(self) -> dict:
         """JSON-ready: the model, the seed, the notices and the notes (the MIDI and audio go as files)."""
@@ -260,8 +260,10 @@ def loss_history(name: str) -> dict:
 
 
 def compose(model: str = "lstm", seconds: float = 30.0, temperature: float = 1.0, seed: int = 0, primer=None,
-            tempo: float = 120.0, program: int = 73, soundfont: str | None = None, sr: int = 22_050) -> Composition:
-    """Generate, render through FluidSynth, and analyse the piece next to a real held-out tune."""
+            tempo: float = 120.0, program: int = 73, soundfont: str | None = None, sr: int = 22_050,
+            arrangement: str = "melody") -> Composition:
+    """Generate, arrange (``core.generation.arrange.STYLES``: "melody" for the line alone), render through
+    FluidSynth, and analyse the piece next to a real held-out tune."""
     from core.analysis import analyse
     from core.render import render_midi
 
@@ -278,6 +280,10 @@ def compose(model: str = "lstm", seconds: float = 30.0, temperature: float = 1.0
         notices.append(f"The {model} model does not continue a primer; it was ignored.")
         primer = None
     pm = generate(model, seconds, temperature, seed, primer=primer, tempo=tempo, program=program)
+    if arrangement != "melody":
+        from core.generation.arrange import arrange
+
+        pm = arrange(pm, clamp(tempo, MIN_TEMPO, MAX_TEMPO), arrangement, seed)
     rendered = render_midi(pm, sr=sr, soundfont=soundfont)
     if rendered.warning:
         notices.append(rendered.warning)

@@ -34,3 +34,18 @@ def test_a_played_primer_is_transcribed_and_continued(page, test_output):
     page.locator("#gen-run").click()
     page.locator("#gen-roll img").wait_for(state="visible", timeout=120_000)
     page.screenshot(path=str(test_output / "generation_primer.png"), full_page=True)
+
+
+def test_an_arranged_piece_has_every_track_in_its_midi(page, test_output):
+    import pretty_midi
+
+    page.get_by_role("tab", name="MIDI generation").click()
+    page.locator("#gen-arrangement input").click()
+    page.get_by_role("option", name="Folk band (guitar, bass, shaker)").click()
+    page.locator("#gen-run").click()
+    page.locator("#gen-roll img").wait_for(state="visible", timeout=120_000)
+    with page.expect_download() as download:
+        page.locator("#gen-midi a").first.click()
+    names = [i.name for i in pretty_midi.PrettyMIDI(download.value.path()).instruments]
+    assert names == ["melody", "chords", "bass", "drums"]
+    page.screenshot(path=str(test_output / "generation_arranged.png"), full_page=True)

@@ -19,7 +19,7 @@ SHOTS = {
     "instruments_tab.png": "screenshot-instruments.jpg",
     "search_tab.png": "screenshot-search.jpg",
     "effects_tab.png": "screenshot-effects.png",
-    "generation_lstm_seed0.png": "screenshot-generation.jpg",
+    "generation_arranged.png": "screenshot-generation.jpg",  # an arranged piece: melody, chords, bass
     "phone_generation.png": "screenshot-phone.jpg",
 }
 

@@ -76,12 +76,18 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser, app_url):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+def open_app(browser, app_url, **context_options):
+    """A fresh browser context on the app, once its tabs are there; close the page's context when done."""
+    context = browser.new_context(accept_downloads=True, **context_options)
     page = context.new_page()
     page.set_default_timeout(60_000)
     page.goto(app_url, wait_until="load")
     page.wait_for_selector("gradio-app .tabs, gradio-app [role=tablist]", state="attached")
+    return page
+
+
+@pytest.fixture
+def page(browser, app_url):
+    page = open_app(browser, app_url, viewport={"width": 1400, "height": 1000})
     yield page
-    context.close()
+    page.context.close()

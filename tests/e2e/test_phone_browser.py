@@ -4,6 +4,7 @@ import pytest
 import importlib
 
 from tabs import TABS
+from tests.e2e.conftest import open_app
 
 TAB_NAMES = [importlib.import_module(f"tabs.{name}").TITLE for name in TABS]
 
@@ -12,14 +13,10 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def phone(browser, app_url):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
-                                  has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    page.goto(app_url, wait_until="load")
-    page.wait_for_selector("gradio-app [role=tablist]", state="attached")
+    page = open_app(browser, app_url, viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                    has_touch=True)
     yield page
-    context.close()
+    page.context.close()
 
 
 def test_every_tab_name_is_on_screen_at_phone_width(phone, test_output):

@@ -186,6 +186,8 @@ def overview() -> str:
     tempo = json.loads((FIG / "tempo_eval.json").read_text()) if (FIG / "tempo_eval.json").exists() else {}
     latency = json.loads((FIG / "latency.json").read_text())["endpoints"] if (FIG / "latency.json").exists() else {}
 
+    transcription_f = json.loads((FIG / "transcription_eval.json").read_text()) if (FIG / "transcription_eval.json").exists() else None
+
     def beats(model: str) -> str:
         m = _card("generation", model).get("metrics", {})
         mine, base = m.get("distance_to_held_out", {}), m.get("baselines", {})
@@ -213,9 +215,12 @@ def overview() -> str:
         ("Effect emulation", "`effect-emulation.txt`", "ten effects, neural vs real (pedalboard), ABX test, capture your own gear",
          "the reference is pedalboard's real DSP",
          f"{closer} of {len(effects)} bundled models closer to the effect than the clean input by ESR and MR-STFT"),
-        ("MIDI generation", "`midi-generation.txt`", "LSTM / GAN melodies, audio, MIDI, piano roll, log-mel/chroma/ZCR vs a real tune",
+        ("MIDI generation", "`midi-generation.txt`", "LSTM / GAN melodies, alone or arranged (chords, bass, drums in five "
+         "styles), a hummed or played primer, audio, MIDI, piano roll, log-mel/chroma/ZCR vs a real tune",
          "compared with held-out real tunes (music21's Essen corpus)",
-         "; ".join(beats(m) for m in ("lstm", "gan")) + " distance-to-real metrics"),
+         "; ".join(beats(m) for m in ("lstm", "gan")) + " distance-to-real metrics"
+         + (f"; primer transcription note F {transcription_f['mean_f_150ms']:.2f} (onsets ±150 ms) on held-out tunes "
+            "rendered here" if transcription_f else "")),
     ]
     lines = ["| tab | paper | what you get | on real recordings | on generated data |", "| --- | --- | --- | --- | --- |"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]

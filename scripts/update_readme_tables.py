@@ -310,8 +310,44 @@ def transcription(d: dict) -> str:
                               f"of audio takes {d['seconds_per_10s_of_audio']:.2f} s on one core."])
 
 
+GEN_SYSTEMS = (("lstm", "LSTM"), ("gan", "GAN (WGAN-GP)"), ("markov", "Markov chain (baseline)"),
+               ("random", "Random notes (baseline)"), ("held_out_tunes", "held-out real tunes (reference)"))
+GEN_DISTANCES = (("pitch_class_histogram", "pitch-class histogram (L1)"), ("pitch_range", "pitch range (semitones)"),
+                 ("scale_consistency", "scale consistency"), ("note_length", "note-length histogram (L1)"),
+                 ("repetition", "repetition"))
+GEN_MUSPY = (("pitch_class_entropy", "pitch-class entropy"), ("scale_consistency", "scale consistency"),
+             ("empty_beat_rate", "empty-beat rate"), ("groove_consistency", "groove consistency"), ("polyphony", "polyphony"))
+
+
+@from_figure("generation_eval.json", "(run `python -m core.generation.evaluate --pieces 100 --write-cards --write`)")
+def generation_metrics(d: dict) -> str:
+    """Distances to the held-out tunes (lower is better; the best network bold where it beats the Markov chain),
+    the copy check, and muspy's metrics beside the real tunes' own values."""
+    head = "| system | " + " | ".join(label for _, label in GEN_DISTANCES) + " | longest n-gram shared with training |"
+    rows = [head, "|---|" + "---:|" * (len(GEN_DISTANCES) + 1)]
+    for key, label in GEN_SYSTEMS:
+        row = d.get(key, {})
+        cells = []
+        for m, _ in GEN_DISTANCES:
+            v = row.get(m)
+            beats = key in ("lstm", "gan") and v is not None and v < d["markov"][m]
+            cells.append("–" if v is None else (f"**{v:.3f}**" if beats else f"{v:.3f}"))
+        rows.append(f"| {label} | " + " | ".join(cells) + f" | {row.get('copy_longest_ngram', float('nan')):.1f} |")
+    mus = d.get("muspy", {})
+    rows += ["", "| system (muspy) | " + " | ".join(label for _, label in GEN_MUSPY) + " |", "|---|" + "---:|" * len(GEN_MUSPY)]
+    for key, label in GEN_SYSTEMS:
+        if key in mus:
+            rows.append(f"| {label} | " + " | ".join("–" if mus[key].get(m) is None else f"{mus[key][m]:.3f}"
+                                                    for m, _ in GEN_MUSPY) + " |")
+    wins = {k: sum(d[k][m] < d["markov"][m] for m, _ in GEN_DISTANCES) for k in ("lstm", "gan")}
+    return "\n".join(rows + ["", f"`{d['command']}`: {d['pieces']} pieces of 32 s per model at temperature 1.0 against the "
+                               f"held-out Essen tunes. Distances: lower is better; bold where a network beats the Markov "
+                               f"chain (the LSTM on {wins['lstm']} of 5, the GAN on {wins['gan']} of 5). muspy: the closer "
+                               "to the real tunes' row, the better."])
+
+
 def blocks() -> dict[str, str]:
-    out = {"overview": overview(), "transcription": transcription(), "effects-results": effects_results(), "effects-speed": effects_speed(), "search-recall": search_recall(), "search-paired": search_paired(), "real-summary": real_summary(), "backbone-bench": bench(), "search-musicnn": search_musicnn(),
+    out = {"overview": overview(), "generation-metrics": generation_metrics(), "transcription": transcription(), "effects-results": effects_results(), "effects-speed": effects_speed(), "search-recall": search_recall(), "search-paired": search_paired(), "real-summary": real_summary(), "backbone-bench": bench(), "search-musicnn": search_musicnn(),
            "memory": memory(), "soak": soak(), "tempo": tempo(),
            "latency": latency()}
     for task in ("genre", "instruments"):

@@ -212,3 +212,15 @@ def test_bundled_cards_have_metrics():
     # One evaluation run wrote all three cards: the baselines agree, and the Markov row is the Markov card's own.
     assert cards["lstm"]["metrics"]["baselines"] == cards["gan"]["metrics"]["baselines"] == cards["markov"]["metrics"]["baselines"]
     assert cards["markov"]["metrics"]["baselines"]["markov"] == cards["markov"]["metrics"]["distance_to_held_out"]
+
+
+def test_muspy_metrics_are_measured_by_muspy_on_the_pieces():
+    import math
+
+    from core.generation.evaluate import muspy_metrics
+
+    scale = [(p, 1.0) for p in (60, 62, 64, 65, 67, 69, 71, 72)]  # C major, one note a beat
+    m = muspy_metrics([scale])
+    assert m["scale_consistency"] == 1.0 and m["polyphony"] == 1.0 and m["empty_beat_rate"] == 0.0
+    # seven pitch classes, C held twice as long: -(1/4 log2 1/4 + 6 * 1/8 log2 1/8) = 2.75 bits
+    assert m["pitch_class_entropy"] == pytest.approx(-(0.25 * math.log2(0.25) + 6 * 0.125 * math.log2(0.125)))

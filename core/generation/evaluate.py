@@ -135,11 +135,36 @@ def evaluate_models(models=("lstm", "gan", "markov", "random"), n_pieces: int = 
     ref = reference_stats([t.events for t in held_out])
     index = ngram_index([t.events for t in train])
     table = {"held_out_tunes": {"copy_longest_ngram": float(np.mean([longest_copy(t.events, index) for t in held_out[:n_pieces]]))}}
+    musical = {"held_out_tunes": muspy_metrics([t.events for t in held_out[:n_pieces]])}
     for name in models:
         pieces = [melody_events(generate(name, seconds=seconds, temperature=temperature, seed=seed + i, tempo=120))
                   for i in range(n_pieces)]
         table[name] = compare(pieces, ref, index)
+        musical[name] = muspy_metrics(pieces)
+    table["muspy"] = musical
     return table
+
+
+#: muspy's metrics, as the MIDI-generation literature reports them: closer to the real tunes' values is better.
+MUSPY_METRICS = ("pitch_class_entropy", "scale_consistency", "empty_beat_rate", "groove_consistency", "polyphony")
+
+
+def muspy_metrics(pieces: Sequence[Events], tempo: float = 120.0) -> dict:
+    """The mean of muspy's five metrics over ``pieces`` ((pitch, quarter length) events), each rendered to MIDI at
+    ``tempo`` (muspy, not written again here)."""
+    import muspy
+
+    from core.generation.api import events_to_midi
+
+    values = {m: [] for m in MUSPY_METRICS}
+    for events in pieces:
+        music = muspy.from_pretty_midi(events_to_midi(events, tempo=tempo))
+        bar = music.resolution * 4  # 4/4 bars, as the tunes are written and generated
+        for m in MUSPY_METRICS:
+            v = muspy.groove_consistency(music, measure_resolution=bar) if m == "groove_consistency" else getattr(muspy, m)(music)
+            if v is not None and np.isfinite(v):
+                values[m].append(float(v))
+    return {m: round(float(np.mean(v)), 4) if v else None for m, v in values.items()}
 
 
 def export_reference(n: int = 24, path=None) -> str:
@@ -163,6 +188,7 @@ if __name__ == "__main__":
     parser.add_argument("--out", help="also write the table to this JSON file")
     parser.add_argument("--reference", action="store_true", help="(re)write assets/models/generation/reference_tunes.json")
     parser.add_argument("--write-cards", action="store_true", help="store each model's row in its card.json")
+    parser.add_argument("--write", action="store_true", help="write docs/figures/generation_eval.json (the README table)")
     args = parser.parse_args()
     if args.reference:
         print(export_reference())
@@ -170,6 +196,12 @@ if __name__ == "__main__":
     if args.out:
         with open(args.out, "w") as f:
             json.dump(table, f, indent=2)
+    if args.write:
+        from core.training import ASSETS
+
+        (ASSETS.parent / "docs" / "figures" / "generation_eval.json").write_text(json.dumps(
+            {**table, "pieces": args.pieces, "command": f"python -m core.generation.evaluate --pieces {args.pieces} "
+                                                         "--write-cards --write"}, indent=2) + "\n")
     if args.write_cards:
         from core.generation.api import MODEL_DIR
 

@@ -177,7 +177,7 @@ def fit_markov(train: list[Tune]) -> MarkovChain:
 CARD_NOTES = {  # why each model is built as it is; the figures are in the card's metrics, written by evaluate
     'lstm': 'Scaled from the paper (Keras LSTM on Nottingham + ADL piano MIDI, 4 epochs) to fit 2 shared CPU cores: '
             'monophonic Essen folk melodies instead of piano MIDI (no chord tokens), a 2-layer LSTM of 256 units, '
-            '2,000 steps of batch 64 on one thread. It under-uses very short and very long notes.',
+            '2,000 steps of batch 64 on one thread. It over-uses the shortest notes and under-uses long ones.',
     'gan': "The paper's GAN is a Keras note-list GAN; here a WGAN-GP over 4-bar 16th-note grids (stable on discrete "
            "sequences), trained 1,500 generator steps x 5 critic steps on one thread instead of to convergence. It "
            "learns rhythm; its pitch content stays close to random notes (see the metrics).",

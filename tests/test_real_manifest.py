@@ -11,29 +11,39 @@ import soundfile as sf
 from core.data import real
 
 
-def test_reserved_list_matches_shared_file_and_no_entry_uses_it():
-    assert "wesnoth-1.16-music" in real.RESERVED and "vor" in real.RESERVED
-    assert len(real.RESERVED) == 59
+@pytest.fixture(autouse=True)
+def reserved_list(tmp_path, monkeypatch):
+    """A reserved list in the shared file's format, with made-up names (the real list is never named in code)."""
+    path = tmp_path / "RESERVED.md"
+    path.write_text("# Reserved\n\nNever use these:\n\n    held-out-music-data held-out-samples\n    held-out-songs\n")
+    monkeypatch.setenv(real.RESERVED_ENV, str(path))
+    return path
+
+
+def test_the_reserved_list_is_read_from_the_shared_file_and_no_entry_uses_it(reserved_list, monkeypatch):
+    assert real.reserved() == {"held-out-music-data", "held-out-samples", "held-out-songs"}
     real.check_entries()  # the shipped entries
-    assert not {e.package for e in real.ENTRIES} & real.RESERVED
+    monkeypatch.setenv(real.RESERVED_ENV, str(reserved_list.parent / "missing.md"))
+    with pytest.raises(ValueError, match="was not found"):
+        real.check_entries()  # nothing is built or read without the list
 
 
 def test_check_entries_rejects_reserved_and_bad_labels():
     base = real.ENTRIES[0]
     from dataclasses import replace
     with pytest.raises(ValueError, match="reserved"):
-        real.check_entries([replace(base, package="supertux-data", source="deb")])
+        real.check_entries([replace(base, package="held-out-samples", source="deb")])
     with pytest.raises(ValueError, match="label"):
         real.check_entries([replace(base, label="banjo")])
     with pytest.raises(ValueError, match="reserved"):
-        real.fetch_deb("pingus-data", None, real.DEFAULT_OUT / "never")
+        real.fetch_deb("held-out-songs", None, real.DEFAULT_OUT / "never")
 
 
 def test_load_manifest_drops_reserved_and_unknown(tmp_path):
     recs = [
         {"task": "genre", "label": "rock", "package": "some-music", "path": "audio/genre/rock/a.ogg",
          "duration_s": 3.0, "evidence": "GENRE=Rock", "licence": "GPL-2+", "kind": "track", "version": "1"},
-        {"task": "genre", "label": "rock", "package": "wesnoth-1.16-music", "path": "audio/genre/rock/b.ogg",
+        {"task": "genre", "label": "rock", "package": "held-out-music-data", "path": "audio/genre/rock/b.ogg",
          "duration_s": 3.0, "evidence": "x", "licence": "x", "kind": "track", "version": "1"},
         {"task": "genre", "label": "polka", "package": "other", "path": "audio/genre/polka/c.ogg",
          "duration_s": 3.0, "evidence": "x", "licence": "x", "kind": "track", "version": "1"},

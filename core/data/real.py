@@ -18,7 +18,7 @@ Labels come only from the hard-coded, reviewed :data:`ENTRIES` below. Each entry
 names the evidence for its label, and that evidence is *checked at build time*
 (a regex that must match a file of the package, e.g. its ``package.json``
 description): an entry whose evidence is missing from the package is skipped.
-Packages in :data:`RESERVED` (``shared/RESERVED.md``: held out for independent
+Packages in :func:`reserved` (``shared/RESERVED.md``: held out for independent
 evaluation) are never downloaded, opened or used; :func:`check_entries` asserts
 that no entry names one, and :func:`load_manifest` drops any record that does.
 
@@ -34,6 +34,7 @@ import fnmatch
 import hashlib
 import json
 import logging
+import os
 import re
 import shutil
 import subprocess
@@ -57,20 +58,29 @@ KINDS = ("note", "phrase", "track")
 #: Below these counts a class is listed as having too little data.
 MIN_FILES = {"genre": 15, "instruments": 10}
 
-#: Debian packages reserved for independent evaluation (/work/shared/RESERVED.md).
-#: Never download, open or use anything from them.
-RESERVED = frozenset("""
-    csoundqt-examples davegnukem-data extremetuxracer-data fretsonfire-songs-muldjord
-    fretsonfire-songs-sectoid gamine-data horgand-data lmms-common marsshooter-data megaglest-data
-    openboard-common pd-cyclone pd-fftease python3-pyglet python3-pyo qabcs-data qtsvg5-examples
-    scratch supertux-data tuxpaint-stamps-default unknown-horizons warmux-data wesnoth-1.16-music
-    widelands-data
-    ballz-data bb biniax2-data black-box bomberclone-data bugsquish circuslinux-data
-    criticalmass-data dodgindiamond2 fb-music-high flobopuyo freedroid-data gemdropx gl-117-data
-    gltron gweled heroes-sound-tracks madbomber-data monsterz-data njam-data open-invaders-data
-    pachi-data pathogen pekka-kana-2-data penguin-command pingus-data rafkill-data ri-li-data
-    solarwolf tecnoballz-data tomatoes-data tuxmath-data vectoroids vodovod vor
-""".split())
+#: Where the list of Debian packages reserved for independent evaluation is read from: the workspace's
+#: ``shared/RESERVED.md`` beside the repository, or the file ``MUSIC_STUDIO_RESERVED`` names. The names are not
+#: copied into the code, so the list has one source, and nothing here can use one by mistake.
+RESERVED_ENV = "MUSIC_STUDIO_RESERVED"
+
+
+def reserved_file() -> Path:
+    env = os.environ.get(RESERVED_ENV)
+    return Path(env) if env else ROOT.parent / "shared" / "RESERVED.md"
+
+
+def reserved() -> frozenset[str]:
+    """The reserved package names: the indented block of :func:`reserved_file`. Without that file nothing can be
+    checked, so fetching, building and loading the real set refuse (a ValueError naming the file)."""
+    path = reserved_file()
+    if not path.is_file():
+        raise ValueError(f"The list of packages reserved for independent evaluation ({path}) was not found; "
+                         f"set {RESERVED_ENV} to it. Without it the real set cannot be built or read safely.")
+    names = [w for line in path.read_text().splitlines() if line.startswith("    ") for w in line.split()]
+    if not names:
+        raise ValueError(f"{path} lists no reserved packages (an indented block of names is expected).")
+    return frozenset(names)
+
 
 AUDIO_EXTS = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff")
 MAX_DEB_BYTES = 900_000_000
@@ -275,8 +285,9 @@ EXAMINED: tuple[tuple[str, str, str], ...] = (
 
 def check_entries(entries=ENTRIES) -> None:
     """Raise ValueError if an entry names a reserved package or an unknown label/kind."""
+    held_out = reserved()
     for e in entries:
-        if e.package in RESERVED:
+        if e.package in held_out:
             raise ValueError(f"entry uses reserved package {e.package!r}")
         if e.task not in LABELS or e.label not in LABELS[e.task]:
             raise ValueError(f"entry {e.package}: bad task/label {e.task!r}/{e.label!r}")
@@ -309,7 +320,7 @@ def _apt_candidate(pkg: str) -> str | None:
 def fetch_deb(pkg: str, version: str | None, debs_dir: Path) -> Path:
     """Download ``pkg`` (never install it) into ``debs_dir``; reuse a cached .deb."""
     global _apt_updated
-    if pkg in RESERVED:
+    if pkg in reserved():
         raise ValueError(f"refusing to fetch reserved package {pkg!r}")
     debs_dir.mkdir(parents=True, exist_ok=True)
     cached = sorted(debs_dir.glob(f"{pkg}_*.deb"))
@@ -535,7 +546,7 @@ def build(out_dir: str | Path = DEFAULT_OUT, entries=ENTRIES) -> list[dict]:
     records.sort(key=lambda r: (r["task"], r["label"], r["package"], r["path_in_package"]))
     manifest = {
         "description": "Real recordings labelled from package evidence; built by core.data.real",
-        "reserved_skipped": sorted(RESERVED),
+        "reserved_skipped": {"count": len(reserved()), "list": str(reserved_file())},
         "records": records,
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n")
@@ -548,9 +559,9 @@ def load_manifest(out_dir: str | Path = DEFAULT_OUT) -> list[dict]:
     out = Path(out_dir)
     data = json.loads((out / "manifest.json").read_text())
     records = data["records"] if isinstance(data, dict) else data
-    kept = []
+    kept, held_out = [], reserved()
     for r in records:
-        if r.get("package") in RESERVED:
+        if r.get("package") in held_out:
             log.warning("dropping record from reserved package %s", r.get("package"))
             continue
         if r.get("label") not in LABELS.get(r.get("task"), ()):
@@ -572,7 +583,7 @@ def docs_markdown(records: list[dict]) -> str:
         "Written by `python -m core.data.real --out .cache/real --write-docs` from the manifest; do not edit by hand.",
         "Only this summary ships: the audio stays in `.cache/real` (outside git).",
         "Every label is backed by evidence checked in the package at build time (see `ENTRIES` in `core/data/real.py`);",
-        f"packages reserved for independent evaluation (`shared/RESERVED.md`, {len(RESERVED)} names) are never used.",
+        f"packages reserved for independent evaluation (`shared/RESERVED.md`, {len(reserved())} names) are never used.",
         "",
     ]
     too_little = []

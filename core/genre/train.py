@@ -31,8 +31,8 @@ from core.genre import data as gdata
 from core.genre.metrics import evaluate_sets, predict_logits, scores
 from core.genre.metrics import summary as summarise
 from core.genre.models import INPUT_OF, build, n_params
-from core.training import (MODELS_DIR, EarlyStopping, ModelCard, end_run, load_resume, plateau_scheduler, save_checkpoint,
-                           save_resume, start_run, wrap)
+from core.training import (MODELS_DIR, EarlyStopping, ModelCard, end_run, load_resume, plateau_scheduler, progress_bar,
+                           save_checkpoint, save_resume, start_run, wrap)
 
 log = logging.getLogger("core.genre.train")
 RUNS = Path(__file__).resolve().parents[2] / "runs" / "genre"
@@ -112,12 +112,8 @@ def main(argv=None) -> dict:
     g = torch.Generator().manual_seed(args.seed)
     steps = math.ceil(len(Xtr) / args.batch_size / world)
     t_start, stopped = time.time(), "max epochs"
-    try:
-        from tqdm import tqdm
-    except ImportError:  # the progress bar is a nicety
-        tqdm = None
-    bar = tqdm(range(start_epoch, args.epochs), disable=rank != 0 or tqdm is None) if tqdm else range(start_epoch, args.epochs)
-    for epoch in bar:
+    report = progress_bar(name, enabled=run.is_main)
+    for epoch in range(start_epoch, args.epochs):
         ddp.train()
         perm = torch.randperm(len(Xtr), generator=g)[rank::world]  # same permutation on every rank, sharded
         tot, correct, seen = 0.0, 0, 0
@@ -143,10 +139,8 @@ def main(argv=None) -> dict:
         stop = stopper.step(val_acc)
         if stopper.improved:
             best_state = {k_: v.detach().clone() for k_, v in model.state_dict().items()}
-        if tqdm and rank == 0:
-            bar.set_postfix(loss=f"{train_loss:.3f}", val_acc=f"{val_acc:.3f}", lr=f"{opt.param_groups[0]['lr']:.1e}")
-        elif rank == 0:
-            log.info("epoch %d loss %.4f val_acc %.4f", epoch, train_loss, val_acc)
+        report((epoch + 1) / args.epochs,
+               f"loss {train_loss:.3f} val_acc {val_acc:.3f} lr {opt.param_groups[0]['lr']:.1e}")
         if run.is_main:
             save_resume(run_dir, model=model.state_dict(), opt=opt.state_dict(), sched=sched.state_dict(),
                         stopper=dict(stopper.__dict__), history=history, best=best_state, epoch=epoch)

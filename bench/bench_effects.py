@@ -67,7 +67,7 @@ def main():
         model, config = emulation.net, emulation.config
         row = {"kind": config["kind"], "params": M.n_params(model),
                "size_kb": round((d / "model.safetensors").stat().st_size / 1024, 1), **bench(model, config, x, args.repeats)}
-        if torch.cuda.is_available() and config["kind"] != "octave":  # the divider's flip-flop runs in numpy
+        if torch.cuda.is_available() and config["kind"] not in ("octave", "vocoder"):  # these run in numpy
             row["gpu"] = bench(model, config, x, args.repeats, "cuda")
         out["models"][d.name] = row
         print(d.name, row, file=sys.stderr, flush=True)

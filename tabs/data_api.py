@@ -62,9 +62,13 @@ def api_tags(audio: FileData) -> dict:
 
 
 @user_errors
-def api_effects_process(audio: FileData, effect: str = "reverb", drive_db: float | None = None) -> dict:
-    """The real effect and its emulation as WAV files, with ESR and MR-STFT of the model against the effect."""
-    res = effects_api.process(_path(audio), effect, {} if drive_db is None else {"drive_db": drive_db})
+def api_effects_process(audio: FileData, effect: str = "reverb", knobs: dict | None = None) -> dict:
+    """The real effect and its emulation as WAV files, with ESR and MR-STFT of the model against the effect.
+    ``knobs``: settings of the knobs the effect's model follows, e.g. {"room_size": 0.8, "damping": 0.2}
+    (the rest stay at their defaults; the result's "knobs" lists every setting used)."""
+    if knobs is not None and not isinstance(knobs, dict):
+        raise ValueError(f"knobs must be a JSON object such as {{\"room_size\": 0.8}}; got {knobs!r}.")
+    res = effects_api.process(_path(audio), effect, knobs)
     return {**res.to_dict(),
             "effect_audio": FileData(path=write_wav(output_path(f"{effect}_effect.wav"), res.effect_out, res.sr)),
             "model_audio": FileData(path=write_wav(output_path(f"{effect}_model.wav"), res.model_out, res.sr))}

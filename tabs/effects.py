@@ -32,12 +32,35 @@ def _metrics_table(m: dict) -> pd.DataFrame:
 _KEEP = 10
 
 
+def _slider(effect, i: int) -> dict:
+    """Slider ``i``'s settings for ``effect``: its i-th knob (label, range, default), or hidden."""
+    e = fx.EFFECTS.get(effect)
+    ranges = list(e.knob_ranges.items()) if e else []
+    if i >= len(ranges):
+        return dict(visible=False)
+    knob, (lo, hi) = ranges[i]
+    return dict(visible=True, minimum=lo, maximum=hi, value=e.knobs[knob], step=fx.KNOB_LABELS.get(knob, ("", 0.01))[1],
+                label=fx.knob_label(knob))
+
+
+def knob_updates(effect):
+    """The sliders for ``effect``: one per knob its model follows, the rest hidden."""
+    return [gr.update(**_slider(effect, i)) for i in range(fx.MAX_KNOBS)]
+
+
+def knob_values(effect, values) -> dict:
+    """Slider values -> {knob: value} in the order :func:`knob_updates` laid them out."""
+    e = fx.EFFECTS.get(effect)
+    return {} if e is None else dict(zip(e.knob_ranges, values))
+
+
 @user_errors
-def run(audio_path, effect, drive, progress=gr.Progress()):
+def run(audio_path, effect, *knobs, progress=gr.Progress()):
     """A generator, so that a cancelled request (Stop, a closed tab, a client that gives up) stops the work."""
     if audio_path is None:
         raise gr.Error("Upload or record a dry signal first, or pick an example below.")
-    work = lambda cancel, report: api.process(audio_path, effect, {"drive_db": drive}, progress=report, cancel=cancel)
+    settings = knob_values(effect, knobs)
+    work = lambda cancel, report: api.process(audio_path, effect, settings, progress=report, cancel=cancel)
     res = yield from in_background(work, progress, "Rendering the real effect and the emulation",
                                    busy=lambda msg: (*[gr.skip()] * _KEEP, f"Working: {msg}"))
     for note in res.notes:
@@ -98,7 +121,7 @@ def capture(dry_path, wet_path, model, steps, progress=gr.Progress()):
     zip_path = shutil.make_archive(str(folder), "zip", folder)
     out_wav = write_wav(output_path("capture_model_output.wav"), res.out, res.sr)
     fig = figures.waveform_overlay(res.dry, res.wet, res.out, res.sr)
-    how = f"Trained {res.kind} for {len(res.history)} steps" if res.kind not in ("fir", "taps", "octave") else f"Fitted {res.kind} in closed form"
+    how = f"Trained {res.kind} for {len(res.history)} steps" if res.history else f"Fitted {res.kind} in closed form"
     msg = (f"{how}; latency removed: {res.latency} samples. "
            "Metrics are on the last 20% of the pair, held out from training."
            + (" The zip holds **model.nam**, which the Neural Amp Modeler plugin loads." if res.kind == "nam_lstm" else ""))
@@ -117,9 +140,9 @@ def build() -> None:
     with gr.Row():
         with gr.Column(scale=1, min_width=320):
             effect = gr.Dropdown(CHOICES, value="reverb", label="Effect", elem_id="effects-effect")
-            lo, hi = fx.EFFECTS["distortion"].knob_ranges["drive_db"]
-            drive = gr.Slider(lo, hi, value=fx.EFFECTS["distortion"].knobs["drive_db"], step=0.5, label="Drive (dB): the distortion TCN is conditioned on it",
-                              elem_id="effects-drive", visible=False)
+            # One slider per knob of the chosen effect's model (relabelled when the effect changes).
+            sliders = [gr.Slider(**{"minimum": 0, "maximum": 1, "value": 0, "label": f"Knob {i + 1}", **_slider(effect.value, i)},
+                                 elem_id=f"effects-knob-{i}") for i in range(fx.MAX_KNOBS)]
             audio = gr.Audio(buttons=["download"], sources=["upload", "microphone"], type="filepath", label="Dry signal", elem_id="effects-audio")
             button = gr.Button("Apply effect and emulation", variant="primary", elem_id="effects-run")
             gr.Examples(examples=[[p] for p in _examples()], inputs=audio, label="Examples")
@@ -167,8 +190,8 @@ def build() -> None:
         cap_file = gr.File(label="Trained model (zip)", elem_id="effects-capture-file")
 
     outputs = [clean_a, effect_a, model_a, metrics_df, mel, overlay, card, session, abx_state, x_audio, abx_text]
-    effect.change(lambda e: gr.update(visible=e == "distortion"), inputs=effect, outputs=drive, api_visibility="private")
-    button.click(run, inputs=[audio, effect, drive], outputs=outputs, api_name="effects_apply", **long_job(run))
+    effect.change(knob_updates, inputs=effect, outputs=sliders, api_visibility="private")
+    button.click(run, inputs=[audio, effect, *sliders], outputs=outputs, api_name="effects_apply", **long_job(run))
     abx_button.click(abx_new, inputs=[session, abx_state], outputs=[abx_state, x_audio, abx_text], api_visibility="private")
     like_a.click(lambda s: abx_answer("A", s), inputs=abx_state, outputs=[abx_state, x_audio, abx_text], api_visibility="private")
     like_b.click(lambda s: abx_answer("B", s), inputs=abx_state, outputs=[abx_state, x_audio, abx_text], api_visibility="private")

@@ -33,12 +33,13 @@ def test_unknown_effect_is_a_clear_error():
         fx.board("wah")
 
 
-@pytest.mark.parametrize("kind", sorted(M.KINDS))
+@pytest.mark.parametrize("kind", sorted(set(M.KINDS) - {"vocoder"}))  # the vocoder's hops: see its own tests
 def test_models_map_batch_to_same_shape(kind):
-    kwargs = {"tcn": dict(n_cond=1), "fir": dict(taps=64)}.get(kind, {})
+    kwargs = {"tcn": dict(n_cond=1), "fir": dict(taps=64), "fir_bank": dict(taps=64, axes=[[0.0, 1.0]])}.get(kind, {})
     model = M.build(kind, **kwargs)
     x = torch.randn(2, 3000) * 0.3
-    cond = torch.rand(2, 1) if kind == "tcn" else None
+    n_cond = {"tcn": 1, "fir_bank": 1, "delay_bank": 2}.get(kind)
+    cond = torch.rand(2, n_cond) if n_cond else None
     with torch.no_grad():
         y = model(x, cond)
     assert y.shape == x.shape and torch.isfinite(y).all()
@@ -117,7 +118,7 @@ def test_all_ten_effects_have_bundled_models_and_cards():
         card = api.load(effect).card  # the card comes with the model
         m = card["metrics"]
         assert m["esr_model"] < m["esr_clean"] and m["mrstft_model"] < m["mrstft_clean"], effect
-        assert (d / "model.safetensors").stat().st_size < 400_000
+        assert (d / "model.safetensors").stat().st_size < 4_000_000  # a few MB at most (the reverb's IR bank: 2 MB)
 
 
 @pytest.mark.parametrize("effect", ["reverb", "distortion", "compression"])
@@ -279,10 +280,10 @@ def test_a_freshly_trained_effect_card_holds_what_the_tab_shows_measured_once(tm
     folder = train.train_bundled("lowpass", quick=True)
     card = api.load(folder).card
     m = card["metrics"]
-    assert {"name", "architecture", "notes", "command"} <= set(card) and card["notes"] == M.NOTES["fir"]
+    assert {"name", "architecture", "notes", "command"} <= set(card) and card["notes"] == M.NOTES["fir_bank"]
     assert m["esr_model"] < m["esr_clean"] and m["closer_than_clean"]
-    assert evaluate.evaluate_model(folder) == {k: m[k] for k in ("esr_model", "esr_clean", "mrstft_model",
-                                                                   "mrstft_clean", "closer_than_clean")}
+    fresh = evaluate.evaluate_model(folder)
+    assert len(fresh["knob_grid"]) == m["grid_settings"] >= 5 and fresh == {k: m[k] for k in fresh}
 
 
 @pytest.mark.parametrize("name", sorted(api.bundled()) + ["distortion-cnn", "reverb-lstm"])
@@ -296,3 +297,88 @@ def test_every_bundled_model_streams_a_long_file_as_one_pass_would(name):
     cond = api.default_cond(m.config)
     whole = run_model(m.net, x, m.config, cond, chunk=None)
     assert np.abs(run_model(m.net, x, m.config, cond, chunk=1 << 15) - whole).max() < 1e-5, name
+
+
+# ---------------------------------------------------------------- knobs on every effect
+def test_grid_weights_interpolate_between_the_neighbouring_points():
+    axes = [[0.0, 0.5, 1.0], [0.0, 1.0]]
+    assert M.grid_weights(axes, [0.5, 0.0]) == [(2, 1.0)]  # on a grid point: that point alone (flat index 1*2+0)
+    w = dict(M.grid_weights(axes, [0.25, 0.5]))
+    assert w == pytest.approx({0: 0.25, 1: 0.25, 2: 0.25, 3: 0.25})
+    assert dict(M.grid_weights(axes, [2.0, -1.0])) == {4: 1.0}  # outside: the edge
+
+
+def test_knob_grid_has_the_default_every_corner_and_off_grid_settings():
+    config = {"knob_ranges": fx.EFFECTS["reverb"].knob_ranges, "knobs": fx.EFFECTS["reverb"].knobs}
+    grid = metrics.knob_grid(config)
+    assert grid[0] == {"room_size": 0.5, "damping": 0.5}
+    for corner in ({"room_size": 0.1, "damping": 0.1}, {"room_size": 0.9, "damping": 0.9}):
+        assert any(g == pytest.approx(corner) for g in grid)
+    assert any(g["room_size"] == pytest.approx(0.1 + 0.37 * 0.8) for g in grid)  # between the bank's grid points
+
+
+@pytest.mark.parametrize("effect", [e for e in fx.NAMES if e != "distortion"])  # distortion: its own test above
+def test_every_bundled_model_follows_its_knobs_to_both_ends(tmp_path, effect):
+    """At the lowest and the highest setting of every knob (the others at their defaults) the model's output
+    changes with the knob and stays closer to the real effect than the clean input is."""
+    path = tmp_path / "dry.wav"
+    x = tone_mix(1.5, seed=4)
+    sf.write(path, 0.9 * x / np.abs(x).max(), SR)  # loud enough that the compressor acts at -6 dB
+    torch.set_num_threads(1)
+    for knob, (lo, hi) in fx.EFFECTS[effect].knob_ranges.items():
+        a, b = (api.process(str(path), effect, {knob: v}) for v in (lo, hi))
+        assert b.knobs[knob] == hi and not np.allclose(a.model_out, b.model_out, atol=1e-4), (effect, knob)
+        for res in (a, b):
+            if res.metrics["ESR clean vs effect"] < 1e-6:  # the effect does nothing here (a compressor above the
+                assert res.metrics["ESR model vs effect"] < 0.05, (effect, knob)  # peaks): nor may the model, much
+            else:
+                assert not res.worse_than_clean, (effect, knob, res.knobs, res.metrics)
+
+
+def test_knobs_a_model_does_not_follow_or_out_of_range_get_one_message(tmp_path):
+    path = tmp_path / "dry.wav"
+    sf.write(path, 0.3 * tone_mix(1.0), SR)
+    with pytest.raises(ValueError, match="no knob 'drive_db'; the knobs it follows: room_size, damping"):
+        api.process(str(path), "reverb", {"drive_db": 10})
+    with pytest.raises(ValueError, match=r"Room size must be a number between 0.1 and 0.9"):
+        api.process(str(path), "reverb", {"room_size": 1.5})
+    with pytest.raises(ValueError, match="Semitones"):
+        api.process(str(path), "pitch", {"semitones": float("nan")})
+
+
+def _peak_hz(y, sr=SR):
+    spec = np.abs(np.fft.rfft(y * np.hanning(len(y))))
+    return np.fft.rfftfreq(len(y), 1 / sr)[int(np.argmax(spec))]
+
+
+def test_phase_vocoder_moves_every_note_of_a_chord():
+    """A C major triad shifted +5 semitones: each partial lands at its own frequency x 2^(5/12) (polyphonic),
+    not at one common pitch as a monophonic divider would."""
+    from core.effects.inference import run_model
+
+    t = np.arange(2 * SR) / SR
+    notes = (261.63, 329.63, 392.0)
+    chord = sum(0.2 * np.sin(2 * np.pi * f * t) for f in notes).astype(np.float32)
+    model = M.build("vocoder", semitone_range=(-12, 12), phase_lock=True)
+    y = run_model(model, chord, None, np.array([(5 + 12) / 24], np.float32))
+    spec = np.abs(np.fft.rfft(y[SR // 2 :] * np.hanning(len(y) - SR // 2)))
+    freqs = np.fft.rfftfreq(len(y) - SR // 2, 1 / SR)
+    for f in notes:
+        target = f * 2 ** (5 / 12)
+        band = (freqs > target * 0.98) & (freqs < target * 1.02)
+        assert spec[band].max() > 0.3 * spec.max(), f  # a strong partial at every shifted note
+        old = (freqs > f * 0.99) & (freqs < f * 1.01)
+        assert spec[old].max() < 0.05 * spec.max(), f  # and none left at the original ones
+    same = run_model(model, chord, None, np.array([0.5], np.float32))  # 0 semitones: the input itself
+    assert np.abs(same - chord).max() < 1e-4
+
+
+def test_tab_shows_one_slider_per_knob_of_the_chosen_effect():
+    from tabs import effects as tab
+
+    ups = tab.knob_updates("compression")
+    assert [u["label"] for u in ups] == ["Threshold (dB)", "Ratio (:1)", "Attack (ms)", "Release (ms)"]
+    assert (ups[1]["minimum"], ups[1]["maximum"], ups[1]["value"]) == (2.0, 20.0, 6.0)
+    ups = tab.knob_updates("pitch")
+    assert ups[0]["visible"] and ups[0]["label"] == "Semitones" and [u["visible"] for u in ups[1:]] == [False] * 3
+    assert tab.knob_values("reverb", [0.8, 0.2, 0, 0]) == {"room_size": 0.8, "damping": 0.2}

@@ -87,6 +87,19 @@ class EffectResult:
                 if m.get(f"{name} model vs effect", 0.0) > m.get(f"{name} clean vs effect", float("inf"))]
 
 
+def check_knobs(effect: str, config: dict, knobs: dict | None) -> dict:
+    """The knob settings to run at: the model's defaults, overridden by ``knobs`` (each checked against the range
+    the model was trained over; a knob the model does not follow is refused, naming the ones it does)."""
+    ranges = config.get("knob_ranges") or {}
+    knobs = dict(knobs or {})
+    unknown = [k for k in knobs if k not in ranges]
+    if unknown:
+        follows = ", ".join(ranges) or "none (it was trained at one setting)"
+        raise ValueError(f"The {effect} model has no knob {unknown[0]!r}; the knobs it follows: {follows}.")
+    return {**config.get("knobs", {}),
+            **{k: validate.number(v, fx.knob_label(k), *ranges[k]) for k, v in knobs.items()}}
+
+
 def _load_dry(source, max_seconds: float = MAX_SECONDS, label: str = "The audio") -> tuple[np.ndarray, list]:
     notes = []
     y, sr = load_audio(source, sr=fx.SR, mono=True, max_seconds=max_seconds, trim=True, allow_silence=False)
@@ -107,9 +120,7 @@ def process(source, effect: str, knobs: dict | None = None, max_seconds: float =
     report = progress or (lambda f, m: None)
     emulation = load(effect)
     model, config, card = emulation.net, emulation.config, emulation.card
-    ranges = config.get("knob_ranges") or {}
-    knobs = {**config.get("knobs", {}), **{k: validate.number(v, k, *ranges[k]) for k, v in (knobs or {}).items()
-                                             if k in ranges}}
+    knobs = check_knobs(effect, config, knobs)
     report(0.05, "reading the input")
     x, notes = _load_dry(source, max_seconds)
     tail = int(1.0 * fx.SR) if fx.EFFECTS[effect].family == "time" else 0  # let echoes and reverb ring out

@@ -130,13 +130,19 @@ def run_model(model, x: np.ndarray, config: dict | None = None, cond=None, cance
     c = None if cond is None else torch.as_tensor(cond, dtype=torch.float32)[None]
     n = xt.shape[-1]
     if getattr(model, "stateful", False):
+        # A model whose output comes ``latency`` samples late (the phase vocoder's whole hops) is fed that much
+        # silence after the input, and its first ``latency`` samples are dropped.
+        latency = int(getattr(model, "latency", 0))
+        if latency:  # ... plus ``flush`` more, so the last whole hop is out
+            xt = torch.nn.functional.pad(xt, (0, latency + int(getattr(model, "flush", 0))))
+        step = xt.shape[-1] if chunk is None else min(chunk, CHUNK)
         state, parts = None, []
         with single_thread():
-            for s in range(0, n, CHUNK):
+            for s in range(0, xt.shape[-1], step):
                 check_cancel(cancel)
-                y, state = model(xt[:, s : s + CHUNK], state=state, return_state=True)
+                y, state = model(xt[:, s : s + step], c, state=state, return_state=True)
                 parts.append(y)
-        y = torch.cat(parts, -1)
+        y = torch.cat(parts, -1)[..., latency : latency + n]
     elif chunk is None or context(model) is None or n <= chunk:
         y = model(xt, c)
     else:

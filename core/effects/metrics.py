@@ -100,21 +100,63 @@ def scores(dry, wet, out) -> dict:
     }
 
 
-def held_out_scores(model, config: dict) -> dict:
-    """ESR and MR-STFT of ``model`` against its effect on the held-out pieces (and at the knob's ends when
-    it is conditioned): what every bundled card reports. The model is used as it is, in memory."""
-    from core.effects import data
-    from core.effects.inference import cond_vector, default_cond, run_model
+def knob_grid(config: dict) -> list[dict]:
+    """The knob settings a conditioned model is judged at: its default, every corner of its knob ranges, each
+    knob's midpoint with the others at their defaults, and two settings off any grid (``[{}]`` for a model
+    without knobs)."""
+    ranges = config.get("knob_ranges") or {}
+    if not ranges:
+        return [{}]
+    default = {k: float(config["knobs"][k]) for k in ranges}
+    corners = [{}]
+    for k, (lo, hi) in ranges.items():
+        corners = [{**c, k: float(v)} for c in corners for v in (lo, hi)]
+    # each knob's midpoint with the others at their defaults (a one-knob model: its quarter points too)
+    steps = (0.25, 0.5, 0.75) if len(ranges) == 1 else (0.5,)
+    mids = [{**default, k: lo + f * (hi - lo)} for k, (lo, hi) in ranges.items() for f in steps]
+    # and two settings inside the ranges where no bank grid point sits (every knob at 0.37, then at 0.63)
+    inside = [{k: lo + f * (hi - lo) for k, (lo, hi) in ranges.items()} for f in (0.37, 0.63)]
+    out = []
+    for knobs in [default, *corners, *mids, *inside]:
+        if knobs not in out:
+            out.append(knobs)
+    return out
 
-    effect = config["effect"]
-    dry, wet = data.test_pair(effect)
-    out = run_model(model, dry, config, default_cond(config))
-    result = scores(dry, wet, out)
-    if config.get("knob_ranges"):  # conditioned model: also at the ends of the knob range
-        for knob, (lo, hi) in config["knob_ranges"].items():
-            for v in (lo, hi):
-                w = fx.render(effect, dry, **{knob: v})
-                o = run_model(model, dry, config, cond_vector(config, {knob: v}))
-                result[f"esr_model@{knob}={v:g}"] = _sig(esr(w, o))
-    result["closer_than_clean"] = bool(result["esr_model"] < result["esr_clean"] and result["mrstft_model"] < result["mrstft_clean"])
+
+def grid_scores(model, config: dict, dry, settings=None, render=None) -> list[dict]:
+    """:func:`scores` at every knob setting of :func:`knob_grid` (or ``settings``), the effect rendered at each."""
+    from core.effects.inference import cond_vector, run_model
+
+    render = render or (lambda x, knobs: fx.render(config["effect"], x, **knobs))
+    rows = []
+    for knobs in settings or knob_grid(config):
+        wet = render(dry, knobs)
+        out = run_model(model, dry, config, cond_vector(config, knobs))
+        rows.append({"knobs": {k: round(v, 4) for k, v in knobs.items()}, **scores(dry, wet, out)})
+    return rows
+
+
+def closer(row: dict) -> bool:
+    """Whether a score row's model is closer to the effect than the clean input by ESR and MR-STFT (a setting at
+    which the effect does nothing, pitch shift 0, counts when the model does nothing too: ESR < 1e-6)."""
+    def better(m, c, exact):
+        return m < c or m < exact
+    return better(row["esr_model"], row["esr_clean"], 1e-6) and better(row["mrstft_model"], row["mrstft_clean"], 1e-3)
+
+
+def held_out_scores(model, config: dict) -> dict:
+    """ESR and MR-STFT of ``model`` against its effect on the held-out pieces, at the default knobs and (for a
+    conditioned model) over the whole knob grid, corners included: what every bundled card reports. The model
+    is used as it is, in memory."""
+    from core.effects import data
+
+    dry, _ = data.test_pair(config["effect"])
+    grid = grid_scores(model, config, dry)
+    result = {k: v for k, v in grid[0].items() if k != "knobs"}
+    result["closer_than_clean"] = closer(result)
+    if config.get("knob_ranges"):
+        result["knob_grid"] = grid
+        result["grid_worst_esr_model"] = max(r["esr_model"] for r in grid)
+        result["grid_closer_than_clean"] = sum(map(closer, grid))
+        result["grid_settings"] = len(grid)
     return result

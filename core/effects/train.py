@@ -33,18 +33,24 @@ from core.training import (MODELS_DIR, Cancelled, ModelCard, progress_bar, save_
 OUT_DIR = MODELS_DIR / "effects"
 
 
-# Bundled recipes: model kind, its constructor arguments and its fit settings, per effect.
+# Bundled recipes: model kind, its constructor arguments and its fit settings, per effect. Every bundled model
+# follows the knobs in its effect's ``fx.EFFECTS[...].knob_ranges``; a "grid" gives the knob settings a bank model
+# is fitted at (in knob units; interpolated between), the networks see random settings every excerpt.
 RECIPES = {
     "distortion": dict(kind="tcn", kwargs=dict(channels=8, layers=6, n_cond=1), steps=1200, seq=4096, batch=8, lr=3e-3),
-    "fuzz": dict(kind="lstm", kwargs=dict(hidden=32), steps=3000, seq=2048, batch=8, lr=5e-3, warmup=1024),
-    "compression": dict(kind="lstm", kwargs=dict(hidden=32), steps=6000, seq=2048, batch=8, lr=5e-3, warmup=4096),
-    "amp": dict(kind="wh", kwargs=dict(pre_taps=64, post_taps=1024, hidden=16), steps=1000, seq=8192, batch=8, lr=3e-3),
-    "lowpass": dict(kind="fir", kwargs=dict(taps=4096)),
-    "highpass": dict(kind="fir", kwargs=dict(taps=4096)),
-    "octave": dict(kind="octave", kwargs=dict(taps=255)),
-    "chorus": dict(kind="chorus", kwargs=dict()),
-    "delay": dict(kind="taps", kwargs=dict(n_taps=12)),
-    "reverb": dict(kind="fir", kwargs=dict(taps=66_150)),  # 1.5 s at 44.1 kHz, float16: 132 KB
+    "fuzz": dict(kind="lstm", kwargs=dict(hidden=32, n_cond=1), steps=10000, seq=2048, batch=8, lr=5e-3, warmup=1024),
+    "compression": dict(kind="gain_lstm", kwargs=dict(hidden=32, n_cond=4), steps=12000, seq=2048, batch=8, lr=5e-3, warmup=4096),
+    "amp": dict(kind="wh", kwargs=dict(pre_taps=64, post_taps=1024, hidden=16, drive_range=(12.0, 36.0), tone_terms=2),
+                steps=4000, seq=8192, batch=8, lr=3e-3),
+    "lowpass": dict(kind="fir_bank", kwargs=dict(taps=4096),
+                    grid={"cutoff_hz": np.geomspace(200.0, 8000.0, 17).round(1).tolist(), "resonance": [0.0, 0.175, 0.35, 0.525, 0.7]}),
+    "highpass": dict(kind="fir_bank", kwargs=dict(taps=4096),
+                     grid={"cutoff_hz": np.geomspace(100.0, 4000.0, 17).round(1).tolist(), "resonance": [0.0, 0.175, 0.35, 0.525, 0.7]}),
+    "pitch": dict(kind="vocoder", kwargs=dict(semitone_range=(-12.0, 12.0), phase_lock=True)),
+    "chorus": dict(kind="chorus", kwargs=dict(rate_range=(0.1, 5.0), depth_range=(0.05, 0.5))),
+    "delay": dict(kind="delay_bank", kwargs=dict(n_taps=12, time_range=(0.05, 1.0)), grid={"feedback": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]}),
+    "reverb": dict(kind="fir_bank", kwargs=dict(taps=66_150),  # 1.5 s at 44.1 kHz, float16: 132 KB per setting
+                   grid={"room_size": [0.1, 0.3, 0.5, 0.7, 0.9], "damping": [0.1, 0.5, 0.9]}),
 }
 # Default settings for a network chosen by hand (capture mode, --model on another effect).
 NETWORK_DEFAULTS = {
@@ -95,8 +101,8 @@ def fit_network(model, dry, wet, steps=600, seq=2048, batch=8, lr=3e-3, warmup=0
         x, y = torch.from_numpy(x), torch.from_numpy(y)
         if getattr(model, "stateful", False) and warmup:
             with torch.no_grad():  # Wright: run a warm-up so the state is realistic, no gradient through it
-                _, state = model(x[:, :warmup], return_state=True)
-            y_hat = model(x[:, warmup:], state=state)
+                _, state = model(x[:, :warmup], cond, return_state=True)
+            y_hat = model(x[:, warmup:], cond, state=state)
         else:
             y_hat = model(x, cond)
         loss = metrics.esr_loss(y[:, warmup + rf :], y_hat[..., warmup + rf :] if not getattr(model, "stateful", False) else y_hat[..., rf:])
@@ -112,16 +118,21 @@ def fit_network(model, dry, wet, steps=600, seq=2048, batch=8, lr=3e-3, warmup=0
 
 
 # ---------------------------------------------------------------- closed-form / structured fits
-def fit_fir(model: M.LearnedFIR, dry, wet, reg=1e-4, progress=None, cancel=None):
-    """Least-squares impulse response: H = Y X* / (|X|^2 + reg * mean|X|^2) over the whole signal, truncated."""
-    _tick(progress, 0.1, "least-squares impulse response", cancel)
-    n = len(dry) + model.ir.shape[0]
+def least_squares_ir(dry, wet, taps: int, reg: float = 1e-4) -> np.ndarray:
+    """The impulse response h (taps,) minimising |wet - h * dry|^2 (+ a little ridge), over the whole signal:
+    H = Y X* / (|X|^2 + reg mean|X|^2), truncated to ``taps``."""
+    n = len(dry) + taps
     nfft = 1 << (n - 1).bit_length()
     X = np.fft.rfft(np.asarray(dry, np.float64), nfft)
     Y = np.fft.rfft(np.asarray(wet, np.float64), nfft)
     p = np.abs(X) ** 2
-    h = np.fft.irfft(Y * np.conj(X) / (p + reg * p.mean()), nfft)[: model.ir.shape[0]]
-    model.ir.copy_(torch.from_numpy(h.astype(np.float16)))
+    return np.fft.irfft(Y * np.conj(X) / (p + reg * p.mean()), nfft)[:taps]
+
+
+def fit_fir(model: M.LearnedFIR, dry, wet, reg=1e-4, progress=None, cancel=None):
+    """Least-squares impulse response over the whole pair (:func:`least_squares_ir`)."""
+    _tick(progress, 0.1, "least-squares impulse response", cancel)
+    model.ir.copy_(torch.from_numpy(least_squares_ir(dry, wet, model.ir.shape[0], reg).astype(np.float16)))
     _tick(progress, 1.0, "done", cancel)
     return []
 
@@ -238,12 +249,145 @@ def fit_octave(model: M.OctaveDivider, dry, wet, progress=None, cancel=None):
 STRUCTURED = {"fir": fit_fir, "taps": fit_taps, "chorus": fit_chorus, "octave": fit_octave}
 
 
-def fit(kind, dry, wet, kwargs=None, progress=None, cancel=None, seed=0, cond_sampler=None, **settings):
-    """Build a model of ``kind`` and train/fit it on the pair; returns (model, loss history)."""
+# ---------------------------------------------------------------- knob-conditioned structured fits
+def grid_settings(effect: str, axes) -> list[dict]:
+    """The knob settings (knob units) at every point of a bank's grid, in the bank's flat order."""
+    ranges = fx.EFFECTS[effect].knob_ranges
+    knobs = list(ranges)[-len(axes):]
+    points = [[]]
+    for axis in axes:
+        points = [p + [v] for p in points for v in axis]
+    return [{k: lo + c * (hi - lo) for k, c, (lo, hi) in zip(knobs, p, (ranges[k] for k in knobs))} for p in points]
+
+
+def fit_fir_bank(model: M.FIRBank, dry, effect, progress=None, cancel=None, reg=1e-4):
+    """A least-squares impulse response at every grid setting, each from the real effect rendered at it."""
+    settings = grid_settings(effect, model.axes)
+    for i, knobs in enumerate(settings):
+        _tick(progress, i / len(settings), f"impulse response {i + 1}/{len(settings)}", cancel)
+        wet = fx.render(effect, dry, **knobs)
+        model.irs[i] = torch.from_numpy(least_squares_ir(dry, wet, model.irs.shape[1], reg).astype(np.float16))
+    _tick(progress, 1.0, "done", cancel)
+    return []
+
+
+def fit_delay_bank(model: M.DelayBank, dry, effect, progress=None, cancel=None):
+    """Echo gains by least squares at each feedback setting, the period read from the time knob (default time)."""
+    ranges = fx.EFFECTS[effect].knob_ranges
+    lo, hi = ranges["delay_seconds"]
+    c_time = (fx.EFFECTS[effect].knobs["delay_seconds"] - lo) / (hi - lo)
+    period = model.period([c_time])
+    cols = np.stack([np.pad(dry, (k * period, 0))[: len(dry)] for k in range(model.taps.shape[1])], 1).astype(np.float64)
+    settings = grid_settings(effect, model.axes)
+    for i, knobs in enumerate(settings):
+        _tick(progress, i / len(settings), f"echo gains {i + 1}/{len(settings)}", cancel)
+        wet = fx.render(effect, dry, **knobs).astype(np.float64)
+        taps, *_ = np.linalg.lstsq(cols, wet, rcond=None)
+        model.taps.data[i] = torch.tensor(taps, dtype=torch.float32)
+    _tick(progress, 1.0, "done", cancel)
+    return []
+
+
+def fit_chorus_knobs(model: M.ModulatedDelay, dry, effect, steps=200, settings=6, seconds=4.0, progress=None, cancel=None, seed=0):
+    """The LFO at the default knobs first (:func:`fit_chorus` on a noise probe), read as scales on the knobs;
+    then every parameter refined by Adam on the waveform over renders at random rate and depth settings."""
+    default = fx.EFFECTS[effect].knobs
+    plain = M.ModulatedDelay(model.sr)
+    probe = dry[: int(10.0 * model.sr)]  # the recipe's dry audio starts with the noise probe
+    fit_chorus(plain, probe, fx.render(effect, probe), steps=100,
+               progress=lambda f, m: _tick(progress, 0.4 * f, m, None), cancel=cancel)
+    with torch.no_grad():
+        model.dry.fill_(float(plain.dry))
+        model.wet.fill_(float(plain.wet))
+        model.centre.fill_(float(plain.centre))
+        model.depth.fill_(float(plain.depth) / default["depth"])
+        model.rate.fill_(float(plain.rate) / default["rate_hz"])
+        model.phase.fill_(float(plain.phase))
+    rng = np.random.default_rng(seed)
+    (r0, r1), (d0, d1) = model.rate_range, model.depth_range
+    n = int(seconds * model.sr)
+    music = dry[int(10.0 * model.sr):]
+    batch = []
+    for _ in range(settings):
+        c = rng.uniform(0, 1, 2)
+        s = int(rng.integers(0, len(music) - n))
+        x = music[s : s + n]
+        batch.append((torch.from_numpy(x), torch.tensor(c, dtype=torch.float32),
+                      torch.from_numpy(fx.render(effect, x, rate_hz=r0 + c[0] * (r1 - r0), depth=d0 + c[1] * (d1 - d0)))))
+    def gains_by_least_squares():  # given the LFO, the dry and wet gains are linear: solve them over the batch
+        with torch.no_grad():
+            A = torch.cat([torch.stack([x, M.delayed(x, model.delay_track(len(x), 0, c))], 1) for x, c, _ in batch]).double()
+            g = torch.linalg.lstsq(A, torch.cat([y for *_, y in batch]).double()[:, None]).solution.squeeze(1)
+            model.dry.fill_(float(g[0]))
+            model.wet.fill_(float(g[1]))
+
+    gains_by_least_squares()
+    opt = torch.optim.Adam([{"params": [model.dry, model.wet], "lr": 1e-3}, {"params": [model.centre], "lr": 0.05},
+                            {"params": [model.depth], "lr": 0.05}, {"params": [model.rate], "lr": 1e-5},
+                            {"params": [model.phase], "lr": 1e-3}])
+    history = []
+    for step in range(steps):
+        loss = sum(torch.mean((model(x[None], c[None])[0] - y) ** 2) / torch.mean(y**2) for x, c, y in batch) / len(batch)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        history.append(loss.item())
+        if step % 25 == 0:
+            _tick(progress, 0.4 + 0.6 * step / steps, f"refining the LFO over knob settings, ESR {history[-1]:.4f}", cancel)
+    gains_by_least_squares()
+    return history
+
+
+def fit_vocoder(model: M.PhaseVocoderShift, dry, effect, seconds=30.0, smooth_bins=9, progress=None, cancel=None):
+    """Per whole semitone: the output spectrum matched to the real shifter's, |G| = sqrt(PSD(effect) / PSD(ours))
+    (Welch, one bin per vocoder bin), smoothed along frequency and held to -24..+12 dB.
+
+    A waveform fit would not do: no shifter's phase is predictable from another's, so least squares would only
+    shrink the output; matching the spectrum gives the effect's tone at every shift.
+    """
+    from scipy.ndimage import median_filter
+    from scipy.signal import welch
+
+    from core.effects import vocoder
+    from core.effects.inference import run_model
+
+    x = dry[: int(seconds * fx.SR)]
+    lo, hi = model.semitone_range
+    with torch.no_grad():
+        model.log_gain.zero_()
+    for i, s in enumerate(model.semitones):
+        _tick(progress, i / len(model.semitones), f"matching the spectrum at {s:+g} semitones", cancel)
+        wet = fx.render(effect, x, semitones=s)
+        ours = run_model(model, x, None, np.array([(s - lo) / (hi - lo)], np.float32))
+        _, p_wet = welch(wet.astype(np.float64), fx.SR, nperseg=vocoder.N_FFT)
+        _, p_ours = welch(ours.astype(np.float64), fx.SR, nperseg=vocoder.N_FFT)
+        floor = 1e-10 * max(p_wet.max(), p_ours.max())
+        log_g = 0.5 * (np.log(p_wet + floor) - np.log(p_ours + floor))
+        log_g = np.clip(median_filter(log_g, smooth_bins, mode="nearest"), np.log(10 ** (-24 / 20)), np.log(10 ** (12 / 20)))
+        # The tone only, not the level: scaled so our output's energy is unchanged. Matching the level too raised
+        # the ESR on real chords (an uncorrelated output's ESR grows with its energy) for little MR-STFT gain.
+        log_g -= 0.5 * np.log(np.sum(p_ours * np.exp(2 * log_g)) / np.sum(p_ours))
+        model.log_gain[i] = torch.from_numpy(log_g)
+    _tick(progress, 1.0, "done", cancel)
+    return []
+
+
+#: Fits of knob-conditioned structures: each renders the real effect at the settings it needs.
+CONDITIONED = {"fir_bank": fit_fir_bank, "delay_bank": fit_delay_bank, "chorus": fit_chorus_knobs, "vocoder": fit_vocoder}
+
+
+def fit(kind, dry, wet, kwargs=None, progress=None, cancel=None, seed=0, cond_sampler=None, effect=None, **settings):
+    """Build a model of ``kind`` and train/fit it on the pair; returns (model, loss history).
+
+    With ``effect`` (a bundled one) a knob-conditioned structure is fitted against that effect rendered at the
+    settings it needs, and a network gets ``cond_sampler``'s random settings; otherwise the pair is used as is.
+    """
     set_seed(seed)
     model = M.build(kind, **(kwargs or {}))
     dry, wet = np.ascontiguousarray(dry, np.float32), np.ascontiguousarray(wet, np.float32)
-    if kind in STRUCTURED:
+    if effect is not None and kind in CONDITIONED:
+        history = CONDITIONED[kind](model, dry, effect, progress=progress, cancel=cancel)
+    elif kind in STRUCTURED:
         history = STRUCTURED[kind](model, dry, wet, progress=progress, cancel=cancel)
     else:
         history = fit_network(model, dry, wet, progress=progress, cancel=cancel, seed=seed, cond_sampler=cond_sampler, **settings)
@@ -252,15 +396,25 @@ def fit(kind, dry, wet, kwargs=None, progress=None, cancel=None, seed=0, cond_sa
 
 
 # ---------------------------------------------------------------- bundled models
-def drive_sampler(effect: str = "distortion"):
-    """Knob sampler for the conditioned TCN: a random drive per excerpt, target rendered on the fly."""
-    lo, hi = fx.EFFECTS[effect].knob_ranges["drive_db"]
+def knob_sampler(effect: str, edge_prob: float = 0.2):
+    """Knob sampler for a conditioned network: a random setting of every conditioned knob per excerpt (an end of
+    its range with probability ``edge_prob``, so the corners are learned), the target rendered on the fly."""
+    ranges = fx.EFFECTS[effect].knob_ranges
 
     def sample(rng, x):
-        drive = float(rng.uniform(lo, hi))
-        return np.array([(drive - lo) / (hi - lo)], np.float32), fx.render(effect, x, drive_db=drive)
+        c = rng.uniform(0, 1, len(ranges))
+        edge = rng.random(len(ranges)) < edge_prob
+        c[edge] = rng.integers(0, 2, int(edge.sum()))
+        knobs = {k: lo + v * (hi - lo) for v, (k, (lo, hi)) in zip(c, ranges.items())}
+        return c.astype(np.float32), fx.render(effect, x, **knobs)
 
     return sample
+
+
+def _bank_axes(effect: str, grid: dict) -> list[list[float]]:
+    """A recipe's grid (knob units) as the bank's axes (normalised 0-1 along each knob's range)."""
+    ranges = fx.EFFECTS[effect].knob_ranges
+    return [[(v - ranges[k][0]) / (ranges[k][1] - ranges[k][0]) for v in values] for k, values in grid.items()]
 
 
 def train_bundled(effect: str, kind: str | None = None, name: str | None = None, seed: int = 0, quick: bool = False,
@@ -270,7 +424,12 @@ def train_bundled(effect: str, kind: str | None = None, name: str | None = None,
     t0 = time.time()
     recipe = dict(RECIPES[effect]) if kind in (None, RECIPES[effect]["kind"]) else {"kind": kind, **NETWORK_DEFAULTS[kind]}
     kind = recipe.pop("kind")
-    kwargs = recipe.pop("kwargs")
+    kwargs = dict(recipe.pop("kwargs"))
+    grid = recipe.pop("grid", None)
+    if grid and quick:  # a smoke test: the grid's ends only
+        grid = {k: [v[0], v[-1]] for k, v in grid.items()}
+    if grid:
+        kwargs["axes"] = _bank_axes(effect, grid)
     if steps is not None and "steps" in recipe:
         recipe["steps"] = int(steps)
     if quick and "steps" in recipe:
@@ -281,15 +440,17 @@ def train_bundled(effect: str, kind: str | None = None, name: str | None = None,
     tail = int(2.0 * fx.SR)  # render with a tail so the last echoes are in the target
     dry = np.pad(dry, (0, tail))
     wet = fx.render(effect, dry)
-    cond_sampler = drive_sampler(effect) if kind == "tcn" and kwargs.get("n_cond") else None
-    print(f"[{effect}] {kind} {kwargs} {recipe}; {len(dry) / fx.SR:.0f} s of training audio", flush=True)
+    conditioned = any(kwargs.get(k) for k in ("n_cond", "drive_range", "tone_terms", "axes", "rate_range",
+                                               "semitone_range"))
+    cond_sampler = knob_sampler(effect) if conditioned and kind not in CONDITIONED else None
+    print(f"[{effect}] {kind} {recipe}; {len(dry) / fx.SR:.0f} s of training audio", flush=True)
     model, history = fit(kind, dry, wet, kwargs, seed=seed, cond_sampler=cond_sampler,
-                         progress=progress_bar(effect), **recipe)
+                         effect=effect if conditioned else None, progress=progress_bar(effect), **recipe)
     train_s = time.time() - t0
     name = name or effect
     directory = OUT_DIR / name
     config = {"kind": kind, "kwargs": kwargs, "effect": effect, "knobs": fx.EFFECTS[effect].knobs,
-              "knob_ranges": fx.EFFECTS[effect].knob_ranges if cond_sampler else {}, "sr": fx.SR}
+              "knob_ranges": fx.EFFECTS[effect].knob_ranges if conditioned else {}, "sr": fx.SR}
     result = metrics.held_out_scores(model.eval(), config)  # in memory: the weights are saved once, below
     card = ModelCard(
         name=f"effects/{name}",

@@ -282,6 +282,38 @@ def effects_results() -> str:
     return markdown_table()
 
 
+def effects_knob_grid() -> str:
+    """Each conditioned effect model's held-out ESR across its knob grid, from the cards."""
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    from core.effects.evaluate import knob_grid_table
+
+    return knob_grid_table()
+
+
+@from_figure("effects_real.json", "(run `python -m core.effects.evaluate --real --write`)")
+def effects_real(d: dict) -> str:
+    """Every bundled effect model on real recordings (core.effects.real)."""
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    from core.effects.evaluate import real_table
+
+    return real_table(d)
+
+
+@from_figure("pitch_choice.json", "(run `python -m core.effects.evaluate --pitch-choice --write`)")
+def pitch_choice(d: dict) -> str:
+    """The pitch-shifter candidates against Rubber Band on real recordings."""
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    from core.effects.evaluate import pitch_table
+
+    return pitch_table(d)
+
+
 @from_figure("effects_speed.json", "(run `python bench/bench_effects.py --write`)")
 def effects_speed(d: dict) -> str:
     """Every effect model's speed on one CPU thread, and whether it meets 10x real time."""
@@ -347,7 +379,8 @@ def generation_metrics(d: dict) -> str:
 
 
 def blocks() -> dict[str, str]:
-    out = {"overview": overview(), "generation-metrics": generation_metrics(), "transcription": transcription(), "effects-results": effects_results(), "effects-speed": effects_speed(), "search-recall": search_recall(), "search-paired": search_paired(), "real-summary": real_summary(), "backbone-bench": bench(), "search-musicnn": search_musicnn(),
+    out = {"overview": overview(), "generation-metrics": generation_metrics(), "transcription": transcription(), "effects-results": effects_results(), "effects-speed": effects_speed(),
+           "effects-knob-grid": effects_knob_grid(), "effects-real": effects_real(), "pitch-choice": pitch_choice(), "search-recall": search_recall(), "search-paired": search_paired(), "real-summary": real_summary(), "backbone-bench": bench(), "search-musicnn": search_musicnn(),
            "memory": memory(), "soak": soak(), "tempo": tempo(),
            "latency": latency()}
     for task in ("genre", "instruments"):

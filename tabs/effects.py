@@ -14,7 +14,8 @@ from tabs.common import EXAMPLES_DIR, example_audio, in_background, long_job, ou
 TITLE = "Effect emulation"
 CHOICES = [(e.label, e.name) for e in fx.EFFECTS.values()]
 CAPTURE_MODELS = [("LSTM-32 with skip (Wright et al.)", "lstm"), ("NAM LSTM 1×16 (exports .nam)", "nam-lstm-1x16"),
-                  ("NAM LSTM 2×8 (exports .nam)", "nam-lstm-2x8"), ("Dilated TCN", "tcn"), ("Wiener-Hammerstein (amp)", "wh"),
+                  ("NAM LSTM 2×8 (exports .nam)", "nam-lstm-2x8"), ("NAM WaveNet feather (exports .nam)", "nam-wavenet-feather"),
+                  ("NAM WaveNet lite (exports .nam)", "nam-wavenet-lite"), ("NAM WaveNet standard (exports .nam)", "nam-wavenet-standard"), ("Dilated TCN", "tcn"), ("Wiener-Hammerstein (amp)", "wh"),
                   ("Baseline CNN (paper)", "cnn"), ("Learned FIR (reverb, EQ, cabinet)", "fir"),
                   ("Tapped delay line (echo)", "taps"), ("Modulated delay (chorus)", "chorus")]
 
@@ -124,7 +125,7 @@ def capture(dry_path, wet_path, model, steps, progress=gr.Progress()):
     how = f"Trained {res.kind} for {len(res.history)} steps" if res.history else f"Fitted {res.kind} in closed form"
     msg = (f"{how}; latency removed: {res.latency} samples. "
            "Metrics are on the last 20% of the pair, held out from training."
-           + (" The zip holds **model.nam**, which the Neural Amp Modeler plugin loads." if res.kind == "nam_lstm" else ""))
+           + (" The zip holds **model.nam**, which the Neural Amp Modeler plugin loads." if res.kind in api.NAM_KINDS else ""))
     yield out_wav, _metrics_table(res.metrics), fig, zip_path, msg
 
 

@@ -20,7 +20,7 @@ from core.effects import fx
 from core.effects.inference import (CHUNK, PEAK_LIMIT, EffectModel, cond_vector, default_cond,  # noqa: F401 (the API)
                                     peak_limit, run_model, single_thread)
 from core.effects.metrics import metrics_for
-from core.effects.train import (MAX_CAPTURE_STEPS, MIN_CAPTURE_STEPS, CaptureResult, capture,  # noqa: F401 (the API)
+from core.effects.train import (MAX_CAPTURE_STEPS, MIN_CAPTURE_STEPS, NAM_KINDS, CaptureResult, capture,  # noqa: F401
                                 load_pair, save_capture)
 from core.training import MODELS_DIR, check_cancel
 
@@ -69,9 +69,15 @@ class EffectResult:
         if not card:
             return ""
         met = card.get("metrics", {})
-        return (f"**{card.get('name')}** — {card.get('architecture')}  \n{card.get('notes', '')}  \n"
+        followed = card.get("config", {}).get("knob_ranges") or {}
+        settings = ", ".join(f"{k}={self.knobs[k]:g}" for k in followed if k in self.knobs)
+        grid = (f" Over its knob grid ({met['grid_settings']} settings, corners included) the held-out ESR is at worst "
+                f"{met['grid_worst_esr_model']:.3g}, closer than clean at {met['grid_closer_than_clean']} of them."
+                if met.get("grid_settings") else "")
+        return ((f"**Knobs:** {settings}  \n" if settings else "")
+                + f"**{card.get('name')}** — {card.get('architecture')}  \n{card.get('notes', '')}  \n"
                 f"Held-out ESR {met.get('esr_model')} (clean {met.get('esr_clean')}), MR-STFT {met.get('mrstft_model')} "
-                f"(clean {met.get('mrstft_clean')}). Trained with `{card.get('command')}`.")
+                f"(clean {met.get('mrstft_clean')}).{grid} Trained with `{card.get('command')}`.")
 
     def log_mels(self) -> list[np.ndarray]:
         """Log-mel spectrograms (dB, (n_mels, frames)) of clean, effect and model, for the figure."""

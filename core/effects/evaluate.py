@@ -3,6 +3,7 @@
     python -m core.effects.evaluate                  # re-measure every bundled model (held-out pieces) -> JSON
     python -m core.effects.evaluate --update-cards   # ... and write the figures (knob grid included) into the cards
     python -m core.effects.evaluate --real --write   # on real recordings (core.effects.real) -> docs/figures/effects_real.json
+    python -m core.effects.evaluate --pitch-choice --write   # the pitch-shifter candidates on real recordings
     python -m core.effects.evaluate --markdown       # the docs tables, from the model cards
 """
 from __future__ import annotations
@@ -15,7 +16,59 @@ from pathlib import Path
 from core.effects import metrics
 
 FIGURE = Path(__file__).resolve().parents[2] / "docs" / "figures" / "effects_real.json"
+PITCH_FIGURE = FIGURE.with_name("pitch_choice.json")
 REAL_COMMAND = "python -m core.effects.evaluate --real --write"
+PITCH_COMMAND = "python -m core.effects.evaluate --pitch-choice --write"
+PITCH_SHIFTS = (-12, -7, -5, 3, 5, 7, 12)
+
+
+def pitch_choice(sets: dict) -> dict:
+    """The pitch-shifter candidates against the real shifter (Rubber Band) on real recordings, at several shifts:
+    librosa's ``pitch_shift`` (time stretch + resample), the phase vocoder without and with phase locking (no
+    learned tone), the bundled model (phase locking + its learned tone), and the octave divider (-12 only)."""
+    import librosa
+    import numpy as np
+
+    from core.effects import api, fx, models as M
+    from core.effects.inference import run_model
+
+    bundled = api.load("pitch")
+    lo, hi = bundled.net.semitone_range
+    plain = {lock: M.PhaseVocoderShift((lo, hi), phase_lock=lock) for lock in (False, True)}
+    divider = api.load("octave-divider") if (api.MODELS_ROOT / "octave-divider").is_dir() else None
+    rows = {}
+    for s in PITCH_SHIFTS:
+        c = np.array([(s - lo) / (hi - lo)], np.float32)
+        for name, dry in sets.items():
+            wet = fx.render("pitch", dry, semitones=s)
+            outs = {"clean": dry, "librosa pitch_shift": librosa.effects.pitch_shift(dry, sr=fx.SR, n_steps=s),
+                    "vocoder": run_model(plain[False], dry, None, c),
+                    "vocoder + phase locking": run_model(plain[True], dry, None, c),
+                    "bundled (phase locking + learned tone)": run_model(bundled.net, dry, bundled.config, c)}
+            if divider is not None and s == -12:
+                outs["octave divider"] = run_model(divider.net, dry, divider.config)
+            for cand, out in outs.items():
+                rows.setdefault(cand, []).append({"semitones": s, "set": name, "esr": metrics.esr(wet, out),
+                                                  "mrstft": metrics.mr_stft(wet, out)})
+        print("pitch choice", s, file=sys.stderr, flush=True)
+    clean = {(r["semitones"], r["set"]): r for r in rows["clean"]}
+    summary = {}
+    for cand, rs in rows.items():
+        wins = sum(r["esr"] < clean[(r["semitones"], r["set"])]["esr"] and r["mrstft"] < clean[(r["semitones"], r["set"])]["mrstft"]
+                   for r in rs)
+        summary[cand] = {"mean_esr": round(float(np.mean([r["esr"] for r in rs])), 4),
+                         "mean_mrstft": round(float(np.mean([r["mrstft"] for r in rs])), 4),
+                         "closer_than_clean": int(wins), "cases": len(rs)}
+    return {"command": PITCH_COMMAND, "shifts": list(PITCH_SHIFTS), "sets": list(sets), "summary": summary, "rows": rows}
+
+
+def pitch_table(d: dict) -> str:
+    lines = ["| candidate | mean ESR | mean MR-STFT | closer than clean (ESR and MR-STFT) |", "|---|---:|---:|:---:|"]
+    for cand, m in d["summary"].items():
+        lines.append(f"| {cand} | {m['mean_esr']:.3f} | {m['mean_mrstft']:.3f} | {m['closer_than_clean']}/{m['cases']} |")
+    return "\n".join(lines + ["", f"`{d['command']}`: against `PitchShift` (Rubber Band) at {', '.join(f'{s:+d}' for s in d['shifts'])} "
+                               f"semitones on {', '.join(d['sets'])} (the real recordings below); the octave divider only "
+                               "at −12, the one shift it makes."])
 
 
 def evaluate_model(directory) -> dict:
@@ -52,6 +105,14 @@ def main():
         print(markdown_table())
         print()
         print(knob_grid_table())
+        return
+    if "--pitch-choice" in sys.argv:
+        from core.effects import real
+
+        result = pitch_choice(real.material())
+        if "--write" in sys.argv:
+            PITCH_FIGURE.write_text(json.dumps(result, indent=1) + "\n")
+        print(json.dumps(result["summary"], indent=1))
         return
     if "--real" in sys.argv:
         from core.effects import real

@@ -500,11 +500,14 @@ class PhaseVocoderShift(nn.Module):
         return (y, states) if return_state else y
 
 
+from core.effects.nam_wavenet import NAMWaveNet  # noqa: E402 (Neural Amp Modeler's WaveNet, weight for weight)
+
 KINDS = {
     "cnn": BaselineCNN,
     "lstm": LSTMSkip,
     "gain_lstm": GainLSTM,
     "nam_lstm": NAMLSTM,
+    "nam_wavenet": NAMWaveNet,
     "tcn": TCN,
     "wh": WienerHammerstein,
     "fir": LearnedFIR,
@@ -576,6 +579,9 @@ NOTES = {
     "nam_lstm": "Neural Amp Modeler's LSTM architecture, weight for weight (no skip, a linear head, a stored starting "
                 "state), trained here with the same loss as the other networks; it exports to a .nam file that the "
                 "NAM plugin loads.",
+    "nam_wavenet": "Neural Amp Modeler's WaveNet (its standard, lite and feather presets), weight for weight: two "
+                   "stacks of gated dilated convolutions with a summed head, trained here with the same loss as the "
+                   "other networks; it exports to a .nam file (0.5.4 schema) that the NAM plugin loads.",
     "cnn": "The paper's baseline CNN (2 conv + ReLU, max pool, 3 dense) predicting each sample from the last 64 input "
            "samples; kept for comparison.",
 }

@@ -60,8 +60,8 @@ BAD_CALLS = [
     ("/search_start", lambda: [0, 1, "sample", "mel", 5, None, 1e9], "Beat 0"),
     ("/search_yes", lambda: ["NaN"], "Proposal shown"),
     ("/search_yes", lambda: [3.0], "Load a track first"),
-    ("/effects_apply", lambda: [_file(SONG), "reverb", "NaN"], "Drive"),
-    ("/effects_apply", lambda: [_file(SONG), "distortion", None], "Drive"),
+    ("/effects_apply", lambda: [_file(SONG), "reverb", "NaN", 0.5, 0, 0], "Room size"),
+    ("/effects_apply", lambda: [_file(SONG), "reverb", 0.5, None, 0, 0], "Damping"),
     ("/effects_capture", lambda: [_file(DRY), _file(WET), "lstm", "NaN"], "Training steps"),
     ("/effects_capture", lambda: [_file(DRY), _file(WET), "lstm", 1e9], "Training steps"),
     ("/generate", lambda: ["lstm", 30, 1.0, 1e30, 120, "Flute", "FluidR3_GM", None], "Seed"),
@@ -155,9 +155,10 @@ def test_api_instruments_and_tags_return_data(client):
 
 
 def test_api_effects_process_returns_files_and_metrics(client):
-    d = client.predict(_file(EXAMPLES / "effects" / "effects_guitar_di.flac"), "distortion", 20.0,
+    d = client.predict(_file(EXAMPLES / "effects" / "effects_guitar_di.flac"), "reverb", {"room_size": 0.8},
                        api_name="/api_effects_process")
     assert d["metrics"]["ESR model vs effect"] < d["metrics"]["ESR clean vs effect"]
+    assert d["knobs"]["room_size"] == 0.8 and d["knobs"]["damping"] == 0.5
     assert sf.info(d["model_audio"]).samplerate == 44_100 and sf.info(d["effect_audio"]).duration > 1
 
 
@@ -198,6 +199,7 @@ def test_api_transcribe_gives_a_primer_that_api_generate_continues(client):
 def test_api_endpoints_refuse_bad_values_with_the_same_messages(client):
     assert "Seed" in _message(client, "/api_generate", "markov", 6, 1.0, 1e30, 120, "Violin", None)
     assert "Unknown effect" in _message(client, "/api_effects_process", _file(SONG), "flanger", None)
+    assert "no knob 'drive_db'" in _message(client, "/api_effects_process", _file(SONG), "reverb", {"drive_db": 3})
     assert "at least 1 s is needed" in _message(client, "/api_genre", _file(_one_sample()), "musicnn", "mean")
 
 

@@ -43,6 +43,26 @@ def test_capture_mode_trains_and_offers_download(page, test_output):
     page.screenshot(path=str(test_output / "effects_capture.png"), full_page=True)
 
 
+def test_each_effect_gets_its_own_knob_sliders_and_they_change_the_result(page):
+    """Choosing the compressor shows its four knobs; moving the pitch shifter's slider changes the metrics."""
+    _open(page)
+    page.locator("#effects-effect input").click()
+    page.get_by_role("option", name="Compressor", exact=True).click()
+    for i, label in enumerate(["Threshold (dB)", "Ratio (:1)", "Attack (ms)", "Release (ms)"]):
+        page.locator(f"#effects-knob-{i}").get_by_text(label).wait_for(timeout=30_000)
+    page.locator("#effects-effect input").click()
+    page.get_by_role("option", name="Pitch shift (polyphonic)", exact=True).click()
+    page.locator("#effects-knob-0").get_by_text("Semitones").wait_for(timeout=30_000)
+    page.locator("#effects-knob-1").wait_for(state="hidden", timeout=30_000)
+    _upload(page, "effects-audio", EXAMPLES / "effects" / "effects_guitar_di.flac")
+    page.locator("#effects-run").click()
+    page.get_by_text("semitones=-12").wait_for(timeout=120_000)
+    page.locator("#effects-knob-0 input[type=number]").fill("7")
+    page.locator("#effects-knob-0 input[type=number]").press("Enter")
+    page.locator("#effects-run").click()
+    page.get_by_text("semitones=7").wait_for(timeout=120_000)
+
+
 def test_every_effect_runs_in_the_browser(page):
     """Each of the ten effects, chosen in the dropdown, gives its metrics table (real effect vs model)."""
     from core.effects import fx

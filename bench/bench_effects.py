@@ -2,7 +2,7 @@
 
     python bench/bench_effects.py [--seconds 10] [--repeats 3] [--write]   # prints one JSON object
 
-Also NAM's LSTM 1x16 and 2x8 as capture mode trains and exports them (speed does not depend on the weights:
+Also NAM's LSTM 1x16 and 2x8 and its WaveNet standard, lite and feather, as capture mode trains and exports them (speed does not depend on the weights:
 freshly initialised and settled), run by this app's runtime. ``--write`` stores docs/figures/effects_speed.json
 for the README table.
 
@@ -74,7 +74,7 @@ def main():
     from core.effects import nam
     from core.effects.train import NETWORK_DEFAULTS
 
-    for name in ("nam-lstm-1x16", "nam-lstm-2x8"):  # what a NAM capture exports, in this runtime
+    for name in [k for k in NETWORK_DEFAULTS if k.startswith("nam-")]:  # what a NAM capture exports, in this runtime
         spec = NETWORK_DEFAULTS[name]
         model = nam.settle(M.build(spec["kind"], **spec["kwargs"]).eval())
         config = {"kind": spec["kind"], "knob_ranges": {}, "knobs": {}}

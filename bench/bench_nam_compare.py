@@ -86,7 +86,7 @@ OUR_SYSTEMS = {"ours-nam-lstm-1x16": "nam-lstm-1x16", "ours-lstm": "lstm"}
 OPTIONAL_SYSTEMS = {"ours-nam-wavenet-feather": "nam-wavenet-feather"}
 
 #: Default epochs of NAM's trainer, sized so one run takes ~1.5 min on one thread here (measured on this 2-core
-#: machine: ~0.45 s an epoch for the LSTM, ~2.0 s for the WaveNet; an epoch of a 9.6 s training part is only 3
+#: machine under load ~1.5: ~0.45 s an epoch for the LSTM, 2.1-2.7 s for the WaveNet; an epoch of a 9.6 s training part is only 3
 #: batches of 16 x 8192 samples, so NAM's usual 100 epochs would be 300 steps).
 DEFAULT_NAM_EPOCHS = {"lstm": 180, "wavenet": 45}
 #: Our steps: the most capture accepts (~12 ms a step for nam-lstm-1x16, ~18 ms for lstm here: 35-55 s), as near
@@ -331,7 +331,7 @@ def train_ours(model: str, dry_path: Path, wet_path: Path, steps: int) -> dict:
         "steps": len(res.history),
         "samples_per_step": spec["batch"] * (spec["seq"] + spec.get("warmup", 0) + getattr(res.model, "receptive_field", 0)),
         "params": _n_params(res.model), "held_out_samples": len(res.dry),
-        "config": {k: v for k, v in spec.items()},
+        "config": {**spec, "steps": len(res.history)},  # the run's steps, not the default
     }
 
 
@@ -406,6 +406,9 @@ def _run(args, argv) -> dict:
         "nam_epochs": args.epochs, "steps": args.steps, "quick": args.quick, "seed": args.seed,
         "dry_seconds": round(dry_seconds, 3),
         "split": "train on the first 80% of the aligned pair, ESR (raw samples) on the last 20%",
+        "nam_validation": "NAM validates on the held-out 20% every epoch (logging only: no checkpoint selection, no "
+                          "early stopping, no scheduler input); 'esr' is the last epoch's model, 'esr_best_val_epoch' "
+                          "the best-validation epoch NAM would export (selected on the held-out part: optimistic)",
         "notes": __doc__.split("Systems:")[1].strip(),
         "pairs": {},
     }

@@ -314,6 +314,26 @@ def pitch_choice(d: dict) -> str:
     return pitch_table(d)
 
 
+@from_figure("nam_compare.json", "(run `python bench/bench_nam_compare.py --write`)")
+def nam_compare(d: dict) -> str:
+    """NAM's own trainer against ours on the same pairs (held-out ESR, training wall time)."""
+    systems = list(next(iter(d["pairs"].values()))["systems"])
+    rows = ["| pair | clean ESR | " + " | ".join(f"{s} ESR / train s" for s in systems) + " |",
+            "|---|---:|" + "---:|" * len(systems)]
+    for name, pair in d["pairs"].items():
+        cells = []
+        for s in systems:
+            r = pair["systems"].get(s)
+            cells.append("–" if r is None else f"{r['esr']:.4g} / {r['train_s']:.0f}")
+        rows.append(f"| {name} | {pair.get('esr_clean_vs_effect', float('nan')):.4g} | " + " | ".join(cells) + " |")
+    first = next(iter(d["pairs"].values()))["systems"]
+    budget = "; ".join(f"{s}: {r.get('epochs') or r.get('steps')} {'epochs' if r.get('epochs') else 'steps'}, "
+                       f"{r['params']} parameters" for s, r in first.items())
+    return "\n".join(rows + ["", f"`{d['command']}` ({d['total_s']:.0f} s; one CPU thread each, 1-minute load average "
+                               f"{d['load_avg_1min']} on 2 cores). Held-out = the last 20% of each aligned pair; ESR of "
+                               f"the last epoch/step's model. {budget}."])
+
+
 @from_figure("effects_speed.json", "(run `python bench/bench_effects.py --write`)")
 def effects_speed(d: dict) -> str:
     """Every effect model's speed on one CPU thread, and whether it meets 10x real time."""
@@ -380,7 +400,7 @@ def generation_metrics(d: dict) -> str:
 
 def blocks() -> dict[str, str]:
     out = {"overview": overview(), "generation-metrics": generation_metrics(), "transcription": transcription(), "effects-results": effects_results(), "effects-speed": effects_speed(),
-           "effects-knob-grid": effects_knob_grid(), "effects-real": effects_real(), "pitch-choice": pitch_choice(), "search-recall": search_recall(), "search-paired": search_paired(), "real-summary": real_summary(), "backbone-bench": bench(), "search-musicnn": search_musicnn(),
+           "effects-knob-grid": effects_knob_grid(), "effects-real": effects_real(), "pitch-choice": pitch_choice(), "nam-compare": nam_compare(), "search-recall": search_recall(), "search-paired": search_paired(), "real-summary": real_summary(), "backbone-bench": bench(), "search-musicnn": search_musicnn(),
            "memory": memory(), "soak": soak(), "tempo": tempo(),
            "latency": latency()}
     for task in ("genre", "instruments"):

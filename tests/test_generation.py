@@ -224,3 +224,31 @@ def test_muspy_metrics_are_measured_by_muspy_on_the_pieces():
     assert m["scale_consistency"] == 1.0 and m["polyphony"] == 1.0 and m["empty_beat_rate"] == 0.0
     # seven pitch classes, C held twice as long: -(1/4 log2 1/4 + 6 * 1/8 log2 1/8) = 2.75 bits
     assert m["pitch_class_entropy"] == pytest.approx(-(0.25 * math.log2(0.25) + 6 * 0.125 * math.log2(0.125)))
+
+
+def test_a_tune_that_ends_early_is_played_again_from_its_start():
+    from core.generation.api import play_again
+
+    tune = [(60, 1.0), (62, 1.0), (64, 2.0)]
+    again = play_again(tune, 10.0)
+    assert again[:3] == tune and again[3:6] == tune and sum(d for _, d in again) >= 10.0
+    assert play_again(tune, 3.0) == tune and play_again([], 8.0) == []
+
+
+def test_a_primer_in_a_key_the_model_never_learned_is_transposed_and_the_user_told():
+    from core.generation import api as gen
+
+    bundle = gen.load("lstm")
+    f_sharp = [(66, 1.0), (68, 1.0), (70, 1.0), (71, 1.0), (73, 2.0), (70, 1.0), (66, 1.0), (73, 2.0)]  # F# major
+    fitted, shift, notices = gen.fit_primer(f_sharp, bundle.vocab)
+    assert abs(shift) == 6 and any("F# major" in n for n in notices)
+    assert [p for p, _ in fitted] == [p + shift for p, _ in f_sharp]
+    told = []
+    pm = gen.generate("lstm", seconds=8, seed=1, primer=f_sharp, notices=told)
+    pcs = {n.pitch % 12 for n in pm.instruments[0].notes}
+    assert told and len(pcs & {6, 8, 10, 11, 1, 3, 5}) >= 0.6 * len(pcs)  # the continuation is back in F# major
+    c_major = [(60, 1.0), (62, 1.0), (64, 1.0), (65, 1.0), (67, 2.0)]
+    assert gen.fit_primer(c_major, bundle.vocab)[1:] == (0, [])
+    high = [(p + 36, d) for p, d in c_major]  # three octaves up: above every pitch the model knows
+    _, shift, notices = gen.fit_primer(high, bundle.vocab)
+    assert shift <= -12 and any("octave" in n for n in notices)

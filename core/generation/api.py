@@ -19,7 +19,7 @@ from core import registry, validate
 from core.data.corpus import REST, melody_events
 from core.generation.baselines import MarkovChain, random_events
 from core.generation.models import (
-    BOS, GANConfig, GridGenerator, HOLD_CLASS, N_CLASSES, LSTMConfig, MelodyLSTM, event_token, grid_to_events, token_event,
+    BOS, EOS, GANConfig, GridGenerator, HOLD_CLASS, N_CLASSES, LSTMConfig, MelodyLSTM, event_token, grid_to_events, token_event,
 )
 from core.training import MODELS_DIR, load_state, read_card
 
@@ -103,18 +103,35 @@ def sample_lstm(bundle: Bundle, n_quarters: float, temperature: float, seed: int
     index = {t: i for i, t in enumerate(vocab)}
     gen = torch.Generator().manual_seed(seed)
     context = [index[BOS]] + [index[event_token(p, d)] for p, d in (primer or []) if event_token(p, d) in index]
-    banned = torch.tensor([index[t] for t in vocab if t.startswith("<")])
+    banned = torch.tensor([index[t] for t in vocab if t.startswith("<") and t != EOS])
     logits, state = bundle.model(torch.tensor([context]))
     events, total = [], 0.0
     while total < n_quarters:
         step_logits = logits[0, -1].clone()
-        step_logits[banned] = -math.inf  # no early end: the user asked for a length
+        step_logits[banned] = -math.inf
+        if total < min(n_quarters, MIN_TUNE_QUARTERS):
+            step_logits[index[EOS]] = -math.inf  # not before the tune has a phrase or two
         tok = _sample(step_logits, temperature, top_k, gen)
+        if vocab[tok] == EOS:  # the tune has ended: it is played again (below), as folk tunes are
+            break
         event = token_event(vocab[tok])
         events.append(event)
         total += event[1]
         logits, state = bundle.model(torch.tensor([[tok]]), state)
-    return events
+    return play_again(events, n_quarters)
+
+
+#: A generated tune may end (its end-of-tune token) once it is this long; shorter ones are continued.
+MIN_TUNE_QUARTERS = 16.0
+
+
+def play_again(events, n_quarters: float):
+    """A tune that ended before the length asked for is played again from its start, as a folk tune is (the
+    models were trained on whole tunes: continuing past the end they learned would leave what they know)."""
+    out = list(events)
+    while events and sum(d for _, d in out) < n_quarters:
+        out += events
+    return out
 
 
 @torch.no_grad()
@@ -138,18 +155,24 @@ def sample_markov(bundle: Bundle, n_quarters: float, temperature: float, seed: i
     current = index[BOS]
     for p, d in primer or []:
         current = index.get(event_token(p, d), current)
-    special = np.array([t.startswith("<") for t in vocab])
+    special = np.array([t.startswith("<") and t != EOS for t in vocab])
+    eos = index[EOS]
     events, total = [], 0.0
     while total < n_quarters:
         p = bundle.model.next_distribution(current, temperature)
         p[special] = 0
+        if total < min(n_quarters, MIN_TUNE_QUARTERS):
+            p[eos] = 0
         if p.sum() == 0:
             p = (~special).astype(np.float64)
+            p[eos] = 0
         current = int(rng.choice(len(vocab), p=p / p.sum()))
+        if current == eos:  # the same ending rule as the LSTM's
+            break
         event = token_event(vocab[current])
         events.append(event)
         total += event[1]
-    return events
+    return play_again(events, n_quarters)
 
 
 def _trim(events, n_quarters: float):
@@ -194,8 +217,65 @@ def primer_events(path, max_events: int = 64) -> list[tuple[int, float]]:
     return events
 
 
+#: The keys the models learned: every training tune moved to C (or A minor) and shifted -3..+3 semitones.
+TRAINED_SHIFT = 3
+
+
+def fit_primer(events, vocab) -> tuple[list, int, list[str]]:
+    """A primer moved into what the model knows, and what was done, for the user.
+
+    Returns (events, semitones it was moved by, notices). A primer in a key more than ``TRAINED_SHIFT``
+    semitones from C major / A minor is transposed to the nearest trained key (the continuation is moved back by
+    the caller); one out of the vocabulary's pitch range is moved by octaves; notes the vocabulary still lacks
+    take the nearest length it has for that pitch, or are left out.
+    """
+    from core.key import PITCH_CLASSES, estimate
+
+    tokens = [token_event(t) for t in vocab if not t.startswith("<")]
+    lengths: dict[int, list[float]] = {}
+    for p, d in tokens:
+        lengths.setdefault(p, []).append(d)
+    known = [p for p in lengths if p != REST]
+    lo, hi = min(known), max(known)
+    notes = [(p, d) for p, d in events if p != REST]
+    notices, shift = [], 0
+    if not notes:
+        return [], 0, ["The primer has no notes; the piece starts from scratch."]
+    profile = np.zeros((12, 1))
+    for p, d in notes:
+        profile[p % 12, 0] += d
+    key = estimate(profile)
+    if key is not None:
+        tonic = PITCH_CLASSES.index(key.tonic)
+        major = tonic if key.mode == "major" else (tonic + 3) % 12  # a minor key by its relative major
+        off = (major + 6) % 12 - 6  # -6..+5 semitones from C
+        if abs(off) > TRAINED_SHIFT:
+            shift = -off
+            notices.append(f"The primer is in {key.tonic} {key.mode}; the model learned keys within "
+                           f"{TRAINED_SHIFT} semitones of C major / A minor, so it was continued {abs(off)} semitones "
+                           f"{'down' if off > 0 else 'up'} and the continuation moved back to {key.tonic} {key.mode}.")
+    pitches = np.array([p + shift for p, _ in notes])
+    # the octave move that leaves the fewest notes outside the known range (the smallest move on a tie)
+    octave = min((0, -12, 12, -24, 24, -36, 36), key=lambda k: int(np.sum((pitches + k < lo) | (pitches + k > hi))))
+    if octave:
+        notices.append(f"The primer lies outside the pitches the model knows (MIDI {lo}-{hi}); it was moved "
+                       f"{abs(octave) // 12} octave(s) {'down' if octave < 0 else 'up'} for the model, and the "
+                       "continuation moved back.")
+    shift += octave
+    fitted, dropped = [], 0
+    for p, d in events:
+        q = p if p == REST else p + shift
+        if q not in lengths:
+            dropped += 1
+            continue
+        fitted.append((q, min(lengths[q], key=lambda x: abs(x - d))))
+    if dropped:
+        notices.append(f"{dropped} primer note(s) lie outside the model's range and were left out of the primer.")
+    return fitted, shift, notices
+
+
 def generate(model="lstm", seconds: float = 30.0, temperature: float = 1.0, seed: int = 0, primer=None,
-             tempo: float = 120.0, program: int = 73) -> pretty_midi.PrettyMIDI:
+             tempo: float = 120.0, program: int = 73, notices: list | None = None) -> pretty_midi.PrettyMIDI:
     """Generate ``seconds`` of melody with ``model`` (a name or a loaded Bundle) and return it as MIDI.
 
     ``primer``: a MIDI path or (pitch, quarter_length) events that the LSTM and the
@@ -209,6 +289,11 @@ def generate(model="lstm", seconds: float = 30.0, temperature: float = 1.0, seed
     if isinstance(primer, (str, Path)):
         primer = primer_events(primer)
     n_quarters = seconds * tempo / 60.0
+    shift = 0
+    if primer and bundle.kind in ("lstm", "markov"):
+        primer, shift, told = fit_primer(primer, bundle.vocab)
+        if notices is not None:
+            notices.extend(told)
     if bundle.kind == "lstm":
         events = sample_lstm(bundle, n_quarters, temperature, seed, primer)
     elif bundle.kind == "gan":
@@ -217,6 +302,8 @@ def generate(model="lstm", seconds: float = 30.0, temperature: float = 1.0, seed
         events = sample_markov(bundle, n_quarters, temperature, seed, primer)
     else:
         events = random_events(n_quarters, np.random.default_rng(seed))
+    if shift:  # back to the primer's own key and octave
+        events = [(p if p == REST else p - shift, d) for p, d in events]
     return events_to_midi(_trim(events, n_quarters), tempo=tempo, program=program)
 
 
@@ -279,7 +366,7 @@ def compose(model: str = "lstm", seconds: float = 30.0, temperature: float = 1.0
     if primer is not None and model in ("gan", "random"):
         notices.append(f"The {model} model does not continue a primer; it was ignored.")
         primer = None
-    pm = generate(model, seconds, temperature, seed, primer=primer, tempo=tempo, program=program)
+    pm = generate(model, seconds, temperature, seed, primer=primer, tempo=tempo, program=program, notices=notices)
     if arrangement != "melody":
         from core.generation.arrange import arrange
 

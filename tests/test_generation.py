@@ -226,15 +226,6 @@ def test_muspy_metrics_are_measured_by_muspy_on_the_pieces():
     assert m["pitch_class_entropy"] == pytest.approx(-(0.25 * math.log2(0.25) + 6 * 0.125 * math.log2(0.125)))
 
 
-def test_a_tune_that_ends_early_is_played_again_from_its_start():
-    from core.generation.api import play_again
-
-    tune = [(60, 1.0), (62, 1.0), (64, 2.0)]
-    again = play_again(tune, 10.0)
-    assert again[:3] == tune and again[3:6] == tune and sum(d for _, d in again) >= 10.0
-    assert play_again(tune, 3.0) == tune and play_again([], 8.0) == []
-
-
 def test_a_primer_in_a_key_the_model_never_learned_is_transposed_and_the_user_told():
     from core.generation import api as gen
 

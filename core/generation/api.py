@@ -105,46 +105,57 @@ def sample_lstm(bundle: Bundle, n_quarters: float, temperature: float, seed: int
     context = [index[BOS]] + [index[event_token(p, d)] for p, d in (primer or []) if event_token(p, d) in index]
     banned = torch.tensor([index[t] for t in vocab if t.startswith("<") and t != EOS])
     logits, state = bundle.model(torch.tensor([context]))
-    events, total = [], 0.0
+    events, total, tune_start = [], 0.0, 0.0
     while total < n_quarters:
         step_logits = logits[0, -1].clone()
         step_logits[banned] = -math.inf
-        if total < min(n_quarters, MIN_TUNE_QUARTERS):
+        if total - tune_start < min(n_quarters, MIN_TUNE_QUARTERS):
             step_logits[index[EOS]] = -math.inf  # not before the tune has a phrase or two
         tok = _sample(step_logits, temperature, top_k, gen)
-        if vocab[tok] == EOS:  # the tune has ended: it is played again (below), as folk tunes are
-            break
+        if vocab[tok] == EOS:  # the tune has ended: the next tune of the set follows, as at a session
+            logits, state = bundle.model(torch.tensor([[tok, index[BOS]]]), state)
+            tune_start = total
+            continue
         event = token_event(vocab[tok])
         events.append(event)
         total += event[1]
         logits, state = bundle.model(torch.tensor([[tok]]), state)
-    return play_again(events, n_quarters)
+    return events
 
 
-#: A generated tune may end (its end-of-tune token) once it is this long; shorter ones are continued.
+#: A generated tune may end (its end-of-tune token) once it is this long; then the next tune of the set begins.
 MIN_TUNE_QUARTERS = 16.0
 
 
-def play_again(events, n_quarters: float):
-    """A tune that ended before the length asked for is played again from its start, as a folk tune is (the
-    models were trained on whole tunes: continuing past the end they learned would leave what they know)."""
-    out = list(events)
-    while events and sum(d for _, d in out) < n_quarters:
-        out += events
-    return out
-
-
 @torch.no_grad()
-def sample_gan(bundle: Bundle, n_quarters: float, temperature: float, seed: int):
+def sample_gan(bundle: Bundle, n_quarters: float, temperature: float, seed: int, form: str = "AABB"):
+    """A tune in ``form``: each letter a 4-bar section the generator writes from its own latent; a repeated
+    letter plays the section again with its last bar written afresh (a second ending), as folk tunes are built
+    (AABB). The whole form is played again until the length is reached. ``form=""``: independent segments."""
     gen = torch.Generator().manual_seed(seed)
     steps = bundle.model.config.steps
     n_segments = max(1, math.ceil(n_quarters * 4 / steps))
-    z = torch.randn(n_segments, bundle.model.config.latent, generator=gen)
-    logits = bundle.model(z).permute(0, 2, 1).reshape(-1, N_CLASSES)  # (segments * steps, classes)
-    probs = torch.softmax(logits / temperature, dim=-1)
-    grid = torch.multinomial(probs, 1, generator=gen).squeeze(1).tolist()
+    letters = list(form) if form else [str(i) for i in range(n_segments)]
+    sections = sorted(set(letters), key=letters.index)
+    z = torch.randn(len(sections), bundle.model.config.latent, generator=gen)
+    probs = torch.softmax(bundle.model(z).permute(0, 2, 1) / temperature, dim=-1)  # (sections, steps, classes)
+
+    def draw(i, lo=0, hi=steps):
+        return torch.multinomial(probs[i, lo:hi], 1, generator=gen).squeeze(1).tolist()
+
+    written: dict[str, list[int]] = {}
+    grid: list[int] = []
+    bar = steps // 4
+    for k in range(n_segments):
+        letter = letters[k % len(letters)]
+        i = sections.index(letter)
+        if letter not in written:
+            written[letter] = draw(i)
+            grid += written[letter]
+        else:  # again, with a new last bar
+            grid += written[letter][: steps - bar] + draw(i, steps - bar, steps)
     if grid and grid[0] == HOLD_CLASS:
-        grid[0] = int(torch.argmax(probs[0, :HOLD_CLASS]))
+        grid[0] = int(torch.argmax(probs[0, 0, :HOLD_CLASS]))
     return _trim(grid_to_events(grid), n_quarters)
 
 
@@ -157,22 +168,23 @@ def sample_markov(bundle: Bundle, n_quarters: float, temperature: float, seed: i
         current = index.get(event_token(p, d), current)
     special = np.array([t.startswith("<") and t != EOS for t in vocab])
     eos = index[EOS]
-    events, total = [], 0.0
+    events, total, tune_start = [], 0.0, 0.0
     while total < n_quarters:
         p = bundle.model.next_distribution(current, temperature)
         p[special] = 0
-        if total < min(n_quarters, MIN_TUNE_QUARTERS):
+        if total - tune_start < min(n_quarters, MIN_TUNE_QUARTERS):
             p[eos] = 0
         if p.sum() == 0:
             p = (~special).astype(np.float64)
             p[eos] = 0
         current = int(rng.choice(len(vocab), p=p / p.sum()))
-        if current == eos:  # the same ending rule as the LSTM's
-            break
+        if current == eos:  # the same rule as the LSTM's: the next tune follows
+            current, tune_start = index[BOS], total
+            continue
         event = token_event(vocab[current])
         events.append(event)
         total += event[1]
-    return play_again(events, n_quarters)
+    return events
 
 
 def _trim(events, n_quarters: float):

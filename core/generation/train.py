@@ -177,10 +177,14 @@ def fit_markov(train: list[Tune]) -> MarkovChain:
 CARD_NOTES = {  # why each model is built as it is; the figures are in the card's metrics, written by evaluate
     'lstm': 'Scaled from the paper (Keras LSTM on Nottingham + ADL piano MIDI, 4 epochs) to fit 2 shared CPU cores: '
             'monophonic Essen folk melodies instead of piano MIDI (no chord tokens), a 2-layer LSTM of 256 units, '
-            '2,000 steps of batch 64 on one thread. It over-uses the shortest notes and under-uses long ones.',
+            '2,000 steps of batch 64 on one thread. It over-uses the shortest notes and under-uses long ones. '
+            'Sampling: a tune may end (its end token) after 16 quarters, and the next tune of the set follows, so '
+            'the model is never asked to continue past an ending it learned (the Markov chain is sampled the same way).',
     'gan': "The paper's GAN is a Keras note-list GAN; here a WGAN-GP over 4-bar 16th-note grids (stable on discrete "
            "sequences), trained 1,500 generator steps x 5 critic steps on one thread instead of to convergence. It "
-           "learns rhythm; its pitch content stays close to random notes (see the metrics).",
+           "learns rhythm; its pitch content stays close to random notes (see the metrics). Sampling gives it folk-tune "
+           "form: a piece is AABB, each letter a 4-bar section written from its own latent, a repeated letter played "
+           "again with a fresh last bar (a second ending); the form is imposed when sampling, not learned.",
     'markov': "Baseline: first-order Markov chain over the LSTM's (pitch, duration) tokens, bigram counts from the "
               "training split; an unseen context backs off to unigram counts.",
 }

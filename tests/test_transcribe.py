@@ -50,7 +50,9 @@ def test_the_transcribed_primer_is_what_generation_continues(tmp_path):
     t.to_midi(tempo=100).write(str(path))
     assert len(gen.primer_events(path)) >= 8
     piece = gen.compose(model="markov", seconds=8, seed=1, primer=str(path), tempo=100)
-    assert piece.midi.instruments[0].notes and not piece.notices
+    assert piece.midi.instruments[0].notes
+    # the hummed tune is in G major, outside the keys the models learned: moved for the model, and the user told
+    assert [n for n in piece.notices if "G major" not in n] == []
 
 
 def test_silence_a_click_and_a_noise_get_one_clear_message():

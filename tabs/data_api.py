@@ -77,13 +77,15 @@ def api_effects_process(audio: FileData, effect: str = "reverb", knobs: dict | N
 @user_errors
 def api_generate(model: str = "lstm", seconds: float = 30.0, temperature: float = 1.0, seed: int = 0,
                  tempo: float = 120.0, program: str = "Flute", soundfont: str | None = None,
-                 primer: FileData | None = None, arrangement: str = "melody") -> dict:
+                 primer: FileData | None = None, arrangement: str = "melody", key: str | None = None,
+                 style: str | None = None, meter: str | None = None) -> dict:
     """A piece as MIDI and rendered WAV, with its notes (pitch, start, end in seconds). ``primer``: a MIDI file
     (e.g. /api_transcribe's) that the LSTM and the Markov chain continue. ``arrangement``: "melody", or a band
-    style (folk, pop, waltz, reel, ballad) adding chords, bass and drums tracks to the MIDI and the audio."""
+    style (folk, pop, waltz, reel, ballad) adding chords, bass and drums tracks to the MIDI and the audio. ``key``: a tonic ("G", "Eb") the piece is moved to;
+    ``style``/``meter``: what the LSTM writes, when its card lists them (e.g. "irish", "6/8")."""
     result = gen.compose(model=model, seconds=seconds, temperature=temperature, seed=seed, tempo=tempo,
                          program=program, soundfont=soundfont, primer=None if primer is None else _path(primer),
-                         arrangement=arrangement)
+                         arrangement=arrangement, key=key, style=style, meter=meter)
     name = f"{result.model}_seed{result.seed}"
     midi_path = output_path(f"{name}.mid")
     result.midi.write(str(midi_path))

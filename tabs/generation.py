@@ -28,12 +28,13 @@ INSTRUMENTS = ["Flute", "Acoustic Grand Piano", "Violin", "Clarinet", "Oboe", "T
 
 
 @user_errors
-def run(model, seconds, temperature, seed, tempo, program, soundfont, primer, arrangement="melody", progress=gr.Progress()):
+def run(model, seconds, temperature, seed, tempo, program, soundfont, primer, arrangement="melody", key="any",
+        style="any", meter="any", progress=gr.Progress()):
     """The piece: audio, MIDI and piano roll, and (for :func:`compare`, drawn next) the two analyses."""
     progress(0.1, desc="Generating, arranging and rendering")
     result = gen.compose(model=model, seconds=seconds, temperature=temperature, seed=seed,
                          primer=primer, tempo=tempo, program=program, soundfont=soundfont or None,
-                         arrangement=arrangement or "melody")
+                         arrangement=arrangement or "melody", key=key, style=style, meter=meter)
     for notice in result.notices:
         gr.Warning(notice)
     name = f"{result.model}_seed{result.seed}"
@@ -101,6 +102,14 @@ def build() -> None:
             program = gr.Dropdown(INSTRUMENTS, value="Flute", label="Instrument (General MIDI)")
             arrangement = gr.Dropdown(ARRANGEMENTS, value="melody", label="Arrangement (chords, bass and drums)",
                                       elem_id="gen-arrangement")
+            known = gen.known_conditions("lstm")
+            with gr.Row():
+                key = gr.Dropdown([("as written", "any"), *[(k, k) for k in gen.KEYS]], value="any", label="Key (tonic)",
+                                  elem_id="gen-key", min_width=100)
+                style = gr.Dropdown([("any", "any"), *[(s_, s_) for s_ in known["style"]]], value="any",
+                                    label="Style (LSTM)", visible=bool(known["style"]), elem_id="gen-style", min_width=100)
+                meter = gr.Dropdown([("any", "any"), *[(m, m) for m in known["meter"]]], value="any",
+                                    label="Meter (LSTM)", visible=bool(known["meter"]), elem_id="gen-meter", min_width=100)
             fonts = list(soundfonts())
             soundfont = gr.Dropdown(fonts, value=fonts[0] if fonts else None, label="SoundFont")
             primer = gr.File(label="Primer MIDI (optional: the LSTM and Markov chain continue it)",
@@ -129,7 +138,7 @@ def build() -> None:
                      api_name="transcribe_primer", **heavy())
     analyses = gr.State(None)  # the piece's and the real tune's analyses, from run to compare, then released
     event = button.click(
-        run, inputs=[model, seconds, temperature, seed, tempo, program, soundfont, primer, arrangement],
+        run, inputs=[model, seconds, temperature, seed, tempo, program, soundfont, primer, arrangement, key, style, meter],
         outputs=[audio, midi, roll, analyses], api_name="generate", **heavy(),
     )
     event.success(compare, inputs=analyses, outputs=[mel, mel_ref, chroma, chroma_ref, zcr, zcr_ref, analyses],

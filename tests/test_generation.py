@@ -243,3 +243,32 @@ def test_a_primer_in_a_key_the_model_never_learned_is_transposed_and_the_user_to
     high = [(p + 36, d) for p, d in c_major]  # three octaves up: above every pitch the model knows
     _, shift, notices = gen.fit_primer(high, bundle.vocab)
     assert shift <= -12 and any("octave" in n for n in notices)
+
+
+def test_key_moves_the_piece_to_the_tonic_asked_for():
+    from core.generation import api as gen
+    from core.key import estimate
+
+    c_major = [(60, 1.0), (62, 1.0), (64, 1.0), (65, 1.0), (67, 1.0), (69, 1.0), (71, 1.0), (72, 2.0), (67, 1.0),
+               (64, 1.0), (60, 2.0)]
+    moved = gen.to_key(c_major, "G")
+    profile = np.zeros((12, 1))
+    for p, d in moved:
+        profile[p % 12, 0] += d
+    assert estimate(profile).tonic == "G" and moved[0][0] == 55  # the nearest way: down a fourth (-5), not up a fifth
+    assert gen.to_key(c_major, "C") == c_major
+    with pytest.raises(ValueError, match="Key"):
+        gen.to_key(c_major, "H")
+
+
+def test_style_and_meter_are_refused_with_what_the_model_knows():
+    from types import SimpleNamespace
+
+    from core.generation import api as gen
+
+    conditioned = SimpleNamespace(vocab=["<bos>", "<eos>", "<style:essen>", "<style:irish>", "<meter:6/8>", "60_1"])
+    assert gen.conditions(conditioned, "irish", "6/8") == ["<style:irish>", "<meter:6/8>"]
+    with pytest.raises(ValueError, match="style 'jazz'; it knows: essen, irish"):
+        gen.conditions(conditioned, "jazz")
+    with pytest.raises(ValueError, match="trained without meters"):
+        gen.conditions(SimpleNamespace(vocab=["<bos>", "60_1"]), None, "3/4")

@@ -26,6 +26,30 @@ DEFAULT_COLLECTIONS = (
     "essenFolksong/kinder0", "essenFolksong/erk10", "essenFolksong/erk20", "essenFolksong/erk30",
     "essenFolksong/erk5", "essenFolksong/altdeu10", "essenFolksong/altdeu20",
 )
+#: The folk collections of music21's corpus by style: the German Essen tunes above, O'Neill's Music of Ireland
+#: (1850) and Ryan's Mammoth Collection (1883, Irish and American dance tunes), and the Nottingham dataset of
+#: English and American tunes (the paper's set).
+STYLE_COLLECTIONS = {"essen": DEFAULT_COLLECTIONS}
+
+
+def _abc_files(folder: str) -> tuple[str, ...]:
+    import music21
+
+    return tuple(sorted(f"{folder}/{p.name}" for p in (Path(music21.__file__).parent / "corpus" / folder).glob("*.abc")))
+
+
+def style_collections(style: str) -> tuple[str, ...]:
+    """The corpus names of one style ("essen", "irish", "american", "nottingham")."""
+    folders = {"irish": "oneills1850", "american": "ryansMammoth", "nottingham": "nottingham-dataset"}
+    if style in STYLE_COLLECTIONS:
+        return STYLE_COLLECTIONS[style]
+    if style not in folders:
+        raise ValueError(f"Unknown style {style!r}; choose one of essen, {', '.join(folders)}.")
+    return _abc_files(folders[style])
+
+
+STYLES = ("essen", "irish", "american", "nottingham")
+
 #: Durations kept (quarter lengths); everything else is snapped to the nearest.
 DURATIONS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
 
@@ -35,6 +59,8 @@ class Tune:
     title: str
     source: str  # collection/number: held-out splits are by tune
     events: list[tuple[int, float]]  # (midi pitch or REST, quarter length)
+    meter: str = ""  # the first time signature ("6/8"), "" when the file has none
+    style: str = ""  # the collection's style (STYLES)
 
 
 def snap_duration(ql: float) -> float:
@@ -72,7 +98,7 @@ def _events_from_part(stream, transpose: int) -> list[tuple[int, float]]:
 
 def parse_collection(name: str, min_events: int = 16) -> list[Tune]:
     """Parse one ABC collection of music21's corpus into tunes (skipping unparseable ones)."""
-    from music21 import corpus, key
+    from music21 import corpus, key, meter
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -91,16 +117,19 @@ def parse_collection(name: str, min_events: int = 16) -> list[Tune]:
             continue
         if len(events) >= min_events:
             title = (score.metadata.title if score.metadata and score.metadata.title else f"{name} #{i}")
-            tunes.append(Tune(title=title, source=f"{name}#{i}", events=events))
+            meters = list(score.recurse().getElementsByClass(meter.TimeSignature))
+            tunes.append(Tune(title=title, source=f"{name}#{i}", events=events,
+                              meter=meters[0].ratioString if meters else ""))
     return tunes
 
 
 def load_folk_corpus(collections=DEFAULT_COLLECTIONS, cache_dir: Path = CACHE_DIR, progress=None) -> list[Tune]:
     """All tunes of ``collections``, parsed once and cached as JSON."""
-    key_ = hashlib.sha1(json.dumps([list(collections), DURATIONS]).encode()).hexdigest()[:10]
+    key_ = hashlib.sha1(json.dumps([list(collections), DURATIONS, "meter"]).encode()).hexdigest()[:10]
     path = Path(cache_dir) / f"folk_{key_}.json"
     if path.exists():
-        return [Tune(t["title"], t["source"], [tuple(e) for e in t["events"]]) for t in json.loads(path.read_text())]
+        return [Tune(t["title"], t["source"], [tuple(e) for e in t["events"]], t.get("meter", ""), t.get("style", ""))
+                for t in json.loads(path.read_text())]
     tunes: list[Tune] = []
     for i, name in enumerate(collections):
         tunes += parse_collection(name)
@@ -108,7 +137,21 @@ def load_folk_corpus(collections=DEFAULT_COLLECTIONS, cache_dir: Path = CACHE_DI
             progress((i + 1) / len(collections), f"parsed {name} ({i + 1}/{len(collections)})")
         log.info("parsed %s: %d tunes so far", name, len(tunes))
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps([{"title": t.title, "source": t.source, "events": t.events} for t in tunes]))
+    path.write_text(json.dumps([{"title": t.title, "source": t.source, "events": t.events, "meter": t.meter,
+                                 "style": t.style} for t in tunes]))
+    return tunes
+
+
+def load_styles(styles=STYLES, cache_dir: Path = CACHE_DIR, progress=None) -> list[Tune]:
+    """The tunes of several styles (each parsed once and cached), each tune marked with its style."""
+    tunes = []
+    for i, style in enumerate(styles):
+        part = load_folk_corpus(style_collections(style), cache_dir)
+        for t in part:
+            t.style = style
+        tunes += part
+        if progress:
+            progress((i + 1) / len(styles), f"{style}: {len(part)} tunes")
     return tunes
 
 

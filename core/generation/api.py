@@ -98,11 +98,33 @@ def _sample(logits: torch.Tensor, temperature: float, top_k: int, generator: tor
 
 
 @torch.no_grad()
-def sample_lstm(bundle: Bundle, n_quarters: float, temperature: float, seed: int, primer=None, top_k: int = 0):
+def known_conditions(name: str = "lstm") -> dict[str, list[str]]:
+    """The styles and meters a bundled model was trained to follow ({"style": [...], "meter": [...]})."""
+    vocab = load(name).vocab
+    return {k: sorted(t[len(k) + 2 : -1] for t in vocab if t.startswith(f"<{k}:")) for k in ("style", "meter")}
+
+
+def conditions(bundle: Bundle, style: str | None = None, meter: str | None = None) -> list[str]:
+    """The condition tokens a model knows for ``style`` and ``meter`` (none for a model trained without them)."""
+    out = []
+    for name, value in (("style", style), ("meter", meter)):
+        if value:
+            token = f"<{name}:{value}>"
+            if token not in bundle.vocab:
+                known = sorted(t[len(name) + 2 : -1] for t in bundle.vocab if t.startswith(f"<{name}:"))
+                raise ValueError(f"This model does not know the {name} {value!r}"
+                                 + (f"; it knows: {', '.join(known)}." if known else f" (it was trained without {name}s)."))
+            out.append(token)
+    return out
+
+
+def sample_lstm(bundle: Bundle, n_quarters: float, temperature: float, seed: int, primer=None, top_k: int = 0,
+                style: str | None = None, meter: str | None = None):
     vocab = bundle.vocab
     index = {t: i for i, t in enumerate(vocab)}
     gen = torch.Generator().manual_seed(seed)
-    context = [index[BOS]] + [index[event_token(p, d)] for p, d in (primer or []) if event_token(p, d) in index]
+    context = ([index[BOS]] + [index[c] for c in conditions(bundle, style, meter)]
+               + [index[event_token(p, d)] for p, d in (primer or []) if event_token(p, d) in index])
     banned = torch.tensor([index[t] for t in vocab if t.startswith("<") and t != EOS])
     logits, state = bundle.model(torch.tensor([context]))
     events, total, tune_start = [], 0.0, 0.0
@@ -112,19 +134,26 @@ def sample_lstm(bundle: Bundle, n_quarters: float, temperature: float, seed: int
         if total - tune_start < min(n_quarters, MIN_TUNE_QUARTERS):
             step_logits[index[EOS]] = -math.inf  # not before the tune has a phrase or two
         tok = _sample(step_logits, temperature, top_k, gen)
-        if vocab[tok] == EOS:  # the tune has ended: the next tune of the set follows, as at a session
-            logits, state = bundle.model(torch.tensor([[tok, index[BOS]]]), state)
-            tune_start = total
-            continue
+        if vocab[tok] == EOS:  # the tune has ended: it is played again from its start (below)
+            break
         event = token_event(vocab[tok])
         events.append(event)
         total += event[1]
         logits, state = bundle.model(torch.tensor([[tok]]), state)
-    return events
+    return play_again(events, n_quarters)
 
 
-#: A generated tune may end (its end-of-tune token) once it is this long; then the next tune of the set begins.
-MIN_TUNE_QUARTERS = 16.0
+#: A generated tune may end (its end-of-tune token) once it is this long (about a held-out tune's median).
+MIN_TUNE_QUARTERS = 32.0
+
+
+def play_again(events, n_quarters: float):
+    """A tune that ended before the length asked for is played again from its start, as a folk tune is. (Going on
+    after its end token instead would start a new tune in another key: the models learned tunes in 7 keys.)"""
+    out = list(events)
+    while events and sum(d for _, d in out) < n_quarters:
+        out += events
+    return out
 
 
 @torch.no_grad()
@@ -178,13 +207,12 @@ def sample_markov(bundle: Bundle, n_quarters: float, temperature: float, seed: i
             p = (~special).astype(np.float64)
             p[eos] = 0
         current = int(rng.choice(len(vocab), p=p / p.sum()))
-        if current == eos:  # the same rule as the LSTM's: the next tune follows
-            current, tune_start = index[BOS], total
-            continue
+        if current == eos:  # the same rule as the LSTM's: the tune is played again
+            break
         event = token_event(vocab[current])
         events.append(event)
         total += event[1]
-    return events
+    return play_again(events, n_quarters)
 
 
 def _trim(events, n_quarters: float):
@@ -287,11 +315,14 @@ def fit_primer(events, vocab) -> tuple[list, int, list[str]]:
 
 
 def generate(model="lstm", seconds: float = 30.0, temperature: float = 1.0, seed: int = 0, primer=None,
-             tempo: float = 120.0, program: int = 73, notices: list | None = None) -> pretty_midi.PrettyMIDI:
+             tempo: float = 120.0, program: int = 73, notices: list | None = None, style: str | None = None,
+             meter: str | None = None, key: str | None = None) -> pretty_midi.PrettyMIDI:
     """Generate ``seconds`` of melody with ``model`` (a name or a loaded Bundle) and return it as MIDI.
 
     ``primer``: a MIDI path or (pitch, quarter_length) events that the LSTM and the
-    Markov chain continue; the primer itself is not part of the output.
+    Markov chain continue; the primer itself is not part of the output. ``style`` and ``meter``: condition
+    tokens of an LSTM trained with them (``conditions``). ``key``: a tonic ("G", "Eb") the piece is moved to
+    (the models write near C: their tunes were all moved to C for training, so the key is chosen by transposing).
     """
     seconds = clamp(seconds, MIN_SECONDS, MAX_SECONDS, "Length")
     temperature = clamp(temperature, MIN_TEMPERATURE, MAX_TEMPERATURE, "Temperature")
@@ -307,7 +338,7 @@ def generate(model="lstm", seconds: float = 30.0, temperature: float = 1.0, seed
         if notices is not None:
             notices.extend(told)
     if bundle.kind == "lstm":
-        events = sample_lstm(bundle, n_quarters, temperature, seed, primer)
+        events = sample_lstm(bundle, n_quarters, temperature, seed, primer, style=style, meter=meter)
     elif bundle.kind == "gan":
         events = sample_gan(bundle, n_quarters, temperature, seed)
     elif bundle.kind == "markov":
@@ -316,7 +347,28 @@ def generate(model="lstm", seconds: float = 30.0, temperature: float = 1.0, seed
         events = random_events(n_quarters, np.random.default_rng(seed))
     if shift:  # back to the primer's own key and octave
         events = [(p if p == REST else p - shift, d) for p, d in events]
+    if key:
+        events = to_key(events, key)
     return events_to_midi(_trim(events, n_quarters), tempo=tempo, program=program)
+
+
+KEYS = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")  # core.key.PITCH_CLASSES
+
+
+def to_key(events, tonic: str):
+    """``events`` moved by the smallest interval that puts their estimated tonic on ``tonic`` (mode kept)."""
+    from core.key import PITCH_CLASSES, estimate
+
+    validate.choice(tonic, "Key", KEYS)
+    profile = np.zeros((12, 1))
+    for p, d in events:
+        if p != REST:
+            profile[p % 12, 0] += d
+    found = estimate(profile)
+    if found is None:
+        return events
+    shift = (KEYS.index(tonic) - PITCH_CLASSES.index(found.tonic) + 6) % 12 - 6
+    return [(p if p == REST else p + shift, d) for p, d in events]
 
 
 # --- the tab's one call: generate, render, analyse, compare with a real tune ---
@@ -360,7 +412,8 @@ def loss_history(name: str) -> dict:
 
 def compose(model: str = "lstm", seconds: float = 30.0, temperature: float = 1.0, seed: int = 0, primer=None,
             tempo: float = 120.0, program: int = 73, soundfont: str | None = None, sr: int = 22_050,
-            arrangement: str = "melody") -> Composition:
+            arrangement: str = "melody", style: str | None = None, meter: str | None = None,
+            key: str | None = None) -> Composition:
     """Generate, arrange (``core.generation.arrange.STYLES``: "melody" for the line alone), render through
     FluidSynth, and analyse the piece next to a real held-out tune."""
     from core.analysis import analyse
@@ -378,7 +431,12 @@ def compose(model: str = "lstm", seconds: float = 30.0, temperature: float = 1.0
     if primer is not None and model in ("gan", "random"):
         notices.append(f"The {model} model does not continue a primer; it was ignored.")
         primer = None
-    pm = generate(model, seconds, temperature, seed, primer=primer, tempo=tempo, program=program, notices=notices)
+    style, meter, key = (None if v in (None, "", "any") else v for v in (style, meter, key))
+    if (style or meter) and model != "lstm":
+        notices.append(f"Only the LSTM follows a style or meter; the {model} ignored them.")
+        style = meter = None
+    pm = generate(model, seconds, temperature, seed, primer=primer, tempo=tempo, program=program, notices=notices,
+                  style=style, meter=meter, key=key)
     if arrangement != "melody":
         from core.generation.arrange import arrange
 

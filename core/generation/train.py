@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from core.data.corpus import Tune, load_folk_corpus, load_midi_folder, split_by_tune
+from core.data.corpus import Tune, load_folk_corpus, load_midi_folder, load_styles, split_by_tune
 from core.generation.baselines import MarkovChain
 from core.generation.models import (
     BOS, EOS, GANConfig, GridCritic, GridGenerator, LSTMConfig, MelodyLSTM, N_CLASSES, event_token, events_to_grid,
@@ -39,20 +39,35 @@ def transpose(events, k: int):
     return [(p + k if p >= 0 else p, d) for p, d in events]
 
 
+#: Meters a tune can be asked for (its first time signature); others are "<meter:other>".
+METERS = ("2/4", "3/4", "4/4", "6/8", "9/8", "12/8", "2/2", "3/8")
+
+
+def condition_tokens(tune: Tune) -> list[str]:
+    """The tokens after <bos> that tell the LSTM what to write: the tune's style (collection) and meter."""
+    out = [f"<style:{tune.style}>"] if tune.style else []
+    if tune.meter:
+        out.append(f"<meter:{tune.meter if tune.meter in METERS else 'other'}>")
+    return out
+
+
 def build_vocab(tunes: list[Tune], min_count: int = 2) -> list[str]:
     counts = Counter(event_token(p, d) for t in tunes for k in TRANSPOSITIONS for p, d in transpose(t.events, k))
-    return [BOS, EOS, UNK] + sorted(tok for tok, c in counts.items() if c >= min_count)
+    conditions = sorted({c for t in tunes for c in condition_tokens(t)})
+    return [BOS, EOS, UNK] + conditions + sorted(tok for tok, c in counts.items() if c >= min_count)
 
 
-def encode(events, vocab_index: dict[str, int]) -> list[int]:
+def encode(events, vocab_index: dict[str, int], conditions=()) -> list[int]:
     unk = vocab_index[UNK]
-    return [vocab_index[BOS]] + [vocab_index.get(event_token(p, d), unk) for p, d in events] + [vocab_index[EOS]]
+    return ([vocab_index[BOS]] + [vocab_index[c] for c in conditions if c in vocab_index]
+            + [vocab_index.get(event_token(p, d), unk) for p, d in events] + [vocab_index[EOS]])
 
 
 def token_stream(tunes: list[Tune], vocab: list[str], augment: bool) -> torch.Tensor:
     index = {t: i for i, t in enumerate(vocab)}
     shifts = TRANSPOSITIONS if augment else (0,)
-    return torch.tensor([i for t in tunes for k in shifts for i in encode(transpose(t.events, k), index)])
+    return torch.tensor([i for t in tunes for k in shifts
+                         for i in encode(transpose(t.events, k), index, condition_tokens(t))])
 
 
 def lstm_batch(stream: torch.Tensor, batch: int, seq_len: int, gen: torch.Generator):
@@ -197,6 +212,8 @@ def main(argv=None) -> None:
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--midi-dir", help="train on this folder of MIDI files instead of the folk corpus")
+    parser.add_argument("--styles", help="LSTM: train on these folk styles, conditioned on style and meter "
+                                         "(e.g. essen,irish,american,nottingham)")
     parser.add_argument("--out", help="output folder (default assets/models/generation/<model>)")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     parser.add_argument("--no-augment", action="store_true",
@@ -208,12 +225,24 @@ def main(argv=None) -> None:
     if args.midi_dir:
         tunes = load_midi_folder(args.midi_dir)
         data_desc = f"melodies of the MIDI files in {args.midi_dir}"
+        train, val = split_by_tune(tunes)
+    elif args.styles:
+        # every style split on its own, so the Essen held-out tunes are the same whatever else is trained on
+        styles = [s.strip() for s in args.styles.split(",")]
+        train, val = [], []
+        for style in styles:
+            a, b = split_by_tune(load_styles([style]))
+            train, val = train + a, val + b
+        tunes = train + val
+        data_desc = (f"music21 folk collections {', '.join(styles)} (essen: Essen ballads, children's songs, Erk, "
+                     "Altdeutsch; irish: O'Neill 1850; american: Ryan's Mammoth; nottingham: the Nottingham dataset): "
+                     "melodies transposed to C, x7 keys; each tune starts with its style and meter tokens")
     else:
         tunes = load_folk_corpus()
         data_desc = "music21 essenFolksong (ballads, children's songs, Erk, Altdeutsch): melodies transposed to C, x7 keys"
+        train, val = split_by_tune(tunes)
     if len(tunes) < 10:
         sys.exit(f"error: only {len(tunes)} usable tunes found; need at least 10.")
-    train, val = split_by_tune(tunes)
     log.info("%d training tunes, %d held out", len(train), len(val))
     out = Path(args.out or MODELS_DIR / "generation" / args.model)
     command = "python -m core.generation.train " + " ".join(sys.argv[1:] if argv is None else argv)

@@ -18,6 +18,7 @@ Systems:
   nam-wavenet-feather  the same trainer with NAM's "feather" WaveNet (8/4 channels, ~3k parameters)
   ours-nam-lstm-1x16   ``core.effects.train.capture(..., model="nam-lstm-1x16", steps=S)``
   ours-lstm            ``core.effects.train.capture(..., model="lstm", steps=S)``
+  ours-tcn             ``core.effects.train.capture(..., model="tcn", steps=S)`` (the dilated TCN)
 
 NAM 0.13's simplified trainer (``nam.train.core.train``) only trains its packed WaveNet and needs one of NAM's
 standard reamp files, so this runs NAM's trainer the way ``nam.train.full.main`` does (configs in, Lightning
@@ -79,9 +80,9 @@ PAIR_NOTES = {
                  "LowShelfFilter(200 Hz, +3 dB) -> LowpassFilter(4.5 kHz, cabinet) -> Gain(-6 dB)",
     "comp_drive": "pedalboard: Compressor(-20 dB, 4:1, attack 3 ms, release 80 ms) -> Distortion(12 dB)",
 }
-SYSTEMS = ("nam-lstm-1x16", "nam-wavenet-feather", "ours-nam-lstm-1x16", "ours-lstm")
+SYSTEMS = ("nam-lstm-1x16", "nam-wavenet-feather", "ours-nam-lstm-1x16", "ours-lstm", "ours-tcn")
 NAM_SYSTEMS = {"nam-lstm-1x16": "lstm", "nam-wavenet-feather": "wavenet"}
-OUR_SYSTEMS = {"ours-nam-lstm-1x16": "nam-lstm-1x16", "ours-lstm": "lstm"}
+OUR_SYSTEMS = {"ours-nam-lstm-1x16": "nam-lstm-1x16", "ours-lstm": "lstm", "ours-tcn": "tcn"}
 #: Opt-in (--systems): NAM's feather WaveNet trained by our capture, where this checkout's capture offers it.
 OPTIONAL_SYSTEMS = {"ours-nam-wavenet-feather": "nam-wavenet-feather"}
 

@@ -48,7 +48,7 @@ def style_collections(style: str) -> tuple[str, ...]:
     return _abc_files(folders[style])
 
 
-STYLES = ("essen", "irish", "american", "nottingham")
+STYLES = ("essen", "irish", "american")  # music21's nottingham-dataset parses to 2 tunes: not a style
 
 #: Durations kept (quarter lengths); everything else is snapped to the nearest.
 DURATIONS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)

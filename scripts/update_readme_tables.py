@@ -411,6 +411,10 @@ def generation_metrics(d: dict) -> str:
         if key in mus:
             rows.append(f"| {label} | " + " | ".join("–" if mus[key].get(m) is None else f"{mus[key][m]:.3f}"
                                                     for m, _ in GEN_MUSPY) + " |")
+    cond = d.get("conditioning") or {}
+    if cond:
+        rows += ["", "| LSTM asked for (style, meter) | share of 16ths | 8ths | quarters | halves |", "|---|---:|---:|---:|---:|"]
+        rows += [f"| {k} | " + " | ".join(f"{v[x]:.2f}" for x in ("0.25", "0.5", "1.0", "2.0")) + " |" for k, v in cond.items()]
     wins = {k: sum(d[k][m] < d["markov"][m] for m, _ in GEN_DISTANCES) for k in ("lstm", "gan")}
     return "\n".join(rows + ["", f"`{d['command']}`: {d['pieces']} pieces of 32 s per model at temperature 1.0 against the "
                                f"held-out Essen tunes. Distances: lower is better; bold where a network beats the Markov "

@@ -57,6 +57,15 @@ class BaselineCNN(nn.Module):
         return out[..., -x.shape[-1]:]
 
 
+def with_knobs(features: torch.Tensor, cond, n_cond: int) -> torch.Tensor:
+    """(batch, samples, f) per-sample features with the (batch, n_cond) knob vector appended to every sample."""
+    if not n_cond:
+        return features
+    if cond is None:
+        raise ValueError("This model is conditioned on knobs; pass cond.")
+    return torch.cat([features, cond[:, None, :].expand(-1, features.shape[1], -1)], -1)
+
+
 class LSTMSkip(nn.Module):
     """Wright et al. 2020: y = Linear(LSTM(x)) + x; with ``n_cond`` knobs, the (normalised) knob values are extra
     inputs at every sample (Wright et al.'s conditioned LSTM)."""
@@ -71,12 +80,7 @@ class LSTMSkip(nn.Module):
         self.out = nn.Linear(hidden, 1)
 
     def forward(self, x, cond=None, state=None, return_state=False):
-        inp = x.unsqueeze(-1)
-        if self.n_cond:
-            if cond is None:
-                raise ValueError("This model is conditioned on knobs; pass cond.")
-            inp = torch.cat([inp, cond[:, None, :].expand(-1, x.shape[1], -1)], -1)
-        h, state = self.lstm(inp, state)
+        h, state = self.lstm(with_knobs(x.unsqueeze(-1), cond, self.n_cond), state)
         y = self.out(h).squeeze(-1) + x
         return (y, state) if return_state else y
 
@@ -101,11 +105,7 @@ class GainLSTM(nn.Module):
 
     def forward(self, x, cond=None, state=None, return_state=False):
         level = (20 * torch.log10(x.abs() + 1e-4) / 40 + 1).unsqueeze(-1)  # dBFS / 40 + 1: about -1..1
-        if self.n_cond:
-            if cond is None:
-                raise ValueError("This model is conditioned on knobs; pass cond.")
-            level = torch.cat([level, cond[:, None, :].expand(-1, x.shape[1], -1)], -1)
-        h, state = self.lstm(level, state)
+        h, state = self.lstm(with_knobs(level, cond, self.n_cond), state)
         y = x * torch.exp(self.out(h).squeeze(-1))
         return (y, state) if return_state else y
 

@@ -19,7 +19,7 @@ from core import registry, validate
 from core.data.corpus import REST, melody_events
 from core.generation.baselines import MarkovChain, random_events
 from core.generation.models import (
-    BOS, EOS, GANConfig, GridGenerator, HOLD_CLASS, N_CLASSES, LSTMConfig, MelodyLSTM, event_token, grid_to_events, token_event,
+    BOS, EOS, GANConfig, GridGenerator, HOLD_CLASS, LSTMConfig, MelodyLSTM, event_token, grid_to_events, token_event,
 )
 from core.training import MODELS_DIR, load_state, read_card
 

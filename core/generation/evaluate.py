@@ -136,13 +136,38 @@ def evaluate_models(models=("lstm", "gan", "markov", "random"), n_pieces: int = 
     index = ngram_index([t.events for t in train])
     table = {"held_out_tunes": {"copy_longest_ngram": float(np.mean([longest_copy(t.events, index) for t in held_out[:n_pieces]]))}}
     musical = {"held_out_tunes": muspy_metrics([t.events for t in held_out[:n_pieces]])}
+    from core.generation.api import known_conditions, load
+
     for name in models:
-        pieces = [melody_events(generate(name, seconds=seconds, temperature=temperature, seed=seed + i, tempo=120))
-                  for i in range(n_pieces)]
+        # A model trained with style and meter tokens writes Essen tunes, each in the meter of a held-out tune.
+        known = known_conditions(name) if load(name).kind == "lstm" else {"style": [], "meter": []}
+        def ask(i):
+            meter = held_out[i % len(held_out)].meter
+            return {"style": "essen" if "essen" in known["style"] else None,
+                    "meter": meter if meter in known["meter"] else None}
+        pieces = [melody_events(generate(name, seconds=seconds, temperature=temperature, seed=seed + i, tempo=120,
+                                         **ask(i))) for i in range(n_pieces)]
         table[name] = compare(pieces, ref, index)
         musical[name] = muspy_metrics(pieces)
     table["muspy"] = musical
+    if "lstm" in models:
+        table["conditioning"] = conditioning_check("lstm", n_pieces=max(5, n_pieces // 5), seconds=seconds, seed=seed)
     return table
+
+
+def conditioning_check(name: str = "lstm", n_pieces: int = 20, seconds: float = 32.0, seed: int = 0) -> dict:
+    """What the style and meter tokens do: per (style, meter), the share of each note length in the pieces."""
+    from core.data.corpus import melody_events
+    from core.generation.api import generate, known_conditions
+
+    known = known_conditions(name)
+    out = {}
+    for style in known["style"]:
+        for meter in [m for m in ("4/4", "3/4", "6/8") if m in known["meter"]]:
+            lengths = [d for i in range(n_pieces) for _, d in melody_events(
+                generate(name, seconds=seconds, seed=seed + i, tempo=120, style=style, meter=meter))]
+            out[f"{style} {meter}"] = {str(d): round(lengths.count(d) / max(len(lengths), 1), 3) for d in (0.25, 0.5, 1.0, 2.0)}
+    return out
 
 
 #: muspy's metrics, as the MIDI-generation literature reports them: closer to the real tunes' values is better.

@@ -191,10 +191,11 @@ def fit_markov(train: list[Tune]) -> MarkovChain:
 # Written into each card: where the paper's set-up was scaled down or changed, and known weaknesses.
 CARD_NOTES = {  # why each model is built as it is; the figures are in the card's metrics, written by evaluate
     'lstm': 'Scaled from the paper (Keras LSTM on Nottingham + ADL piano MIDI, 4 epochs) to fit 2 shared CPU cores: '
-            'monophonic Essen folk melodies instead of piano MIDI (no chord tokens), a 2-layer LSTM of 256 units, '
-            '2,000 steps of batch 64 on one thread. It over-uses the shortest notes and under-uses long ones. '
-            'Sampling: a tune may end (its end token) after 16 quarters, and the next tune of the set follows, so '
-            'the model is never asked to continue past an ending it learned (the Markov chain is sampled the same way).',
+            'monophonic folk melodies instead of piano MIDI (no chord tokens): Essen, O\'Neill 1850 and Ryan\'s Mammoth '
+            'from music21, each tune starting with its style and meter tokens (what the tab\'s Style and Meter choose); '
+            'a 2-layer LSTM of 256 units, 3,000 steps of batch 64 on one thread (folk-rnn: 3 x 512 on 23k tunes). It '
+            'over-uses the shortest notes and under-uses long ones. Sampling: a tune may end (its end token) after 32 '
+            'quarters and is then played again from its start (the Markov chain is sampled the same way).',
     'gan': "The paper's GAN is a Keras note-list GAN; here a WGAN-GP over 4-bar 16th-note grids (stable on discrete "
            "sequences), trained 1,500 generator steps x 5 critic steps on one thread instead of to convergence. It "
            "learns rhythm; its pitch content stays close to random notes (see the metrics). Sampling gives it folk-tune "

@@ -162,6 +162,13 @@ def test_api_effects_process_returns_files_and_metrics(client):
     assert sf.info(d["model_audio"]).samplerate == 44_100 and sf.info(d["effect_audio"]).duration > 1
 
 
+def test_api_generate_follows_style_meter_and_key(client):
+    d = client.predict("lstm", 8, 1.0, 2, 120, "Fiddle", None, None, "melody", "D", "irish", "6/8", api_name="/api_generate")
+    assert d["notes"] and not [n for n in d["notices"] if "style" in n]
+    assert "it knows: american, essen, irish" in _message(client, "/api_generate", "lstm", 8, 1.0, 2, 120, "Fiddle",
+                                                          None, None, "melody", None, "jazz", None)
+
+
 def test_api_generate_returns_midi_audio_and_notes(client):
     d = client.predict("markov", 6, 1.0, 3, 120, "Violin", None, api_name="/api_generate")
     assert open(d["midi"], "rb").read(4) == b"MThd" and sf.info(d["audio"]).duration >= 5.9

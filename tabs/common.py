@@ -116,6 +116,8 @@ def _check_numbers(block_fn, inputs) -> None:
     for block, value in zip(block_fn.inputs, inputs):
         if not isinstance(block, (gr.Slider, gr.Number)) or (value is None and isinstance(block, gr.Number)):
             continue
+        if getattr(block, "checked_in_core", False):  # a slider relabelled per choice: its handler checks it
+            continue
         low, high = getattr(block, "minimum", None), getattr(block, "maximum", None)
         validate.number(value, f"'{block.label or block.get_block_name()}'",
                         -math.inf if low is None else low, math.inf if high is None else high,

@@ -33,6 +33,21 @@ def _metrics_table(m: dict) -> pd.DataFrame:
 _KEEP = 10
 
 
+assert fx.MAX_KNOBS == 4, "run() takes one argument per slider"
+
+
+class KnobSlider(gr.Slider):
+    """A slider relabelled per effect. Gradio (and ``tabs.common.StudioBlocks``) check a slider's value against
+    the range and label it was built with, not those an update gave it, so that check is left to core
+    (``api.check_knobs``: the chosen model's range, and the knob's name in the message)."""
+
+    is_template = True  # rendered by Gradio's own slider
+    checked_in_core = True  # tabs.common.StudioBlocks leaves the range check to the handler
+
+    def preprocess(self, payload):
+        return payload
+
+
 def _slider(effect, i: int) -> dict:
     """Slider ``i``'s settings for ``effect``: its i-th knob (label, range, default), or hidden."""
     e = fx.EFFECTS.get(effect)
@@ -56,11 +71,12 @@ def knob_values(effect, values) -> dict:
 
 
 @user_errors
-def run(audio_path, effect, *knobs, progress=gr.Progress()):
-    """A generator, so that a cancelled request (Stop, a closed tab, a client that gives up) stops the work."""
+def run(audio_path, effect, knob1=None, knob2=None, knob3=None, knob4=None, progress=gr.Progress()):
+    """A generator, so that a cancelled request (Stop, a closed tab, a client that gives up) stops the work.
+    ``knob1..4``: the sliders, in the order of the effect's knobs (:func:`knob_updates`)."""
     if audio_path is None:
         raise gr.Error("Upload or record a dry signal first, or pick an example below.")
-    settings = knob_values(effect, knobs)
+    settings = knob_values(effect, (knob1, knob2, knob3, knob4))
     work = lambda cancel, report: api.process(audio_path, effect, settings, progress=report, cancel=cancel)
     res = yield from in_background(work, progress, "Rendering the real effect and the emulation",
                                    busy=lambda msg: (*[gr.skip()] * _KEEP, f"Working: {msg}"))
@@ -142,7 +158,7 @@ def build() -> None:
         with gr.Column(scale=1, min_width=320):
             effect = gr.Dropdown(CHOICES, value="reverb", label="Effect", elem_id="effects-effect")
             # One slider per knob of the chosen effect's model (relabelled when the effect changes).
-            sliders = [gr.Slider(**{"minimum": 0, "maximum": 1, "value": 0, "label": f"Knob {i + 1}", **_slider(effect.value, i)},
+            sliders = [KnobSlider(**{"minimum": 0, "maximum": 1, "value": 0, "label": f"Knob {i + 1}", **_slider(effect.value, i)},
                                  elem_id=f"effects-knob-{i}") for i in range(fx.MAX_KNOBS)]
             audio = gr.Audio(buttons=["download"], sources=["upload", "microphone"], type="filepath", label="Dry signal", elem_id="effects-audio")
             button = gr.Button("Apply effect and emulation", variant="primary", elem_id="effects-run")

@@ -200,7 +200,9 @@ def test_api_transcribe_gives_a_primer_that_api_generate_continues(client):
     t = client.predict(_file(EXAMPLES / "generation" / "primer_flute_melody.ogg"), 100, api_name="/api_transcribe")
     assert len(t["melody"]) >= 8 and open(t["midi"], "rb").read(4) == b"MThd"
     d = client.predict("markov", 6, 1.0, 3, 100, "Violin", None, _file(t["midi"]), "folk", api_name="/api_generate")
-    assert not d["notices"] and {n["track"] for n in d["notes"]} == {"melody", "chords", "bass", "drums"}
+    # the hummed tune is in G major, outside the trained keys: the only notice says it was moved and back
+    assert [n for n in d["notices"] if "G major" not in n] == []
+    assert {n["track"] for n in d["notes"]} == {"melody", "chords", "bass", "drums"}
 
 
 def test_api_endpoints_refuse_bad_values_with_the_same_messages(client):

@@ -73,6 +73,8 @@ def test_every_effect_runs_in_the_browser(page):
     for effect in fx.EFFECTS.values():
         page.locator("#effects-effect input").click()
         page.get_by_role("option", name=effect.label, exact=True).click()
+        if effect.knob_ranges:  # its sliders first, so the run sends this effect's knob settings
+            page.locator("#effects-knob-0").get_by_text(fx.knob_label(next(iter(effect.knob_ranges)))).wait_for(timeout=30_000)
         page.locator("#effects-run").click()
         # each effect has its own ESR figures: wait until the table shows this run's, not the last one's
         page.wait_for_function(

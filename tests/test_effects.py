@@ -382,3 +382,11 @@ def test_tab_shows_one_slider_per_knob_of_the_chosen_effect():
     ups = tab.knob_updates("pitch")
     assert ups[0]["visible"] and ups[0]["label"] == "Semitones" and [u["visible"] for u in ups[1:]] == [False] * 3
     assert tab.knob_values("reverb", [0.8, 0.2, 0, 0]) == {"room_size": 0.8, "damping": 0.2}
+
+
+def test_the_tab_names_a_bank_by_its_grid_size_not_its_coordinates():
+    from core.effects.api import _short
+
+    arch = "fir_bank: FIRBank(taps=4096, axes=[[0.0, 0.24999999999999997, 1.0], [0.0, 1.0]]), 24576 parameters"
+    assert _short(arch) == "fir_bank: FIRBank(taps=4096, a 3 x 2 knob grid), 24576 parameters"
+    assert _short("TCN(channels=8)") == "TCN(channels=8)"

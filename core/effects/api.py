@@ -75,7 +75,7 @@ class EffectResult:
                 f"{met['grid_worst_esr_model']:.3g}, closer than clean at {met['grid_closer_than_clean']} of them."
                 if met.get("grid_settings") else "")
         return ((f"**Knobs:** {settings}  \n" if settings else "")
-                + f"**{card.get('name')}** — {card.get('architecture')}  \n{card.get('notes', '')}  \n"
+                + f"**{card.get('name')}** — {_short(card.get('architecture', ''))}  \n{card.get('notes', '')}  \n"
                 f"Held-out ESR {met.get('esr_model')} (clean {met.get('esr_clean')}), MR-STFT {met.get('mrstft_model')} "
                 f"(clean {met.get('mrstft_clean')}).{grid} Trained with `{card.get('command')}`.")
 
@@ -91,6 +91,19 @@ class EffectResult:
         m = self.metrics
         return [name for name in ("ESR", "MR-STFT")
                 if m.get(f"{name} model vs effect", 0.0) > m.get(f"{name} clean vs effect", float("inf"))]
+
+
+def _short(architecture: str) -> str:
+    """An architecture line as the tab shows it: a bank's grid coordinates as its size ("axes=[[0, 0.25, ...]]"
+    becomes "a 5 x 3 knob grid"), floats to 4 significant digits."""
+    import re
+
+    def grid(m):
+        axes = re.findall(r"\[([^\[\]]*)\]", m.group(0))
+        return "a " + " x ".join(str(len(a.split(","))) for a in axes) + " knob grid"
+
+    architecture = re.sub(r"axes=\[(\[[^\[\]]*\](, )?)+\]", grid, architecture)
+    return re.sub(r"\d+\.\d{5,}", lambda m: f"{float(m.group(0)):.4g}", architecture)
 
 
 def check_knobs(effect: str, config: dict, knobs: dict | None) -> dict:

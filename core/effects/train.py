@@ -417,7 +417,7 @@ def knob_sampler(effect: str, edge_prob: float = 0.2):
 def _bank_axes(effect: str, grid: dict) -> list[list[float]]:
     """A recipe's grid (knob units) as the bank's axes (normalised 0-1 along each knob's range)."""
     ranges = fx.EFFECTS[effect].knob_ranges
-    return [[(v - ranges[k][0]) / (ranges[k][1] - ranges[k][0]) for v in values] for k, values in grid.items()]
+    return [[round((v - ranges[k][0]) / (ranges[k][1] - ranges[k][0]), 6) for v in values] for k, values in grid.items()]
 
 
 def train_bundled(effect: str, kind: str | None = None, name: str | None = None, seed: int = 0, quick: bool = False,

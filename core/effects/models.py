@@ -85,20 +85,14 @@ class LSTMSkip(nn.Module):
         return (y, state) if return_state else y
 
 
-class GainLSTM(nn.Module):
+class GainLSTM(LSTMSkip):
     """A compressor's own shape: y = x * exp(g), the gain g read by an LSTM from the input's level in dB and the
     knobs (normalised 0-1). The network learns the detector (attack, release) and the gain curve (threshold,
     ratio) but never has to rebuild the waveform, so where the compressor does nothing it passes the input
     exactly (g = 0)."""
 
-    stateful = True
-    receptive_field = 0
-
     def __init__(self, hidden: int = 32, n_cond: int = 0):
-        super().__init__()
-        self.n_cond = n_cond
-        self.lstm = nn.LSTM(1 + n_cond, hidden, batch_first=True)
-        self.out = nn.Linear(hidden, 1)
+        super().__init__(hidden, n_cond)  # the same LSTM and head as LSTMSkip; only the output differs
         with torch.no_grad():  # start as a wire: unit gain
             self.out.weight.zero_()
             self.out.bias.zero_()

@@ -214,17 +214,25 @@ def fit_chorus(model: M.ModulatedDelay, dry, wet, steps=300, seconds=8.0, probe_
         g = torch.linalg.lstsq(A, y.double()[:, None]).solution.squeeze(1)
         model.dry.fill_(float(g[0]))
         model.wet.fill_(float(g[1]))
+    return refine_lfo(model, lambda: torch.mean((model(x[None])[0] - y) ** 2) / torch.mean(y**2), steps,
+                      progress, cancel, start=0.1, message="refining the LFO")
+
+
+def refine_lfo(model: M.ModulatedDelay, esr, steps: int, progress=None, cancel=None, start: float = 0.0,
+               message: str = "refining the LFO") -> list[float]:
+    """Adam on all six chorus parameters against ``esr()`` (the waveform ESR of the current parameters), with
+    a learning rate per parameter's scale; progress runs from ``start`` to 1."""
     opt = torch.optim.Adam([{"params": [model.dry, model.wet], "lr": 1e-3}, {"params": [model.centre, model.depth], "lr": 0.05},
                             {"params": [model.rate], "lr": 1e-5}, {"params": [model.phase], "lr": 1e-3}])
     history = []
     for step in range(steps):
-        loss = torch.mean((model(x[None])[0] - y) ** 2) / torch.mean(y**2)
+        loss = esr()
         opt.zero_grad()
         loss.backward()
         opt.step()
         history.append(loss.item())
         if step % 25 == 0:
-            _tick(progress, 0.1 + 0.9 * step / steps, f"refining the LFO, ESR {history[-1]:.4f}", cancel)
+            _tick(progress, start + (1 - start) * step / steps, f"{message}, ESR {history[-1]:.4f}", cancel)
     return history
 
 
@@ -325,18 +333,8 @@ def fit_chorus_knobs(model: M.ModulatedDelay, dry, effect, steps=200, settings=6
             model.wet.fill_(float(g[1]))
 
     gains_by_least_squares()
-    opt = torch.optim.Adam([{"params": [model.dry, model.wet], "lr": 1e-3}, {"params": [model.centre], "lr": 0.05},
-                            {"params": [model.depth], "lr": 0.05}, {"params": [model.rate], "lr": 1e-5},
-                            {"params": [model.phase], "lr": 1e-3}])
-    history = []
-    for step in range(steps):
-        loss = sum(torch.mean((model(x[None], c[None])[0] - y) ** 2) / torch.mean(y**2) for x, c, y in batch) / len(batch)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        history.append(loss.item())
-        if step % 25 == 0:
-            _tick(progress, 0.4 + 0.6 * step / steps, f"refining the LFO over knob settings, ESR {history[-1]:.4f}", cancel)
+    esr = lambda: sum(torch.mean((model(x[None], c[None])[0] - y) ** 2) / torch.mean(y**2) for x, c, y in batch) / len(batch)
+    history = refine_lfo(model, esr, steps, progress, cancel, start=0.4, message="refining the LFO over knob settings")
     gains_by_least_squares()
     return history
 

@@ -1,6 +1,7 @@
 """Time generating + rendering 30 s of music with each model, and drawing the tab's plots.
 
-    python bench/bench_generation.py      # prints JSON; target: generate+render < 1 s, plots < 1 s more
+    python bench/bench_generation.py [--write]   # prints JSON (--write: docs/figures/generation_speed.json, the
+                                                 # README's figures); target: generate+arrange+render < 1 s
 """
 from __future__ import annotations
 
@@ -26,6 +27,10 @@ def main() -> dict:
         out[f"{name}_generate_s"] = median_time(lambda: api.generate(name, seconds=30, seed=1))
         out[f"{name}_generate_and_render_s"] = median_time(
             lambda: render_midi(api.generate(name, seconds=30, seed=1), sr=22_050))
+    from core.generation.arrange import arrange
+
+    out["lstm_generate_arrange_render_s"] = median_time(
+        lambda: render_midi(arrange(api.generate("lstm", seconds=30, seed=1), 120.0, "folk", 1), sr=22_050))
     audio = render_midi(api.generate("lstm", seconds=30, seed=1), sr=22_050)
     pm = api.generate("lstm", seconds=30, seed=1)
 
@@ -44,4 +49,10 @@ if __name__ == "__main__":
     import torch
 
     torch.set_num_threads(1)  # as app.py serves on CPU
-    print(json.dumps(main(), indent=2))
+    result = main()
+    if "--write" in sys.argv:
+        result["command"] = "python bench/bench_generation.py --write"
+        result["load_average"] = round(os.getloadavg()[0], 1)
+        (Path(__file__).resolve().parent.parent / "docs" / "figures" / "generation_speed.json").write_text(
+            json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))

@@ -139,15 +139,17 @@ def confusion(cm: np.ndarray, labels: Sequence[str], normalize: bool = False, ti
 
 
 def curves(history: Mapping[str, Sequence[float]], xlabel: str = "Epoch", title: str = "Training curves") -> Figure:
-    """Training curves: keys containing 'acc' go on a second panel, the rest (losses) on the first."""
-    losses = {k: v for k, v in history.items() if "acc" not in k.lower()}
+    """Training curves: keys containing 'acc' go on a second panel, the rest (losses) on the first; a "step" list,
+    when there is one, is the x axis."""
+    x = history.get("step")
+    losses = {k: v for k, v in history.items() if "acc" not in k.lower() and k != "step"}
     accs = {k: v for k, v in history.items() if "acc" in k.lower()}
     panels = [p for p in (losses, accs) if p]
     fig = Figure(figsize=(5 * max(1, len(panels)), 3.2), layout="constrained")
     for i, panel in enumerate(panels):
         ax = fig.add_subplot(1, len(panels), i + 1)
         for name, values in panel.items():
-            ax.plot(np.arange(1, len(values) + 1), values, label=name)
+            ax.plot(x if x is not None and len(x) == len(values) else np.arange(1, len(values) + 1), values, label=name)
         ax.set(xlabel=xlabel, ylabel="Accuracy" if panel is accs else "Loss")
         ax.legend()
         ax.grid(alpha=0.3)

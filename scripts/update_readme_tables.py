@@ -382,8 +382,24 @@ def transcription(d: dict) -> str:
                               f"of audio takes {d['seconds_per_10s_of_audio']:.2f} s on one core."])
 
 
-GEN_SYSTEMS = (("lstm", "LSTM"), ("gan", "GAN (WGAN-GP)"), ("markov", "Markov chain (baseline)"),
-               ("random", "Random notes (baseline)"), ("held_out_tunes", "held-out real tunes (reference)"))
+@from_figure("generation_speed.json", "(run `python bench/bench_generation.py --write`)")
+def generation_speed(d: dict) -> str:
+    """Generating (and arranging) and rendering 30 s of music per model, one torch thread as the app serves."""
+    rows = ["| 30 s of music, one torch thread (median of 5) | generate | generate + render through FluidSynth |",
+            "|---|---:|---:|"]
+    for name, label in (("lstm", "LSTM"), ("gan", "GAN"), ("markov", "Markov chain"), ("random", "random notes")):
+        rows.append(f"| {label} | {d[f'{name}_generate_s']:.2f} s | {d[f'{name}_generate_and_render_s']:.2f} s |")
+    rows.append(f"| LSTM, arranged for a folk band (melody, chords, bass, drums) | – | "
+                f"{d['lstm_generate_arrange_render_s']:.2f} s |")
+    return "\n".join(rows + ["", f"`{d['command']}` on {d['cpu_count']} CPU cores at load average {d['load_average']:g} "
+                               f"(target: under 1 s). The analysis and the four plots take "
+                               f"{d['analysis_and_plots_s']:.2f} s more; the tab's whole request (piece, real tune, both "
+                               f"analyses) {d['compose_lstm_30s_end_to_end_s']:.2f} s before drawing."])
+
+
+GEN_SYSTEMS = (("lstm", "LSTM"), ("gan", "GAN (LSTM trained adversarially)"), ("markov", "Markov chain (baseline)"),
+               ("random", "Random notes (baseline)"), ("real_training_tunes", "real tunes (training set, as many)"),
+               ("held_out_tunes", "held-out real tunes (reference)"))
 GEN_DISTANCES = (("pitch_class_histogram", "pitch-class histogram (L1)"), ("pitch_range", "pitch range (semitones)"),
                  ("scale_consistency", "scale consistency"), ("note_length", "note-length histogram (L1)"),
                  ("repetition", "repetition"))
@@ -404,7 +420,8 @@ def generation_metrics(d: dict) -> str:
             v = row.get(m)
             beats = key in ("lstm", "gan") and v is not None and v < d["markov"][m]
             cells.append("–" if v is None else (f"**{v:.3f}**" if beats else f"{v:.3f}"))
-        rows.append(f"| {label} | " + " | ".join(cells) + f" | {row.get('copy_longest_ngram', float('nan')):.1f} |")
+        copy = row.get("copy_longest_ngram")
+        rows.append(f"| {label} | " + " | ".join(cells) + f" | {'–' if copy is None else f'{copy:.1f}'} |")
     mus = d.get("muspy", {})
     rows += ["", "| system (muspy) | " + " | ".join(label for _, label in GEN_MUSPY) + " |", "|---|" + "---:|" * len(GEN_MUSPY)]
     for key, label in GEN_SYSTEMS:
@@ -416,14 +433,15 @@ def generation_metrics(d: dict) -> str:
         rows += ["", "| LSTM asked for (style, meter) | share of 16ths | 8ths | quarters | halves |", "|---|---:|---:|---:|---:|"]
         rows += [f"| {k} | " + " | ".join(f"{v[x]:.2f}" for x in ("0.25", "0.5", "1.0", "2.0")) + " |" for k, v in cond.items()]
     wins = {k: sum(d[k][m] < d["markov"][m] for m, _ in GEN_DISTANCES) for k in ("lstm", "gan")}
-    return "\n".join(rows + ["", f"`{d['command']}`: {d['pieces']} pieces of 32 s per model at temperature 1.0 against the "
-                               f"held-out Essen tunes. Distances: lower is better; bold where a network beats the Markov "
+    return "\n".join(rows + ["", f"`{d['command']}`: {d['pieces']} pieces per model at temperature 1.0 against the "
+                               "held-out Essen tunes, each piece as long as the held-out tune it stands beside and asked "
+                               "for its meter (range and repetition grow with length). Distances: lower is better; bold where a network beats the Markov "
                                f"chain (the LSTM on {wins['lstm']} of 5, the GAN on {wins['gan']} of 5). muspy: the closer "
                                "to the real tunes' row, the better."])
 
 
 def blocks() -> dict[str, str]:
-    out = {"overview": overview(), "generation-metrics": generation_metrics(), "transcription": transcription(), "effects-results": effects_results(), "effects-speed": effects_speed(),
+    out = {"overview": overview(), "generation-metrics": generation_metrics(), "generation-speed": generation_speed(), "transcription": transcription(), "effects-results": effects_results(), "effects-speed": effects_speed(),
            "effects-knob-grid": effects_knob_grid(), "effects-real": effects_real(), "pitch-choice": pitch_choice(), "nam-compare": nam_compare(), "search-recall": search_recall(), "search-paired": search_paired(), "real-summary": real_summary(), "backbone-bench": bench(), "search-musicnn": search_musicnn(),
            "memory": memory(), "soak": soak(), "tempo": tempo(),
            "latency": latency()}

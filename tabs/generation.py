@@ -18,7 +18,7 @@ ARRANGEMENTS = [("Melody only", "melody"), ("Folk band (guitar, bass, shaker)", 
                 ("Ballad (piano arpeggios, soft drums)", "ballad")]
 MODEL_CHOICES = [
     ("LSTM (next-event model)", "lstm"),
-    ("GAN (WGAN-GP, 4-bar grid)", "gan"),
+    ("GAN (LSTM trained adversarially, WGAN-GP)", "gan"),
     ("Markov chain (baseline)", "markov"),
     ("Random notes (baseline)", "random"),
 ]
@@ -58,7 +58,7 @@ def hum(recording, tempo, program):
     pm.write(str(path))
     roll = plots.piano_roll(pm, title=f"Transcribed primer: {len(t.melody())} notes (basic-pitch)")
     return str(path), roll, (f"Heard **{len(t.melody())} notes** in {t.duration:.1f} s; they are the primer now. "
-                             "Press **Generate**: the LSTM and the Markov chain continue them.")
+                             "Press **Generate**: the LSTM, the GAN and the Markov chain continue them.")
 
 
 def compare(analyses):
@@ -82,13 +82,14 @@ def training_curves(model):
     history = gen.loss_history(model)
     if not history:
         return None
-    return plots.curves(history, xlabel="×100 training steps", title=f"{model.upper()} training losses")
+    return plots.curves(history, xlabel="training step" if "step" in history else "×100 training steps",
+                        title=f"{model.upper()} training losses")
 
 
 def build() -> None:
     gr.Markdown(
-        "Generate a folk melody with an **LSTM** (German, Irish or American style, in the meter and key you choose) "
-        "or a **GAN** trained here on music21's folk collections "
+        "Generate a folk melody with an **LSTM** or a **GAN** trained here on music21's folk collections "
+        "(German, Irish or American style, in the meter and key you choose) "
         "(or a baseline), hear it through FluidSynth, download the MIDI, and compare its log-mel spectrogram, "
         "chroma and zero-crossing rate with a real held-out tune rendered the same way."
     )
@@ -108,12 +109,12 @@ def build() -> None:
                 key = gr.Dropdown([("as written", "any"), *[(k, k) for k in gen.KEYS]], value="any", label="Key (tonic)",
                                   elem_id="gen-key", min_width=100)
                 style = gr.Dropdown([("any", "any"), *[(s_, s_) for s_ in known["style"]]], value="any",
-                                    label="Style (LSTM)", visible=bool(known["style"]), elem_id="gen-style", min_width=100)
+                                    label="Style", visible=bool(known["style"]), elem_id="gen-style", min_width=100)
                 meter = gr.Dropdown([("any", "any"), *[(m, m) for m in known["meter"]]], value="any",
-                                    label="Meter (LSTM)", visible=bool(known["meter"]), elem_id="gen-meter", min_width=100)
+                                    label="Meter", visible=bool(known["meter"]), elem_id="gen-meter", min_width=100)
             fonts = list(soundfonts())
             soundfont = gr.Dropdown(fonts, value=fonts[0] if fonts else None, label="SoundFont")
-            primer = gr.File(label="Primer MIDI (optional: the LSTM and Markov chain continue it)",
+            primer = gr.File(label="Primer MIDI (optional: the LSTM, GAN and Markov chain continue it)",
                              file_types=[".mid", ".midi"], type="filepath", elem_id="gen-primer")
             with gr.Accordion("Hum, whistle or play a primer", open=False, elem_id="gen-hum"):
                 recording = gr.Audio(sources=["upload", "microphone"], type="filepath", buttons=["download"], label="A few seconds of melody (record or upload)",

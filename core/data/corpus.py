@@ -61,6 +61,8 @@ class Tune:
     events: list[tuple[int, float]]  # (midi pitch or REST, quarter length)
     meter: str = ""  # the first time signature ("6/8"), "" when the file has none
     style: str = ""  # the collection's style (STYLES)
+    bar: float = 0.0  # quarter lengths in a bar of the first time signature (0: unknown)
+    pickup: float = 0.0  # quarter lengths before the first bar line (an anacrusis), 0 when it starts on one
 
 
 def snap_duration(ql: float) -> float:
@@ -118,18 +120,22 @@ def parse_collection(name: str, min_events: int = 16) -> list[Tune]:
         if len(events) >= min_events:
             title = (score.metadata.title if score.metadata and score.metadata.title else f"{name} #{i}")
             meters = list(score.recurse().getElementsByClass(meter.TimeSignature))
+            bar = float(meters[0].barDuration.quarterLength) if meters else 0.0
+            measures = list(score.recurse().getElementsByClass("Measure"))
+            first = float(measures[0].duration.quarterLength) if measures else bar
             tunes.append(Tune(title=title, source=f"{name}#{i}", events=events,
-                              meter=meters[0].ratioString if meters else ""))
+                              meter=meters[0].ratioString if meters else "", bar=bar,
+                              pickup=first if 0 < first < bar - 1e-6 else 0.0))
     return tunes
 
 
 def load_folk_corpus(collections=DEFAULT_COLLECTIONS, cache_dir: Path = CACHE_DIR, progress=None) -> list[Tune]:
     """All tunes of ``collections``, parsed once and cached as JSON."""
-    key_ = hashlib.sha1(json.dumps([list(collections), DURATIONS, "meter"]).encode()).hexdigest()[:10]
+    key_ = hashlib.sha1(json.dumps([list(collections), DURATIONS, "meter", "bars"]).encode()).hexdigest()[:10]
     path = Path(cache_dir) / f"folk_{key_}.json"
     if path.exists():
-        return [Tune(t["title"], t["source"], [tuple(e) for e in t["events"]], t.get("meter", ""), t.get("style", ""))
-                for t in json.loads(path.read_text())]
+        return [Tune(t["title"], t["source"], [tuple(e) for e in t["events"]], t.get("meter", ""), t.get("style", ""),
+                     t.get("bar", 0.0), t.get("pickup", 0.0)) for t in json.loads(path.read_text())]
     tunes: list[Tune] = []
     for i, name in enumerate(collections):
         tunes += parse_collection(name)
@@ -138,7 +144,7 @@ def load_folk_corpus(collections=DEFAULT_COLLECTIONS, cache_dir: Path = CACHE_DI
         log.info("parsed %s: %d tunes so far", name, len(tunes))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps([{"title": t.title, "source": t.source, "events": t.events, "meter": t.meter,
-                                 "style": t.style} for t in tunes]))
+                                 "style": t.style, "bar": t.bar, "pickup": t.pickup} for t in tunes]))
     return tunes
 
 

@@ -18,9 +18,7 @@ import torch
 from core import registry, validate
 from core.data.corpus import REST, melody_events
 from core.generation.baselines import MarkovChain, random_events
-from core.generation.models import (
-    BOS, EOS, GANConfig, GridGenerator, HOLD_CLASS, LSTMConfig, MelodyLSTM, event_token, grid_to_events, token_event,
-)
+from core.generation.models import BAR, BOS, EOS, LSTMConfig, MelodyLSTM, cache_probabilities, event_token, token_event
 from core.training import MODELS_DIR, load_state, read_card
 
 MODEL_DIR = MODELS_DIR / "generation"
@@ -45,14 +43,10 @@ def _load(kind: str, directory: Path) -> Bundle:
     # Sampling stays on the CPU whatever --device says: one token at a time through a small network is
     # kernel-launch bound on a GPU (training, in train.py, takes the registry's device).
     config = json.loads((directory / "config.json").read_text())
-    if kind == "lstm":
-        model = MelodyLSTM(LSTMConfig(**{k: v for k, v in config.items() if k != "kind"}))
+    if kind in ("lstm", "gan"):  # the GAN's generator is an LSTM, trained adversarially after pretraining
+        model = MelodyLSTM(LSTMConfig(**{k: v for k, v in config.items() if k not in ("kind", "pretrained")}))
         model.load_state_dict(load_state(directory))
-        return Bundle("lstm", model.eval(), config["vocab"], read_card(directory))
-    if kind == "gan":
-        model = GridGenerator(GANConfig(**{k: v for k, v in config.items() if k != "kind"}))
-        model.load_state_dict(load_state(directory))
-        return Bundle("gan", model.eval(), None, read_card(directory))
+        return Bundle(kind, model.eval(), config["vocab"], read_card(directory))
     if kind == "markov":
         counts = np.load(directory / "transitions.npz")["counts"].astype(np.float32)
         return Bundle("markov", MarkovChain(config["vocab"], counts), config["vocab"], read_card(directory))
@@ -89,25 +83,19 @@ def program_number(program) -> int:
     return validate.number(program, "The General MIDI program", 0, 127, integer=True)
 
 
-def _sample(logits: torch.Tensor, temperature: float, top_k: int, generator: torch.Generator) -> int:
-    logits = logits / temperature
-    if top_k and top_k < logits.numel():
-        kth = torch.topk(logits, top_k).values[-1]
-        logits = torch.where(logits < kth, torch.full_like(logits, -math.inf), logits)
-    return int(torch.multinomial(torch.softmax(logits, dim=-1), 1, generator=generator))
-
-
-@torch.no_grad()
 def known_conditions(name: str = "lstm") -> dict[str, list[str]]:
-    """The styles and meters a bundled model was trained to follow ({"style": [...], "meter": [...]})."""
+    """The styles, meters and key signatures a bundled model was trained to follow
+    ({"style": [...], "meter": [...], "key": [...]})."""
     vocab = load(name).vocab
-    return {k: sorted(t[len(k) + 2 : -1] for t in vocab if t.startswith(f"<{k}:")) for k in ("style", "meter")}
+    return {k: sorted(t[len(k) + 2 : -1] for t in vocab if t.startswith(f"<{k}:")) for k in ("style", "meter", "key")}
 
 
-def conditions(bundle: Bundle, style: str | None = None, meter: str | None = None) -> list[str]:
-    """The condition tokens a model knows for ``style`` and ``meter`` (none for a model trained without them)."""
+def conditions(bundle: Bundle, style: str | None = None, meter: str | None = None,
+               signature: str | None = None) -> list[str]:
+    """The condition tokens a model knows for ``style``, ``meter`` and key ``signature`` (a major tonic, as the
+    model learned them), in the order it learned them; none for a model trained without them."""
     out = []
-    for name, value in (("style", style), ("meter", meter)):
+    for name, value in (("style", style), ("meter", meter), ("key", signature)):
         if value:
             token = f"<{name}:{value}>"
             if token not in bundle.vocab:
@@ -118,28 +106,80 @@ def conditions(bundle: Bundle, style: str | None = None, meter: str | None = Non
     return out
 
 
+def melody_key(events):
+    """The key (``core.key.estimate``: tonic and mode) of (pitch, quarter length) events by pitch-class
+    durations; None without notes."""
+    from core.key import estimate
+
+    profile = np.zeros((12, 1))
+    for p, d in events:
+        if p != REST:
+            profile[p % 12, 0] += d
+    return estimate(profile) if profile.sum() else None
+
+
+def major_offset(key) -> int:
+    """Semitones (-6..+5) from C major to ``key``'s major key (a minor key counts as its relative major)."""
+    from core.key import PITCH_CLASSES
+
+    tonic = PITCH_CLASSES.index(key.tonic)
+    return ((tonic if key.mode == "major" else tonic + 3) + 6) % 12 - 6
+
+
+def signature_for(bundle: Bundle, key: str | None = None, primer=None) -> str | None:
+    """The key-signature token to sample with: the primer's key, else the one nearest the tonic asked for (the
+    rest of the way is a transposition), else C (the collections' own); None for a model without key tokens."""
+    trained = [t[5:-1] for t in bundle.vocab or [] if t.startswith("<key:")]
+    if not trained:
+        return None
+    found = melody_key(primer) if primer else None
+    off = major_offset(found) if found is not None else None
+    if off is None and key:
+        off = (KEYS.index(key) + 6) % 12 - 6
+    name = KEYS[off % 12] if off is not None else "C"
+    return name if name in trained else "C"
+
+
+@torch.no_grad()
 def sample_lstm(bundle: Bundle, n_quarters: float, temperature: float, seed: int, primer=None, top_k: int = 0,
-                style: str | None = None, meter: str | None = None):
+                style: str | None = None, meter: str | None = None, signature: str | None = None):
+    """Events from an LSTM (or the GAN's LSTM generator), token by token from <bos>, the condition tokens and the
+    primer; with the model's neural cache (``LSTMConfig.cache_lambda``) mixed into each step's distribution."""
     vocab = bundle.vocab
     index = {t: i for i, t in enumerate(vocab)}
     gen = torch.Generator().manual_seed(seed)
-    context = ([index[BOS]] + [index[c] for c in conditions(bundle, style, meter)]
+    context = ([index[BOS]] + [index[c] for c in conditions(bundle, style, meter, signature)]
                + [index[event_token(p, d)] for p, d in (primer or []) if event_token(p, d) in index])
     banned = torch.tensor([index[t] for t in vocab if t.startswith("<") and t != EOS])
-    logits, state = bundle.model(torch.tensor([context]))
+    theta, lam = bundle.model.config.cache_theta, bundle.model.config.cache_lambda
+    logits, state, hidden = bundle.model(torch.tensor([context]), return_hidden=True)
+    keys, values = list(hidden[0, :-1]), context[1:]  # each state, and the token that followed it
     events, total, tune_start = [], 0.0, 0.0
     while total < n_quarters:
-        step_logits = logits[0, -1].clone()
-        step_logits[banned] = -math.inf
+        allowed = torch.ones(len(vocab), dtype=torch.bool)
+        allowed[banned] = False
         if total - tune_start < min(n_quarters, MIN_TUNE_QUARTERS):
-            step_logits[index[EOS]] = -math.inf  # not before the tune has a phrase or two
-        tok = _sample(step_logits, temperature, top_k, gen)
+            allowed[index[EOS]] = False  # not before the tune has a phrase or two
+        step_logits = (logits[0, -1] / temperature).masked_fill(~allowed, -math.inf)
+        if top_k and top_k < int(allowed.sum()):
+            kth = torch.topk(step_logits, top_k).values[-1]
+            step_logits = step_logits.masked_fill(step_logits < kth, -math.inf)
+        probs = torch.softmax(step_logits, dim=-1)
+        query = hidden[0, -1]
+        if lam > 0 and keys:
+            cached = cache_probabilities(query, torch.stack(keys), torch.tensor(values), len(vocab), theta) * allowed
+            if cached.sum() > 0:
+                probs = (1 - lam) * probs + lam * cached / cached.sum()
+        tok = int(torch.multinomial(probs, 1, generator=gen))
         if vocab[tok] == EOS:  # the tune has ended: it is played again from its start (below)
             break
+        keys.append(query)
+        values.append(tok)
         event = token_event(vocab[tok])
-        events.append(event)
-        total += event[1]
-        logits, state = bundle.model(torch.tensor([[tok]]), state)
+        if event is not None:  # a bar line is read back but has no length
+            events.append(event)
+            total += event[1]
+        logits, state, hidden = bundle.model(torch.tensor([[tok]]), state, return_hidden=True)
     return play_again(events, n_quarters)
 
 
@@ -156,38 +196,6 @@ def play_again(events, n_quarters: float):
     return out
 
 
-@torch.no_grad()
-def sample_gan(bundle: Bundle, n_quarters: float, temperature: float, seed: int, form: str = "AABB"):
-    """A tune in ``form``: each letter a 4-bar section the generator writes from its own latent; a repeated
-    letter plays the section again with its last bar written afresh (a second ending), as folk tunes are built
-    (AABB). The whole form is played again until the length is reached. ``form=""``: independent segments."""
-    gen = torch.Generator().manual_seed(seed)
-    steps = bundle.model.config.steps
-    n_segments = max(1, math.ceil(n_quarters * 4 / steps))
-    letters = list(form) if form else [str(i) for i in range(n_segments)]
-    sections = sorted(set(letters), key=letters.index)
-    z = torch.randn(len(sections), bundle.model.config.latent, generator=gen)
-    probs = torch.softmax(bundle.model(z).permute(0, 2, 1) / temperature, dim=-1)  # (sections, steps, classes)
-
-    def draw(i, lo=0, hi=steps):
-        return torch.multinomial(probs[i, lo:hi], 1, generator=gen).squeeze(1).tolist()
-
-    written: dict[str, list[int]] = {}
-    grid: list[int] = []
-    bar = steps // 4
-    for k in range(n_segments):
-        letter = letters[k % len(letters)]
-        i = sections.index(letter)
-        if letter not in written:
-            written[letter] = draw(i)
-            grid += written[letter]
-        else:  # again, with a new last bar
-            grid += written[letter][: steps - bar] + draw(i, steps - bar, steps)
-    if grid and grid[0] == HOLD_CLASS:
-        grid[0] = int(torch.argmax(probs[0, 0, :HOLD_CLASS]))
-    return _trim(grid_to_events(grid), n_quarters)
-
-
 def sample_markov(bundle: Bundle, n_quarters: float, temperature: float, seed: int, primer=None):
     rng = np.random.default_rng(seed)
     vocab = bundle.vocab
@@ -195,7 +203,7 @@ def sample_markov(bundle: Bundle, n_quarters: float, temperature: float, seed: i
     current = index[BOS]
     for p, d in primer or []:
         current = index.get(event_token(p, d), current)
-    special = np.array([t.startswith("<") and t != EOS for t in vocab])
+    special = np.array([(t.startswith("<") and t != EOS) or t == BAR for t in vocab])
     eos = index[EOS]
     events, total, tune_start = [], 0.0, 0.0
     while total < n_quarters:
@@ -269,9 +277,7 @@ def fit_primer(events, vocab) -> tuple[list, int, list[str]]:
     the caller); one out of the vocabulary's pitch range is moved by octaves; notes the vocabulary still lacks
     take the nearest length it has for that pitch, or are left out.
     """
-    from core.key import PITCH_CLASSES, estimate
-
-    tokens = [token_event(t) for t in vocab if not t.startswith("<")]
+    tokens = [e for e in map(token_event, vocab) if e is not None]
     lengths: dict[int, list[float]] = {}
     for p, d in tokens:
         lengths.setdefault(p, []).append(d)
@@ -281,19 +287,13 @@ def fit_primer(events, vocab) -> tuple[list, int, list[str]]:
     notices, shift = [], 0
     if not notes:
         return [], 0, ["The primer has no notes; the piece starts from scratch."]
-    profile = np.zeros((12, 1))
-    for p, d in notes:
-        profile[p % 12, 0] += d
-    key = estimate(profile)
-    if key is not None:
-        tonic = PITCH_CLASSES.index(key.tonic)
-        major = tonic if key.mode == "major" else (tonic + 3) % 12  # a minor key by its relative major
-        off = (major + 6) % 12 - 6  # -6..+5 semitones from C
-        if abs(off) > TRAINED_SHIFT:
-            shift = -off
-            notices.append(f"The primer is in {key.tonic} {key.mode}; the model learned keys within "
-                           f"{TRAINED_SHIFT} semitones of C major / A minor, so it was continued {abs(off)} semitones "
-                           f"{'down' if off > 0 else 'up'} and the continuation moved back to {key.tonic} {key.mode}.")
+    key = melody_key(notes)
+    off = major_offset(key) if key is not None else 0
+    if abs(off) > TRAINED_SHIFT:
+        shift = -off
+        notices.append(f"The primer is in {key.tonic} {key.mode}; the model learned keys within "
+                       f"{TRAINED_SHIFT} semitones of C major / A minor, so it was continued {abs(off)} semitones "
+                       f"{'down' if off > 0 else 'up'} and the continuation moved back to {key.tonic} {key.mode}.")
     pitches = np.array([p + shift for p, _ in notes])
     # the octave move that leaves the fewest notes outside the known range (the smallest move on a tie)
     octave = min((0, -12, 12, -24, 24, -36, 36), key=lambda k: int(np.sum((pitches + k < lo) | (pitches + k > hi))))
@@ -333,14 +333,15 @@ def generate(model="lstm", seconds: float = 30.0, temperature: float = 1.0, seed
         primer = primer_events(primer)
     n_quarters = seconds * tempo / 60.0
     shift = 0
-    if primer and bundle.kind in ("lstm", "markov"):
+    if primer and bundle.kind in ("lstm", "gan", "markov"):
         primer, shift, told = fit_primer(primer, bundle.vocab)
         if notices is not None:
             notices.extend(told)
-    if bundle.kind == "lstm":
-        events = sample_lstm(bundle, n_quarters, temperature, seed, primer, style=style, meter=meter)
-    elif bundle.kind == "gan":
-        events = sample_gan(bundle, n_quarters, temperature, seed)
+    if bundle.kind in ("lstm", "gan"):
+        if key:
+            validate.choice(key, "Key", KEYS)
+        events = sample_lstm(bundle, n_quarters, temperature, seed, primer, style=style, meter=meter,
+                             signature=signature_for(bundle, key, primer))
     elif bundle.kind == "markov":
         events = sample_markov(bundle, n_quarters, temperature, seed, primer)
     else:
@@ -357,14 +358,10 @@ KEYS = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")  # core
 
 def to_key(events, tonic: str):
     """``events`` moved by the smallest interval that puts their estimated tonic on ``tonic`` (mode kept)."""
-    from core.key import PITCH_CLASSES, estimate
+    from core.key import PITCH_CLASSES
 
     validate.choice(tonic, "Key", KEYS)
-    profile = np.zeros((12, 1))
-    for p, d in events:
-        if p != REST:
-            profile[p % 12, 0] += d
-    found = estimate(profile)
+    found = melody_key(events)
     if found is None:
         return events
     shift = (KEYS.index(tonic) - PITCH_CLASSES.index(found.tonic) + 6) % 12 - 6
@@ -428,12 +425,12 @@ def compose(model: str = "lstm", seconds: float = 30.0, temperature: float = 1.0
         clamped = clamp(value, low, high, label)
         if clamped != float(value):
             notices.append(f"{label} {float(value):g} is outside {low:g}–{high:g}; used {clamped:g}.")
-    if primer is not None and model in ("gan", "random"):
-        notices.append(f"The {model} model does not continue a primer; it was ignored.")
+    if primer is not None and model == "random":
+        notices.append("The random model does not continue a primer; it was ignored.")
         primer = None
     style, meter, key = (None if v in (None, "", "any") else v for v in (style, meter, key))
-    if (style or meter) and model != "lstm":
-        notices.append(f"Only the LSTM follows a style or meter; the {model} ignored them.")
+    if (style or meter) and model not in ("lstm", "gan"):
+        notices.append(f"Only the LSTM and the GAN follow a style or meter; the {model} ignored them.")
         style = meter = None
     pm = generate(model, seconds, temperature, seed, primer=primer, tempo=tempo, program=program, notices=notices,
                   style=style, meter=meter, key=key)

@@ -2,10 +2,10 @@
 
 - ``MelodyLSTM``: next-event prediction over (pitch, duration) tokens, as the paper's
   LSTM predicts the next note of a piece.
-- ``GridGenerator`` / ``GridCritic``: a WGAN-GP over 4-bar melodies on a 16th-note
-  grid (one class per step: a pitch onset, rest or hold). The generator emits
-  per-step softmax distributions and the critic is a 1-D conv net, the recipe with
-  which WGAN-GP (Gulrajani et al., 2017) trains stably on discrete sequences.
+- The GAN: a ``MelodyLSTM`` generator trained adversarially against a ``TuneCritic``
+  that judges whole tunes (RelGAN, Nie et al., 2019: the generator is pretrained by
+  maximum likelihood, then its sampled tunes, relaxed by Gumbel-softmax, are scored by
+  a WGAN-GP critic (Gulrajani et al., 2017); the adversarial phase is what it learns from).
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from torch import nn
 
 # --- token vocabulary for the LSTM -------------------------------------------
 BOS, EOS = "<bos>", "<eos>"
+BAR = "|"  # a bar line, as folk-rnn's ABC tokens have them: the LSTM writes them, they have no duration
 
 
 def event_token(pitch: int, dur: float) -> str:
@@ -23,8 +24,8 @@ def event_token(pitch: int, dur: float) -> str:
 
 
 def token_event(token: str) -> tuple[int, float] | None:
-    """Inverse of :func:`event_token`; None for the special tokens."""
-    if token.startswith("<"):
+    """Inverse of :func:`event_token`; None for the special tokens and bar lines."""
+    if token.startswith("<") or token == BAR:
         return None
     pitch, dur = token.split("_")
     return (-1 if pitch == "r" else int(pitch)), float(dur)
@@ -37,6 +38,11 @@ class LSTMConfig:
     hidden: int = 256
     layers: int = 2
     dropout: float = 0.2
+    #: the neural cache (Grave et al., 2017): the next token's probability is mixed, with weight ``cache_lambda``,
+    #: with the tokens that followed earlier states of the same tune like this one (``cache_theta`` sharpens the
+    #: likeness); a tune repeats its own phrases. 0: no cache. Fitted on validation loss by train.fit_cache.
+    cache_theta: float = 0.0
+    cache_lambda: float = 0.0
 
 
 class MelodyLSTM(nn.Module):
@@ -47,99 +53,105 @@ class MelodyLSTM(nn.Module):
         self.lstm = nn.LSTM(config.embed, config.hidden, config.layers, batch_first=True, dropout=config.dropout)
         self.head = nn.Linear(config.hidden, len(config.vocab))
 
-    def forward(self, tokens: torch.Tensor, state=None):
-        """tokens (batch, time) → logits (batch, time, vocab), new LSTM state."""
-        out, state = self.lstm(self.embed(tokens), state)
-        return self.head(out), state
+    def forward(self, tokens: torch.Tensor, state=None, return_hidden: bool = False):
+        """tokens (batch, time) ids, or (batch, time, vocab) one-hot / relaxed samples (the GAN feeds back its
+        Gumbel-softmax draws so that gradients pass through them) → logits (batch, time, vocab), new LSTM state
+        (and the last layer's outputs (batch, time, hidden), the cache's keys, with ``return_hidden``)."""
+        x = tokens @ self.embed.weight if tokens.is_floating_point() else self.embed(tokens)
+        out, state = self.lstm(x, state)
+        return (self.head(out), state, out) if return_hidden else (self.head(out), state)
 
     def config_dict(self) -> dict:
         return {"kind": "lstm", **asdict(self.config)}
 
 
-# --- piano-roll grid for the GAN ----------------------------------------------
-STEPS_PER_QUARTER = 4  # 16th-note grid
-LOW_PITCH, HIGH_PITCH = 48, 95  # C3..B6 covers the (C-normalised) folk melodies
-N_PITCHES = HIGH_PITCH - LOW_PITCH + 1
-REST_CLASS, HOLD_CLASS = N_PITCHES, N_PITCHES + 1
-N_CLASSES = N_PITCHES + 2
+def cache_probabilities(query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, vocab: int,
+                        theta: float) -> torch.Tensor:
+    """The neural cache's next-token distribution (Grave et al., 2017): ``query`` (hidden,) against the earlier
+    states ``keys`` (n, hidden) of the tune, each followed by token ``values`` (n,) → (vocab,) probabilities."""
+    weights = torch.softmax(theta * (keys @ query), dim=0)
+    return torch.zeros(vocab).index_add_(0, values, weights)
+
+
+def cache_mixture_nll(logits: torch.Tensor, hidden: torch.Tensor, targets: torch.Tensor, theta: float,
+                      lam: float, ignore: int = -100) -> tuple[float, int]:
+    """Summed negative log-likelihood (and token count) of ``targets`` (batch, time) under the LSTM's
+    distribution mixed with its cache: logits (batch, time, vocab), hidden (batch, time, hidden)."""
+    logp = torch.log_softmax(logits, -1)
+    valid = targets != ignore
+    safe = targets.clamp(min=0)
+    p_model = logp.gather(-1, safe.unsqueeze(-1)).squeeze(-1).exp()
+    t = targets.shape[1]
+    earlier = torch.ones(t, t, dtype=torch.bool).tril(-1)  # position i < t is in t's cache
+    scores = theta * hidden @ hidden.transpose(1, 2)
+    scores = scores.masked_fill(~(earlier & valid.unsqueeze(1)), -torch.inf)
+    weights = torch.softmax(scores, -1).nan_to_num(0.0)  # the first position has an empty cache
+    same = (safe.unsqueeze(2) == safe.unsqueeze(1)) & valid.unsqueeze(1)
+    p_cache = (weights * same).sum(-1)
+    has_cache = earlier.any(-1).unsqueeze(0).expand_as(p_model)
+    mix = torch.where(has_cache, (1 - lam) * p_model + lam * p_cache, p_model)
+    return float(-(mix.clamp(min=1e-12).log() * valid).sum()), int(valid.sum())
 
 
 @dataclass
-class GANConfig:
-    steps: int = 64  # 4 bars of 4/4
-    latent: int = 100
+class CriticConfig:
+    vocab: int
     width: int = 128
+    kernel: int = 5
+    dilations: tuple = (1, 2, 4, 8)  # receptive field of about 60 events: two phrases of a folk tune
 
 
-class GridGenerator(nn.Module):
-    """z → (batch, N_CLASSES, steps) logits; upsamples a bar-level plan to 16th notes."""
+class TuneCritic(nn.Module):
+    """(batch, time, vocab) one-hot or relaxed tokens, (batch, time) mask of real positions → a Wasserstein score.
 
-    def __init__(self, config: GANConfig):
+    A token projection, dilated 1-D convolutions (so a phrase is seen beside the one before it) and a masked
+    mean and max over the tune. No normalisation layers (WGAN-GP).
+    """
+
+    def __init__(self, config: CriticConfig):
         super().__init__()
         self.config = config
-        w, s0 = config.width, config.steps // 8
-        self.project = nn.Sequential(nn.Linear(config.latent, w * s0), nn.ReLU())
-        self.body = nn.Sequential(
-            nn.ConvTranspose1d(w, w, 4, stride=2, padding=1), nn.BatchNorm1d(w), nn.ReLU(),
-            nn.ConvTranspose1d(w, w // 2, 4, stride=2, padding=1), nn.BatchNorm1d(w // 2), nn.ReLU(),
-            nn.ConvTranspose1d(w // 2, w // 2, 4, stride=2, padding=1), nn.BatchNorm1d(w // 2), nn.ReLU(),
-            nn.Conv1d(w // 2, N_CLASSES, 5, padding=2),
-        )
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        x = self.project(z).view(z.shape[0], self.config.width, self.config.steps // 8)
-        return self.body(x)
-
-    def config_dict(self) -> dict:
-        return {"kind": "gan", **asdict(self.config)}
-
-
-class GridCritic(nn.Module):
-    """(batch, N_CLASSES, steps) one-hot or softmax → a Wasserstein score. No batch norm (WGAN-GP)."""
-
-    def __init__(self, config: GANConfig):
-        super().__init__()
         w = config.width
-        self.body = nn.Sequential(
-            nn.Conv1d(N_CLASSES, w // 2, 5, padding=2), nn.LeakyReLU(0.2),
-            nn.Conv1d(w // 2, w, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
-            nn.Conv1d(w, w, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
-            nn.Conv1d(w, w, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
-        )
-        self.head = nn.Linear(w * (config.steps // 8), 1)
+        self.project = nn.Linear(config.vocab, w, bias=False)
+        self.convs = nn.ModuleList(nn.Conv1d(w, w, config.kernel, padding=d * (config.kernel - 1) // 2, dilation=d)
+                                   for d in config.dilations)
+        self.head = nn.Sequential(nn.Linear(2 * w, w), nn.LeakyReLU(0.2), nn.Linear(w, 1))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.body(x).flatten(1)).squeeze(1)
-
-
-def events_to_grid(events: list[tuple[int, float]]) -> list[int]:
-    """(pitch, quarter_length) events → one class per 16th step (onset pitch, rest or hold)."""
-    grid = []
-    for pitch, dur in events:
-        steps = max(1, round(dur * STEPS_PER_QUARTER))
-        if pitch < 0:
-            grid += [REST_CLASS] * steps
-        else:
-            while pitch < LOW_PITCH:
-                pitch += 12
-            while pitch > HIGH_PITCH:
-                pitch -= 12
-            grid += [pitch - LOW_PITCH] + [HOLD_CLASS] * (steps - 1)
-    return grid
+    def forward(self, tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        m = mask.unsqueeze(1).float()  # (batch, 1, time)
+        x = self.project(tokens).transpose(1, 2) * m
+        for conv in self.convs:
+            x = (x + nn.functional.leaky_relu(conv(x), 0.2)) * m  # residual: a deep stack stays trainable
+        mean = x.sum(2) / m.sum(2).clamp(min=1)
+        peak = x.masked_fill(m == 0, -1e4).amax(2)
+        return self.head(torch.cat([mean, peak], 1)).squeeze(1)
 
 
-def grid_to_events(grid) -> list[tuple[int, float]]:
-    """Inverse of :func:`events_to_grid`; a hold with nothing to hold counts as rest."""
-    events: list[list] = []
-    for c in map(int, grid):
-        step = 1.0 / STEPS_PER_QUARTER
-        if c == HOLD_CLASS and events:
-            events[-1][1] += step
-        elif c == REST_CLASS or c == HOLD_CLASS:
-            if events and events[-1][0] < 0:
-                events[-1][1] += step
-            else:
-                events.append([-1, step])
-        else:
-            events.append([LOW_PITCH + c, step])
-    return [(p, d) for p, d in events]
+class GumbelRollout(nn.Module):
+    """The GAN's generator step as one module call (so DistributedDataParallel sees one forward per backward):
+    a ``MelodyLSTM`` writes ``length`` tokens after ``prefix``, each drawn by straight-through Gumbel-softmax
+    (one-hot forward, softmax gradients), and reads back its own draw.
+
+    Returns (tokens (batch, prefix + length, vocab) one-hot, mask (batch, prefix + length): positions up to and
+    including each tune's end token).
+    """
+
+    def __init__(self, generator: MelodyLSTM, banned: list[int], eos: int):
+        super().__init__()
+        self.generator, self.eos = generator, eos
+        self.register_buffer("banned", torch.tensor(banned, dtype=torch.long), persistent=False)
+
+    def forward(self, prefix: torch.Tensor, length: int, tau: float = 1.0):
+        vocab = len(self.generator.config.vocab)
+        logits, state = self.generator(prefix)
+        draws = [nn.functional.one_hot(prefix, vocab).float()]
+        alive = torch.ones(prefix.shape[0], device=prefix.device)
+        masks = [torch.ones_like(prefix, dtype=torch.float)]
+        for _ in range(length):
+            step = logits[:, -1].index_fill(1, self.banned, -1e9)
+            y = nn.functional.gumbel_softmax(step, tau=tau, hard=True) * alive.unsqueeze(1)
+            draws.append(y.unsqueeze(1))
+            masks.append(alive.unsqueeze(1))
+            alive = alive * (1 - y[:, self.eos].detach())  # after its end token a tune is silent padding
+            logits, state = self.generator(y.unsqueeze(1), state)
+        return torch.cat(draws, 1), torch.cat(masks, 1)

@@ -88,9 +88,8 @@ def training_curves(model):
 
 def build() -> None:
     gr.Markdown(
-        "Generate a folk melody with an **LSTM** or a **GAN** trained here on music21's folk collections "
-        "(German, Irish or American style, in the meter and key you choose) "
-        "(or a baseline), hear it through FluidSynth, download the MIDI, and compare its log-mel spectrogram, "
+        "Generate a folk melody (German, Irish or American style, in the meter and key you choose) with an **LSTM** "
+        "or a **GAN** trained here on music21's folk collections, or with a baseline; hear it through FluidSynth, download the MIDI, and compare its log-mel spectrogram, "
         "chroma and zero-crossing rate with a real held-out tune rendered the same way."
     )
     with gr.Row():

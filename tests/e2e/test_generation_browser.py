@@ -48,4 +48,6 @@ def test_an_arranged_piece_has_every_track_in_its_midi(page, test_output):
         page.locator("#gen-midi a").first.click()
     names = [i.name for i in pretty_midi.PrettyMIDI(download.value.path()).instruments]
     assert names == ["melody", "chords", "bass", "drums"]
+    for plot in ("mel", "mel-ref", "chroma", "zcr"):  # the README's screenshot shows the comparison drawn
+        page.locator(f"#gen-{plot} img").wait_for(state="visible", timeout=120_000)
     page.screenshot(path=str(test_output / "generation_arranged.png"), full_page=True)

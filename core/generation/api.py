@@ -83,11 +83,16 @@ def program_number(program) -> int:
     return validate.number(program, "The General MIDI program", 0, 127, integer=True)
 
 
+def _trained(vocab, name: str) -> list[str]:
+    """The values of the condition tokens ``<name:value>`` in ``vocab``, sorted."""
+    return sorted(t[len(name) + 2 : -1] for t in vocab or [] if t.startswith(f"<{name}:"))
+
+
 def known_conditions(name: str = "lstm") -> dict[str, list[str]]:
     """The styles, meters and key signatures a bundled model was trained to follow
     ({"style": [...], "meter": [...], "key": [...]})."""
     vocab = load(name).vocab
-    return {k: sorted(t[len(k) + 2 : -1] for t in vocab if t.startswith(f"<{k}:")) for k in ("style", "meter", "key")}
+    return {k: _trained(vocab, k) for k in ("style", "meter", "key")}
 
 
 def conditions(bundle: Bundle, style: str | None = None, meter: str | None = None,
@@ -99,7 +104,7 @@ def conditions(bundle: Bundle, style: str | None = None, meter: str | None = Non
         if value:
             token = f"<{name}:{value}>"
             if token not in bundle.vocab:
-                known = sorted(t[len(name) + 2 : -1] for t in bundle.vocab if t.startswith(f"<{name}:"))
+                known = _trained(bundle.vocab, name)
                 raise ValueError(f"This model does not know the {name} {value!r}"
                                  + (f"; it knows: {', '.join(known)}." if known else f" (it was trained without {name}s)."))
             out.append(token)
@@ -129,7 +134,7 @@ def major_offset(key) -> int:
 def signature_for(bundle: Bundle, key: str | None = None, primer=None) -> str | None:
     """The key-signature token to sample with: the primer's key, else the one nearest the tonic asked for (the
     rest of the way is a transposition), else C (the collections' own); None for a model without key tokens."""
-    trained = [t[5:-1] for t in bundle.vocab or [] if t.startswith("<key:")]
+    trained = _trained(bundle.vocab, "key")
     if not trained:
         return None
     found = melody_key(primer) if primer else None
@@ -154,11 +159,11 @@ def sample_lstm(bundle: Bundle, n_quarters: float, temperature: float, seed: int
     theta, lam = bundle.model.config.cache_theta, bundle.model.config.cache_lambda
     logits, state, hidden = bundle.model(torch.tensor([context]), return_hidden=True)
     keys, values = list(hidden[0, :-1]), context[1:]  # each state, and the token that followed it
-    events, total, tune_start = [], 0.0, 0.0
+    events, total = [], 0.0
     while total < n_quarters:
         allowed = torch.ones(len(vocab), dtype=torch.bool)
         allowed[banned] = False
-        if total - tune_start < min(n_quarters, MIN_TUNE_QUARTERS):
+        if total < min(n_quarters, MIN_TUNE_QUARTERS):
             allowed[index[EOS]] = False  # not before the tune has a phrase or two
         step_logits = (logits[0, -1] / temperature).masked_fill(~allowed, -math.inf)
         if top_k and top_k < int(allowed.sum()):
@@ -205,11 +210,11 @@ def sample_markov(bundle: Bundle, n_quarters: float, temperature: float, seed: i
         current = index.get(event_token(p, d), current)
     special = np.array([(t.startswith("<") and t != EOS) or t == BAR for t in vocab])
     eos = index[EOS]
-    events, total, tune_start = [], 0.0, 0.0
+    events, total = [], 0.0
     while total < n_quarters:
         p = bundle.model.next_distribution(current, temperature)
         p[special] = 0
-        if total - tune_start < min(n_quarters, MIN_TUNE_QUARTERS):
+        if total < min(n_quarters, MIN_TUNE_QUARTERS):
             p[eos] = 0
         if p.sum() == 0:
             p = (~special).astype(np.float64)

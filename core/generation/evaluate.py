@@ -148,7 +148,7 @@ def evaluate_models(models=("lstm", "gan", "markov", "random"), n_pieces: int = 
     """
     from core.data.corpus import load_folk_corpus, melody_events, split_by_tune
     from core.generation.api import MAX_SECONDS, MIN_SECONDS, generate, known_conditions, load
-    from core.generation.train import METERS
+    from core.generation.train import meter_condition
 
     train, held_out = split_by_tune(load_folk_corpus())
     ref = reference_stats([t.events for t in held_out])
@@ -165,7 +165,7 @@ def evaluate_models(models=("lstm", "gan", "markov", "random"), n_pieces: int = 
         pieces = []
         for i, tune in enumerate(beside):
             seconds = min(max(tune_quarters(tune.events) * 60 / tempo, MIN_SECONDS), MAX_SECONDS)
-            meter = tune.meter if tune.meter in METERS or not tune.meter else "other"  # as train.py tokenises it
+            meter = meter_condition(tune.meter)  # as train.py tokenises it
             pieces.append(melody_events(generate(
                 name, seconds=seconds, temperature=temperature, seed=seed + i, tempo=tempo,
                 style="essen" if "essen" in known["style"] else None,

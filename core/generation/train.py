@@ -45,12 +45,17 @@ def transpose(events, k: int):
 METERS = ("2/4", "3/4", "4/4", "6/8", "9/8", "12/8", "2/2", "3/8")
 
 
+def meter_condition(meter: str) -> str:
+    """The meter a tune's meter token names: one of ``METERS``, else "other" ("" stays "": no token)."""
+    return meter if meter in METERS or not meter else "other"
+
+
 def condition_tokens(tune: Tune, shift: int = 0) -> list[str]:
     """The tokens after <bos> that tell the LSTM what to write: the tune's style (collection), meter and, for the
     folk collections (all moved to C), the key signature of the copy transposed by ``shift`` semitones."""
     out = [f"<style:{tune.style}>"] if tune.style else []
     if tune.meter:
-        out.append(f"<meter:{tune.meter if tune.meter in METERS else 'other'}>")
+        out.append(f"<meter:{meter_condition(tune.meter)}>")
     if tune.style:
         out.append(key_token(shift))
     return out

@@ -11,7 +11,7 @@ import torch
 from core.data.corpus import REST, Tune, melody_events, split_by_tune
 from core.generation import api as gen, evaluate, train
 from core.generation.baselines import MarkovChain
-from core.generation.models import BOS, EOS, CriticConfig, GumbelRollout, TuneCritic, event_token
+from core.generation.models import BOS, EOS, SENTINEL_START, CriticConfig, GumbelRollout, TuneCritic, event_token
 
 
 def scale_tune(i: int, n: int = 48) -> Tune:
@@ -370,3 +370,67 @@ def test_the_neural_cache_helps_a_tune_that_repeats_itself_and_is_off_at_lambda_
     model.config.cache_theta, model.config.cache_lambda = fitted["cache_theta"], fitted["cache_lambda"]
     events = gen.sample_lstm(gen.Bundle("lstm", model.eval(), vocab), 16, 1.0, seed=0)
     assert sum(d for _, d in events) >= 16
+
+
+def pointer_lstm(vocab, **kw):
+    from core.generation.models import LSTMConfig, MelodyLSTM
+
+    return MelodyLSTM(LSTMConfig(vocab=vocab, embed=8, hidden=32, layers=1, dropout=0.0, pointer=16, **kw)).eval()
+
+
+def test_the_pointer_lstm_gives_probabilities_and_reads_a_tune_in_pieces_as_whole(corpus):
+    vocab = tiny_lstm(corpus, steps=5)[1].config.vocab
+    model = pointer_lstm(vocab)
+    x = torch.randint(3, len(vocab), (2, 20))
+    with torch.no_grad():
+        whole, _ = model(x)
+        first, state = model(x[:, :7])
+        rest, (lstm_state, (keys, tokens)) = model(x[:, 7:], state)
+        relaxed, _ = model(torch.nn.functional.one_hot(x, len(vocab)).float())  # as the GAN feeds it
+    assert torch.allclose(whole.exp().sum(-1), torch.ones(2, 20), atol=1e-5)  # a mixture of two distributions
+    assert keys.shape[:2] == (2, 20) and tokens.shape == (2, 20, len(vocab))
+    assert torch.allclose(torch.cat([first, rest], 1), whole, atol=1e-5)
+    assert torch.allclose(relaxed, whole, atol=1e-5)
+
+
+def test_the_pointer_copies_what_followed_an_earlier_moment_when_the_sentinel_lets_it(corpus):
+    vocab = tiny_lstm(corpus, steps=5)[1].config.vocab
+    model = pointer_lstm(vocab)
+    x = torch.tensor([[5, 6, 7, 8, 5]])
+    with torch.no_grad():
+        model.sentinel_bias.fill_(-30.0)  # the gate shut: only copying
+        model.query.weight.zero_()
+        model.query.bias.fill_(1.0)
+        model.key.weight.zero_()
+        probs = model(x)[0][0, -1].exp()
+    # every earlier position weighs the same: the tokens that followed them (6, 7, 8, 5) share the mass
+    assert torch.allclose(probs[[6, 7, 8, 5]], torch.full((4,), 0.25), atol=1e-4)
+    with torch.no_grad():
+        model.sentinel_bias.fill_(30.0)  # the gate open: the LSTM's own distribution
+        plain = torch.softmax(model.head(model.lstm(model.embed(x))[0]), -1)[0, -1]
+        assert torch.allclose(model(x)[0][0, -1].exp(), plain, atol=1e-5)
+
+
+def test_an_lstm_started_from_a_trained_one_learns_its_pointer_and_keeps_the_rest(corpus):
+    tr, plain = tiny_lstm(corpus, steps=12)
+    va = split_by_tune(corpus, holdout=0.2)[1]
+    before = plain.embed.weight.clone()
+    model, history = train.train_lstm(tr, va, steps=20, batch=8, lr=1e-2, log_every=10, init=plain,
+                                      config={"hidden": 32, "embed": 8, "layers": 1, "dropout": 0.0, "pointer": 16})
+    assert model.config.pointer == 16 and float(model.sentinel_bias) != SENTINEL_START  # the gate was trained
+    assert torch.equal(plain.embed.weight, before)  # the one started from is untouched
+    events = gen.sample_lstm(gen.Bundle("lstm", model.eval(), model.config.vocab), 16, 1.0, seed=0)
+    assert sum(d for _, d in events) >= 16
+    other = pointer_lstm(plain.config.vocab[:-1])
+    with pytest.raises(ValueError, match="another vocabulary"):
+        train.extend(other, plain)
+
+
+def test_the_critic_sees_how_often_a_tune_repeats_itself_at_each_lag():
+    from core.generation.models import self_similarity
+
+    tokens = torch.nn.functional.one_hot(torch.tensor([[1, 2, 3, 1, 2, 3, 4, 4], [1, 2, 3, 4, 1, 2, 0, 0]]), 5).float()
+    mask = torch.tensor([[1.0] * 8, [1.0] * 6 + [0.0] * 2])
+    lags = self_similarity(tokens, mask, 4)
+    assert torch.allclose(lags[0], torch.tensor([1 / 7, 0.0, 3 / 5, 0.0]))  # the phrase answered 3 later; 4 4
+    assert torch.allclose(lags[1], torch.tensor([0.0, 0.0, 0.0, 1.0]))  # padding never counts as a repeat

@@ -16,6 +16,7 @@ from torch import nn
 
 # --- token vocabulary for the LSTM -------------------------------------------
 BOS, EOS = "<bos>", "<eos>"
+SENTINEL_START = 6.0  # e^6 against a tune's few hundred earlier positions: the vocabulary first
 BAR = "|"  # a bar line, as folk-rnn's ABC tokens have them: the LSTM writes them, they have no duration
 
 
@@ -43,6 +44,11 @@ class LSTMConfig:
     #: likeness); a tune repeats its own phrases. 0: no cache. Fitted on validation loss by train.fit_cache.
     cache_theta: float = 0.0
     cache_lambda: float = 0.0
+    #: width of the pointer's query and keys (pointer sentinel mixture, Merity et al. 2017): the next token may be
+    #: copied from what followed an earlier moment of the tune like this one, with a learned gate (the sentinel)
+    #: between copying and the vocabulary. A folk tune answers its phrases; the LSTM alone almost never did (the
+    #: repeats in its pieces were replays of the whole tune). 0: no pointer.
+    pointer: int = 0
 
 
 class MelodyLSTM(nn.Module):
@@ -52,14 +58,50 @@ class MelodyLSTM(nn.Module):
         self.embed = nn.Embedding(len(config.vocab), config.embed)
         self.lstm = nn.LSTM(config.embed, config.hidden, config.layers, batch_first=True, dropout=config.dropout)
         self.head = nn.Linear(config.hidden, len(config.vocab))
+        if config.pointer:
+            self.query = nn.Linear(config.hidden, config.pointer)
+            self.key = nn.Linear(config.hidden, config.pointer, bias=False)
+            self.sentinel = nn.Parameter(torch.zeros(config.pointer))
+            # the sentinel's score starts high, so a model extended from a plain LSTM starts by trusting it
+            self.sentinel_bias = nn.Parameter(torch.tensor(SENTINEL_START))
 
     def forward(self, tokens: torch.Tensor, state=None, return_hidden: bool = False):
         """tokens (batch, time) ids, or (batch, time, vocab) one-hot / relaxed samples (the GAN feeds back its
-        Gumbel-softmax draws so that gradients pass through them) → logits (batch, time, vocab), new LSTM state
-        (and the last layer's outputs (batch, time, hidden), the cache's keys, with ``return_hidden``)."""
+        Gumbel-softmax draws so that gradients pass through them) → logits (batch, time, vocab), new state and,
+        with ``return_hidden``, the LSTM's last-layer outputs (batch, time, hidden), the neural cache's keys.
+
+        With the pointer the logits are log-probabilities of the mixture (so softmax, cross-entropy and
+        temperature read them as any logits) and the state also holds every earlier position's key and token.
+        Feeding a tune in pieces with the state gives the logits of feeding it whole."""
         x = tokens @ self.embed.weight if tokens.is_floating_point() else self.embed(tokens)
-        out, state = self.lstm(x, state)
-        return (self.head(out), state, out) if return_hidden else (self.head(out), state)
+        lstm_state, memory = (state if state is not None else (None, None)) if self.config.pointer else (state, None)
+        out, lstm_state = self.lstm(x, lstm_state)
+        logits = self.head(out)
+        if self.config.pointer:
+            onehot = tokens if tokens.is_floating_point() else nn.functional.one_hot(tokens, logits.shape[-1]).float()
+            logits, memory = self.point(out, onehot, logits, memory)
+            state = (lstm_state, memory)
+        else:
+            state = lstm_state
+        return (logits, state, out) if return_hidden else (logits, state)
+
+    def point(self, h: torch.Tensor, onehot: torch.Tensor, logits: torch.Tensor, memory=None):
+        """The pointer sentinel mixture over h (batch, time, hidden) and its input tokens onehot (batch, time,
+        vocab): position i points at an earlier position j (key from h_j) and so at the token that came after j;
+        memory: the (keys, tokens) of the positions before these, returned grown by theirs."""
+        keys = self.key(h)
+        if memory is not None:
+            keys, onehot = torch.cat([memory[0], keys], 1), torch.cat([memory[1], onehot], 1)
+        t, n = h.shape[1], keys.shape[1]
+        query = self.query(h)
+        scores = query @ keys[:, :-1].transpose(1, 2) / self.config.pointer ** 0.5  # (batch, t, n - 1)
+        earlier = torch.ones(t, n - 1, dtype=torch.bool, device=h.device).tril(n - t - 1)  # j < position i
+        scores = scores.masked_fill(~earlier, -torch.inf)
+        gate_score = (query @ self.sentinel).unsqueeze(-1) + self.sentinel_bias
+        weights = torch.softmax(torch.cat([scores, gate_score], -1), -1)
+        copied = weights[..., :-1] @ onehot[:, 1:]  # what followed each earlier position, by its weight
+        mixture = weights[..., -1:] * torch.softmax(logits, -1) + copied
+        return mixture.clamp(min=1e-12).log(), (keys, onehot)
 
     def config_dict(self) -> dict:
         return {"kind": "lstm", **asdict(self.config)}
@@ -99,13 +141,17 @@ class CriticConfig:
     width: int = 128
     kernel: int = 5
     dilations: tuple = (1, 2, 4, 8)  # receptive field of about 60 events: two phrases of a folk tune
+    #: the critic also sees how often the tune's token at i comes again at i + lag, for lags 1..``lags`` (the
+    #: diagonals of its self-similarity matrix, Foote 1999): a phrase answered a phrase later is what it checks
+    lags: int = 32
 
 
 class TuneCritic(nn.Module):
     """(batch, time, vocab) one-hot or relaxed tokens, (batch, time) mask of real positions → a Wasserstein score.
 
-    A token projection, dilated 1-D convolutions (so a phrase is seen beside the one before it) and a masked
-    mean and max over the tune. No normalisation layers (WGAN-GP).
+    A token projection, dilated 1-D convolutions (so a phrase is seen beside the one before it), a masked
+    mean and max over the tune, and its self-similarity at each lag (``self_similarity``). No normalisation
+    layers (WGAN-GP).
     """
 
     def __init__(self, config: CriticConfig):
@@ -115,7 +161,7 @@ class TuneCritic(nn.Module):
         self.project = nn.Linear(config.vocab, w, bias=False)
         self.convs = nn.ModuleList(nn.Conv1d(w, w, config.kernel, padding=d * (config.kernel - 1) // 2, dilation=d)
                                    for d in config.dilations)
-        self.head = nn.Sequential(nn.Linear(2 * w, w), nn.LeakyReLU(0.2), nn.Linear(w, 1))
+        self.head = nn.Sequential(nn.Linear(2 * w + config.lags, w), nn.LeakyReLU(0.2), nn.Linear(w, 1))
 
     def forward(self, tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         m = mask.unsqueeze(1).float()  # (batch, 1, time)
@@ -124,7 +170,20 @@ class TuneCritic(nn.Module):
             x = (x + nn.functional.leaky_relu(conv(x), 0.2)) * m  # residual: a deep stack stays trainable
         mean = x.sum(2) / m.sum(2).clamp(min=1)
         peak = x.masked_fill(m == 0, -1e4).amax(2)
-        return self.head(torch.cat([mean, peak], 1)).squeeze(1)
+        return self.head(torch.cat([mean, peak, self_similarity(tokens, mask, self.config.lags)], 1)).squeeze(1)
+
+
+def self_similarity(tokens: torch.Tensor, mask: torch.Tensor, lags: int) -> torch.Tensor:
+    """(batch, time, vocab) one-hot or relaxed tokens, (batch, time) mask → (batch, lags): for each lag 1..lags,
+    the share of real positions i whose token is the token at i + lag (relaxed tokens: their overlap)."""
+    x = tokens * mask.unsqueeze(-1)
+    similar = x @ x.transpose(1, 2)  # (batch, time, time)
+    pairs = mask.unsqueeze(2) * mask.unsqueeze(1)
+    out = []
+    for lag in range(1, lags + 1):
+        same = torch.diagonal(similar, offset=lag, dim1=1, dim2=2).sum(1)
+        out.append(same / torch.diagonal(pairs, offset=lag, dim1=1, dim2=2).sum(1).clamp(min=1))
+    return torch.stack(out, 1) if out else tokens.new_zeros(tokens.shape[0], 0)
 
 
 class GumbelRollout(nn.Module):

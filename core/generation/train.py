@@ -179,19 +179,24 @@ def fit_cache(model: MelodyLSTM, sequences: list[list[int]], thetas=CACHE_THETAS
 
 def train_lstm(train: list[Tune], val: list[Tune], steps: int = 3000, batch: int = 64, max_len: int = 256,
                lr: float = 2e-3, seed: int = 0, config: dict | None = None, log_every: int = 100,
-               run: Run | None = None):
+               run: Run | None = None, init: MelodyLSTM | None = None):
     """Next-event prediction with cross-entropy over whole tunes, each from its <bos> and condition tokens as
     sampling starts (windows cut from a stream of tunes never show the network a tune's start and length, and
     its samples drift once they outrun the window). Keeps the weights of the best validation loss; returns the
     model and its loss history.
 
     ``run`` (from :func:`core.training.start_run`) gives the device and torchrun's workers; alone, the CPU.
+    ``init``: a trained LSTM over the same vocabulary whose weights this one starts from (what it lacks, such as
+    the pointer, starts as it would).
     """
     run = run or Run(device=torch.device("cpu"))
     device = run.device
     set_seed(seed)
     vocab = build_vocab(train)
-    model = MelodyLSTM(LSTMConfig(vocab=vocab, **(config or {}))).to(device)
+    model = MelodyLSTM(LSTMConfig(vocab=vocab, **(config or {})))
+    if init is not None:
+        extend(model, init)
+    model = model.to(device)
     net = wrap(model, run)
     train_seqs = tune_sequences(train, vocab, augment=True, max_len=max_len)
     val_seqs = tune_sequences(val, vocab, augment=False, max_len=max_len)
@@ -224,6 +229,16 @@ def train_lstm(train: list[Tune], val: list[Tune], steps: int = 3000, batch: int
                 log.info("lstm step %d/%d train %.3f val %.3f", step, steps, history["train_loss"][-1], val_loss)
     model.load_state_dict(best[1])
     return model, history
+
+
+def extend(model: MelodyLSTM, init: MelodyLSTM) -> None:
+    """Copy ``init``'s weights into ``model``, which may have more (the pointer): same vocabulary, same sizes."""
+    if init.config.vocab != model.config.vocab:
+        raise ValueError("The LSTM to start from was trained on another vocabulary (other tunes or styles).")
+    missing, unexpected = model.load_state_dict(init.state_dict(), strict=False)
+    if unexpected:
+        raise ValueError(f"The LSTM to start from has weights this one lacks: {', '.join(unexpected)}.")
+    log.info("started from a trained LSTM; new weights: %s", ", ".join(missing) or "none")
 
 
 def gradient_penalty(critic, real, fake, mask):
@@ -371,6 +386,10 @@ def main(argv=None) -> None:
                              "log-loss but moved the pitch and note-length histograms away from the tunes)")
     parser.add_argument("--layers", type=int, default=2, help="LSTM: layers")
     parser.add_argument("--dropout", type=float, default=0.2, help="LSTM: dropout between layers")
+    parser.add_argument("--pointer", type=int, default=0,
+                        help="LSTM: width of the pointer over the tune so far (pointer sentinel mixture); 0: none")
+    parser.add_argument("--init", help="LSTM: start from the weights of this trained LSTM (a folder train.py saved)")
+    parser.add_argument("--lr", type=float, default=2e-3, help="LSTM: peak learning rate (one-cycle)")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     parser.add_argument("--pretrained", default=str(MODELS_DIR / "generation" / "lstm"),
                         help="GAN: the maximum-likelihood LSTM it starts from (a folder train.py saved)")
@@ -408,13 +427,23 @@ def main(argv=None) -> None:
     t0 = time.time()
     cache = None
     if args.model == "lstm":
-        model, history = train_lstm(train, val, steps=args.steps, batch=args.batch, seed=args.seed, run=run,
-                                    config={"hidden": args.hidden, "layers": args.layers, "dropout": args.dropout})
+        init = None
+        if args.init:
+            from core.generation.api import load
+
+            init = load(args.init).model
+            if not isinstance(init, MelodyLSTM):
+                sys.exit(f"error: --init {args.init} is not an LSTM.")
+        model, history = train_lstm(train, val, steps=args.steps, batch=args.batch, lr=args.lr, seed=args.seed,
+                                    run=run, init=init, config={"hidden": args.hidden, "layers": args.layers,
+                                                                "dropout": args.dropout, "pointer": args.pointer})
         cache = fit_cache(model, tune_sequences(val, model.config.vocab, augment=False), apply=args.cache)
         log.info("neural cache: theta %g, lambda %g", cache["cache_theta"], cache["cache_lambda"])
         c = model.config
         config, arch = model.config_dict(), (f"Embedding {c.embed} → {c.layers}-layer LSTM {c.hidden} (dropout "
-                                             f"{c.dropout:g}) → linear over event tokens; whole tunes")
+                                             f"{c.dropout:g})" + (f" → pointer sentinel mixture ({c.pointer}) over "
+                                                                  "the tune so far" if c.pointer else "")
+                                             + " → linear over event tokens; whole tunes")
     elif args.model == "gan":
         from core.generation.api import load
 

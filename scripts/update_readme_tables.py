@@ -419,7 +419,9 @@ def generation_metrics(d: dict) -> str:
         for m, _ in GEN_DISTANCES:
             v = row.get(m)
             beats = key in ("lstm", "gan") and v is not None and v < d["markov"][m]
-            cells.append("–" if v is None else (f"**{v:.3f}**" if beats else f"{v:.3f}"))
+            sd = row.get("spread", {}).get(m)
+            text = "–" if v is None else (f"**{v:.3f}**" if beats else f"{v:.3f}") + (f" ±{sd:.3f}" if sd is not None else "")
+            cells.append(text)
         copy = row.get("copy_longest_ngram")
         rows.append(f"| {label} | " + " | ".join(cells) + f" | {'–' if copy is None else f'{copy:.1f}'} |")
     mus = d.get("muspy", {})
@@ -428,6 +430,12 @@ def generation_metrics(d: dict) -> str:
         if key in mus:
             rows.append(f"| {label} | " + " | ".join("–" if mus[key].get(m) is None else f"{mus[key][m]:.3f}"
                                                     for m, _ in GEN_MUSPY) + " |")
+    gaps = d.get("repeat_gaps") or {}
+    if gaps:
+        rows += ["", "| where a repeated 4-interval pattern was last heard (share of all patterns) | within 12 notes | "
+                     "13–24 notes before | 25 or more |", "|---|---:|---:|---:|"]
+        rows += [f"| {label} | " + " | ".join(f"{gaps[key][g]:.3f}" for g in ("1-12", "13-24", "25+")) + " |"
+                 for key, label in GEN_SYSTEMS if key in gaps]
     cond = d.get("conditioning") or {}
     if cond:
         rows += ["", "| LSTM asked for (style, meter) | share of 16ths | 8ths | quarters | halves |", "|---|---:|---:|---:|---:|"]
@@ -436,7 +444,9 @@ def generation_metrics(d: dict) -> str:
     return "\n".join(rows + ["", f"`{d['command']}`: {d['pieces']} pieces per model at temperature 1.0 against the "
                                "held-out Essen tunes, each piece as long as the held-out tune it stands beside and asked "
                                "for its meter (range and repetition grow with length). Distances: lower is better; bold where a network beats the Markov "
-                               f"chain (the LSTM on {wins['lstm']} of 5, the GAN on {wins['gan']} of 5). muspy: the closer "
+                               f"chain (the LSTM on {wins['lstm']} of 5, the GAN on {wins['gan']} of 5); ± is the standard "
+                               f"deviation over {d.get('bootstrap', 200)} resamples of each system's pieces (a difference "
+                               "smaller than it is not a firm win). muspy: the closer "
                                "to the real tunes' row, the better."])
 
 

@@ -211,6 +211,26 @@ def test_metrics_rank_a_copy_above_noise(corpus):
     assert evaluate.repetition([(p, 1.0) for p in [60, 62, 64, 65] * 4]) == 1.0
 
 
+def test_repeat_gaps_tell_a_motif_answered_from_a_tune_played_again():
+    motif = [(p, 1.0) for p in [60, 62, 64, 65, 67] * 3]  # answered every 5 notes
+    assert evaluate.repeat_gaps([motif]) == {"1-12": pytest.approx(6 / 11), "13-24": 0.0, "25+": 0.0}
+    tune = [(p, 1.0) for p in [60, 64, 62, 67, 65, 69, 72, 71, 67, 64, 62, 60, 59, 62, 67, 65, 64, 62, 60, 57, 60, 64, 67, 72, 60, 62, 65]]
+    again = evaluate.repeat_gaps([tune + tune])
+    assert again["25+"] > 0.4 and again["1-12"] == 0.0
+
+
+
+def test_distances_pool_the_pieces_and_the_spread_is_zero_only_for_identical_pieces(corpus):
+    ref = evaluate.reference_stats([t.events for t in corpus[:12]])
+    pieces = [t.events for t in corpus[12:]]
+    out = evaluate.compare(pieces, ref, spread=True)
+    pooled = evaluate.pitch_class_histogram(pieces)
+    assert out["pitch_class_histogram"] == pytest.approx(float(np.abs(pooled - ref["pch"]).sum()))
+    assert out["note_length"] == pytest.approx(float(np.abs(evaluate.duration_histogram(pieces) - ref["dur"]).sum()))
+    assert out["spread"]["pitch_range"] > 0 and set(out["spread"]) == set(evaluate.distances(evaluate.piece_stats(pieces), ref))
+    same = evaluate.compare([pieces[0]] * 8, ref, spread=True)
+    assert all(v == pytest.approx(0.0, abs=1e-12) for v in same["spread"].values())
+
 #: evaluate.compare's distances and the most each can be: L1 between distributions ≤ 2, shares ≤ 1,
 #: semitones within the pitch span a model can emit, copies ≤ ngram_index's longest n-gram (32).
 CARD_METRICS = {"pitch_class_histogram": 2.0, "pitch_range": 48.0, "scale_consistency": 1.0, "note_length": 2.0,
@@ -225,6 +245,8 @@ def test_bundled_cards_have_metrics():
         assert metrics.get("eval_command", metrics.get("command", "")).startswith("python -m core.generation.evaluate")
         rows = {"distance_to_held_out": metrics["distance_to_held_out"], **metrics["baselines"]}
         for row_name, row in rows.items():
+            spread = row.pop("spread", {})  # how far another set of pieces could move each distance
+            assert all(math.isfinite(v) and 0 <= v <= CARD_METRICS[k] for k, v in spread.items()), (name, row_name)
             expected = {"held_out_tunes": {"copy_longest_ngram"},  # real tunes: the copy check is theirs alone
                         "real_training_tunes": set(CARD_METRICS) - {"copy_longest_ngram"}}.get(row_name, set(CARD_METRICS))
             assert set(row) == expected, (name, row_name)
@@ -434,3 +456,19 @@ def test_the_critic_sees_how_often_a_tune_repeats_itself_at_each_lag():
     lags = self_similarity(tokens, mask, 4)
     assert torch.allclose(lags[0], torch.tensor([1 / 7, 0.0, 3 / 5, 0.0]))  # the phrase answered 3 later; 4 4
     assert torch.allclose(lags[1], torch.tensor([0.0, 0.0, 0.0, 1.0]))  # padding never counts as a repeat
+
+
+def test_a_tune_ends_near_the_length_asked_for_not_at_half_of_it_then_replayed():
+    from types import SimpleNamespace
+
+    from core.generation.models import LSTMConfig, MelodyLSTM
+
+    vocab = [BOS, EOS, event_token(60, 1.0), event_token(62, 1.0)]
+    model = MelodyLSTM(LSTMConfig(vocab=vocab, embed=4, hidden=8, layers=1, dropout=0.0)).eval()
+    with torch.no_grad():
+        model.head.bias[:] = torch.tensor([-9.0, 9.0, 0.0, 0.0])  # it would end at every step it may
+    assert gen.earliest_end(100) == 90 and gen.earliest_end(34) == gen.MIN_TUNE_QUARTERS and gen.earliest_end(8) == 8
+    events = gen.sample_lstm(SimpleNamespace(vocab=vocab, model=model), 100, 1.0, seed=0)
+    total = sum(d for _, d in events)
+    assert 100 <= total <= 180  # 90 quarters of its own, then its start again up to the length
+    assert events[90:100] == events[:10]

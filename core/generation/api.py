@@ -163,7 +163,7 @@ def sample_lstm(bundle: Bundle, n_quarters: float, temperature: float, seed: int
     while total < n_quarters:
         allowed = torch.ones(len(vocab), dtype=torch.bool)
         allowed[banned] = False
-        if total < min(n_quarters, MIN_TUNE_QUARTERS):
+        if total < earliest_end(n_quarters):
             allowed[index[EOS]] = False  # not before the tune has a phrase or two
         step_logits = (logits[0, -1] / temperature).masked_fill(~allowed, -math.inf)
         if top_k and top_k < int(allowed.sum()):
@@ -188,8 +188,16 @@ def sample_lstm(bundle: Bundle, n_quarters: float, temperature: float, seed: int
     return play_again(events, n_quarters)
 
 
-#: A generated tune may end (its end-of-tune token) once it is this long (about a held-out tune's median).
+#: A generated tune may end (its end-of-tune token) once it is this long (about a held-out tune's median) and
+#: has reached ``END_SHARE`` of the length asked for: a tune that stopped at half the length and was played again
+#: made a piece that was a third replay, unlike any real tune.
 MIN_TUNE_QUARTERS = 32.0
+END_SHARE = 0.9
+
+
+def earliest_end(n_quarters: float) -> float:
+    """Quarters before which a tune of ``n_quarters`` asked for may not end."""
+    return min(n_quarters, max(MIN_TUNE_QUARTERS, END_SHARE * n_quarters))
 
 
 def play_again(events, n_quarters: float):
@@ -214,7 +222,7 @@ def sample_markov(bundle: Bundle, n_quarters: float, temperature: float, seed: i
     while total < n_quarters:
         p = bundle.model.next_distribution(current, temperature)
         p[special] = 0
-        if total < min(n_quarters, MIN_TUNE_QUARTERS):
+        if total < earliest_end(n_quarters):
             p[eos] = 0
         if p.sum() == 0:
             p = (~special).astype(np.float64)

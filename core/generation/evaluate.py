@@ -88,6 +88,27 @@ def repetition(events: Events, n: int = 4) -> float:
     return sum(1 for g in grams if counts[g] > 1) / len(grams)
 
 
+#: how far back a repeated 4-interval pattern was last heard, in notes: within a phrase, a phrase later, further
+REPEAT_GAPS = ((1, 13), (13, 25), (25, 10_000))
+
+
+def repeat_gaps(pieces: Sequence[Events], n: int = 4) -> dict:
+    """Per gap range of ``REPEAT_GAPS``: the share of the pieces' interval n-grams that repeat one heard that many
+    n-grams before (a motif answered in the next bar or two, a phrase repeated, a tune played again)."""
+    counts, total = np.zeros(len(REPEAT_GAPS)), 0
+    for events in pieces:
+        ps = pitches(events)
+        intervals = [b - a for a, b in zip(ps, ps[1:])]
+        last: dict = {}
+        for i in range(len(intervals) - n + 1):
+            g = tuple(intervals[i:i + n])
+            if g in last:
+                counts += [lo <= i - last[g] < hi for lo, hi in REPEAT_GAPS]
+            last[g] = i
+            total += 1
+    return {f"{lo}-{hi - 1}" if hi < 10_000 else f"{lo}+": float(c / max(total, 1)) for (lo, hi), c in zip(REPEAT_GAPS, counts)}
+
+
 def ngram_index(pieces: Sequence[Events], max_n: int = 32) -> dict[int, set]:
     """Hashes of every pitch n-gram (n = 4..max_n, powers-of-two-ish grid) of the training set."""
     index: dict[int, set] = {}
@@ -120,15 +141,45 @@ def reference_stats(held_out: Sequence[Events]) -> dict:
     }
 
 
-def compare(pieces: Sequence[Events], ref: dict, index: dict[int, set] | None = None) -> dict:
-    """Distances of generated ``pieces`` to the held-out reference statistics."""
-    out = {
-        "pitch_class_histogram": float(np.abs(pitch_class_histogram(pieces) - ref["pch"]).sum()),
-        "pitch_range": abs(float(np.mean([pitch_range(e) for e in pieces])) - ref["range"]),
-        "scale_consistency": abs(float(np.mean([scale_consistency(e) for e in pieces])) - ref["scale"]),
-        "note_length": float(np.abs(duration_histogram(pieces) - ref["dur"]).sum()),
-        "repetition": abs(float(np.mean([repetition(e) for e in pieces])) - ref["repetition"]),
+def piece_stats(pieces: Sequence[Events]) -> dict:
+    """Each piece's own numbers, from which ``compare``'s distances pool: pitch-class counts (n, 12) (key-normalised),
+    duration counts (n, len(DURATIONS)), range, scale consistency and repetition (n,)."""
+    return {
+        "pch": np.stack([pitch_class_histogram([e]) * len(pitches(e)) for e in pieces]),
+        "dur": np.stack([duration_histogram([e]) * len(e) for e in pieces]),
+        "range": np.array([pitch_range(e) for e in pieces]),
+        "scale": np.array([scale_consistency(e) for e in pieces]),
+        "repetition": np.array([repetition(e) for e in pieces]),
     }
+
+
+def distances(stats: dict, ref: dict, chosen=slice(None)) -> dict:
+    """``compare``'s five distances for the pieces ``chosen`` (indices into ``piece_stats``)."""
+    pooled = lambda counts: counts.sum(0) / max(counts.sum(), 1)  # noqa: E731
+    return {
+        "pitch_class_histogram": float(np.abs(pooled(stats["pch"][chosen]) - ref["pch"]).sum()),
+        "pitch_range": abs(float(stats["range"][chosen].mean()) - ref["range"]),
+        "scale_consistency": abs(float(stats["scale"][chosen].mean()) - ref["scale"]),
+        "note_length": float(np.abs(pooled(stats["dur"][chosen]) - ref["dur"]).sum()),
+        "repetition": abs(float(stats["repetition"][chosen].mean()) - ref["repetition"]),
+    }
+
+
+#: resamples of the pieces behind each distance's spread (``compare(..., spread=True)``)
+BOOTSTRAP = 200
+
+
+def compare(pieces: Sequence[Events], ref: dict, index: dict[int, set] | None = None, spread: bool = False,
+            seed: int = 0) -> dict:
+    """Distances of generated ``pieces`` to the held-out reference statistics; with ``spread``, also each
+    distance's standard deviation over ``BOOTSTRAP`` resamples of the pieces (how much another set of pieces
+    from the same system could move it) under "spread"."""
+    stats = piece_stats(pieces)
+    out = distances(stats, ref)
+    if spread:
+        rng = np.random.default_rng(seed)
+        draws = [distances(stats, ref, rng.integers(0, len(pieces), len(pieces))) for _ in range(BOOTSTRAP)]
+        out["spread"] = {k: float(np.std([d[k] for d in draws])) for k in draws[0]}
     if index is not None:
         out["copy_longest_ngram"] = float(np.mean([longest_copy(e, index) for e in pieces]))
     return out
@@ -158,8 +209,9 @@ def evaluate_models(models=("lstm", "gan", "markov", "random"), n_pieces: int = 
     # What real tunes score: as many training tunes, whole (the pooled histograms of real tunes are not the
     # held-out ones either: each tune has its own, so a set of them lies this far off)
     real = [train[i * len(train) // n_pieces].events for i in range(n_pieces)]
-    table["real_training_tunes"] = {k: v for k, v in compare(real, ref).items()}
+    table["real_training_tunes"] = compare(real, ref, spread=True)
     musical = {"held_out_tunes": muspy_metrics([t.events for t in beside])}
+    gaps = {"held_out_tunes": repeat_gaps([t.events for t in beside])}
     for name in models:
         known = known_conditions(name) if load(name).vocab else {"style": [], "meter": []}
         pieces = []
@@ -170,9 +222,11 @@ def evaluate_models(models=("lstm", "gan", "markov", "random"), n_pieces: int = 
                 name, seconds=seconds, temperature=temperature, seed=seed + i, tempo=tempo,
                 style="essen" if "essen" in known["style"] else None,
                 meter=meter if meter in known["meter"] else None)))
-        table[name] = compare(pieces, ref, index)
+        table[name] = compare(pieces, ref, index, spread=True)
         musical[name] = muspy_metrics(pieces)
+        gaps[name] = repeat_gaps(pieces)
     table["muspy"] = musical
+    table["repeat_gaps"] = gaps
     if "lstm" in models:
         table["conditioning"] = conditioning_check("lstm", n_pieces=max(5, n_pieces // 5), seed=seed)
     return table
@@ -248,7 +302,7 @@ if __name__ == "__main__":
         from core.training import ASSETS
 
         (ASSETS.parent / "docs" / "figures" / "generation_eval.json").write_text(json.dumps(
-            {**table, "pieces": args.pieces, "command": f"python -m core.generation.evaluate --pieces {args.pieces} "
+            {**table, "pieces": args.pieces, "bootstrap": BOOTSTRAP, "command": f"python -m core.generation.evaluate --pieces {args.pieces} "
                                                          "--write-cards --write"}, indent=2) + "\n")
     if args.write_cards:
         from core.generation.api import MODEL_DIR

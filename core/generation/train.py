@@ -352,17 +352,21 @@ CARD_NOTES = {  # why each model is built as it is; the figures are in the card'
             'from music21, each tune starting with its style, meter and key-signature tokens (what the tab\'s Style, '
             'Meter and Key choose) and written with its bar lines, as folk-rnn\'s tokens are; a 2-layer LSTM of 384 '
             'units (folk-rnn: 3 x 512 on 23k tunes; no GPU was lent), trained on whole tunes from their first token '
-            '(as it is sampled), 2,400 steps of 64 tunes on two CPU threads, keeping the weights of the best loss on '
-            'the validation tunes (5% of the training split). Sampling mixes in the neural cache (Grave et al., '
-            '2017), its theta and lambda chosen on validation log-likelihood. A tune may end (its end token) after 32 '
-            'quarters and is then played again from its start (the Markov chain is sampled the same way).',
+            '(as it is sampled), 2,400 steps of 64 tunes on one CPU thread, keeping the weights of the best loss on '
+            'the validation tunes (5% of the training split). On top of the LSTM, a pointer sentinel mixture '
+            '(Merity et al., 2017): each next token may be copied from what followed an earlier moment of the same '
+            'tune, a learned gate choosing between copying and the vocabulary, so that the tune answers its own '
+            'phrases (without it the LSTM\'s pieces repeated almost nothing within a tune). The neural cache (Grave '
+            'et al., 2017) is fitted on validation log-likelihood too and reported; with the pointer it adds nothing. '
+            'A tune may end (its end token) at 90% of the length asked for (and 32 quarters at least); the rest is its '
+            'start played again (the Markov chain is sampled the same way).',
     'gan': "The paper's GAN is a Keras note-list GAN. Here the recipe of RelGAN (Nie et al., ICLR 2019) with a "
            "WGAN-GP critic: the generator is the bundled LSTM (pretrained by maximum likelihood), which writes whole "
            "tunes after a real tune's style, meter and key tokens; its draws are straight-through Gumbel-softmax, so the "
-           "critic's score trains it. The critic (TuneCritic: dilated 1-D convolutions, masked mean and max) judges "
-           "whole tunes of up to 96 events, so phrase against phrase. Scaled down for the CPU: 200 critic-only "
+           "critic's score trains it. The critic (TuneCritic: dilated 1-D convolutions, masked mean and max, and the tune's self-similarity at "
+           "lags 1-32, so it sees whether phrases are answered) judges whole tunes of up to 96 events. Scaled down for the CPU: 200 critic-only "
            "steps, then 150 adversarial steps at a small generator learning rate (at three times that rate the "
-           "critic's estimate ran away after 120 steps). The cache is fitted again on validation log-likelihood. It is sampled like the LSTM and follows the same style, "
+           "critic's estimate ran away after 120 steps; at 300 steps it was rising again). The cache is fitted again on validation log-likelihood. It is sampled like the LSTM and follows the same style, "
            "meter and key choices.",
     'markov': "Baseline: first-order Markov chain over the LSTM's (pitch, duration) tokens, bigram counts from the "
               "training split; an unseen context backs off to unigram counts.",
@@ -455,9 +459,10 @@ def main(argv=None) -> None:
         cache = fit_cache(model, tune_sequences(val, model.config.vocab, augment=False), apply=args.cache)
         c = model.config
         config = {**model.config_dict(), "kind": "gan", "pretrained": Path(args.pretrained).name}
-        arch = (f"generator: the LSTM (Embedding {c.embed} → {c.layers}-layer LSTM {c.hidden}), pretrained by "
+        arch = (f"generator: the LSTM (Embedding {c.embed} → {c.layers}-layer LSTM {c.hidden}"
+                + (f" → pointer sentinel mixture ({c.pointer})" if c.pointer else "") + "), pretrained by "
                 "maximum likelihood, then trained adversarially on whole tunes (Gumbel-softmax draws); critic: "
-                "dilated 1-D conv TuneCritic, WGAN-GP")
+                "dilated 1-D conv TuneCritic with self-similarity at each lag, WGAN-GP")
     else:
         chain = fit_markov(train)
         model, history, config, arch = None, {}, {"kind": "markov", "vocab": chain.vocab}, "first-order Markov chain"

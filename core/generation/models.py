@@ -1,7 +1,8 @@
 """The two generators of the MIDI-generation paper, made to train on a CPU in minutes.
 
 - ``MelodyLSTM``: next-event prediction over (pitch, duration) tokens, as the paper's
-  LSTM predicts the next note of a piece.
+  LSTM predicts the next note of a piece; with ``pointer``, mixed with copying from the
+  tune so far (pointer sentinel mixture, Merity et al., 2017), so that it answers its phrases.
 - The GAN: a ``MelodyLSTM`` generator trained adversarially against a ``TuneCritic``
   that judges whole tunes (RelGAN, Nie et al., 2019: the generator is pretrained by
   maximum likelihood, then its sampled tunes, relaxed by Gumbel-softmax, are scored by

@@ -445,9 +445,9 @@ def main(argv=None) -> None:
         log.info("neural cache: theta %g, lambda %g", cache["cache_theta"], cache["cache_lambda"])
         c = model.config
         config, arch = model.config_dict(), (f"Embedding {c.embed} → {c.layers}-layer LSTM {c.hidden} (dropout "
-                                             f"{c.dropout:g})" + (f" → pointer sentinel mixture ({c.pointer}) over "
-                                                                  "the tune so far" if c.pointer else "")
-                                             + " → linear over event tokens; whole tunes")
+                                             f"{c.dropout:g}) → linear over event tokens" + (
+                                                 f", mixed with a pointer sentinel mixture ({c.pointer}) over the "
+                                                 "tune so far" if c.pointer else "") + "; whole tunes")
     elif args.model == "gan":
         from core.generation.api import load
 

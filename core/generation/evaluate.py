@@ -75,11 +75,16 @@ def scale_consistency(events: Events) -> float:
     return max(float(np.isin(ps, (MAJOR + k) % 12).mean()) for k in range(12))
 
 
-def repetition(events: Events, n: int = 4) -> float:
-    """Share of the piece's interval n-grams that occur more than once in it (motivic repetition)."""
+def interval_grams(events: Events, n: int = 4) -> list[tuple]:
+    """The piece's melodic interval n-grams in order (a motif and its transpositions are the same gram)."""
     ps = pitches(events)
     intervals = [b - a for a, b in zip(ps, ps[1:])]
-    grams = [tuple(intervals[i:i + n]) for i in range(len(intervals) - n + 1)]
+    return [tuple(intervals[i:i + n]) for i in range(len(intervals) - n + 1)]
+
+
+def repetition(events: Events, n: int = 4) -> float:
+    """Share of the piece's interval n-grams that occur more than once in it (motivic repetition)."""
+    grams = interval_grams(events, n)
     if not grams:
         return 0.0
     counts: dict = {}
@@ -97,11 +102,8 @@ def repeat_gaps(pieces: Sequence[Events], n: int = 4) -> dict:
     n-grams before (a motif answered in the next bar or two, a phrase repeated, a tune played again)."""
     counts, total = np.zeros(len(REPEAT_GAPS)), 0
     for events in pieces:
-        ps = pitches(events)
-        intervals = [b - a for a, b in zip(ps, ps[1:])]
         last: dict = {}
-        for i in range(len(intervals) - n + 1):
-            g = tuple(intervals[i:i + n])
+        for i, g in enumerate(interval_grams(events, n)):
             if g in last:
                 counts += [lo <= i - last[g] < hi for lo, hi in REPEAT_GAPS]
             last[g] = i

@@ -398,7 +398,7 @@ def generation_speed(d: dict) -> str:
 
 
 GEN_SYSTEMS = (("lstm", "LSTM"), ("gan", "GAN (LSTM trained adversarially)"), ("markov", "Markov chain (baseline)"),
-               ("random", "Random notes (baseline)"), ("real_training_tunes", "real tunes (training set, as many)"),
+               ("random", "Random notes (baseline)"), ("real_training_tunes", "real tunes (training set, each in its held-out tune's meter)"),
                ("held_out_tunes", "held-out real tunes (reference)"))
 GEN_DISTANCES = (("pitch_class_histogram", "pitch-class histogram (L1)"), ("pitch_range", "pitch range (semitones)"),
                  ("scale_consistency", "scale consistency"), ("note_length", "note-length histogram (L1)"),
@@ -438,8 +438,10 @@ def generation_metrics(d: dict) -> str:
                  for key, label in GEN_SYSTEMS if key in gaps]
     cond = d.get("conditioning") or {}
     if cond:
-        rows += ["", "| LSTM asked for (style, meter) | share of 16ths | 8ths | quarters | halves |", "|---|---:|---:|---:|---:|"]
-        rows += [f"| {k} | " + " | ".join(f"{v[x]:.2f}" for x in ("0.25", "0.5", "1.0", "2.0")) + " |" for k, v in cond.items()]
+        rows += ["", "| LSTM asked for (style, meter) | share of 16ths | 8ths | quarters | halves | wholes |",
+                 "|---|---:|---:|---:|---:|---:|"]
+        rows += [f"| {k} | " + " | ".join(f"{v[x]:.2f}" if x in v else "" for x in ("0.25", "0.5", "1.0", "2.0", "4.0")) + " |"
+                 for k, v in cond.items()]
     wins = {k: sum(d[k][m] < d["markov"][m] for m, _ in GEN_DISTANCES) for k in ("lstm", "gan")}
     return "\n".join(rows + ["", f"`{d['command']}`: {d['pieces']} pieces per model at temperature 1.0 against the "
                                "held-out Essen tunes, each piece as long as the held-out tune it stands beside and asked "

@@ -82,7 +82,8 @@ def api_generate(model: str = "lstm", seconds: float = 30.0, temperature: float 
     """A piece as MIDI and rendered WAV, with its notes (pitch, start, end in seconds). ``primer``: a MIDI file
     (e.g. /api_transcribe's) that the LSTM and the Markov chain continue. ``arrangement``: "melody", or a band
     style (folk, pop, waltz, reel, ballad) adding chords, bass and drums tracks to the MIDI and the audio. ``key``: a tonic ("G", "Eb") the piece is moved to;
-    ``style``/``meter``: what the LSTM writes, when its card lists them (e.g. "irish", "6/8")."""
+    ``style``/``meter``: what the LSTM writes, when its card lists them (e.g. "irish", "6/8", "4/2", "free");
+    left out, the model draws them and ``notices`` says which."""
     result = gen.compose(model=model, seconds=seconds, temperature=temperature, seed=seed, tempo=tempo,
                          program=program, soundfont=soundfont, primer=None if primer is None else _path(primer),
                          arrangement=arrangement, key=key, style=style, meter=meter)

@@ -17,7 +17,7 @@ ARRANGEMENTS = [("Melody only", "melody"), ("Folk band (guitar, bass, shaker)", 
                 ("Waltz (3/4: accordion oom-pah-pah)", "waltz"), ("Reel (driving guitar and snare)", "reel"),
                 ("Ballad (piano arpeggios, soft drums)", "ballad")]
 MODEL_CHOICES = [
-    ("LSTM (next-event model)", "lstm"),
+    ("LSTM with a pointer (next-event model)", "lstm"),
     ("GAN (LSTM trained adversarially, WGAN-GP)", "gan"),
     ("Markov chain (baseline)", "markov"),
     ("Random notes (baseline)", "random"),
@@ -86,6 +86,18 @@ def training_curves(model):
                         title=f"{model.upper()} training losses")
 
 
+#: How the meter tokens that are not a time signature read in the Meter menu
+METER_LABELS = {"free": "free (no time signature)", "other": "another meter"}
+
+
+def meter_choices(meters: list[str]) -> list[tuple[str, str]]:
+    """(label, value) per meter the model knows: time signatures by bar length, then free and other meters."""
+    def order(m: str):
+        n, _, d = m.partition("/")
+        return (1, m) if m in METER_LABELS else (0, int(n) / int(d), int(d))
+    return [(METER_LABELS.get(m, m), m) for m in sorted(meters, key=order)]
+
+
 def build() -> None:
     gr.Markdown(
         "Generate a folk melody (German, Irish or American style, in the meter and key you choose) with an **LSTM** "
@@ -109,7 +121,7 @@ def build() -> None:
                                   elem_id="gen-key", min_width=100)
                 style = gr.Dropdown([("any", "any"), *[(s_, s_) for s_ in known["style"]]], value="any",
                                     label="Style", visible=bool(known["style"]), elem_id="gen-style", min_width=100)
-                meter = gr.Dropdown([("any", "any"), *[(m, m) for m in known["meter"]]], value="any",
+                meter = gr.Dropdown([("any", "any"), *meter_choices(known["meter"])], value="any",
                                     label="Meter", visible=bool(known["meter"]), elem_id="gen-meter", min_width=100)
             fonts = list(soundfonts())
             soundfont = gr.Dropdown(fonts, value=fonts[0] if fonts else None, label="SoundFont")

@@ -329,6 +329,38 @@ def test_each_transposed_copy_carries_its_key_signature_token():
     assert train.condition_tokens(Tune("m", "m#0", tune.events)) == []  # a MIDI folder's tunes: not moved to C
 
 
+def test_essens_long_note_meters_have_their_own_token_and_a_folk_tune_without_one_is_free():
+    assert [train.meter_condition(m) for m in ("4/2", "3/2", "6/4", "6/8", "5/4", "")] == \
+        ["4/2", "3/2", "6/4", "6/8", "other", "free"]
+    free = Tune("f", "x#1", [(60, 2.0), (62, 4.0)], style="essen")
+    assert train.condition_tokens(free) == ["<style:essen>", "<meter:free>", "<key:C>"]
+    assert train.condition_tokens(Tune("m", "m#0", free.events)) == []  # a MIDI melody: no conditions at all
+
+
+def test_a_condition_left_at_any_is_drawn_by_the_model_among_its_own_tokens():
+    from core.generation.models import LSTMConfig, MelodyLSTM
+
+    torch.manual_seed(0)
+    vocab = ["<bos>", "<eos>", "<style:essen>", "<style:irish>", "<meter:3/4>", "<meter:6/8>", "<key:C>", "<key:D>",
+             "60_1", "62_1"]
+    with torch.no_grad():
+        model = MelodyLSTM(LSTMConfig(vocab=vocab, embed=8, hidden=16, layers=1, pointer=4)).eval()
+        model.head.bias[:] = torch.tensor([0, 0, 0, 0, 0, 0, 0, 0, 9, 9.0])  # notes far likelier than any condition
+    bundle = gen.Bundle("lstm", model, vocab)
+    draws = [[vocab[i] for i in gen.condition_context(bundle, signature="C", gen=torch.Generator().manual_seed(s))]
+             for s in range(12)]
+    assert all(d[0] == "<bos>" and d[1].startswith("<style:") and d[2].startswith("<meter:") and d[3] == "<key:C>"
+               for d in draws)  # drawn among the condition's tokens, whatever else the model would write there
+    assert {d[1] for d in draws} == {"<style:essen>", "<style:irish>"}  # a draw, not a fixed choice
+    asked = gen.condition_context(bundle, "irish", "6/8", "D", gen=torch.Generator().manual_seed(0))
+    assert [vocab[i] for i in asked] == ["<bos>", "<style:irish>", "<meter:6/8>", "<key:D>"]
+    told, asked_style = [], []
+    gen.sample_lstm(bundle, 4, 1.0, 0, signature="C", notices=told)
+    gen.sample_lstm(bundle, 4, 1.0, 0, style="irish", signature="C", notices=asked_style)
+    assert len(told) == 1 and "chose: style " in told[0] and ", meter " in told[0]  # the user hears what it chose
+    assert "style" not in asked_style[0] and "meter " in asked_style[0]
+
+
 def test_the_key_token_follows_the_primer_then_the_key_asked_for():
     from types import SimpleNamespace
 

@@ -111,6 +111,24 @@ def conditions(bundle: Bundle, style: str | None = None, meter: str | None = Non
     return out
 
 
+def condition_context(bundle: Bundle, style: str | None = None, meter: str | None = None,
+                      signature: str | None = None, temperature: float = 1.0, gen: torch.Generator | None = None):
+    """<bos> and the condition tokens, as token ids: those asked for (``conditions``), and, for a condition the
+    model knows but was not given (a style or meter left at "any"), the model's own draw among that condition's
+    tokens: every training tune carries all of them, so leaving one out would ask for what no tune looked like."""
+    index = {t: i for i, t in enumerate(bundle.vocab)}
+    context = [index[BOS]]
+    for name, value in (("style", style), ("meter", meter), ("key", signature)):
+        known = _trained(bundle.vocab, name)
+        if value:
+            context.append(index[conditions(bundle, **{"signature" if name == "key" else name: value})[0]])
+        elif known:
+            ids = [index[f"<{name}:{v}>"] for v in known]
+            logits = bundle.model(torch.tensor([context]))[0][0, -1, ids]  # log-probabilities, up to a constant
+            context.append(ids[int(torch.multinomial(torch.softmax(logits / temperature, -1), 1, generator=gen))])
+    return context
+
+
 def melody_key(events):
     """The key (``core.key.estimate``: tonic and mode) of (pitch, quarter length) events by pitch-class
     durations; None without notes."""
@@ -147,14 +165,20 @@ def signature_for(bundle: Bundle, key: str | None = None, primer=None) -> str | 
 
 @torch.no_grad()
 def sample_lstm(bundle: Bundle, n_quarters: float, temperature: float, seed: int, primer=None, top_k: int = 0,
-                style: str | None = None, meter: str | None = None, signature: str | None = None):
+                style: str | None = None, meter: str | None = None, signature: str | None = None,
+                notices: list | None = None):
     """Events from an LSTM (or the GAN's LSTM generator), token by token from <bos>, the condition tokens and the
-    primer; with the model's neural cache (``LSTMConfig.cache_lambda``) mixed into each step's distribution."""
+    primer; with the model's neural cache (``LSTMConfig.cache_lambda``) mixed into each step's distribution.
+    ``notices`` is told the style and meter the model drew for those left at "any"."""
     vocab = bundle.vocab
     index = {t: i for i, t in enumerate(vocab)}
     gen = torch.Generator().manual_seed(seed)
-    context = ([index[BOS]] + [index[c] for c in conditions(bundle, style, meter, signature)]
-               + [index[event_token(p, d)] for p, d in (primer or []) if event_token(p, d) in index])
+    head = condition_context(bundle, style, meter, signature, temperature, gen)
+    drawn = [vocab[i][1:-1].replace(":", " ") for i in head if vocab[i].startswith(("<style:", "<meter:"))
+             and vocab[i][1:-1].split(":")[1] not in (style, meter)]
+    if drawn and notices is not None:
+        notices.append(f"Left at \"any\", the {bundle.kind.upper()} chose: {', '.join(drawn)}.")
+    context = head + [index[event_token(p, d)] for p, d in (primer or []) if event_token(p, d) in index]
     banned = torch.tensor([index[t] for t in vocab if t.startswith("<") and t != EOS])
     theta, lam = bundle.model.config.cache_theta, bundle.model.config.cache_lambda
     logits, state, hidden = bundle.model(torch.tensor([context]), return_hidden=True)
@@ -354,7 +378,7 @@ def generate(model="lstm", seconds: float = 30.0, temperature: float = 1.0, seed
         if key:
             validate.choice(key, "Key", KEYS)
         events = sample_lstm(bundle, n_quarters, temperature, seed, primer, style=style, meter=meter,
-                             signature=signature_for(bundle, key, primer))
+                             signature=signature_for(bundle, key, primer), notices=notices)
     elif bundle.kind == "markov":
         events = sample_markov(bundle, n_quarters, temperature, seed, primer)
     else:

@@ -208,9 +208,14 @@ def evaluate_models(models=("lstm", "gan", "markov", "random"), n_pieces: int = 
     index = ngram_index([t.events for t in train])
     beside = [held_out[i % len(held_out)] for i in range(n_pieces)]
     table = {"held_out_tunes": {"copy_longest_ngram": float(np.mean([longest_copy(t.events, index) for t in beside]))}}
-    # What real tunes score: as many training tunes, whole (the pooled histograms of real tunes are not the
-    # held-out ones either: each tune has its own, so a set of them lies this far off)
-    real = [train[i * len(train) // n_pieces].events for i in range(n_pieces)]
+    # What real tunes score: beside each held-out tune a training tune in its meter, whole, as the generators are
+    # asked for that meter (the pooled histograms of real tunes are not the held-out ones either: each tune has
+    # its own, so a set of them lies this far off; in any meter, a sixth of Essen's in half- and whole-note meters
+    # would be judged on their meter mix)
+    rng, by_meter = np.random.default_rng(seed), {}
+    for t in train:
+        by_meter.setdefault(t.meter, []).append(t)
+    real = [(lambda pool: pool[rng.integers(len(pool))].events)(by_meter.get(t.meter) or train) for t in beside]
     table["real_training_tunes"] = compare(real, ref, spread=True)
     musical = {"held_out_tunes": muspy_metrics([t.events for t in beside])}
     gaps = {"held_out_tunes": repeat_gaps([t.events for t in beside])}
@@ -242,10 +247,10 @@ def conditioning_check(name: str = "lstm", n_pieces: int = 20, seconds: float = 
     known = known_conditions(name)
     out = {}
     for style in known["style"]:
-        for meter in [m for m in ("4/4", "3/4", "6/8") if m in known["meter"]]:
+        for meter in [m for m in ("4/4", "3/4", "6/8", "4/2") if m in known["meter"]]:
             lengths = [d for i in range(n_pieces) for _, d in melody_events(
                 generate(name, seconds=seconds, seed=seed + i, tempo=120, style=style, meter=meter))]
-            out[f"{style} {meter}"] = {str(d): round(lengths.count(d) / max(len(lengths), 1), 3) for d in (0.25, 0.5, 1.0, 2.0)}
+            out[f"{style} {meter}"] = {str(d): round(lengths.count(d) / max(len(lengths), 1), 3) for d in (0.25, 0.5, 1.0, 2.0, 4.0)}
     return out
 
 

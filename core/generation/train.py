@@ -41,20 +41,23 @@ def transpose(events, k: int):
     return [(p + k if p >= 0 else p, d) for p, d in events]
 
 
-#: Meters a tune can be asked for (its first time signature); others are "<meter:other>".
-METERS = ("2/4", "3/4", "4/4", "6/8", "9/8", "12/8", "2/2", "3/8")
+#: Meters a tune can be asked for (its first time signature): the dance meters and Essen's half- and whole-note
+#: ones (a sixth of its tunes: 4/2, 3/2, 6/4, 4/1, 6/2, 3/1), which pooled as "other" left the LSTM writing their
+#: long notes as a third of what they are. Others are "<meter:other>"; a tune without one is "<meter:free>".
+METERS = ("2/4", "3/4", "4/4", "6/8", "9/8", "12/8", "2/2", "3/8", "4/2", "3/2", "6/4", "4/1", "6/2", "3/1")
 
 
 def meter_condition(meter: str) -> str:
-    """The meter a tune's meter token names: one of ``METERS``, else "other" ("" stays "": no token)."""
-    return meter if meter in METERS or not meter else "other"
+    """The meter a tune's meter token names: one of ``METERS``, "free" for a tune without a time signature, else
+    "other"."""
+    return meter if meter in METERS else "other" if meter else "free"
 
 
 def condition_tokens(tune: Tune, shift: int = 0) -> list[str]:
     """The tokens after <bos> that tell the LSTM what to write: the tune's style (collection), meter and, for the
     folk collections (all moved to C), the key signature of the copy transposed by ``shift`` semitones."""
     out = [f"<style:{tune.style}>"] if tune.style else []
-    if tune.meter:
+    if tune.meter or tune.style:  # a folk tune without a time signature is in free meter; a MIDI melody has none
         out.append(f"<meter:{meter_condition(tune.meter)}>")
     if tune.style:
         out.append(key_token(shift))

@@ -6,7 +6,7 @@ from tests.conftest import EXAMPLES
 pytestmark = pytest.mark.e2e
 
 
-@pytest.mark.parametrize("model", ["LSTM (next-event model)", "GAN (LSTM trained adversarially, WGAN-GP)"])
+@pytest.mark.parametrize("model", ["LSTM with a pointer (next-event model)", "GAN (LSTM trained adversarially, WGAN-GP)"])
 def test_generate_with_each_model(page, test_output, model):
     page.get_by_role("tab", name="MIDI generation").click()
     page.locator("#gen-model input").click()

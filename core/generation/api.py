@@ -174,8 +174,9 @@ def sample_lstm(bundle: Bundle, n_quarters: float, temperature: float, seed: int
     index = {t: i for i, t in enumerate(vocab)}
     gen = torch.Generator().manual_seed(seed)
     head = condition_context(bundle, style, meter, signature, temperature, gen)
-    drawn = [vocab[i][1:-1].replace(":", " ") for i in head if vocab[i].startswith(("<style:", "<meter:"))
-             and vocab[i][1:-1].split(":")[1] not in (style, meter)]
+    asked = {"style": style, "meter": meter}
+    drawn = [vocab[i][1:-1].replace(":", " ") for i in head[1:] if vocab[i][1:].split(":")[0] in asked
+             and not asked[vocab[i][1:].split(":")[0]]]  # the conditions left at "any"
     if drawn and notices is not None:
         notices.append(f"Left at \"any\", the {bundle.kind.upper()} chose: {', '.join(drawn)}.")
     context = head + [index[event_token(p, d)] for p, d in (primer or []) if event_token(p, d) in index]

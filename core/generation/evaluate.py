@@ -215,7 +215,8 @@ def evaluate_models(models=("lstm", "gan", "markov", "random"), n_pieces: int = 
     rng, by_meter = np.random.default_rng(seed), {}
     for t in train:
         by_meter.setdefault(t.meter, []).append(t)
-    real = [(lambda pool: pool[rng.integers(len(pool))].events)(by_meter.get(t.meter) or train) for t in beside]
+    pools = [by_meter.get(t.meter) or train for t in beside]
+    real = [pool[rng.integers(len(pool))].events for pool in pools]
     table["real_training_tunes"] = compare(real, ref, spread=True)
     musical = {"held_out_tunes": muspy_metrics([t.events for t in beside])}
     gaps = {"held_out_tunes": repeat_gaps([t.events for t in beside])}

@@ -407,7 +407,7 @@ GEN_MUSPY = (("pitch_class_entropy", "pitch-class entropy"), ("scale_consistency
              ("empty_beat_rate", "empty-beat rate"), ("groove_consistency", "groove consistency"), ("polyphony", "polyphony"))
 
 
-@from_figure("generation_eval.json", "(run `python -m core.generation.evaluate --pieces 100 --write-cards --write`)")
+@from_figure("generation_eval.json", "(run `python -m core.generation.evaluate --pieces 752 --write-cards --write`)")
 def generation_metrics(d: dict) -> str:
     """Distances to the held-out tunes (lower is better; the best network bold where it beats the Markov chain),
     the copy check, and muspy's metrics beside the real tunes' own values."""
@@ -444,7 +444,7 @@ def generation_metrics(d: dict) -> str:
                  for k, v in cond.items()]
     wins = {k: sum(d[k][m] < d["markov"][m] for m, _ in GEN_DISTANCES) for k in ("lstm", "gan")}
     return "\n".join(rows + ["", f"`{d['command']}`: {d['pieces']} pieces per model at temperature 1.0 against the "
-                               "held-out Essen tunes, each piece as long as the held-out tune it stands beside and asked "
+                               f"{d.get('reference_tunes', 'the')} held-out Essen tunes, each piece as long as the held-out tune it stands beside and asked "
                                "for its meter (range and repetition grow with length). Distances: lower is better; bold where a network beats the Markov "
                                f"chain (the LSTM on {wins['lstm']} of 5, the GAN on {wins['gan']} of 5); ± is the standard "
                                f"deviation over {d.get('bootstrap', 200)} resamples of each system's pieces (a difference "

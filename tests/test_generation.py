@@ -88,6 +88,18 @@ def test_gan_critic_learns_and_the_adversarial_steps_move_the_pretrained_generat
     assert 7.0 <= pm.get_end_time() <= 8.0 + 1e-6
 
 
+def test_the_gans_maximum_likelihood_term_lowers_the_generators_loss_on_real_tunes(corpus):
+    torch.set_num_threads(1)
+    tr, model = tiny_lstm(corpus, steps=1)  # nearly untrained: its cross-entropy on the tunes is high
+    _, history = train.train_gan(tr, model, steps=12, batch=8, length=16, n_critic=1, critic_warmup=0, log_every=4,
+                                 lr_g=1e-2, mle_weight=1.0, config={"width": 16, "dilations": (1, 2)})
+    assert len(history["generator_nll"]) == 3
+    assert history["generator_nll"][-1] < history["generator_nll"][0] - 0.1
+    _, plain = train.train_gan(tr, model, steps=4, batch=8, length=16, n_critic=1, critic_warmup=0, log_every=4,
+                               config={"width": 16, "dilations": (1, 2)})
+    assert plain["generator_nll"] == [0.0]  # without the term, none is computed
+
+
 def test_critic_ignores_what_lies_after_a_tune_ends():
     critic = TuneCritic(CriticConfig(vocab=10, width=8, dilations=(1, 2)))
     x = torch.nn.functional.one_hot(torch.randint(0, 10, (2, 12)), 10).float()
@@ -478,6 +490,20 @@ def test_an_lstm_started_from_a_trained_one_learns_its_pointer_and_keeps_the_res
     other = pointer_lstm(plain.config.vocab[:-1])
     with pytest.raises(ValueError, match="another vocabulary"):
         train.extend(other, plain)
+
+
+def test_an_lstm_started_from_one_with_fewer_tokens_keeps_each_known_tokens_weights_by_name(corpus):
+    _, plain = tiny_lstm(corpus, steps=3)
+    vocab = plain.config.vocab
+    grown = vocab[:3] + ["<meter:free>"] + vocab[3:]  # a new token in the middle moves every later row
+    model = pointer_lstm(grown)
+    fresh = model.embed.weight[3].clone()
+    train.extend(model, plain)
+    for name in ("embed.weight", "head.weight", "head.bias"):
+        mine, theirs = model.state_dict()[name], plain.state_dict()[name]
+        assert torch.equal(mine[[grown.index(t) for t in vocab]], theirs)
+    assert torch.equal(model.embed.weight[3], fresh)  # the new token keeps its own start
+    assert torch.equal(model.lstm.weight_hh_l0, plain.lstm.weight_hh_l0)
 
 
 def test_the_critic_sees_how_often_a_tune_repeats_itself_at_each_lag():

@@ -193,7 +193,8 @@ class GumbelRollout(nn.Module):
     (one-hot forward, softmax gradients), and reads back its own draw.
 
     Returns (tokens (batch, prefix + length, vocab) one-hot, mask (batch, prefix + length): positions up to and
-    including each tune's end token).
+    including each tune's end token); with ``teacher`` (batch, time, vocab) one-hot real tunes, also the
+    generator's logits reading them (its maximum-likelihood term, in the same forward).
     """
 
     def __init__(self, generator: MelodyLSTM, banned: list[int], eos: int):
@@ -201,7 +202,7 @@ class GumbelRollout(nn.Module):
         self.generator, self.eos = generator, eos
         self.register_buffer("banned", torch.tensor(banned, dtype=torch.long), persistent=False)
 
-    def forward(self, prefix: torch.Tensor, length: int, tau: float = 1.0):
+    def forward(self, prefix: torch.Tensor, length: int, tau: float = 1.0, teacher: torch.Tensor | None = None):
         vocab = len(self.generator.config.vocab)
         logits, state = self.generator(prefix)
         draws = [nn.functional.one_hot(prefix, vocab).float()]
@@ -214,4 +215,6 @@ class GumbelRollout(nn.Module):
             masks.append(alive.unsqueeze(1))
             alive = alive * (1 - y[:, self.eos].detach())  # after its end token a tune is silent padding
             logits, state = self.generator(y.unsqueeze(1), state)
+        if teacher is not None:
+            return torch.cat(draws, 1), torch.cat(masks, 1), self.generator(teacher)[0]
         return torch.cat(draws, 1), torch.cat(masks, 1)

@@ -235,13 +235,26 @@ def train_lstm(train: list[Tune], val: list[Tune], steps: int = 3000, batch: int
 
 
 def extend(model: MelodyLSTM, init: MelodyLSTM) -> None:
-    """Copy ``init``'s weights into ``model``, which may have more (the pointer): same vocabulary, same sizes."""
-    if init.config.vocab != model.config.vocab:
-        raise ValueError("The LSTM to start from was trained on another vocabulary (other tunes or styles).")
-    missing, unexpected = model.load_state_dict(init.state_dict(), strict=False)
+    """Copy ``init``'s weights into ``model``, which may have more (the pointer) and a grown vocabulary: the
+    embedding and output rows of every token both know are copied by name, a new token (a new meter) keeps its
+    fresh rows. Same sizes; tokens ``init`` has and ``model`` lacks would be forgotten, so they are refused."""
+    old, new = init.config.vocab, model.config.vocab
+    lost = sorted(set(old) - set(new))
+    if lost:
+        raise ValueError("The LSTM to start from was trained on another vocabulary (other tunes or styles): "
+                         f"this one lacks {', '.join(lost[:5])}{' …' if len(lost) > 5 else ''}.")
+    state = init.state_dict()
+    if old != new:
+        rows = torch.tensor([new.index(t) for t in old])
+        for name in ("embed.weight", "head.weight", "head.bias"):
+            grown = model.state_dict()[name].clone()
+            grown[rows] = state[name]
+            state[name] = grown
+    missing, unexpected = model.load_state_dict(state, strict=False)
     if unexpected:
         raise ValueError(f"The LSTM to start from has weights this one lacks: {', '.join(unexpected)}.")
-    log.info("started from a trained LSTM; new weights: %s", ", ".join(missing) or "none")
+    log.info("started from a trained LSTM; new weights: %s; new tokens: %s", ", ".join(missing) or "none",
+             ", ".join(t for t in new if t not in old) or "none")
 
 
 def gradient_penalty(critic, real, fake, mask):
@@ -265,12 +278,14 @@ def real_tunes(sequences: list[list[int]], chosen: list[int], prefix: int, lengt
 def train_gan(train: list[Tune], generator: MelodyLSTM, steps: int = 150, batch: int = 32, length: int = 96,
               n_critic: int = 2, critic_warmup: int = 200, gp_weight: float = 10.0, lr_g: float = 1e-5,
               lr_d: float = 3e-4, seed: int = 0, config: dict | None = None, log_every: int = 20,
-              run: Run | None = None):
+              run: Run | None = None, mle_weight: float = 0.0):
     """RelGAN's recipe (Nie et al., 2019) with a WGAN-GP critic: ``generator`` (an LSTM pretrained by maximum
     likelihood, the bundled one) writes whole tunes after a real tune's condition tokens, its draws relaxed by
     straight-through Gumbel-softmax, and a ``TuneCritic`` scores them against real tunes with the same
     conditions. The critic first trains alone (``critic_warmup`` steps) so the generator's first gradients mean
-    something. Returns the generator and the loss history.
+    something. ``mle_weight``: the weight of the generator's cross-entropy on real tunes beside the critic's
+    score (the maximum-likelihood term RelGAN-style text GANs keep so that the adversarial phase does not wander
+    from the data's note statistics). Returns the generator and the loss history.
     """
     run = run or Run(device=torch.device("cpu"))
     device = run.device
@@ -315,30 +330,39 @@ def train_gan(train: list[Tune], generator: MelodyLSTM, steps: int = 150, batch:
     G.train()  # dropout on, as in pretraining
     for _ in range(critic_warmup):
         critic_step()
-    history = {"step": [], "generator_loss": [], "discriminator_loss": [], "wasserstein_estimate": []}
-    g_run, d_run, w_run = [], [], []
+    history = {"step": [], "generator_loss": [], "discriminator_loss": [], "wasserstein_estimate": [],
+               "generator_nll": []}
+    g_run, d_run, w_run, m_run = [], [], [], []
     for step in range(1, steps + 1):
         for _ in range(n_critic):
             loss, distance = critic_step()
             d_run.append(loss)
             w_run.append(distance)
-        _, _, prefix = draw_real()
-        fake, fake_mask = G_net(prefix, length)
-        g_loss = -D_net(fake, fake_mask).mean()
+        real, real_mask, prefix = draw_real()
+        if mle_weight:
+            fake, fake_mask, logits = G_net(prefix, length, teacher=real[:, :-1])
+            nll = -(logits.log_softmax(-1) * real[:, 1:]).sum(-1)  # padding rows are all-zero one-hots
+            mle = (nll * real_mask[:, 1:]).sum() / real_mask[:, 1:].sum()
+        else:
+            (fake, fake_mask), mle = G_net(prefix, length), torch.zeros((), device=device)
+        g_loss = -D_net(fake, fake_mask).mean() + mle_weight * mle
         opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         torch.nn.utils.clip_grad_norm_(G.parameters(), 1.0)
         opt_g.step()
         g_run.append(g_loss.item())
+        m_run.append(mle.item())
         if step % log_every == 0 or step == steps:
             history["step"].append(step)
             history["generator_loss"].append(float(np.mean(g_run)))
             history["discriminator_loss"].append(float(np.mean(d_run)))
             history["wasserstein_estimate"].append(float(np.mean(w_run)))
-            g_run, d_run, w_run = [], [], []
+            history["generator_nll"].append(float(np.mean(m_run)))
+            g_run, d_run, w_run, m_run = [], [], [], []
             if run.is_main:
-                log.info("gan step %d/%d G %.3f D %.3f W %.3f", step, steps, history["generator_loss"][-1],
-                         history["discriminator_loss"][-1], history["wasserstein_estimate"][-1])
+                log.info("gan step %d/%d G %.3f D %.3f W %.3f NLL %.3f", step, steps, history["generator_loss"][-1],
+                         history["discriminator_loss"][-1], history["wasserstein_estimate"][-1],
+                         history["generator_nll"][-1])
     return G.eval(), history
 
 
@@ -356,7 +380,9 @@ CARD_NOTES = {  # why each model is built as it is; the figures are in the card'
             'Meter and Key choose) and written with its bar lines, as folk-rnn\'s tokens are; a 2-layer LSTM of 384 '
             'units (folk-rnn: 3 x 512 on 23k tunes; no GPU was lent), trained on whole tunes from their first token '
             '(as it is sampled), 2,400 steps of 64 tunes on one CPU thread, keeping the weights of the best loss on '
-            'the validation tunes (5% of the training split). On top of the LSTM, a pointer sentinel mixture '
+            'the validation tunes (5% of the training split); then, when Essen\'s half- and whole-note meters and its '
+            'tunes without a time signature got their own meter tokens, 800 more steps (peak rate 1e-3, two threads) '
+            'from those weights (the LSTM bundled until commit 31dfce2), every known token\'s rows copied by name and the new tokens\' rows fresh (--init). On top of the LSTM, a pointer sentinel mixture '
             '(Merity et al., 2017): each next token may be copied from what followed an earlier moment of the same '
             'tune, a learned gate choosing between copying and the vocabulary, so that the tune answers its own '
             'phrases (without it the LSTM\'s pieces repeated almost nothing within a tune). The neural cache (Grave '
@@ -398,6 +424,8 @@ def main(argv=None) -> None:
     parser.add_argument("--init", help="LSTM: start from the weights of this trained LSTM (a folder train.py saved)")
     parser.add_argument("--lr", type=float, default=2e-3, help="LSTM: peak learning rate (one-cycle)")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    parser.add_argument("--mle-weight", type=float, default=0.0,
+                        help="GAN: weight of the generator's cross-entropy on real tunes beside the critic's score")
     parser.add_argument("--pretrained", default=str(MODELS_DIR / "generation" / "lstm"),
                         help="GAN: the maximum-likelihood LSTM it starts from (a folder train.py saved)")
     args = parser.parse_args(argv)
@@ -458,7 +486,7 @@ def main(argv=None) -> None:
         if pretrained.kind != "lstm":
             sys.exit(f"error: --pretrained {args.pretrained} is a {pretrained.kind}, not an LSTM.")
         model, history = train_gan(train, copy.deepcopy(pretrained.model), steps=args.steps, batch=args.batch,
-                                   seed=args.seed, run=run)
+                                   seed=args.seed, run=run, mle_weight=args.mle_weight)
         cache = fit_cache(model, tune_sequences(val, model.config.vocab, augment=False), apply=args.cache)
         c = model.config
         config = {**model.config_dict(), "kind": "gan", "pretrained": Path(args.pretrained).name}

@@ -246,7 +246,7 @@ def evaluate_models(models=("lstm", "gan", "markov", "random"), n_pieces: int = 
         gaps[name] = repeat_gaps(pieces)
     table["muspy"] = musical
     table["repeat_gaps"] = gaps
-    if "lstm" in models:
+    if "lstm" in models and split == "test":
         table["conditioning"] = conditioning_check("lstm", n_pieces=min(60, max(5, n_pieces // 5)), seed=seed)
     return table
 

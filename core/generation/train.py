@@ -395,7 +395,9 @@ CARD_NOTES = {  # why each model is built as it is; the figures are in the card'
            "critic's score trains it. The critic (TuneCritic: dilated 1-D convolutions, masked mean and max, and the tune's self-similarity at "
            "lags 1-32, so it sees whether phrases are answered) judges whole tunes of up to 96 events. Scaled down for the CPU: 200 critic-only "
            "steps, then 150 adversarial steps at a small generator learning rate (at three times that rate the "
-           "critic's estimate ran away after 120 steps; at 300 steps it was rising again). The cache is fitted again on validation log-likelihood. It is sampled like the LSTM and follows the same style, "
+           "critic's estimate ran away after 120 steps; at 300 steps it was rising again), the generator's loss "
+           "keeping its cross-entropy on real tunes beside the critic's score (--mle-weight 1: without it, the "
+           "adversarial phase moved the pitch-class histogram away from the tunes). The cache is fitted again on validation log-likelihood. It is sampled like the LSTM and follows the same style, "
            "meter and key choices.",
     'markov': "Baseline: first-order Markov chain over the LSTM's (pitch, duration) tokens, bigram counts from the "
               "training split; an unseen context backs off to unigram counts.",

@@ -269,6 +269,11 @@ def test_bundled_cards_have_metrics():
     assert cards["markov"]["metrics"]["baselines"]["markov"] == cards["markov"]["metrics"]["distance_to_held_out"]
 
 
+def test_the_evaluation_knows_only_the_test_and_validation_splits():
+    with pytest.raises(ValueError, match="split must be 'test' or 'validation'"):
+        evaluate.evaluate_models(models=("markov",), n_pieces=2, split="held-out")
+
+
 def test_muspy_metrics_are_measured_by_muspy_on_the_pieces():
     import math
 

@@ -207,11 +207,11 @@ def evaluate_models(models=("lstm", "gan", "markov", "random"), n_pieces: int = 
     from core.generation.api import MAX_SECONDS, MIN_SECONDS, generate, known_conditions, load
     from core.generation.train import meter_condition
 
-    train, held_out = split_by_tune(load_folk_corpus())
-    if split == "validation":
-        train, held_out = split_by_tune(train, holdout=0.05, seed=1)
-    elif split != "test":
+    if split not in ("test", "validation"):  # before the corpus is parsed (minutes on a fresh machine)
         raise ValueError(f"split must be 'test' or 'validation', not {split!r}")
+    train, held_out = split_by_tune(load_folk_corpus())
+    if split == "validation":  # as train.py cuts the networks' validation tunes from the training split
+        train, held_out = split_by_tune(train, holdout=0.05, seed=1)
     beside = [held_out[i % len(held_out)] for i in range(n_pieces)]
     # the reference is the tunes the pieces stand beside: pooled over every held-out tune while the pieces were
     # asked for the meters of the first n_pieces only, a meter-following model was judged on a meter mix it was

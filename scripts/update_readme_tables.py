@@ -403,7 +403,6 @@ GEN_SYSTEMS = (("lstm", "LSTM"), ("gan", "GAN (LSTM trained adversarially)"), ("
 GEN_DISTANCES = (("pitch_class_histogram", "pitch-class histogram (L1)"), ("pitch_range", "pitch range (semitones)"),
                  ("scale_consistency", "scale consistency"), ("note_length", "note-length histogram (L1)"),
                  ("repetition", "repetition"))
-GEN_KEY = {label: m for m, label in GEN_DISTANCES}
 GEN_MUSPY = (("pitch_class_entropy", "pitch-class entropy"), ("scale_consistency", "scale consistency"),
              ("empty_beat_rate", "empty-beat rate"), ("groove_consistency", "groove consistency"), ("polyphony", "polyphony"))
 
@@ -447,14 +446,14 @@ def generation_metrics(d: dict) -> str:
     val_path = FIG / "generation_eval_validation.json"
     if val_path.exists():  # the same systems on the networks' validation tunes, where settings were chosen
         v = json.loads(val_path.read_text())
-        lost = {k: [label for m, label in GEN_DISTANCES if v[k][m] >= v["markov"][m]] for k in ("lstm", "gan")}
+        def verdict(k: str) -> str:
+            lost = [(m, label) for m, label in GEN_DISTANCES if v[k][m] >= v["markov"][m]]
+            why = ", ".join(f"{label}: {v[k][m]:.3f} against {v['markov'][m]:.3f}" for m, label in lost)
+            return f"the {k.upper()} beats the chain on {len(GEN_DISTANCES) - len(lost)} of 5" + (f" (not on {why})" if lost else "")
+
         rows += ["", f"On the {v['reference_tunes']} validation tunes (`python -m core.generation.evaluate --split "
                      f"validation --pieces {2 * v['reference_tunes']} --out docs/figures/generation_eval_validation.json`; "
-                     "the chain was trained on them): " + "; ".join(
-                         f"the {k.upper()} beats the chain on {5 - len(lost[k])} of 5"
-                         + (f" (not on {', '.join(lost[k])}: {v[k][GEN_KEY[lost[k][0]]]:.3f} against {v['markov'][GEN_KEY[lost[k][0]]]:.3f})"
-                            if len(lost[k]) == 1 else f" (not on {', '.join(lost[k])})" if lost[k] else "")
-                         for k in ("lstm", "gan")) + "."]
+                     "the chain was trained on them): " + "; ".join(verdict(k) for k in ("lstm", "gan")) + "."]
     return "\n".join(rows + ["", f"`{d['command']}`: {d['pieces']} pieces per model at temperature 1.0 against the "
                                f"{d.get('reference_tunes', 'the')} held-out Essen tunes, each piece as long as the held-out tune it stands beside and asked "
                                "for its meter (range and repetition grow with length). Distances: lower is better; bold where a network beats the Markov "

@@ -216,9 +216,10 @@ def evaluate_models(models=("lstm", "gan", "markov", "random"), n_pieces: int = 
     # the reference is the tunes the pieces stand beside: pooled over every held-out tune while the pieces were
     # asked for the meters of the first n_pieces only, a meter-following model was judged on a meter mix it was
     # never asked for, and the chain (which follows none) was not
-    ref = reference_stats([t.events for t in held_out[:n_pieces]])
+    reference = held_out[:n_pieces]
+    ref = reference_stats([t.events for t in reference])
     index = ngram_index([t.events for t in train])
-    table = {"reference_tunes": min(n_pieces, len(held_out)), "held_out_tunes": {"copy_longest_ngram": float(np.mean([longest_copy(t.events, index) for t in beside]))}}
+    table = {"reference_tunes": len(reference), "held_out_tunes": {"copy_longest_ngram": float(np.mean([longest_copy(t.events, index) for t in beside]))}}
     # What real tunes score: beside each held-out tune a training tune in its meter, whole, as the generators are
     # asked for that meter (the pooled histograms of real tunes are not the held-out ones either: each tune has
     # its own, so a set of them lies this far off; in any meter, a sixth of Essen's in half- and whole-note meters

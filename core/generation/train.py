@@ -341,7 +341,8 @@ def train_gan(train: list[Tune], generator: MelodyLSTM, steps: int = 150, batch:
         real, real_mask, prefix = draw_real()
         if mle_weight:
             fake, fake_mask, logits = G_net(prefix, length, teacher=real[:, :-1])
-            nll = -(logits.log_softmax(-1) * real[:, 1:]).sum(-1)  # padding rows are all-zero one-hots
+            # one-hot targets as class probabilities; a padding row is all zeros, so it adds nothing
+            nll = F.cross_entropy(logits.transpose(1, 2), real[:, 1:].transpose(1, 2), reduction="none")
             mle = (nll * real_mask[:, 1:]).sum() / real_mask[:, 1:].sum()
         else:
             (fake, fake_mask), mle = G_net(prefix, length), torch.zeros((), device=device)

@@ -5,6 +5,8 @@
 from __future__ import annotations
 
 import argparse
+import atexit
+import contextlib
 import importlib
 import io
 import logging
@@ -12,10 +14,13 @@ import os
 import threading
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from core import analysis, registry
+from server.fairness import ClientLimit
 from tabs import TABS, data_api
-from tabs.common import EXAMPLES_DIR, MAX_UPLOAD, OUTPUT_ROOT, StudioBlocks, keep_memory_flat, release_session
+from tabs.common import (EXAMPLES_DIR, MAX_UPLOAD, OUTPUT_ROOT, StudioBlocks, keep_memory_flat, release_all,
+                         release_session)
 
 HEADER = """# Music ML Studio
 Machine-learning tools for musicians, producers and game developers, each built on a paper and trained here.
@@ -37,8 +42,16 @@ def build_app() -> gr.Blocks:
         demo.unload(release_session)  # a closed tab's files and state go now, not an hour later
     # Heavy handlers share one limit through tabs.common.heavy() (concurrency_id "heavy": 2 on CPU, 1 per GPU);
     # this default covers the short interactive steps, each of which has its own listener.
-    demo.queue(default_concurrency_limit=4, max_size=64)
+    # api_open=False: the direct REST routes (/gradio_api/run/...) would skip the queue and every limit on it.
+    demo.queue(default_concurrency_limit=4, max_size=64, api_open=False)
     return demo
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app):
+    """Nothing is left behind at shutdown: handed-back files and this process's Gradio cache go."""
+    yield
+    release_all()
 
 
 def warm_up() -> None:
@@ -65,6 +78,9 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     keep_memory_flat()  # before any thread: the allocator settings apply to arenas made from now on
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # A Gradio cache of this process's own, so that what users uploaded goes with it at shutdown.
+    os.environ.setdefault("GRADIO_TEMP_DIR", str(OUTPUT_ROOT.parent / f"{OUTPUT_ROOT.name}_gradio"))
+    atexit.register(release_all)  # also after Ctrl-C, when the server's lifespan may not finish
     registry.set_device(args.device)
     if registry.device().type == "cpu":
         # Two requests run at once (the queue's limit), one core each: per-op thread hand-offs cost
@@ -83,6 +99,8 @@ def main(argv=None) -> None:
         # the JSON endpoints hand back files from the per-session output folders (random names, swept)
         allowed_paths=[str(EXAMPLES_DIR), str(OUTPUT_ROOT)],
         theme=gr.themes.Soft(),
+        # one client cannot fill the queue: see server.fairness
+        app_kwargs={"middleware": [Middleware(ClientLimit)], "lifespan": lifespan},
     )
 
 

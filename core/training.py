@@ -6,6 +6,8 @@ environment those launchers set and nothing more.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as _dt
 import json
 import os
@@ -24,10 +26,27 @@ class Cancelled(Exception):
     """Raised inside long work (a fit, a long render) when the user pressed Stop or the client went away."""
 
 
-def check_cancel(cancel) -> None:
-    """Raise :class:`Cancelled` when ``cancel`` (a callable or None) says so; long loops call it per step."""
-    if cancel is not None and cancel():
+#: The cancel callable of the job running in this context (a server request), for loops deep in the engine
+#: (the backbone's batches, analysis stages) that cannot take a ``cancel`` argument through every caller.
+_CANCEL: contextvars.ContextVar = contextvars.ContextVar("music_studio_cancel", default=None)
+
+
+def check_cancel(cancel=None) -> None:
+    """Raise :class:`Cancelled` when ``cancel`` (a callable or None) or the enclosing :func:`cancel_scope` says so;
+    long loops call it per step."""
+    scoped = _CANCEL.get()
+    if (cancel is not None and cancel()) or (scoped is not None and scoped()):
         raise Cancelled()
+
+
+@contextlib.contextmanager
+def cancel_scope(cancel):
+    """Every :func:`check_cancel` inside this block (in this thread or context) also asks ``cancel()``."""
+    token = _CANCEL.set(cancel)
+    try:
+        yield
+    finally:
+        _CANCEL.reset(token)
 
 
 def set_seed(seed: int) -> None:

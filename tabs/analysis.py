@@ -4,7 +4,7 @@ from __future__ import annotations
 import gradio as gr
 
 from core import analysis, plots
-from tabs.common import MAX_SECONDS, example_audio, heavy, output_path, user_errors
+from tabs.common import MAX_SECONDS, cancellable, example_audio, heavy, output_path, user_errors
 
 TITLE = "Audio analysis"
 
@@ -16,6 +16,7 @@ def _beats_csv(tempo) -> str:
 
 
 @user_errors
+@cancellable
 def run(audio_path, progress=gr.Progress()):
     if audio_path is None:
         raise gr.Error("Upload or record some audio first, or pick an example below.")

@@ -7,6 +7,7 @@ import inspect
 import logging
 import math
 import os
+import queue
 import shutil
 import tempfile
 import threading
@@ -14,8 +15,15 @@ import time
 from pathlib import Path
 
 import gradio as gr
+from gradio.context import LocalContext
+from gradio.processing_utils import hash_file
+from gradio.utils import get_upload_folder
 
+from core import registry, validate
 from core.audio import AUDIO_EXTENSIONS, AudioError
+from core.training import Cancelled, cancel_scope, check_cancel
+from server.fairness import concurrency
+from server.guard import NOT_AN_UPLOAD, is_upload
 
 log = logging.getLogger("music_studio")
 
@@ -59,6 +67,7 @@ def user_errors(fn):
     if inspect.isgeneratorfunction(fn):  # errors of a generator surface while it is iterated
         @functools.wraps(fn)
         def gen_wrapper(*args, **kwargs):
+            note_request(args)
             try:
                 return (yield from fn(*args, **kwargs))
             except Exception as err:
@@ -68,6 +77,7 @@ def user_errors(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        note_request(args)
         try:
             return fn(*args, **kwargs)
         except Exception as err:
@@ -111,8 +121,6 @@ class StudioBlocks(gr.Blocks):
 
 def _check_numbers(block_fn, inputs) -> None:
     """Every number input within its component's range, named by its label (Gradio's own check names neither)."""
-    from core import validate
-
     for block, value in zip(block_fn.inputs, inputs):
         if not isinstance(block, (gr.Slider, gr.Number)) or (value is None and isinstance(block, gr.Number)):
             continue
@@ -136,9 +144,9 @@ def _input_message(block_fn, err: Exception) -> str:
         got = re.search(r"the event handler was: (.*?) \(of type", text, re.S)
         return (f"'{name}' got {got.group(1) if got else 'a value it cannot use'}"
                 + (f"; it takes a {expected.group(1)}." if expected else "."))
-    if "FileData" in text or "meta" in text:
-        return ("A file input got something that is not a file sent to this app. From Python, send files with "
-                "gradio_client.handle_file(path); server paths are not read.")
+    if "FileData" in text or "meta" in text or "not uploaded" in text or "cache" in text:
+        # one message whatever the path, so that an answer never tells which server files exist
+        return NOT_AN_UPLOAD.format(what="A file input")
     return f"An input could not be read: {text.splitlines()[0] if text else type(err).__name__}."
 
 
@@ -158,8 +166,6 @@ OUTPUT_ROOT = Path(tempfile.gettempdir()) / f"music_studio_{os.getpid()}"
 
 def _session_hash() -> str | None:
     """The browser (or gradio_client) session of the request being handled, if any."""
-    from gradio.context import LocalContext
-
     request = LocalContext.request.get(None)
     return getattr(request, "session_hash", None)
 
@@ -221,7 +227,10 @@ def output_path(name: str) -> Path:
             _last_sweep["t"] = now
     if due:
         sweep_outputs()
-    folder = OUTPUT_ROOT / (_session_hash() or "no-session")
+    session = _session_hash() or "no-session"
+    if session in _released:  # a job that outlived its session (closed tab, cancelled call): nobody to hand it to
+        raise Cancelled()
+    folder = OUTPUT_ROOT / session
     folder.mkdir(parents=True, exist_ok=True)
     return Path(tempfile.mkdtemp(prefix="out_", dir=folder)) / name
 
@@ -230,20 +239,28 @@ class SessionStore:
     """Per-session objects for endpoints that cannot hold a ``gr.State`` (``gr.api``), keyed by Gradio's
     session hash, which gradio_client keeps for the life of a ``Client``.
 
-    Bounded like Gradio's own state: an entry goes when its session ends (:func:`release_session`), an hour
-    after its last use, or, past ``max_sessions``, the least recently used first.
+    Bounded: an entry goes when its session ends (:func:`release_session`), ``ttl_s`` after its last use, or,
+    past ``max_sessions``, the least recently used one idle for over ``in_use_s``. An entry used more recently
+    than that is never evicted by other sessions: a new session is refused instead, with a clear message.
     """
 
-    def __init__(self, ttl_s: float = 3600.0, max_sessions: int = 16):
-        self.ttl_s, self.max_sessions = ttl_s, max_sessions
+    def __init__(self, ttl_s: float = 3600.0, max_sessions: int = 16, in_use_s: float = 600.0,
+                 what: str = "sessions"):
+        self.ttl_s, self.max_sessions, self.in_use_s, self.what = ttl_s, max_sessions, in_use_s, what
         self._items: dict[str, tuple[float, object]] = {}
         self._lock = threading.Lock()
 
     def _expire(self, now: float) -> None:
         for key in [k for k, (t, _) in self._items.items() if now - t > self.ttl_s]:
             del self._items[key]
-        while len(self._items) > self.max_sessions:
-            del self._items[min(self._items, key=lambda k: self._items[k][0])]
+
+    def _make_room(self, now: float) -> None:
+        while len(self._items) >= self.max_sessions:
+            oldest = min(self._items, key=lambda k: self._items[k][0])
+            if now - self._items[oldest][0] <= self.in_use_s:
+                raise ValueError(f"The server is holding {len(self._items)} {self.what} that are in use; "
+                                 f"try again in a few minutes.")
+            del self._items[oldest]
 
     def get(self, session: str | None):
         now = time.monotonic()
@@ -260,9 +277,10 @@ class SessionStore:
             raise ValueError("This endpoint needs a session: call it through gradio_client or the browser.")
         now = time.monotonic()
         with self._lock:
-            self._items.pop(session, None)  # the old value goes before the new one counts
-            self._items[session] = (now, value)
             self._expire(now)
+            self._items.pop(session, None)  # the old value goes before the new one counts
+            self._make_room(now)
+            self._items[session] = (now, value)
 
     def pop(self, session: str | None) -> None:
         with self._lock:
@@ -282,6 +300,101 @@ def session_store(**kwargs) -> SessionStore:
     return store
 
 
+#: Sessions released in the last ``OUTPUT_TTL_S`` (a late job must not recreate their folder), when they went.
+_released: dict[str, float] = {}
+#: Sessions seen through the JSON endpoints, and when last: these have no browser to say they left.
+_api_seen: dict[str, float] = {}
+#: Per session, the folders of Gradio's cache holding its uploads (their copies go with the session).
+_uploads: dict[str, set[Path]] = {}
+#: A session seen only through the JSON endpoints is released this long after its last call.
+API_IDLE_S = 900.0
+_ledger_lock = threading.Lock()
+
+
+def note_request(args=(), api: bool = False) -> None:
+    """Record what the current request's session holds: the uploads among ``args``, and API use."""
+    session = _session_hash()
+    if not session:
+        return
+    folders = set()
+    for value in args:
+        value = value.get("path") if isinstance(value, dict) else getattr(value, "path", value)
+        if isinstance(value, (str, os.PathLike)) and str(value) and is_upload(value):
+            folders.add(Path(value).resolve().parent)
+    with _ledger_lock:
+        if folders:
+            _uploads.setdefault(session, set()).update(folders)
+        if api:
+            _api_seen[session] = time.monotonic()
+
+
+_hashes: dict[tuple, str] = {}
+
+
+def _cache_copy(path: Path) -> Path | None:
+    """Where Gradio's cache keeps its copy of a file handed back (content-addressed: ``<cache>/<sha>/<name>``)."""
+    try:
+        st = path.stat()
+        key = (str(path), st.st_mtime_ns, st.st_size)
+        if key not in _hashes:
+            _hashes[key] = hash_file(path)
+        return Path(get_upload_folder()).resolve() / _hashes[key]
+    except OSError:
+        return None
+
+
+def _session_cache(session: str) -> set[Path]:
+    """Folders of Gradio's cache that hold this session's uploads and its handed-back files."""
+    outputs = OUTPUT_ROOT / session
+    copies = {_cache_copy(f) for f in outputs.rglob("*") if f.is_file()} if outputs.is_dir() else set()
+    with _ledger_lock:
+        return (copies - {None}) | set(_uploads.get(session, ()))
+
+
+def release(session: str) -> None:
+    """Drop a session's files (ours and Gradio's copies of its uploads and outputs) and its stored state.
+
+    Gradio's cache is content-addressed, so a folder another live session also holds (the same example,
+    the same plot) stays.
+    """
+    if not session:
+        return
+    mine = _session_cache(session)
+    with _ledger_lock:
+        others = [s for s in set(_uploads) | set(_api_seen) if s != session]
+    if OUTPUT_ROOT.is_dir():
+        others += [d.name for d in OUTPUT_ROOT.iterdir() if d.name != session and d.name not in others]
+    for other in others:
+        mine -= _session_cache(other)
+    cache_root = Path(get_upload_folder()).resolve()
+    for folder in mine:
+        if folder.parent == cache_root:  # never anything outside Gradio's own cache
+            shutil.rmtree(folder, ignore_errors=True)
+    shutil.rmtree(OUTPUT_ROOT / session, ignore_errors=True)
+    with _ledger_lock:
+        _uploads.pop(session, None)
+        _api_seen.pop(session, None)
+        now = time.monotonic()
+        _released[session] = now
+        for s_, t in list(_released.items()):
+            if now - t > OUTPUT_TTL_S:
+                del _released[s_]
+    for store in SESSION_STORES:
+        store.pop(session)
+    for key in [k for k in _hashes if not os.path.exists(k[0])]:
+        _hashes.pop(key, None)
+
+
+def release_idle_api_sessions(idle_s: float = API_IDLE_S) -> int:
+    """Release sessions seen only through the JSON endpoints and idle for ``idle_s`` (no browser unloads them)."""
+    now = time.monotonic()
+    with _ledger_lock:
+        idle = [s for s, t in _api_seen.items() if now - t > idle_s]
+    for session in idle:
+        release(session)
+    return len(idle)
+
+
 def release_session(request: gr.Request) -> None:
     """When a browser session ends (``demo.unload``): drop its files and its state now, not an hour later.
 
@@ -291,15 +404,21 @@ def release_session(request: gr.Request) -> None:
     session = getattr(request, "session_hash", None)
     if not session:
         return
-    shutil.rmtree(OUTPUT_ROOT / session, ignore_errors=True)
-    for store in SESSION_STORES:
-        store.pop(session)
+    release(session)
     holder = getattr(getattr(getattr(request, "request", None), "app", None), "state_holder", None)
     if holder is not None:
         holder.delete_state(session)
         with holder.lock:
             holder.session_data.pop(session, None)
     _give_memory_back()
+
+
+def release_all() -> None:
+    """At shutdown: every handed-back file goes, and the per-process Gradio cache when this process made it."""
+    shutil.rmtree(OUTPUT_ROOT, ignore_errors=True)
+    cache = os.environ.get("GRADIO_TEMP_DIR", "")
+    if cache and Path(cache).name.startswith(f"{OUTPUT_ROOT.name}_gradio"):
+        shutil.rmtree(cache, ignore_errors=True)
 
 
 def _libc():
@@ -347,6 +466,10 @@ def keep_memory_flat(interval_s: float = KEEPER_INTERVAL_S) -> threading.Thread:
     def loop():
         while True:
             time.sleep(interval_s)
+            try:
+                release_idle_api_sessions()
+            except Exception:  # the keeper must outlive any one bad folder
+                log.exception("releasing idle API sessions failed")
             _give_memory_back()
 
     thread = threading.Thread(target=loop, name="memory-keeper", daemon=True)
@@ -418,8 +541,8 @@ def _started(session: str | None) -> None:
 
 
 def long_job(fn) -> dict:
-    """Event options for a long job: the shared heavy limit plus the one-per-session validator."""
-    return {**heavy(), "validator": one_long_job(fn)}
+    """Event options for a long job: the long-job group (its own workers) plus the one-per-session validator."""
+    return {**concurrency("long", registry.device().type == "cuda"), "validator": one_long_job(fn)}
 
 
 # --- work that stops when the user (or an API client) cancels ----------------------------------
@@ -438,9 +561,13 @@ def in_background(work, progress=None, desc: str = "Working", busy=lambda msg: m
     status = {"frac": 0.0, "msg": desc}
     context = contextvars.copy_context()  # the request's context (its session folder), in the worker thread
 
+    def scoped(cancel, report):
+        with cancel_scope(cancel):  # loops deep in core (the backbone's batches) see this job's cancel too
+            return work(cancel, report)
+
     def target():
         try:
-            box["res"] = context.run(work, stop.is_set, lambda f, m: status.update(frac=f, msg=m))
+            box["res"] = context.run(scoped, stop.is_set, lambda f, m: status.update(frac=f, msg=m))
         except BaseException as err:  # handed to the request thread below
             box["err"] = err
 
@@ -461,13 +588,79 @@ def in_background(work, progress=None, desc: str = "Working", busy=lambda msg: m
     return box["res"]
 
 
+_END = object()
+
+
+def cancellable(fn):
+    """A heavy UI handler (a function or a generator) whose work stops when its request is cancelled.
+
+    Gradio can close a generator that is waiting at a ``yield``, not a function busy in its thread: a
+    cancelled 20-minute analysis ran on for 44 s. So the handler runs in a worker thread, inside a
+    :func:`~core.training.cancel_scope`, while this generator relays what it yields and otherwise yields
+    ``gr.skip()`` twice a second; closing it (Stop, a closed tab, a cancelled call) sets the scope's cancel,
+    which the engine's loops check within a batch. Put it under ``@user_errors``.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        outbox: queue.SimpleQueue = queue.SimpleQueue()
+        stop, box = threading.Event(), {}
+        context = contextvars.copy_context()  # the request's context: its session, progress bar and toasts
+
+        def run():
+            with cancel_scope(stop.is_set):
+                out = fn(*args, **kwargs)
+                if inspect.isgenerator(out):
+                    for item in out:
+                        outbox.put(item)
+                        check_cancel()
+                else:
+                    outbox.put(out)
+
+        def target():
+            try:
+                context.run(run)
+            except BaseException as err:  # handed to the request thread below
+                box["err"] = err
+            finally:
+                outbox.put(_END)
+
+        threading.Thread(target=target, daemon=True, name=f"studio-{fn.__name__}").start()
+        try:
+            while True:
+                try:
+                    item = outbox.get(timeout=0.5)
+                except queue.Empty:
+                    yield gr.skip()
+                    continue
+                if item is _END:
+                    break
+                yield item
+        finally:
+            stop.set()
+        if "err" in box:
+            raise box["err"]
+
+    return wrapper
+
+
 def heavy() -> dict:
-    """Event options for CPU/GPU-bound handlers: one limit shared by all of them.
+    """Event options for CPU/GPU-bound interactive handlers: one limit shared by all of them.
 
     Gradio's concurrency limit applies per event listener unless listeners share a ``concurrency_id``; without
     this, a 2-core machine ran up to ten heavy jobs at once. Two at a time on CPU, one per GPU. Short
-    interactive steps (search answers, ABX, stop) do not use it, so they never wait behind long jobs.
+    interactive steps (search answers, ABX, stop) do not use it, so they never wait behind long jobs; long
+    jobs (:func:`long_job`) have their own group, so analyses never wait behind captures.
     """
-    from core import registry
+    return concurrency("heavy", registry.device().type == "cuda")
 
-    return {"concurrency_id": "heavy", "concurrency_limit": 1 if registry.device().type == "cuda" else 2}
+
+def api_job(work, desc: str = "Working"):
+    """A JSON endpoint's body as a cancellable job: yields ``{"progress": fraction, "message": ...}`` while
+    ``work(cancel, report)`` runs, then its result. A client's cancel or disconnect closes the generator,
+    which stops the work at its next check (within a batch). Use as ``yield from api_job(...)``."""
+    note_request(api=True)
+    done = {"fraction": 0.0}
+    result = yield from in_background(work, lambda f, desc=None: done.update(fraction=f), desc,
+                                      busy=lambda msg: {"progress": round(float(done["fraction"]), 3), "message": msg})
+    yield result

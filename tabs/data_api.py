@@ -9,14 +9,19 @@ result dataclasses' ``to_dict()``, with audio and MIDI as files. Through gradio_
 
 The search endpoints keep one search per client session (``SEARCHES``, released when the session ends).
 
-They share the UI's heavy concurrency group, its validation and its messages.
+They share the UI's concurrency groups, its validation and its messages. The heavy ones are cancellable jobs:
+while they run they yield ``{"progress": fraction, "message": ...}`` (gradio_client's ``predict`` returns only
+the final result), and a client that cancels or disconnects stops the work within a second. Files are read only
+when uploaded with the request; models and SoundFonts are named from the bundled ones (``server.guard``).
 """
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import gradio as gr
 from gradio.data_classes import FileData
 
-from core import analysis
+from core import analysis, render
 from core.audio import write_wav
 from core.backbones import tagging
 from core.effects import api as effects_api
@@ -25,88 +30,119 @@ from core.genre import api as genre_api
 from core.instruments import api as inst_api
 from core.search import PATIENCE, SearchSession
 from core.search.api import Workspace
-from tabs.common import MAX_SECONDS, heavy, output_path, session_store, user_errors
+from server.guard import one_of, uploaded_path
+from tabs.common import MAX_SECONDS, api_job, heavy, long_job, note_request, output_path, session_store, user_errors
 
 
-def _path(audio) -> str:
-    if audio is None:
-        raise gr.Error("Send an audio file: gradio_client.handle_file(path).")
-    if isinstance(audio, dict):  # gr.api hands FileData over as its dict
-        audio = audio.get("path")
-    return str(getattr(audio, "path", audio))
+def genre_models() -> list[str]:
+    """The genre models a client may name: the bundled ones and the configured Hub checkpoint."""
+    return genre_api.bundled_models() + [m for m in [genre_api.hub_model()] if m]
+
+
+def instrument_models() -> list[str]:
+    """The instrument models a client may name: the bundled ones and the configured Hub checkpoint."""
+    return list(inst_api.BUNDLED) + [m for m in [inst_api.hub_model()] if m]
 
 
 @user_errors
-def api_analysis(audio: FileData) -> dict:
+def api_analysis(audio: FileData) -> Iterator[dict]:
     """Levels at the file's own rate, tempo with its beats, and key."""
-    return analysis.analyse_file(_path(audio), max_seconds=MAX_SECONDS).to_dict()
+    path = uploaded_path(audio)
+    yield from api_job(lambda cancel, report: analysis.analyse_file(path, max_seconds=MAX_SECONDS).to_dict(),
+                       "Analysing")
 
 
 @user_errors
-def api_genre(audio: FileData, model: str = "musicnn", aggregate: str = "mean") -> dict:
+def api_genre(audio: FileData, model: str = genre_api.DEFAULT_MODEL, aggregate: str = "mean") -> Iterator[dict]:
     """Genre probabilities for the whole input, one row per 3 s excerpt, and the tags (musicnn models)."""
-    return genre_api.predict_file(_path(audio), model=model, aggregate=aggregate, max_seconds=MAX_SECONDS,
-                                  with_tags=True).to_dict()
+    path = uploaded_path(audio)
+    model = one_of(model, genre_models(), "model", default=genre_api.DEFAULT_MODEL)
+    yield from api_job(lambda cancel, report: genre_api.predict_file(
+        path, model=model, aggregate=aggregate, max_seconds=MAX_SECONDS, with_tags=True).to_dict(), "Genre")
 
 
 @user_errors
-def api_instruments(audio: FileData, model: str = "musicnn") -> dict:
+def api_instruments(audio: FileData, model: str = inst_api.DEFAULT_MODEL) -> Iterator[dict]:
     """The instrument ranking, one row per window, the full-mix flag and the tags."""
-    return inst_api.predict_file(_path(audio), model=model, max_seconds=MAX_SECONDS).to_dict()
+    path = uploaded_path(audio)
+    model = one_of(model, instrument_models(), "model", default=inst_api.DEFAULT_MODEL)
+    yield from api_job(lambda cancel, report: inst_api.predict_file(
+        path, model=model, max_seconds=MAX_SECONDS).to_dict(), "Instruments")
 
 
 @user_errors
-def api_tags(audio: FileData) -> dict:
+def api_tags(audio: FileData) -> Iterator[dict]:
     """The MTT and MSD taggers' 100 tags: the strongest over the whole input, and every tag per 3 s patch."""
-    return tagging.tag_file(_path(audio), max_seconds=MAX_SECONDS).to_dict()
+    path = uploaded_path(audio)
+    yield from api_job(lambda cancel, report: tagging.tag_file(path, max_seconds=MAX_SECONDS).to_dict(), "Tagging")
 
 
 @user_errors
-def api_effects_process(audio: FileData, effect: str = "reverb", knobs: dict | None = None) -> dict:
+def api_effects_process(audio: FileData, effect: str = "reverb", knobs: dict | None = None) -> Iterator[dict]:
     """The real effect and its emulation as WAV files, with ESR and MR-STFT of the model against the effect.
     ``knobs``: settings of the knobs the effect's model follows, e.g. {"room_size": 0.8, "damping": 0.2}
     (the rest stay at their defaults; the result's "knobs" lists every setting used)."""
+    path = uploaded_path(audio)
+    effect = one_of(effect, effects_api.bundled(), "effect", default="reverb")
     if knobs is not None and not isinstance(knobs, dict):
         raise ValueError(f"knobs must be a JSON object such as {{\"room_size\": 0.8}}; got {knobs!r}.")
-    res = effects_api.process(_path(audio), effect, knobs)
-    return {**res.to_dict(),
-            "effect_audio": FileData(path=write_wav(output_path(f"{effect}_effect.wav"), res.effect_out, res.sr)),
-            "model_audio": FileData(path=write_wav(output_path(f"{effect}_model.wav"), res.model_out, res.sr))}
+
+    def work(cancel, report):
+        res = effects_api.process(path, effect, knobs, progress=report, cancel=cancel)
+        return {**res.to_dict(),
+                "effect_audio": FileData(path=write_wav(output_path(f"{effect}_effect.wav"), res.effect_out, res.sr)),
+                "model_audio": FileData(path=write_wav(output_path(f"{effect}_model.wav"), res.model_out, res.sr))}
+
+    yield from api_job(work, "Rendering the effect and its emulation")
 
 
 @user_errors
 def api_generate(model: str = "lstm", seconds: float = 30.0, temperature: float = 1.0, seed: int = 0,
                  tempo: float = 120.0, program: str = "Flute", soundfont: str | None = None,
                  primer: FileData | None = None, arrangement: str = "melody", key: str | None = None,
-                 style: str | None = None, meter: str | None = None) -> dict:
+                 style: str | None = None, meter: str | None = None) -> Iterator[dict]:
     """A piece as MIDI and rendered WAV, with its notes (pitch, start, end in seconds). ``primer``: a MIDI file
     (e.g. /api_transcribe's) that the LSTM and the Markov chain continue. ``arrangement``: "melody", or a band
     style (folk, pop, waltz, reel, ballad) adding chords, bass and drums tracks to the MIDI and the audio. ``key``: a tonic ("G", "Eb") the piece is moved to;
     ``style``/``meter``: what the LSTM writes, when its card lists them (e.g. "irish", "6/8", "4/2", "free");
-    left out, the model draws them and ``notices`` says which."""
-    result = gen.compose(model=model, seconds=seconds, temperature=temperature, seed=seed, tempo=tempo,
-                         program=program, soundfont=soundfont, primer=None if primer is None else _path(primer),
-                         arrangement=arrangement, key=key, style=style, meter=meter)
-    name = f"{result.model}_seed{result.seed}"
-    midi_path = output_path(f"{name}.mid")
-    result.midi.write(str(midi_path))
-    return {**result.to_dict(), "midi": FileData(path=str(midi_path)),
-            "audio": FileData(path=write_wav(output_path(f"{name}.wav"), result.audio, result.sr))}
+    left out, the model draws them and ``notices`` says which. ``soundfont``: an installed SoundFont's name."""
+    model = one_of(model, gen.MODELS, "model", default="lstm")
+    soundfont = None if soundfont is None else one_of(soundfont, render.soundfonts(), "soundfont")
+    primer_path = None if primer is None else uploaded_path(primer, "The primer")
+
+    def work(cancel, report):
+        result = gen.compose(model=model, seconds=seconds, temperature=temperature, seed=seed, tempo=tempo,
+                             program=program, soundfont=soundfont, primer=primer_path,
+                             arrangement=arrangement, key=key, style=style, meter=meter)
+        name = f"{result.model}_seed{result.seed}"
+        midi_path = output_path(f"{name}.mid")
+        result.midi.write(str(midi_path))
+        return {**result.to_dict(), "midi": FileData(path=str(midi_path)),
+                "audio": FileData(path=write_wav(output_path(f"{name}.wav"), result.audio, result.sr))}
+
+    yield from api_job(work, "Composing")
 
 
 @user_errors
-def api_transcribe(audio: FileData, tempo: float = 120.0) -> dict:
+def api_transcribe(audio: FileData, tempo: float = 120.0) -> Iterator[dict]:
     """A hummed, whistled or played melody as notes, and as the primer MIDI that /api_generate's models continue."""
     from core.generation import transcribe
 
-    t = transcribe.transcribe(_path(audio))
-    path = output_path("primer_transcribed.mid")
-    t.to_midi(tempo=gen.clamp(tempo, gen.MIN_TEMPO, gen.MAX_TEMPO, "Tempo")).write(str(path))
-    return {**t.to_dict(), "midi": FileData(path=str(path))}
+    path = uploaded_path(audio)
+    tempo = gen.clamp(tempo, gen.MIN_TEMPO, gen.MAX_TEMPO, "Tempo")
+
+    def work(cancel, report):
+        t = transcribe.transcribe(path)
+        midi = output_path("primer_transcribed.mid")
+        t.to_midi(tempo=tempo).write(str(midi))
+        return {**t.to_dict(), "midi": FileData(path=str(midi))}
+
+    yield from api_job(work, "Transcribing")
 
 
 #: One search per client session (gradio_client keeps its session hash): the track, its features, the answers.
-SEARCHES = session_store(ttl_s=3600.0, max_sessions=16)
+#: A search answered in the last ten minutes is never evicted by others' new searches (they are refused instead).
+SEARCHES = session_store(ttl_s=3600.0, max_sessions=16, in_use_s=600.0, what="searches")
 
 
 def _search_state(session: SearchSession) -> dict:
@@ -125,27 +161,33 @@ def _search(request: gr.Request) -> SearchSession:
     ws = SEARCHES.get(getattr(request, "session_hash", None))
     if ws is None or ws.session is None:
         raise ValueError("Start a search first (/api_search_start), from the same Client: the search lives in its "
-                         "session, for an hour after its last call.")
+                         "session, for 15 minutes after its last call.")
+    note_request(api=True)
     return ws.session
 
 
 @user_errors
 def api_search_start(audio: FileData, start_s: float, duration_s: float, kind: str = "sample", space: str = "mel",
-                     patience: int = PATIENCE, bpm: float | None = None, request: gr.Request = None) -> dict:
+                     patience: int = PATIENCE, bpm: float | None = None, request: gr.Request = None
+                     ) -> Iterator[dict]:
     """Begin a search for the sound at [start_s, start_s + duration_s): returns the first proposal.
 
     ``kind`` is "sample" (one hit) or "loop"; ``space`` one of mfcc, mel, learned; ``bpm`` None detects the
     tempo, for times in beats. A new start replaces the session's previous search.
     """
     session = getattr(request, "session_hash", None)
-    path = _path(audio)
-    ws = SEARCHES.get(session)
-    if ws is None or ws.path != path:
-        ws = Workspace.open(path, max_seconds=MAX_SECONDS)
-    search = ws.start(start_s, duration_s, space, patience=patience, kind=kind, bpm=bpm)
-    SEARCHES.put(session, ws)
-    search.propose()
-    return _search_state(search)
+    path = uploaded_path(audio)
+
+    def work(cancel, report):
+        ws = SEARCHES.get(session)
+        if ws is None or ws.path != path:
+            ws = Workspace.open(path, max_seconds=MAX_SECONDS)
+        search = ws.start(start_s, duration_s, space, patience=patience, kind=kind, bpm=bpm)
+        SEARCHES.put(session, ws)
+        search.propose()
+        return _search_state(search)
+
+    yield from api_job(work, "Reading the track")
 
 
 @user_errors
@@ -188,8 +230,10 @@ def api_search_tempo(bpm: float | None = None, first_beat_s: float = 0.0, reques
 
 def register() -> None:
     """Add the endpoints to the Blocks being built (call inside ``with gr.Blocks()``)."""
-    for fn in (api_analysis, api_genre, api_instruments, api_tags, api_effects_process, api_generate,
-               api_transcribe, api_search_start):
+    for fn in (api_analysis, api_genre, api_instruments, api_tags, api_generate, api_transcribe, api_search_start):
         gr.api(fn, api_name=fn.__name__, **heavy())
+    # the effect renders up to 60 s through the real plugin and the model: a long job, as in the tab
+    gr.api(api_effects_process, api_name="api_effects_process",
+           **{k: v for k, v in long_job(api_effects_process).items() if k != "validator"})
     for fn in (api_search_answer, api_search_undo, api_search_stop, api_search_tempo):  # milliseconds each
         gr.api(fn, api_name=fn.__name__)

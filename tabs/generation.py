@@ -9,7 +9,7 @@ from core.generation import api as gen
 from core.generation import transcribe
 from core.render import soundfonts
 from core.validate import MAX_SEED
-from tabs.common import EXAMPLES_DIR, output_path, heavy, user_errors
+from tabs.common import EXAMPLES_DIR, cancellable, heavy, output_path, user_errors
 
 TITLE = "MIDI generation"
 #: (label, core.generation.arrange style): the melody alone, or harmonised by rule with a band.
@@ -28,6 +28,7 @@ INSTRUMENTS = ["Flute", "Acoustic Grand Piano", "Violin", "Clarinet", "Oboe", "T
 
 
 @user_errors
+@cancellable
 def run(model, seconds, temperature, seed, tempo, program, soundfont, primer, arrangement="melody", key="any",
         style="any", meter="any", progress=gr.Progress()):
     """The piece: audio, MIDI and piano roll, and (for :func:`compare`, drawn next) the two analyses."""
@@ -46,6 +47,7 @@ def run(model, seconds, temperature, seed, tempo, program, soundfont, primer, ar
 
 
 @user_errors
+@cancellable
 def hum(recording, tempo, program):
     """A hummed, whistled or played recording → the primer MIDI (its melody), shown as a piano roll."""
     if recording is None:

@@ -6,7 +6,7 @@ import numpy as np
 
 from core import plots
 from core.genre import api as genre
-from tabs.common import MAX_SECONDS, example_audio, output_path, heavy, user_errors
+from tabs.common import MAX_SECONDS, cancellable, example_audio, heavy, output_path, user_errors
 
 TITLE = "Genre detection"
 ARCH_NAMES = {"musicnn": "musicnn backbone + head (real music; default)", "cnn": "CNN (paper)", "crnn": "CRNN / ConvcurrentNet (paper)", "rnn": "RNN (paper)",
@@ -43,6 +43,7 @@ def _verdict(result) -> tuple:
 
 
 @user_errors
+@cancellable
 def run(audio_path, model_name, aggregate, progress=gr.Progress()):
     """A generator: on a long song, a first look from a few excerpts comes in under a second, then every excerpt."""
     if audio_path is None:

@@ -6,7 +6,8 @@ import numpy as np
 
 from core import plots
 from core.instruments import api
-from tabs.common import EXAMPLES_DIR, MAX_SECONDS, heavy, in_background, long_job, output_path, user_errors
+from tabs.common import (EXAMPLES_DIR, MAX_SECONDS, cancellable, heavy, in_background, long_job, output_path,
+                         user_errors)
 
 TITLE = "Instrument classification"
 MODELS = [("musicnn backbone + head (real music; default)", "musicnn"), ("CNN (paper, 3 conv blocks)", "cnn"),
@@ -15,6 +16,7 @@ INSTRUMENT_EXAMPLES = EXAMPLES_DIR / "instruments"
 
 
 @user_errors
+@cancellable
 def classify(audio_path, model, progress=gr.Progress()):
     """A generator: on a long recording, a first look from a few windows comes in under a second, then every window."""
     if audio_path is None:

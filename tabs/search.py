@@ -9,7 +9,7 @@ from core.audio import write_wav
 from core.search import PATIENCE, SPACES, SearchEnded, SearchSession, check_query, view
 from core.search.api import MAX_BPM, MAX_PATIENCE, MIN_DURATION, Workspace
 from core.search.spaces import measured_recall
-from tabs.common import EXAMPLES_DIR, MAX_SECONDS, output_path, heavy, user_errors
+from tabs.common import EXAMPLES_DIR, MAX_SECONDS, cancellable, heavy, output_path, user_errors
 
 TITLE = "Loop & sample search"
 EXAMPLE = EXAMPLES_DIR / "search" / "drum_and_bass_loops_and_samples.ogg"
@@ -67,6 +67,7 @@ def _render(ws: Workspace):
 
 
 @user_errors
+@cancellable
 def load_track(path, state, progress=gr.Progress()):
     if path is None:
         return None, None, gr.update(), gr.update(), "Upload a track or pick an example."
@@ -100,6 +101,7 @@ def play_query(state, t0, d):
 
 
 @user_errors
+@cancellable
 def start(state, t0, d, kind, space, patience, bpm=None, first_beat=0.0, progress=gr.Progress()):
     ws = _workspace(state)
     check_query(ws.duration, t0, d)  # before the slow part

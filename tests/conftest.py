@@ -31,13 +31,18 @@ def test_output() -> Path:
     return out
 
 
-def last(result):
-    """A handler's final outputs: handlers written as generators (cancellable long jobs) yield progress first."""
+def produced(result) -> list:
+    """What a handler showed, in order: heavy handlers are generators (cancellable) that also yield
+    ``gr.skip()`` while they wait, which shows nothing."""
     import inspect
 
+    import gradio as gr
+
     if not inspect.isgenerator(result):
-        return result
-    out = None
-    for out in result:
-        pass
-    return out
+        return [result]
+    return [out for out in result if not (isinstance(out, dict) and out == gr.skip())]
+
+
+def last(result):
+    """A handler's final outputs."""
+    return produced(result)[-1]

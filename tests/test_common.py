@@ -64,7 +64,7 @@ def test_release_session_drops_the_sessions_state_now():
 
 
 def test_session_store_keeps_one_value_per_session_bounded_and_released_on_leave(monkeypatch):
-    store = common.session_store(ttl_s=60.0, max_sessions=2)
+    store = common.session_store(ttl_s=60.0, max_sessions=2, in_use_s=0.0)
     store.put("a", 1)
     store.put("b", 2)
     assert store.get("a") == 1  # "a" is now the most recently used
@@ -77,6 +77,21 @@ def test_session_store_keeps_one_value_per_session_bounded_and_released_on_leave
     assert store.get("c") is None  # an hour (here a minute) after its last use
     with pytest.raises(ValueError, match="needs a session"):
         store.put(None, 4)
+
+
+def test_a_session_in_use_is_never_evicted_by_new_sessions_they_are_refused(monkeypatch):
+    store = common.session_store(ttl_s=3600.0, max_sessions=2, in_use_s=600.0, what="searches")
+    store.put("a", 1)
+    store.put("b", 2)
+    for newcomer in ("c", "d", "e"):
+        with pytest.raises(ValueError, match="holding 2 searches that are in use"):
+            store.put(newcomer, 3)
+    assert store.get("a") == 1 and store.get("b") == 2
+    store.put("a", 10)  # a session replacing its own value is never refused
+    clock = time.monotonic() + 601
+    monkeypatch.setattr(common.time, "monotonic", lambda: clock)
+    store.put("c", 3)  # once idle for longer than in_use_s, the least recently used may go
+    assert len(store) == 2 and store.get("c") == 3
 
 
 def _request(session, events=()):
@@ -116,14 +131,16 @@ def test_heavy_handlers_share_one_concurrency_group_of_two_on_cpu():
     assert common.heavy() == {"concurrency_id": "heavy", "concurrency_limit": 2}
 
 
-def test_every_heavy_listener_in_the_app_is_in_the_shared_group_and_long_jobs_are_validated():
+def test_every_heavy_listener_in_the_app_is_in_a_shared_group_and_long_jobs_have_their_own():
     import app
 
     demo = app.build_app()
     fns = {fn.api_name: fn for fn in demo.fns.values()}
-    for name in ("analyse", "genre", "classify_instrument", "tag_instruments", "effects_apply", "effects_capture",
-                 "generate", "search_load"):
+    for name in ("analyse", "genre", "classify_instrument", "generate", "search_load", "api_analysis", "api_genre",
+                 "api_instruments", "api_tags", "api_generate", "api_transcribe", "api_search_start"):
         assert fns[name].concurrency_id == "heavy" and fns[name].concurrency_limit == 2, name
+    for name in ("tag_instruments", "effects_apply", "effects_capture", "api_effects_process"):
+        assert fns[name].concurrency_id == "long" and fns[name].concurrency_limit == 1, name
     for name in ("tag_instruments", "effects_apply", "effects_capture"):
         assert getattr(fns[name].validator, "long_job", False), name
     assert fns["search_yes"].concurrency_id != "heavy"  # answers never wait behind long jobs

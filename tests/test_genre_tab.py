@@ -6,7 +6,7 @@ import soundfile as sf
 
 from core.genre import bundled_models
 from tabs import genre as tab
-from tests.conftest import EXAMPLES, last
+from tests.conftest import EXAMPLES, last, produced
 
 needs_model = pytest.mark.skipif(not bundled_models(), reason="no bundled genre model")
 
@@ -28,7 +28,7 @@ def test_a_long_song_gets_a_first_look_then_every_excerpt(tmp_path):
     y, sr = sf.read(EXAMPLES / "house_groove_124bpm.ogg", dtype="float32")
     song = tmp_path / "long.wav"
     sf.write(song, np.tile(y, 4), sr)  # 66 s
-    first, final = list(tab.run(str(song), "musicnn", "mean"))
+    first, final = produced(tab.run(str(song), "musicnn", "mean"))
     assert "(first look)" in first[0] and "6 excerpt(s)" in first[0] and all(v == gr.skip() for v in first[3:])
     assert "first look" not in final[0] and len(final[3]) == 15
     assert len(open(final[6]).read().splitlines()) - 2 >= 20  # every excerpt of the 66 s (less trimmed silence)

@@ -6,7 +6,7 @@ import soundfile as sf
 
 from core.instruments import api
 from tabs import instruments as tab
-from tests.conftest import EXAMPLES, last, tone
+from tests.conftest import EXAMPLES, last, produced, tone
 
 needs_model = pytest.mark.skipif(not (api.MODEL_DIR / "cnn" / "model.safetensors").exists(),
                                  reason="no bundled instrument model")
@@ -40,7 +40,7 @@ def test_a_long_recording_gets_a_first_look_at_song_times_then_every_window(tmp_
     y, sr = sf.read(EXAMPLES / "instruments" / "violin.flac", dtype="float32")
     long = tmp_path / "long.wav"
     sf.write(long, np.tile(y, 14)[: 40 * sr], sr)
-    first, final = list(tab.classify(str(long), "musicnn"))
+    first, final = produced(tab.classify(str(long), "musicnn"))
     assert "First look: 6 windows" in first[0] and first[-1] == gr.skip()
     assert "First look" not in final[0] and final[-1].endswith(".csv")
     quick = api.predict_file(str(long), "musicnn", first_look=6)

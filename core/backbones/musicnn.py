@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from core import registry
-from core.training import MODELS_DIR
+from core.training import MODELS_DIR, check_cancel
 
 SR = 16_000
 N_FFT = 512
@@ -199,6 +199,7 @@ class Musicnn(nn.Module, _HubMixin):
         keys = ["tags", "penultimate", "mean_pool", "max_pool"] + (["frames"] if return_frames else [])
         out: dict[str, list] = {k: [] for k in keys}
         for i in range(0, len(X), batch):
+            check_cancel()  # a cancelled request stops here within one batch (~30 ms), not after the song
             o = self(torch.from_numpy(np.ascontiguousarray(X[i:i + batch])).to(dev), return_frames)
             for k in keys:
                 out[k].append(getattr(o, k).float().cpu().numpy())

@@ -14,6 +14,7 @@ import os
 import threading
 
 import gradio as gr
+import matplotlib.pyplot  # noqa: F401  Gradio switches the backend per request: a first import racing in two threads fails
 from starlette.middleware import Middleware
 
 from core import analysis, registry

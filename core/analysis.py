@@ -7,6 +7,7 @@ import numpy as np
 
 from core import features, key as key_, levels as levels_, tempo as tempo_
 from core.audio import AudioStats, audio_duration, audio_stats, load_audio, resample
+from core.training import check_cancel
 
 #: Analysis runs at the loop-search paper's rate; it keeps the mel plot's top at 11 kHz.
 ANALYSIS_SR = 22_050
@@ -97,16 +98,22 @@ def to_csv(result: Analysis, path) -> str:
 def analyse(y: np.ndarray, sr: int, hop_length: int = features.HOP_LENGTH, tempo_and_key: bool = True) -> Analysis:
     """Compute the analysis tab's descriptors of a mono float signal (``tempo_and_key=False``: the plotted
     features only, for callers that draw them and nothing more, like the generation tab)."""
+    # each stage takes up to ~1 s on 10 minutes: a cancelled request stops between them
     chroma = features.chroma(y, sr, hop_length=hop_length)
+    check_cancel()
+    log_mel = features.log_mel(y, sr, hop_length=hop_length)
+    check_cancel()
+    tempo = tempo_.estimate(y, sr) if tempo_and_key else None
+    check_cancel()
     return Analysis(
         y=y,
         sr=sr,
         stats=audio_stats(y, sr),
-        log_mel=features.log_mel(y, sr, hop_length=hop_length),
+        log_mel=log_mel,
         chroma=chroma,
         zcr=features.zcr(y, hop_length=hop_length),
         hop_length=hop_length,
-        tempo=tempo_.estimate(y, sr) if tempo_and_key else None,
+        tempo=tempo,
         key=key_.estimate(chroma) if tempo_and_key else None,
     )
 
@@ -115,7 +122,9 @@ def analyse_file(source, sr: int = ANALYSIS_SR, max_seconds: float = 600.0) -> A
     """Load (path or Gradio tuple) and analyse; raises ``AudioError`` on bad input."""
     # One decode: the levels are read at the file's own rate and channels, the features on a mono copy.
     y_file, file_sr = load_audio(source, sr=None, mono=False, max_seconds=max_seconds, trim=True)
+    check_cancel()
     result = analyse(resample(y_file.mean(axis=0), file_sr, sr), sr)
+    check_cancel()
     result.source_duration_s = audio_duration(source)
     result.levels = levels_.measure_array(y_file, file_sr, None if isinstance(source, tuple) else levels_.file_format(source))
     return result

@@ -50,7 +50,10 @@ def one_of(value, allowed: Iterable[str], what: str, default: str | None = None)
     allowed = list(allowed)
     if value is None and default is not None:
         return default
+    choices = ", ".join(allowed) or "none available"
+    if value is None:
+        raise ValueError(f"Choose a {what}: one of {choices}.")
     if not isinstance(value, str) or value not in allowed:
-        shown = "nothing" if value is None else repr(value) if isinstance(value, str) else f"a {type(value).__name__}"
-        raise ValueError(f"{what} must be one of: {', '.join(allowed) or 'none available'} (got {shown}).")
+        shown = repr(value) if isinstance(value, str) else f"(a {type(value).__name__})"
+        raise ValueError(f"Unknown {what} {shown}; choose one of {choices}.")
     return value

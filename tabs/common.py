@@ -547,6 +547,43 @@ def long_job(fn) -> dict:
 
 # --- work that stops when the user (or an API client) cancels ----------------------------------
 
+class _Job:
+    """One request's work in a thread of its own, inside a :func:`~core.training.cancel_scope`: :meth:`close`
+    (the request went) sets the cancel that the work checks, and the log says how long it took to stop."""
+
+    def __init__(self, name: str, run, on_end=lambda: None):
+        self.name, self.stop, self.error, self.result, self.closed_at = name, threading.Event(), None, None, None
+        context = contextvars.copy_context()  # the request's context: its session folder, progress bar, toasts
+
+        def scoped():
+            with cancel_scope(self.stop.is_set):  # inside the request's context, where the engine looks
+                return run(self.stop.is_set)
+
+        def target():
+            try:
+                self.result = context.run(scoped)
+            except BaseException as err:  # handed to the request thread
+                self.error = err
+            finally:
+                if self.closed_at is not None:
+                    log.info("%s stopped %.2f s after its request was closed", name, time.monotonic() - self.closed_at)
+                on_end()
+
+        self.thread = threading.Thread(target=target, daemon=True, name=f"studio-{name}")
+        self.thread.start()
+
+    def close(self) -> None:
+        if self.thread.is_alive():  # closed early: the request was cancelled or its client went away
+            self.closed_at = time.monotonic()
+            log.info("cancelled: %s", self.name)
+        self.stop.set()
+
+    def outcome(self):
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
 def in_background(work, progress=None, desc: str = "Working", busy=lambda msg: msg):
     """Run ``work(cancel, report)`` in a thread; a generator that yields while it runs and returns its result.
 
@@ -556,36 +593,17 @@ def in_background(work, progress=None, desc: str = "Working", busy=lambda msg: m
     feeds the progress bar; ``busy(message)`` is what the handler yields meanwhile (its outputs, mostly
     ``gr.skip()``). Use as ``result = yield from in_background(...)``.
     """
-    stop = threading.Event()
-    box: dict = {}
     status = {"frac": 0.0, "msg": desc}
-    context = contextvars.copy_context()  # the request's context (its session folder), in the worker thread
-
-    def scoped(cancel, report):
-        with cancel_scope(cancel):  # loops deep in core (the backbone's batches) see this job's cancel too
-            return work(cancel, report)
-
-    def target():
-        try:
-            box["res"] = context.run(scoped, stop.is_set, lambda f, m: status.update(frac=f, msg=m))
-        except BaseException as err:  # handed to the request thread below
-            box["err"] = err
-
-    thread = threading.Thread(target=target, daemon=True, name="studio-job")
-    thread.start()
+    job = _Job(desc, lambda cancel: work(cancel, lambda f, m: status.update(frac=f, msg=m)))
     try:
-        while thread.is_alive():
+        while job.thread.is_alive():
             if progress is not None:
                 progress(status["frac"], desc=status["msg"])
             yield busy(status["msg"])
-            thread.join(0.5)
+            job.thread.join(0.5)
     finally:
-        if thread.is_alive():  # closed early: the request was cancelled
-            log.info("cancelled: %s", status["msg"])
-        stop.set()  # cancelled (generator closed) or an error: end the work too
-    if "err" in box:
-        raise box["err"]
-    return box["res"]
+        job.close()  # cancelled (generator closed) or an error: end the work too
+    return job.outcome()
 
 
 _END = object()
@@ -595,53 +613,39 @@ def cancellable(fn):
     """A heavy UI handler (a function or a generator) whose work stops when its request is cancelled.
 
     Gradio can close a generator that is waiting at a ``yield``, not a function busy in its thread: a
-    cancelled 20-minute analysis ran on for 44 s. So the handler runs in a worker thread, inside a
-    :func:`~core.training.cancel_scope`, while this generator relays what it yields and otherwise yields
-    ``gr.skip()`` twice a second; closing it (Stop, a closed tab, a cancelled call) sets the scope's cancel,
-    which the engine's loops check within a batch. Put it under ``@user_errors``.
+    cancelled 20-minute analysis ran on for 44 s. So the handler runs in a worker thread (:class:`_Job`),
+    while this generator relays what it yields and otherwise yields ``gr.skip()`` twice a second; closing it
+    (Stop, a closed tab, a cancelled call) sets the job's cancel, which the engine's loops check within a batch.
+    Put it under ``@user_errors``.
     """
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         outbox: queue.SimpleQueue = queue.SimpleQueue()
-        stop, box = threading.Event(), {}
-        context = contextvars.copy_context()  # the request's context: its session, progress bar and toasts
 
-        def run():
-            with cancel_scope(stop.is_set):
-                out = fn(*args, **kwargs)
-                if inspect.isgenerator(out):
-                    for item in out:
-                        outbox.put(item)
-                        check_cancel()
-                else:
-                    outbox.put(out)
+        def run(cancel):
+            out = fn(*args, **kwargs)
+            for item in out if inspect.isgenerator(out) else [out]:
+                outbox.put(item)
+                check_cancel()
 
-        def target():
-            try:
-                context.run(run)
-            except BaseException as err:  # handed to the request thread below
-                box["err"] = err
-            finally:
-                outbox.put(_END)
-
-        threading.Thread(target=target, daemon=True, name=f"studio-{fn.__name__}").start()
+        job = _Job(fn.__name__, run, on_end=lambda: outbox.put(_END))
         try:
-            while True:
-                try:
-                    item = outbox.get(timeout=0.5)
-                except queue.Empty:
-                    yield gr.skip()
-                    continue
-                if item is _END:
-                    break
+            while (item := _next(outbox)) is not _END:
                 yield item
         finally:
-            stop.set()
-        if "err" in box:
-            raise box["err"]
+            job.close()
+        job.outcome()
 
     return wrapper
+
+
+def _next(outbox: queue.SimpleQueue):
+    """The next thing a job yielded, or ``gr.skip()`` after half a second (so that a cancel can close us)."""
+    try:
+        return outbox.get(timeout=0.5)
+    except queue.Empty:
+        return gr.skip()
 
 
 def heavy() -> dict:

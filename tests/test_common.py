@@ -140,7 +140,7 @@ def test_every_heavy_listener_in_the_app_is_in_a_shared_group_and_long_jobs_have
                  "api_instruments", "api_tags", "api_generate", "api_transcribe", "api_search_start"):
         assert fns[name].concurrency_id == "heavy" and fns[name].concurrency_limit == 2, name
     for name in ("tag_instruments", "effects_apply", "effects_capture", "api_effects_process"):
-        assert fns[name].concurrency_id == "long" and fns[name].concurrency_limit == 1, name
+        assert fns[name].concurrency_id == "long" and fns[name].concurrency_limit == 2, name
     for name in ("tag_instruments", "effects_apply", "effects_capture"):
         assert getattr(fns[name].validator, "long_job", False), name
     assert fns["search_yes"].concurrency_id != "heavy"  # answers never wait behind long jobs
@@ -217,3 +217,57 @@ def test_in_background_returns_the_result_and_raises_the_error():
     assert run(lambda cancel, report: 42) == 42
     with pytest.raises(ZeroDivisionError):
         run(lambda cancel, report: 1 / 0)
+
+
+def test_a_cancellable_handler_stops_deep_work_when_its_request_is_closed():
+    """The engine's loops call check_cancel() with no argument: closing the handler reaches them."""
+    stopped = threading.Event()
+
+    @common.cancellable
+    def handler(x):
+        try:
+            for _ in range(400):
+                check_cancel()  # as the backbone does per batch
+                time.sleep(0.01)
+        except Cancelled:
+            stopped.set()
+            raise
+        return x
+
+    outputs = handler(1)
+    assert next(outputs) == gr.skip()  # while it works, it shows nothing and can be closed
+    outputs.close()
+    assert stopped.wait(1.0)
+
+
+def test_a_cancellable_handler_relays_what_it_yields_its_result_and_its_error():
+    from tests.conftest import produced
+
+    @common.cancellable
+    def steps():
+        yield "first look"
+        yield "every excerpt"
+
+    @common.cancellable
+    def plain(x):
+        return x * 2
+
+    @common.cancellable
+    def broken():
+        raise ValueError("bad input")
+
+    assert produced(steps()) == ["first look", "every excerpt"]
+    assert produced(plain(21)) == [42]
+    with pytest.raises(ValueError, match="bad input"):
+        produced(broken())
+
+
+def test_the_musicnn_backbone_stops_between_batches_when_its_job_is_cancelled():
+    import numpy as np
+
+    from core.backbones import musicnn
+    from core.training import cancel_scope
+
+    net = musicnn.Musicnn()
+    with cancel_scope(lambda: True), pytest.raises(Cancelled):
+        net.embed(np.zeros((8, musicnn.PATCH_FRAMES, musicnn.N_MELS), np.float32))

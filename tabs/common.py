@@ -8,6 +8,7 @@ import logging
 import math
 import os
 import queue
+import re
 import shutil
 import tempfile
 import threading
@@ -116,6 +117,7 @@ class StudioBlocks(gr.Blocks):
             if isinstance(err, gr.Error):  # Gradio's own checks (choices, minimum): already clear
                 raise to_user_error(err, block_fn.name) from None
             # ComponentProcessingError, pydantic's ValidationError for files, bad paths
+            log.info("input of %s not read: %s", block_fn.name, str(err).splitlines()[0][:300] if str(err) else err)
             raise refuse(_input_message(block_fn, err), block_fn.name) from None
 
 
@@ -132,10 +134,22 @@ def _check_numbers(block_fn, inputs) -> None:
                         integer=getattr(block, "precision", None) == 0)
 
 
-def _input_message(block_fn, err: Exception) -> str:
-    import re
+def _input_names(block_fn) -> list[str]:
+    """What a client calls each input: a component's label, or for ``gr.api`` its parameter's name."""
+    if block_fn.inputs and all(type(b).__name__ == "Api" for b in block_fn.inputs):
+        params = [p for p in inspect.signature(block_fn.fn).parameters.values() if p.annotation is not gr.Request
+                  and p.name != "request"]
+        return [p.name for p in params][:len(block_fn.inputs)]
+    return [getattr(b, "label", None) or b.get_block_name() for b in block_fn.inputs]
 
+
+def _input_message(block_fn, err: Exception) -> str:
     text = str(err)
+    counts = re.search(r"needed: (\d+), got: (\d+)", text)
+    if counts:
+        names = ", ".join(_input_names(block_fn))
+        return (f"This endpoint takes {counts.group(1)} values ({names}); it got {counts.group(2)}. Send every value "
+                "in order (gradio_client fills in the defaults).")
     m = re.search(r"at index (\d+)", text)
     if m and int(m.group(1)) < len(block_fn.inputs):
         block = block_fn.inputs[int(m.group(1))]
@@ -144,7 +158,7 @@ def _input_message(block_fn, err: Exception) -> str:
         got = re.search(r"the event handler was: (.*?) \(of type", text, re.S)
         return (f"'{name}' got {got.group(1) if got else 'a value it cannot use'}"
                 + (f"; it takes a {expected.group(1)}." if expected else "."))
-    if "FileData" in text or "meta" in text or "not uploaded" in text or "cache" in text:
+    if "FileData" in text or "not uploaded by a user" in text:
         # one message whatever the path, so that an answer never tells which server files exist
         return NOT_AN_UPLOAD.format(what="A file input")
     return f"An input could not be read: {text.splitlines()[0] if text else type(err).__name__}."

@@ -135,6 +135,9 @@ def cancel_times(long_file: Path, effect_file: Path) -> dict:
         "/analyse": lambda f: [handle_file(f)], "/genre": lambda f: [handle_file(f), "musicnn", "mean"],
         "/classify_instrument": lambda f: [handle_file(f), "musicnn"],
         "/api_effects_process": lambda f: [handle_file(str(effect_file)), "reverb", None],
+        "/api_search_start": lambda f: [handle_file(f), 1.0, 1.0, "sample", "learned", 5, None],
+        "/search_load": lambda f: [handle_file(f)],
+        "/api_generate": lambda f: ["lstm", 180.0, 1.0, 0, 120.0, "Flute", None, None, "pop", None, None, None],
     }
     out = {}
     with tempfile.TemporaryDirectory() as tmp:

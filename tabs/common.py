@@ -316,8 +316,8 @@ def session_store(**kwargs) -> SessionStore:
 
 #: Sessions released in the last ``OUTPUT_TTL_S`` (a late job must not recreate their folder), when they went.
 _released: dict[str, float] = {}
-#: Sessions seen through the JSON endpoints, and when last: these have no browser to say they left.
-_api_seen: dict[str, float] = {}
+#: Every session's last request, and whether it used the JSON endpoints (no browser says when those leave).
+_seen: dict[str, tuple[float, bool]] = {}
 #: Per session, the folders of Gradio's cache holding its uploads (their copies go with the session).
 _uploads: dict[str, set[Path]] = {}
 #: A session seen only through the JSON endpoints is released this long after its last call.
@@ -338,8 +338,7 @@ def note_request(args=(), api: bool = False) -> None:
     with _ledger_lock:
         if folders:
             _uploads.setdefault(session, set()).update(folders)
-        if api:
-            _api_seen[session] = time.monotonic()
+        _seen[session] = (time.monotonic(), api or _seen.get(session, (0.0, False))[1])
 
 
 _hashes: dict[tuple, str] = {}
@@ -375,7 +374,7 @@ def release(session: str) -> None:
         return
     mine = _session_cache(session)
     with _ledger_lock:
-        others = [s for s in set(_uploads) | set(_api_seen) if s != session]
+        others = [s for s in set(_uploads) | set(_seen) if s != session]
     if OUTPUT_ROOT.is_dir():
         others += [d.name for d in OUTPUT_ROOT.iterdir() if d.name != session and d.name not in others]
     for other in others:
@@ -387,7 +386,7 @@ def release(session: str) -> None:
     shutil.rmtree(OUTPUT_ROOT / session, ignore_errors=True)
     with _ledger_lock:
         _uploads.pop(session, None)
-        _api_seen.pop(session, None)
+        _seen.pop(session, None)
         now = time.monotonic()
         _released[session] = now
         for s_, t in list(_released.items()):
@@ -395,15 +394,16 @@ def release(session: str) -> None:
                 del _released[s_]
     for store in SESSION_STORES:
         store.pop(session)
-    for key in [k for k in _hashes if not os.path.exists(k[0])]:
+    for key in [k for k in list(_hashes) if not os.path.exists(k[0])]:
         _hashes.pop(key, None)
 
 
-def release_idle_api_sessions(idle_s: float = API_IDLE_S) -> int:
-    """Release sessions seen only through the JSON endpoints and idle for ``idle_s`` (no browser unloads them)."""
+def release_idle_sessions(api_idle_s: float = API_IDLE_S, idle_s: float = OUTPUT_TTL_S) -> int:
+    """Release sessions that used the JSON endpoints and are idle for ``api_idle_s`` (no browser unloads them),
+    and any session idle for ``idle_s`` (a script on the UI's endpoints, a browser that never said goodbye)."""
     now = time.monotonic()
     with _ledger_lock:
-        idle = [s for s, t in _api_seen.items() if now - t > idle_s]
+        idle = [s for s, (t, api) in _seen.items() if now - t > (api_idle_s if api else idle_s)]
     for session in idle:
         release(session)
     return len(idle)
@@ -481,9 +481,9 @@ def keep_memory_flat(interval_s: float = KEEPER_INTERVAL_S) -> threading.Thread:
         while True:
             time.sleep(interval_s)
             try:
-                release_idle_api_sessions()
+                release_idle_sessions()
             except Exception:  # the keeper must outlive any one bad folder
-                log.exception("releasing idle API sessions failed")
+                log.exception("releasing idle sessions failed")
             _give_memory_back()
 
     thread = threading.Thread(target=loop, name="memory-keeper", daemon=True)

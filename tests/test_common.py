@@ -271,3 +271,95 @@ def test_the_musicnn_backbone_stops_between_batches_when_its_job_is_cancelled():
     net = musicnn.Musicnn()
     with cancel_scope(lambda: True), pytest.raises(Cancelled):
         net.embed(np.zeros((8, musicnn.PATCH_FRAMES, musicnn.N_MELS), np.float32))
+
+
+class _InSession:
+    """Code run as if handling a request of ``session``."""
+
+    def __init__(self, session):
+        self.session = session
+
+    def __enter__(self):
+        from gradio.context import LocalContext
+
+        self.token = LocalContext.request.set(SimpleNamespace(session_hash=self.session))
+
+    def __exit__(self, *exc):
+        from gradio.context import LocalContext
+
+        LocalContext.request.reset(self.token)
+
+
+def _gradio_copy(cache, content: bytes, name: str):
+    """A file as Gradio keeps it: ``<cache>/<sha of its content>/<name>``."""
+    from gradio.processing_utils import hash_file
+
+    tmp = cache / "tmp-for-hash"
+    tmp.write_bytes(content)
+    folder = cache / hash_file(tmp)
+    tmp.unlink()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(content)
+    return folder
+
+
+def test_a_released_session_takes_its_gradio_cache_copies_but_not_what_another_session_holds(monkeypatch, tmp_path):
+    cache = tmp_path / "gradio"
+    cache.mkdir()
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(cache))
+    mine, shared, theirs = (_gradio_copy(cache, c, n) for c, n in
+                            [(b"my upload", "a.wav"), (b"same example", "ex.wav"), (b"their upload", "b.wav")])
+    with _InSession("sess-mine"):
+        common.note_request([str(mine / "a.wav"), {"path": str(shared / "ex.wav")}])
+        out = common.output_path("plot.png")
+    out.write_bytes(b"my plot")
+    plot_copy = _gradio_copy(cache, b"my plot", "plot.png")  # what Gradio made of the handed-back file
+    with _InSession("sess-theirs"):
+        common.note_request([str(theirs / "b.wav"), str(shared / "ex.wav")], api=True)
+    common.release_session(SimpleNamespace(session_hash="sess-mine", request=None))
+    assert not mine.exists() and not plot_copy.exists() and not out.parent.exists()
+    assert shared.exists() and theirs.exists()  # the other session still uses them
+    common.release("sess-theirs")
+    assert not shared.exists() and not theirs.exists()
+
+
+def test_a_job_that_outlives_its_session_cannot_write_into_it():
+    common.release("sess-gone")
+    with _InSession("sess-gone"), pytest.raises(Cancelled):
+        common.output_path("late.wav")
+    assert not (common.OUTPUT_ROOT / "sess-gone").exists()
+
+
+def test_sessions_seen_only_through_the_api_are_released_when_idle(monkeypatch):
+    with _InSession("sess-api"):
+        common.note_request(api=True)
+        path = common.output_path("result.wav")
+    path.write_text("x")
+    with _InSession("sess-page"):
+        common.note_request()
+    assert common.release_idle_sessions() == 0 and path.exists()  # still in use
+    clock = time.monotonic() + common.API_IDLE_S + 1
+    monkeypatch.setattr(common.time, "monotonic", lambda: clock)
+    assert common.release_idle_sessions() == 1 and not path.exists()  # the page's session is kept longer
+    clock += common.OUTPUT_TTL_S
+    assert common.release_idle_sessions() == 1
+
+
+def test_at_shutdown_every_handed_back_file_and_this_process_cache_go(monkeypatch, tmp_path):
+    import asyncio
+
+    import app
+
+    root = tmp_path / "music_studio_1"
+    cache = tmp_path / "music_studio_1_gradio"
+    (root / "sess").mkdir(parents=True)
+    (cache / "abc").mkdir(parents=True)
+    monkeypatch.setattr(common, "OUTPUT_ROOT", root)
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(cache))
+
+    async def serve():
+        async with app.lifespan(None):
+            assert root.exists()
+
+    asyncio.run(serve())
+    assert not root.exists() and not cache.exists()

@@ -390,3 +390,19 @@ def test_the_tab_names_a_bank_by_its_grid_size_not_its_coordinates():
     arch = "fir_bank: FIRBank(taps=4096, axes=[[0.0, 0.24999999999999997, 1.0], [0.0, 1.0]]), 24576 parameters"
     assert _short(arch) == "fir_bank: FIRBank(taps=4096, a 3 x 2 knob grid), 24576 parameters"
     assert _short("TCN(channels=8)") == "TCN(channels=8)"
+
+
+def test_mr_stft_is_auralosss_multi_resolution_loss_and_stops_when_cancelled():
+    import auraloss
+    import torch
+
+    from core.effects.metrics import mr_stft
+    from core.training import Cancelled, cancel_scope
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(22_050).astype(np.float32)
+    y = x + 0.1 * rng.standard_normal(22_050).astype(np.float32)
+    ref = float(auraloss.freq.MultiResolutionSTFTLoss()(torch.tensor(y)[None, None], torch.tensor(x)[None, None]))
+    assert mr_stft(x, y) == pytest.approx(ref, rel=1e-6)
+    with cancel_scope(lambda: True), pytest.raises(Cancelled):
+        mr_stft(x, y)

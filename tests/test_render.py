@@ -51,3 +51,22 @@ def test_fallback_to_sine_is_visible(monkeypatch):
 def test_unknown_soundfont_is_a_clear_error():
     with pytest.raises(ValueError, match="Unknown SoundFont"):
         render.render_midi(scale(), soundfont="NoSuchFont")
+
+
+def test_rendering_one_instrument_at_a_time_is_pretty_midis_render_and_stops_when_cancelled():
+    import pretty_midi
+
+    from core import render
+    from core.training import Cancelled, cancel_scope
+
+    sf_path = render.default_soundfont()
+    if not (render.fluidsynth_available() and sf_path):
+        pytest.skip("libfluidsynth or a SoundFont is missing")
+    pm = pretty_midi.PrettyMIDI()
+    for program, pitch in ((0, 60), (33, 36)):
+        inst = pretty_midi.Instrument(program=program)
+        inst.notes.append(pretty_midi.Note(velocity=90, pitch=pitch, start=0.0, end=0.5))
+        pm.instruments.append(inst)
+    assert np.array_equal(render._fluidsynth(pm, 22_050, sf_path), pm.fluidsynth(fs=22_050, synthesizer=sf_path))
+    with cancel_scope(lambda: True), pytest.raises(Cancelled):
+        render._fluidsynth(pm, 22_050, sf_path)

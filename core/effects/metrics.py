@@ -5,6 +5,7 @@ import numpy as np
 import torch
 
 from core.effects import fx
+from core.training import check_cancel
 
 
 def esr(target: np.ndarray, estimate: np.ndarray) -> float:
@@ -28,8 +29,14 @@ def mr_stft(target: np.ndarray, estimate: np.ndarray) -> float:
         _mrstft = auraloss.freq.MultiResolutionSTFTLoss()
     t = torch.as_tensor(np.asarray(target, np.float32))[None, None]
     e = torch.as_tensor(np.asarray(estimate, np.float32))[None, None]
+    total = 0.0
     with torch.no_grad():
-        return float(_mrstft(e, t))
+        # auraloss's own forward, one resolution at a time: ~1 s each on a minute of audio, so a cancelled
+        # request stops between them instead of after all three
+        for resolution in _mrstft.stft_losses:
+            check_cancel()
+            total += float(resolution(e, t))
+    return total / len(_mrstft.stft_losses)
 
 
 def pre_emphasis(x: torch.Tensor, coeff: float = 0.85) -> torch.Tensor:
@@ -78,6 +85,7 @@ def align(dry: np.ndarray, wet: np.ndarray, lag: int) -> tuple[np.ndarray, np.nd
 
 def metrics_for(dry, wet, out) -> dict:
     """What the tab shows for one input: the model and the clean input, each against the real effect."""
+    check_cancel()
     return {
         "ESR model vs effect": esr(wet, out),
         "ESR clean vs effect": esr(wet, dry),

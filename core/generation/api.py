@@ -19,7 +19,7 @@ from core import registry, validate
 from core.data.corpus import REST, melody_events
 from core.generation.baselines import MarkovChain, random_events
 from core.generation.models import BAR, BOS, EOS, LSTMConfig, MelodyLSTM, cache_probabilities, event_token, token_event
-from core.training import MODELS_DIR, load_state, read_card
+from core.training import MODELS_DIR, check_cancel, load_state, read_card
 
 MODEL_DIR = MODELS_DIR / "generation"
 MODELS = ("lstm", "gan", "markov", "random")
@@ -186,6 +186,7 @@ def sample_lstm(bundle: Bundle, n_quarters: float, temperature: float, seed: int
     keys, values = list(hidden[0, :-1]), context[1:]  # each state, and the token that followed it
     events, total = [], 0.0
     while total < n_quarters:
+        check_cancel()  # a 3-minute piece is ~2 s of steps
         allowed = torch.ones(len(vocab), dtype=torch.bool)
         allowed[banned] = False
         if total < earliest_end(n_quarters):
@@ -472,16 +473,19 @@ def compose(model: str = "lstm", seconds: float = 30.0, temperature: float = 1.0
         style = meter = None
     pm = generate(model, seconds, temperature, seed, primer=primer, tempo=tempo, program=program, notices=notices,
                   style=style, meter=meter, key=key)
+    check_cancel()  # between stages (each well under a second): a cancelled request stops here
     if arrangement != "melody":
         from core.generation.arrange import arrange
 
         pm = arrange(pm, clamp(tempo, MIN_TEMPO, MAX_TEMPO), arrangement, seed)
+    check_cancel()
     rendered = render_midi(pm, sr=sr, soundfont=soundfont)
     if rendered.warning:
         notices.append(rendered.warning)
-
+    check_cancel()
     seconds, tempo = clamp(seconds, MIN_SECONDS, MAX_SECONDS), clamp(tempo, MIN_TEMPO, MAX_TEMPO)
     ref_title, ref_pm, ref_analysis = _reference(seed % len(reference_tunes()), seconds, tempo, program, soundfont, sr)
+    check_cancel()
     return Composition(
         midi=pm, audio=rendered.audio, sr=sr, analysis=analyse(rendered.audio, sr, tempo_and_key=False),
         reference_title=ref_title, reference_midi=ref_pm, reference_analysis=ref_analysis,

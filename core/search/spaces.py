@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from core import features, registry
-from core.training import MODELS_DIR, load_state, read_card
+from core.training import MODELS_DIR, check_cancel, load_state, read_card
 
 SR = 22_050
 HOP_LENGTH = features.HOP_LENGTH
@@ -83,6 +83,7 @@ def encode(mel: np.ndarray, encoder, chunk: int = 4096) -> torch.Tensor:
     x = torch.from_numpy(mel).to(registry.device())
     out = []
     for a in range(0, x.shape[1], chunk):
+        check_cancel()  # per chunk: a cancelled request stops within one
         lo, hi = max(0, a - pad), min(x.shape[1], a + chunk + pad)
         h = encoder(x[None, :, lo:hi])[0]
         out.append(h[:, a - lo: a - lo + min(chunk, x.shape[1] - a)])
@@ -107,6 +108,7 @@ def musicnn_frames(y: np.ndarray, sr: int = SR, pca_dims: int = 64) -> torch.Ten
     chunk, ctx = 3750, 64
     out = []
     for a in range(0, len(mel), chunk):
+        check_cancel()
         lo, hi = max(0, a - ctx), min(len(mel), a + chunk + ctx)
         f = net.frame_features(mel[None, lo:hi].to(registry.device()))[0]  # (753, T)
         out.append(f[:, a - lo: a - lo + min(chunk, len(mel) - a)])

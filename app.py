@@ -56,14 +56,20 @@ async def lifespan(app):
 
 
 def warm_up() -> None:
-    """Analyse and plot a short tone so librosa's numba kernels and matplotlib are loaded before the first user."""
+    """Analyse, plot and search a short tone so librosa's numba kernels, matplotlib and the search encoder are
+    loaded before the first user (a first search otherwise spent 2 s importing, where Stop cannot reach)."""
     import numpy as np
 
     from core import plots
+    from core.search import spaces
+    from core.search.api import Workspace
 
     t = np.arange(analysis.ANALYSIS_SR // 2) / analysis.ANALYSIS_SR
     result = analysis.analyse((0.1 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), analysis.ANALYSIS_SR)
     plots.spectrogram(result.log_mel, result.sr).savefig(io.BytesIO(), format="png")
+    rng = np.random.default_rng(0)
+    noise = (0.1 * rng.standard_normal(3 * spaces.SR)).astype(np.float32)
+    Workspace("warm-up", noise, spaces.SR).start(0.5, 0.5, "learned", patience=2, kind="sample", bpm=120.0)
 
 
 def parse_args(argv=None) -> argparse.Namespace:

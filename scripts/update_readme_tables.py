@@ -157,6 +157,26 @@ PAPER_SAYS = {"genre": "paper: 89 % CNN, 90 % CRNN on real songs", "instruments"
 GENERATION_METRICS = ("pitch_class_histogram", "pitch_range", "scale_consistency", "note_length", "repetition")
 
 
+@from_figure("fairness.json", "(run `python bench/bench_fairness.py --write`)")
+def fairness(d: dict) -> str:
+    names = {"genre_70_posts": "one client, 70 POSTs to `/api_genre` at once",
+             "captures_30_sessions_one_client": "one client, 30 sessions each starting a capture",
+             "captures_30_clients": "30 clients, one capture each"}
+    rows = ["`python bench/bench_fairness.py --write`: a fresh app per flood, 2 CPU cores; the victim is another "
+            "client asking for `/api_analysis` of a 23 s clip three times while the flood is queued.", "",
+            "| flood | admitted | refused at the door | victim's analysis (s) | under "
+            f"{next(iter(d['floods'].values()))['target_s']:.0f} s? |", "|---|---|---|---|---|"]
+    for key, f in d["floods"].items():
+        rows.append(f"| {names.get(key, key)} | {f['admitted']} | {f['refused_429']} | "
+                    f"{', '.join(f'{x:.2f}' for x in f['victim_analysis_s'])} | {'yes' if f['ok'] else '**no**'} |")
+    c = d["cancel"]
+    stops = ", ".join(f"`{k}` {v:.2f} s" if isinstance(v, float) else f"`{k}` {v}" for k, v in c["stopped_after_s"].items())
+    rows += ["", f"- **Cancel** (10 minutes of audio, 60 s for the effect; cancelled a second after it started), "
+                 f"work stopped after: {stops}. Worst {c['worst_s']:.2f} s (target under {c['target_s']:.0f} s: "
+                 f"{'met' if c['ok'] else '**not met**'})."]
+    return "\n".join(rows)
+
+
 def _card(*parts) -> dict:
     path = ROOT.joinpath("assets", "models", *parts, "card.json")
     return json.loads(path.read_text()) if path.exists() else {}
@@ -466,7 +486,7 @@ def generation_metrics(d: dict) -> str:
 def blocks() -> dict[str, str]:
     out = {"overview": overview(), "generation-metrics": generation_metrics(), "generation-speed": generation_speed(), "transcription": transcription(), "effects-results": effects_results(), "effects-speed": effects_speed(),
            "effects-knob-grid": effects_knob_grid(), "effects-real": effects_real(), "pitch-choice": pitch_choice(), "nam-compare": nam_compare(), "search-recall": search_recall(), "search-paired": search_paired(), "real-summary": real_summary(), "backbone-bench": bench(), "search-musicnn": search_musicnn(),
-           "memory": memory(), "soak": soak(), "tempo": tempo(),
+           "memory": memory(), "soak": soak(), "tempo": tempo(), "fairness": fairness(),
            "latency": latency()}
     for task in ("genre", "instruments"):
         md = FIG / f"{task}_backbone_eval.md"

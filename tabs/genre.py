@@ -9,7 +9,8 @@ from core.genre import api as genre
 from tabs.common import MAX_SECONDS, cancellable, example_audio, heavy, output_path, user_errors
 
 TITLE = "Genre detection"
-ARCH_NAMES = {"musicnn": "musicnn backbone + head (real music; default)", "cnn": "CNN (paper)", "crnn": "CRNN / ConvcurrentNet (paper)", "rnn": "RNN (paper)",
+ARCH_NAMES = {"musicnn": "musicnn backbone + head (real music; default)",
+              "tags": "musicnn tags mapped to genres (zero-shot, no training)", "cnn": "CNN (paper)", "crnn": "CRNN / ConvcurrentNet (paper)", "rnn": "RNN (paper)",
               "dense": "Dense (paper)", "ast": "AST (small, log-mel)"}
 AGGREGATE_CHOICES = [("Mean of excerpt probabilities", "mean"), ("Maximum per genre (paper)", "max")]
 

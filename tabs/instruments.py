@@ -10,7 +10,8 @@ from tabs.common import (EXAMPLES_DIR, MAX_SECONDS, cancellable, heavy, in_backg
                          user_errors)
 
 TITLE = "Instrument classification"
-MODELS = [("musicnn backbone + head (real music; default)", "musicnn"), ("CNN (paper, 3 conv blocks)", "cnn"),
+MODELS = [("musicnn backbone + head (real music; default)", "musicnn"),
+          ("musicnn tags mapped to instruments (zero-shot, no training)", "tags"), ("CNN (paper, 3 conv blocks)", "cnn"),
           ("Audio Spectrogram Transformer (paper, 2 layers)", "ast")]
 INSTRUMENT_EXAMPLES = EXAMPLES_DIR / "instruments"
 

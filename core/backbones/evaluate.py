@@ -289,6 +289,22 @@ def write_card(result: dict, folder: Path, command: str) -> None:
     path.write_text(json.dumps(card, indent=2))
 
 
+def write_mapping_card(result: dict) -> Path:
+    """The "tags" model's card (``assets/models/<task>/tags``): its figures are the zero-shot row of the table."""
+    from core.training import update_card
+
+    s = result["real_dev"]["zero-shot tags"]
+    folder = ROOT / "assets" / "models" / result["task"] / "tags"
+    metrics = {"real_dev": {"macro_accuracy": s["macro_accuracy"], "accuracy": s["accuracy"], "per_class": s["per_class"],
+                            "protocol": "per recording on the real dev set (core.data.real); nothing was trained"}}
+    update_card(folder, metrics, result.get("command", ""), data="none: no training (the mapping is config.json)",
+                name=f"{result['task']}/tags", task=result["task"], metrics_table=markdown(result),
+                architecture="zero-shot: each class scores its best mapped MTT/MSD tag (musicnn taggers)",
+                notes=("The taggers' tags mapped onto the classes by hand (config.json); classes with no tag "
+                       "(e.g. clarinet, trumpet, tenor saxophone) are never chosen."))
+    return folder / "card.json"
+
+
 def write_paper_cards(result: dict) -> list[Path]:
     """Add the real-dev figures of each paper network to its own card (``metrics.real_dev``), keeping every other key."""
     written = []
@@ -341,6 +357,7 @@ def main(argv=None):
     if args.write_card:
         write_card(result, args.write_card, command)
         write_paper_cards(result)
+        write_mapping_card(result)
     print(markdown(result))
 
 

@@ -146,3 +146,64 @@ def fit_head(X: np.ndarray, y: np.ndarray, labels: list[str], weights: np.ndarra
             progress((epoch + 1) / epochs, f"epoch {epoch + 1}/{epochs}, loss {loss:.3f}")
         check_cancel(cancel)
     return head.eval(), losses
+
+
+class TagMapping:
+    """The zero-shot baseline as a model: each class scores its best mapped tag among the MTT and MSD taggers'
+    own outputs, with no training. Same interface as :class:`TagHead` (``labels``, ``feature``, ``backbones``,
+    ``predict_proba``), so both tabs and the API serve it as the model "tags".
+
+    Its mapping is its ``config.json`` (``kind: tag-mapping``), the one place the task's mapping is written
+    (``core.backbones.tasks`` reads it too). Probabilities are each class's share of the mapped tag evidence;
+    a class with no mapped tag scores 0 and can never be chosen, which the tab says.
+    """
+
+    feature = "tags"
+
+    def __init__(self, labels: list[str], mapping: dict, backbones=BACKBONES, task: str = ""):
+        self.labels, self.mapping, self.backbones, self.task = list(labels), mapping, list(backbones), task
+        names = [f"{b}:{t}" for b in self.backbones for t in musicnn.load(b).labels]
+        index = {n: i for i, n in enumerate(names)}
+        missing = [f"{b}:{t}" for c in self.labels for b in self.backbones for t in mapping.get(c, {}).get(b, [])
+                   if f"{b}:{t}" not in index]
+        if missing:
+            raise ValueError(f"The tag mapping names tags the taggers do not have: {', '.join(missing)}.")
+        self.columns = [[index[f"{b}:{t}"] for b in self.backbones for t in mapping.get(c, {}).get(b, [])]
+                        for c in self.labels]
+
+    @property
+    def unmapped(self) -> list[str]:
+        """Classes no tag speaks for: the mapping can never name them."""
+        return [c for c, cols in zip(self.labels, self.columns) if not cols]
+
+    def eval(self) -> "TagMapping":
+        return self
+
+    def scores(self, X: np.ndarray) -> np.ndarray:
+        """(n, 2 × 50 tag probabilities) → (n, classes): each class's best mapped tag, 0 without one."""
+        X = np.asarray(X, np.float32)
+        out = np.zeros((len(X), len(self.labels)), np.float32)
+        for j, cols in enumerate(self.columns):
+            if cols:
+                out[:, j] = X[:, cols].max(1)
+        return out
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        s = self.scores(X)
+        total = s.sum(1, keepdims=True)
+        return np.where(total > 0, s / np.maximum(total, 1e-12), 1.0 / len(self.labels)).astype(np.float32)
+
+    @classmethod
+    def from_pretrained(cls, folder) -> "TagMapping":
+        import json
+
+        config = json.loads((Path(folder) / "config.json").read_text())
+        return cls(config["labels"], config["mapping"], config.get("backbones", BACKBONES), config.get("task", ""))
+
+
+def is_mapping(folder) -> bool:
+    """True for a folder holding a :class:`TagMapping` (``config.json`` of kind ``tag-mapping``, no weights)."""
+    import json
+
+    path = Path(folder) / "config.json"
+    return path.exists() and json.loads(path.read_text()).get("kind") == "tag-mapping"

@@ -7,12 +7,14 @@ needs no training), and where its generated and real recordings are.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from core.audio import AUDIO_EXTENSIONS
+from core.training import MODELS_DIR
 
 
 @dataclass(frozen=True)
@@ -25,36 +27,20 @@ class Task:
     aliases: dict = field(default_factory=dict)
 
 
-GENRE = Task(
-    "genre",
-    ("ballad", "classical", "hiphop", "house", "jazz", "rock", "techno"),
-    {
-        "ballad": (("slow", "soft", "quiet"), ("Mellow", "sad", "beautiful", "easy listening")),
-        "classical": (("classical", "classic", "strings", "violin", "cello", "harpsichord", "opera", "choral"), ()),
-        "hiphop": ((), ("Hip-Hop", "rnb")),
-        "house": (("dance",), ("House", "dance")),
-        "jazz": ((), ("jazz",)),
-        "rock": (("rock", "metal"), ("rock", "hard rock", "classic rock", "alternative rock", "metal", "heavy metal",
-                                     "punk", "indie rock", "Progressive rock")),
-        "techno": (("techno", "electronic", "beat", "beats"), ("electronic", "electro", "electronica")),
-    },
-    {"hip-hop": "hiphop"},
-)
+#: Where each task's zero-shot mapping lives: the "tags" model's config (``assets/models/<task>/tags``).
+MAPPINGS_DIR = MODELS_DIR
 
-INSTRUMENTS = Task(
-    "instruments",
-    ("clarinet", "distorted electric guitar", "female singer", "flute", "piano", "tenor saxophone", "trumpet", "violin"),
-    {
-        "clarinet": ((), ()),  # no MTT/MSD tag: only a trained head can say clarinet
-        "distorted electric guitar": (("guitar", "rock", "metal"), ("guitar", "hard rock", "heavy metal", "metal")),
-        "female singer": (("female", "female vocal", "woman", "female voice", "singing"), ("female vocalists", "female vocalist")),
-        "flute": (("flute",), ()),
-        "piano": (("piano", "harpsichord"), ()),
-        "tenor saxophone": ((), ()),
-        "trumpet": ((), ()),
-        "violin": (("violin", "strings", "cello"), ()),
-    },
-)
+
+def tag_mapping(task: str) -> tuple[tuple[str, ...], dict]:
+    """(labels, class → (MTT tags, MSD tags)) from the task's "tags" model config, the one place it is written."""
+    config = json.loads((MAPPINGS_DIR / task / "tags" / "config.json").read_text())
+    return tuple(config["labels"]), {c: (tuple(m.get("mtt", ())), tuple(m.get("msd", ())))
+                                     for c, m in config["mapping"].items()}
+
+
+GENRE = Task("genre", *tag_mapping("genre"), {"hip-hop": "hiphop"})
+# clarinet, tenor saxophone and trumpet have no MTT/MSD tag: only a trained head can name them
+INSTRUMENTS = Task("instruments", *tag_mapping("instruments"))
 TASKS = {t.name: t for t in (GENRE, INSTRUMENTS)}
 
 

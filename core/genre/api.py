@@ -206,8 +206,11 @@ def bundled_models() -> list[str]:
     """Names of the bundled models (folders under assets/models/genre with weights), CNN first."""
     if not BUNDLED_DIR.is_dir():
         return []
-    names = [p.name for p in BUNDLED_DIR.iterdir() if (p / "model.safetensors").exists() and (p / "config.json").exists()]
-    order = ["musicnn", "cnn", "crnn", "rnn", "dense", "ast"]
+    from core.backbones.heads import is_mapping
+
+    names = [p.name for p in BUNDLED_DIR.iterdir()
+             if ((p / "model.safetensors").exists() and (p / "config.json").exists()) or is_mapping(p)]
+    order = ["musicnn", "tags", "cnn", "crnn", "rnn", "dense", "ast"]
     return sorted(names, key=lambda n: (order.index(n) if n in order else len(order), n))
 
 
@@ -230,9 +233,10 @@ def _load_ours(name: str, folder: Path) -> GenreModel:
 
 
 def _load_head(name: str, folder: Path) -> GenreModel:
-    from core.backbones.heads import TagHead
+    from core.backbones.heads import TagHead, TagMapping, is_mapping
 
-    return BackboneGenreModel(name, TagHead.from_pretrained(str(folder)).eval(), read_card(folder))
+    head = TagMapping.from_pretrained(folder) if is_mapping(folder) else TagHead.from_pretrained(str(folder)).eval()
+    return BackboneGenreModel(name, head, read_card(folder))
 
 
 def _load_transformers_ast(name: str, source: str) -> GenreModel:

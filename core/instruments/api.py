@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from core.backbones.tagging import TagPrediction
 
 MODEL_DIR = MODELS_DIR / "instruments"
-BUNDLED = ("musicnn", "cnn", "ast")
+BUNDLED = ("musicnn", "tags", "cnn", "ast")
 PAPER_MODELS = ("cnn", "ast")  # the paper's networks, trained on rendered clips only
 DEFAULT_MODEL = "musicnn"
 MAX_BATCH_FILES = 50  # per "Tag a folder" request: one request never holds a worker for minutes
@@ -93,9 +93,10 @@ class BackboneClassifier:
 def _load_local(directory: Path) -> Classifier | BackboneClassifier:
     config = json.loads((directory / "config.json").read_text())
     if "feature" in config and "backbones" in config:
-        from core.backbones.heads import TagHead
+        from core.backbones.heads import TagHead, TagMapping, is_mapping
 
-        head = TagHead.from_pretrained(str(directory)).eval()
+        head = TagMapping.from_pretrained(directory) if is_mapping(directory) else \
+            TagHead.from_pretrained(str(directory)).eval()
         return BackboneClassifier(directory.name, head, head.labels, read_card(directory))
     kind, labels = config.pop("kind"), config.pop("labels")
     if kind == "cnn":
@@ -154,12 +155,13 @@ def hub_model() -> str | None:
 
 
 def load(name: str = DEFAULT_MODEL) -> Classifier | BackboneClassifier:
-    """A bundled model (musicnn, cnn, ast), a folder saved by a train script, or a Hugging Face AST id/folder; cached."""
+    """A bundled model (musicnn, tags, cnn, ast), a folder saved by a train script, or a Hugging Face AST id/folder;
+    cached. "tags" is the zero-shot mapping of the taggers' tags (``core.backbones.heads.TagMapping``)."""
     if not isinstance(name, (str, Path)) or not str(name).strip():
         raise ValueError(f"Choose an instrument model: one of {', '.join(BUNDLED)}, or a trained model's folder.")
     if name in BUNDLED:
         directory = MODEL_DIR / name
-        if not (directory / "model.safetensors").exists():
+        if not (directory / "model.safetensors").exists() and not (directory / "config.json").exists():
             raise ValueError(f"The bundled {name} weights are missing; train them with python -m core.instruments.train.")
         return registry.get(f"instruments:{name}", lambda: _load_local(directory))
     name = str(name)

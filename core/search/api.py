@@ -29,6 +29,7 @@ import torch
 from core import validate
 from core.audio import SILENCE_PEAK, AudioError
 from core.search import spaces
+from core.training import check_cancel
 
 PATIENCE = 5
 MAX_PATIENCE = 50
@@ -95,6 +96,7 @@ class Track:
         if self._tempo is None:
             from core import tempo as tempo_
 
+            check_cancel()  # the estimate takes ~0.7 s on 10 minutes
             est = tempo_.estimate(self.y, self.sr)
             self._tempo = (est.bpm, est.first_beat) if est is not None else ()
         return self._tempo or None
@@ -111,7 +113,9 @@ def prepare(y: np.ndarray, sr: int, features: str = "mfcc", name: str = "", enco
         raise AudioError("The track is shorter than half a second: there is nothing to search.")
     if float(np.max(np.abs(y))) < SILENCE_PEAK:
         raise AudioError("The track is silent: there is nothing to search.")
-    return Track(pcm=to_pcm16(y), sr=sr, features=features, X=spaces.extract(y, sr, features, encoder=encoder), name=name)
+    X = spaces.extract(y, sr, features, encoder=encoder)
+    check_cancel()
+    return Track(pcm=to_pcm16(y), sr=sr, features=features, X=X, name=name)
 
 
 # --- nearest-neighbour search over windows -------------------------------------------------
@@ -239,6 +243,7 @@ class SearchSession:
         self.track, self.t0, self.d, self.patience, self.kind, self.learn = track, t0, d, patience, kind, learn
         self.bpm, self.first_beat = bpm, first_beat
         self.L = max(1, int(round(d * track.frame_rate)))
+        check_cancel()
         self.index = WindowIndex(track.X, self.L, blocks or BLOCKS[kind])
         self.q = min(self.to_frame(t0), self.index.W - 1)
         self.answers: list[tuple[int, bool]] = []  # (start frame, is_positive), in order: the undo history

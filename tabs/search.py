@@ -63,7 +63,16 @@ def _render(ws: Workspace):
     csv_path = s.to_csv(output_path(f"{stem}_occurrences.csv"))
     json_path = s.to_json(output_path(f"{stem}_occurrences.json"))
     return (ws, _status(s), proposal, s.to_time(s.pending) if s.pending is not None else None,
-            _overview(ws, s), view.timeline(s), rows, [csv_path, json_path])
+            _overview(ws, s), view.timeline(s), rows, [csv_path, json_path], *answer_buttons(s))
+
+
+def answer_buttons(s: SearchSession | None) -> list[dict]:
+    """Yes / No / Undo / Stop enabled only when they do something: an open proposal to answer, an answer to take
+    back, a search to end (a click after Stop once did nothing, silently)."""
+    live = s is not None and not s.ended and s.pending is not None
+    can_undo = s is not None and bool(s.answers)
+    return [gr.update(interactive=live), gr.update(interactive=live), gr.update(interactive=can_undo),
+            gr.update(interactive=s is not None and not s.ended)]
 
 
 @user_errors
@@ -175,6 +184,10 @@ def build() -> None:
             t0 = gr.Slider(0, 600, value=0, step=0.01, label="Query start t0 (s)", elem_id="search-t0")
             d = gr.Slider(MIN_DURATION, 200, value=1.0, step=0.01, label="Query duration d (s)", elem_id="search-d")
             kind = gr.Radio(["sample", "loop"], value="sample", label="The query is a", elem_id="search-kind")
+            with gr.Row():  # the action right under the query, above the settings most users leave alone
+                play = gr.Button("Play query", elem_id="search-play")
+                go = gr.Button("Start search", variant="primary", elem_id="search-start")
+            query_audio = gr.Audio(buttons=["download"], label="Query", interactive=False, elem_id="search-query-audio")
             recall = measured_recall()
             space = gr.Radio(SPACE_CHOICES, value=DEFAULT_SPACE, label="Feature space", elem_id="search-space",
                              info="Recall within patience 5 on held-out tracks (samples / loops): " + ", ".join(
@@ -188,35 +201,31 @@ def build() -> None:
                                        elem_id="search-first-beat")
                 double = gr.Button("Tempo ×2", elem_id="search-tempo-double", min_width=80)
                 halve = gr.Button("Tempo ÷2", elem_id="search-tempo-halve", min_width=80)
-            with gr.Row():
-                play = gr.Button("Play query", elem_id="search-play")
-                go = gr.Button("Start search", variant="primary", elem_id="search-start")
-            query_audio = gr.Audio(buttons=["download"], label="Query", interactive=False, elem_id="search-query-audio")
             gr.Examples(examples=EXAMPLES, inputs=[audio, t0, d, kind, space], example_labels=EXAMPLE_LABELS,
                         label="Examples: two loops and a vocal chop in a drum & bass track made here, a house groove's crash")
         with gr.Column(scale=2):
             note = gr.Markdown("Upload a track or pick an example.", label="Status", show_label=False, elem_id="search-status")
-            picture = gr.Image(label="Track", interactive=False, elem_id="search-overview", buttons=[])
+            # the proposal and its answers first: after Start search they are on screen without scrolling
             proposal = gr.Audio(buttons=["download"], label="Proposal", interactive=False, autoplay=True, elem_id="search-proposal")
             shown = gr.Number(visible=False, label="Proposal shown (s)")  # the proposal on screen: answers refer to it, not to whatever is newest
             with gr.Row():
-                # answers mean nothing before a search: off until Start search succeeds
+                # answers mean nothing before a search: off until Start search succeeds (answer_buttons)
                 yes = gr.Button("Yes, same sound", variant="primary", elem_id="search-yes", interactive=False)
                 no = gr.Button("No", variant="stop", elem_id="search-no", interactive=False)
                 back = gr.Button("Undo", elem_id="search-undo", interactive=False)
                 end = gr.Button("Stop", elem_id="search-stop", interactive=False)
+            picture = gr.Image(label="Track", interactive=False, elem_id="search-overview", buttons=[])
             timeline = gr.Plot(show_label=False, label="Timeline", elem_id="search-timeline")
             table = gr.Dataframe(headers=HEADERS, label="Occurrences", interactive=False, elem_id="search-table")
             files = gr.File(label="Export (CSV and JSON)", file_count="multiple", elem_id="search-export")
-    outputs = [state, note, proposal, shown, picture, timeline, table, files]
     answers = [yes, no, back, end]
+    outputs = [state, note, proposal, shown, picture, timeline, table, files, *answers]
     audio.change(load_track, inputs=[audio, state], outputs=[state, picture, t0, d, note], api_name="search_load",
                  **heavy()).then(lambda: [gr.update(interactive=False)] * 4, outputs=answers, api_visibility="private")
     picture.select(click_overview, inputs=state, outputs=t0, api_visibility="private")
     play.click(play_query, inputs=[state, t0, d], outputs=query_audio, api_name="search_play_query")
     go.click(start, inputs=[state, t0, d, kind, space, patience, bpm, first_beat], outputs=outputs,
-             api_name="search_start").success(lambda: [gr.update(interactive=True)] * 4, outputs=answers,
-                                              api_visibility="private")
+             api_name="search_start")
     yes.click(lambda s, t: answer(s, t, True), inputs=[state, shown], outputs=outputs, api_name="search_yes")
     no.click(lambda s, t: answer(s, t, False), inputs=[state, shown], outputs=outputs, api_name="search_no")
     back.click(undo, inputs=state, outputs=outputs, api_name="search_undo")

@@ -113,3 +113,15 @@ def test_the_example_tempo_is_detected_right_and_x2_halve_move_the_beats():
     assert 85 < bpm < 89 and halved[6][0][2] == pytest.approx(beat / 2, abs=0.02)
     bpm, *_ = tab.scale_tempo(out[0], 2.0)
     assert 172 < bpm < 177
+
+
+def test_answer_buttons_are_live_only_when_they_do_something():
+    state = last(tab.load_track(str(tab.EXAMPLE), None))[0]
+    out = last(tab.start(state, 3.4, 0.8, "sample", "mfcc", 5))
+    yes, no, undo, stop = (u["interactive"] for u in out[-4:])
+    assert yes and no and stop and not undo  # a proposal to answer, nothing to take back yet
+    out = tab.answer(out[0], out[3], False)
+    assert out[-2]["interactive"]  # now an answer can be undone
+    out = tab.stop(out[0])
+    yes, no, undo, stop = (u["interactive"] for u in out[-4:])
+    assert not yes and not no and not stop and undo  # after Stop: only Undo (which reopens the search) does anything

@@ -88,3 +88,19 @@ def test_query_outside_the_track_shows_one_clear_error(page):
     toast = page.locator(".toast-body, [data-testid='toast-body']").first
     toast.wait_for(state="visible", timeout=60_000)
     assert "outside the track" in toast.inner_text() and "Traceback" not in toast.inner_text()
+
+
+def test_the_proposal_is_on_screen_after_start_and_answers_go_dark_after_stop(page):
+    page.get_by_role("tab", name="Loop & sample search").click()
+    page.locator("#search-audio input[type=file]").set_input_files(str(EXAMPLE))
+    page.wait_for_function("document.querySelector('#search-status').innerText.includes('Loaded')", timeout=120_000)
+    start = page.locator("#search-start")
+    assert start.bounding_box()["y"] + start.bounding_box()["height"] <= 1000  # no scrolling to reach it
+    start.click()
+    page.wait_for_function("() => !document.querySelector('#search-yes').disabled", timeout=60_000)
+    for element in ("#search-proposal", "#search-yes"):  # what to hear and to answer, in view at 1400×1000
+        box = page.locator(element).bounding_box()
+        assert 0 <= box["y"] and box["y"] + box["height"] <= 1000, element
+    page.locator("#search-stop").click()
+    page.wait_for_function("() => document.querySelector('#search-yes').disabled", timeout=30_000)
+    assert page.locator("#search-no").is_disabled() and page.locator("#search-stop").is_disabled()

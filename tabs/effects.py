@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 
 import gradio as gr
 import pandas as pd
@@ -124,6 +125,8 @@ def capture(dry_path, wet_path, model, steps, progress=gr.Progress()):
     if dry_path is None or wet_path is None:
         raise gr.Error("Upload both files: the dry recording and the same take through the effect.")
     work = lambda cancel, report: api.capture(dry_path, wet_path, model=model, steps=steps, progress=report, cancel=cancel)
+    # the previous run's model, metrics and zip go at once: nothing on screen may pass for this run's
+    yield None, None, None, None, "Checking the pair…"
     try:
         res = yield from in_background(work, progress, "checking the pair",
                                        busy=lambda msg: (*[gr.skip()] * 4, f"Training: {msg}"))
@@ -143,6 +146,13 @@ def capture(dry_path, wet_path, model, steps, progress=gr.Progress()):
            "Metrics are on the last 20% of the pair, held out from training."
            + (" The zip holds **model.nam**, which the Neural Amp Modeler plugin loads." if res.kind in api.NAM_KINDS else ""))
     yield out_wav, _metrics_table(res.metrics), fig, zip_path, msg
+
+
+def stopped() -> str:
+    """Stop's final word on the capture status. It waits out one progress tick (``in_background`` yields every
+    0.5 s), so that a "Training: step …" already on its way cannot land after it and stay on screen."""
+    time.sleep(0.6)
+    return "Stopped: the training was cancelled; nothing was saved."
 
 
 def build() -> None:
@@ -215,4 +225,4 @@ def build() -> None:
     train_event = train_b.click(capture, inputs=[dry_in, wet_in, kind, steps],
                                 outputs=[cap_audio, cap_metrics, cap_plot, cap_file, cap_status], api_name="effects_capture",
                                 **long_job(capture))
-    stop_b.click(lambda: "Stopped.", outputs=cap_status, cancels=[train_event], api_visibility="private")
+    stop_b.click(stopped, outputs=cap_status, cancels=[train_event], api_visibility="private")

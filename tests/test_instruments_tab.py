@@ -53,7 +53,7 @@ def test_batch_tab_lists_skipped_files(tmp_path):
     sf.write(good, tone(660, 3.0, 16_000), 16_000)
     bad.write_bytes(b"not audio")
     table, csv = last(tab.tag_batch([str(good), str(bad)], "cnn"))
-    assert [row[0] for row in table] == ["a.wav"] and open(csv).read().count("\n") == 2
+    assert [row[0] for row in table] == ["a.wav"] and open(csv).read().count("\n") == 3  # b.wav kept
     table, csv = last(tab.tag_batch([str(good)], "musicnn"))  # the backbone model adds the tags to the CSV
     header = open(csv).read().splitlines()[0].split(",")
     assert table[0][3] and "MTT:piano" in header and "MSD:rock" in header and "full_mix" in header
@@ -90,3 +90,14 @@ def test_bad_input_is_one_gr_error(tmp_path):
     broken.write_bytes(b"RIFF....garbage")
     with pytest.raises(gr.Error):
         last(tab.classify(str(broken), "cnn"))
+
+
+def test_a_clip_of_exactly_three_seconds_is_not_called_padded():
+    import warnings
+
+    violin = EXAMPLES / "instruments" / "violin.flac"
+    assert sf.info(violin).duration == pytest.approx(3.0, abs=0.005)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        last(tab.classify(str(violin), "musicnn"))
+    assert not [w for w in caught if "padded" in str(w.message) or "shorter" in str(w.message)]

@@ -227,8 +227,10 @@ class Embedding:
 def embed_audio(net: Musicnn, y: np.ndarray, sr: int = SR, hop_seconds: float = PATCH_SECONDS) -> Embedding:
     """Mono 16 kHz audio → ``Embedding`` (one row per 3 s patch, ``hop_seconds`` apart)."""
     y = np.asarray(y, dtype=np.float32)
-    padded = len(y) < int(np.ceil(PATCH_SECONDS * sr)) + N_FFT
-    if padded:
+    # Shorter than a patch: repeated to fill it, and the answer is less reliable (the flag the tabs show).
+    # A clip of exactly 3 s lacks only the STFT's last few ms: padded too, but not worth a warning.
+    padded = len(y) < PATCH_SECONDS * sr
+    if len(y) < int(np.ceil(PATCH_SECONDS * sr)) + N_FFT:
         y = pad_audio(y, sr)
     hop = max(1, int(round(hop_seconds / FRAME_SECONDS)))
     X, start_frames = patches(log_mel(y, sr), hop=min(hop, PATCH_FRAMES) if hop_seconds < PATCH_SECONDS else PATCH_FRAMES)

@@ -42,6 +42,26 @@ def test_capture_mode_trains_and_offers_download(page, test_output):
     assert "latency removed: 530 samples" in page.locator("#effects-capture-status").inner_text()
     page.screenshot(path=str(test_output / "effects_capture.png"), full_page=True)
 
+    # a second run clears the first one's results at once, and Stop ends in a final status
+    page.locator("#effects-capture-model input").click()
+    page.get_by_role("option", name="LSTM-32 with skip (Wright et al.)").click()
+    _set_steps(page, 3000)
+    page.locator("#effects-capture-train").click()
+    page.wait_for_function("document.querySelector('#effects-capture-status').innerText.includes('Training')",
+                           timeout=60_000)
+    assert page.locator("#effects-capture-file a").count() == 0  # the first run's zip is gone
+    page.locator("#effects-capture-stop").click()
+    page.wait_for_function("document.querySelector('#effects-capture-status').innerText.includes('Stopped')",
+                           timeout=30_000)
+    page.wait_for_timeout(2000)  # nothing arrives after Stop's word
+    assert "Stopped" in page.locator("#effects-capture-status").inner_text()
+
+
+def _set_steps(page, value):
+    box = page.locator("#effects-capture-steps input[type=number]")
+    box.fill(str(value))
+    box.press("Enter")
+
 
 def test_each_effect_gets_its_own_knob_sliders_and_they_change_the_result(page):
     """Choosing the compressor shows its four knobs; moving the pitch shifter's slider changes the metrics."""

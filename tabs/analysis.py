@@ -4,7 +4,7 @@ from __future__ import annotations
 import gradio as gr
 
 from core import analysis, plots
-from tabs.common import MAX_SECONDS, cancellable, example_audio, heavy, output_path, user_errors
+from tabs.common import MAX_SECONDS, cancellable, example_audio, heavy, intro, output_path, user_errors
 
 TITLE = "Audio analysis"
 
@@ -67,14 +67,14 @@ def type_tempo(beat_state, bpm):
 
 
 def build() -> None:
-    gr.Markdown(
-        "Upload or record audio (wav, flac, ogg, mp3). **Levels** are measured on the file as it is, at its own rate "
-        "and channels: sample and true peak (4× oversampled), integrated loudness, short-term maximum and loudness "
-        "range (BS.1770 / EBU R128, via pyloudnorm's K-weighting), RMS and DC offset per channel, clipped samples. "
-        "**Tempo** (with its beat grid on the waveform; ×2 and ÷2 if the detector picked the wrong octave, or type it) and "
-        "**key** (Krumhansl–Kessler profiles on the chroma, with the runner-up; not yet evaluated on a labelled set), then a log-mel spectrogram (n_fft 1024, hop 512, "
-        "128 mels), chroma and zero-crossing rate of a 22.05 kHz mono copy."
-    )
+    intro("Upload or record audio (wav, flac, ogg, mp3) to measure its levels and loudness, find its **tempo**, beat "
+          "grid and **key**, and see its spectrogram. If the tempo comes out at double or half speed, press ×2 or ÷2, "
+          "or type it.",
+          "**Levels** are measured on the file as it is, at its own rate and channels: sample and true peak "
+          "(4× oversampled), integrated loudness, short-term maximum and loudness range (BS.1770 / EBU R128), RMS and "
+          "DC offset per channel, clipped samples. **Tempo** comes with its beat grid on the waveform, the **key** "
+          "(Krumhansl–Kessler profiles on the chroma) with the runner-up; the key has not yet been measured on a "
+          "labelled set. Then a log-mel spectrogram, chroma and zero-crossing rate of a 22.05 kHz mono copy.")
     beat_state = gr.State(None, time_to_live=3600)
     with gr.Row():
         with gr.Column(scale=1, min_width=320):
@@ -96,7 +96,9 @@ def build() -> None:
             chroma = gr.Plot(show_label=False, label="Chroma", elem_id="analysis-chroma")
             zcr = gr.Plot(show_label=False, label="Zero-crossing rate", elem_id="analysis-zcr")
     outputs = [stats, csv, waveform, mel, chroma, zcr, bpm, beats_csv, beat_state]
-    button.click(run, inputs=audio, outputs=outputs, api_name="analyse", **heavy())
+    button.click(run, inputs=audio, outputs=outputs, api_name="analyse", **heavy(),
+                 api_description="Levels, tempo and key of an audio file, with the plots the page shows. For the "
+                                 "figures as data, use /api_analysis.")
     # Analyse as soon as a recording stops; uploads and examples wait for the button.
     audio.stop_recording(run, inputs=audio, outputs=outputs, api_visibility="private", **heavy())
     for btn, factor in ((double, 2.0), (halve, 0.5)):

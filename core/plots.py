@@ -73,13 +73,28 @@ def waveform(y, sr: int | None = None, title: str = "Waveform", max_points: int 
     else:
         ax.fill_between(env.t, env.lo, env.hi, color="tab:blue", linewidth=0)
     if beats is not None and len(beats):
-        ax.vlines(beats, 0, 1, transform=ax.get_xaxis_transform(), color="tab:orange", linewidth=0.5, alpha=0.5,
-                  label=f"beats ({bpm:.1f} BPM)" if bpm else "beats")
+        shown, every = beat_lines(np.asarray(beats))
+        what = "beats" if every == 1 else f"every {every}th beat"
+        ax.vlines(shown, 0, 1, transform=ax.get_xaxis_transform(), color="tab:orange", linewidth=0.5, alpha=0.5,
+                  label=f"{what} ({bpm:.1f} BPM)" if bpm else what)
         ax.legend(loc="upper right", fontsize="small")
     ax.set(title=title, xlabel="Time (s)", ylabel="Amplitude", xlim=(0, env.duration))
     lim = max(1e-3, float(max(np.max(np.abs(env.lo)), np.max(np.abs(env.hi)))) if len(env.t) else 1.0)
     ax.set_ylim(-1.05 * lim, 1.05 * lim)
     return fig
+
+
+#: Most beat lines a waveform draws: beyond it a full song's 500 lines paint the plot solid.
+MAX_BEAT_LINES = 96
+
+
+def beat_lines(beats: np.ndarray, max_lines: int = MAX_BEAT_LINES) -> tuple[np.ndarray, int]:
+    """The beats to draw and the step between them: every beat, or every 4th, 8th, 16th... (bar lines in 4/4 and
+    their multiples), whichever first fits under ``max_lines``."""
+    every = 1
+    while len(beats) / every > max_lines:
+        every *= 4 if every == 1 else 2
+    return beats[::every], every
 
 
 def spectrogram(
@@ -93,7 +108,7 @@ def spectrogram(
     import librosa.display
 
     fig, ax, cax = _time_figure(colorbar=True)
-    img = librosa.display.specshow(S_db, sr=sr, hop_length=hop_length, x_axis="time", y_axis=y_axis, ax=ax, cmap="magma")
+    img = librosa.display.specshow(S_db, sr=sr, hop_length=hop_length, x_axis="s", y_axis=y_axis, ax=ax, cmap="magma")
     fig.colorbar(img, cax=cax, format="%+2.0f dB")
     ax.set(title=title, xlabel="Time (s)")
     return fig
@@ -104,7 +119,7 @@ def chroma(C: np.ndarray, sr: int, hop_length: int = features.HOP_LENGTH, title:
     import librosa.display
 
     fig, ax, cax = _time_figure(colorbar=True)
-    img = librosa.display.specshow(C, sr=sr, hop_length=hop_length, x_axis="time", y_axis="chroma", ax=ax, cmap="viridis")
+    img = librosa.display.specshow(C, sr=sr, hop_length=hop_length, x_axis="s", y_axis="chroma", ax=ax, cmap="viridis")
     fig.colorbar(img, cax=cax)
     ax.set(title=title, xlabel="Time (s)")
     return fig

@@ -33,13 +33,13 @@ def run(audio_path, progress=gr.Progress()):
     tempo = result.tempo
     # what the tempo control needs to redraw the grid: the drawn envelope and the beats, not the audio
     beat_state = {"envelope": env, "tempo": tempo} if tempo is not None else None
+    figures = (plots.waveform(env, beats=tempo.beats if tempo else None, bpm=tempo.bpm if tempo else None),
+               plots.spectrogram(result.log_mel, sr, hop_length=hop), plots.chroma(result.chroma, sr, hop_length=hop),
+               plots.zcr(result.zcr, sr, hop_length=hop))
     return (
         [list(row) for row in result.summary_rows()],
         csv_path,
-        plots.waveform(env, beats=tempo.beats if tempo else None, bpm=tempo.bpm if tempo else None),
-        plots.spectrogram(result.log_mel, sr, hop_length=hop),
-        plots.chroma(result.chroma, sr, hop_length=hop),
-        plots.zcr(result.zcr, sr, hop_length=hop),
+        *[gr.update(value=f, visible=True) for f in figures],  # the frames appear with their first figure
         tempo.bpm if tempo else None,
         _beats_csv(tempo) if tempo else None,
         beat_state,
@@ -91,10 +91,11 @@ def build() -> None:
             beats_csv = gr.File(label="Beat times (CSV)", elem_id="analysis-beats")
             csv = gr.File(label="Per-frame features (CSV)", elem_id="analysis-csv")
         with gr.Column(scale=2):
-            waveform = gr.Plot(show_label=False, label="Waveform and beats", elem_id="analysis-waveform")
-            mel = gr.Plot(show_label=False, label="Log-mel spectrogram", elem_id="analysis-mel")
-            chroma = gr.Plot(show_label=False, label="Chroma", elem_id="analysis-chroma")
-            zcr = gr.Plot(show_label=False, label="Zero-crossing rate", elem_id="analysis-zcr")
+            # no empty frames before the first analysis: each plot appears with its figure
+            waveform = gr.Plot(show_label=False, label="Waveform and beats", elem_id="analysis-waveform", visible=False)
+            mel = gr.Plot(show_label=False, label="Log-mel spectrogram", elem_id="analysis-mel", visible=False)
+            chroma = gr.Plot(show_label=False, label="Chroma", elem_id="analysis-chroma", visible=False)
+            zcr = gr.Plot(show_label=False, label="Zero-crossing rate", elem_id="analysis-zcr", visible=False)
     outputs = [stats, csv, waveform, mel, chroma, zcr, bpm, beats_csv, beat_state]
     button.click(run, inputs=audio, outputs=outputs, api_name="analyse", **heavy(),
                  api_description="Levels, tempo and key of an audio file, with the plots the page shows. For the "

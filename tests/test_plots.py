@@ -97,3 +97,31 @@ def test_piano_roll_shows_note_names_and_classes_keep_one_colour():
     strip = plots.timeline([(0, 1, "violin"), (1, 2, "flute")], 2.0, colors=colors)
     spans = strip.axes[0].patches
     assert line_colors["violin"] == colors["violin"] and tuple(spans[0].get_facecolor()[:3]) == colors["violin"][:3]
+
+
+def test_a_full_songs_beat_grid_thins_itself_to_bar_lines():
+    import numpy as np
+
+    from core import plots
+
+    y = np.zeros(22_050 * 240, np.float32)
+    beats = np.arange(0, 240, 0.45)  # 534 beats at 133 BPM: drawn all, they painted the plot solid
+    fig = plots.waveform(y, 22_050, beats=beats, bpm=133.3)
+    lines = fig.axes[0].collections[-1]
+    assert len(lines.get_segments()) <= plots.MAX_BEAT_LINES
+    assert "every 8th beat" in fig.axes[0].get_legend().get_texts()[0].get_text()
+    short = plots.waveform(y[: 22_050 * 10], 22_050, beats=beats[beats < 10], bpm=133.3)
+    assert len(short.axes[0].collections[-1].get_segments()) == int((beats < 10).sum())  # every beat when they fit
+
+
+def test_every_time_axis_reads_in_seconds():
+    import io
+
+    import numpy as np
+
+    from core import plots
+
+    for fig in (plots.spectrogram(np.random.rand(128, 20_000), 22_050), plots.chroma(np.random.rand(12, 20_000), 22_050)):
+        fig.savefig(io.BytesIO(), format="png")  # ticks are set when drawn
+        labels = [t.get_text() for t in fig.axes[0].get_xticklabels() if t.get_text()]
+        assert labels and not any(":" in t for t in labels), labels  # never m:ss beside a seconds axis

@@ -8,6 +8,8 @@ pytestmark = pytest.mark.e2e
 
 def test_upload_shows_plots_and_levels(page, test_output):
     page.get_by_role("tab", name="Audio analysis").click()
+    for plot in ("waveform", "mel", "chroma", "zcr"):  # no empty frames before the first analysis
+        assert not page.locator(f"#analysis-{plot}").is_visible(), plot
     page.locator("#analysis-audio input[type=file]").set_input_files(str(EXAMPLES / "house_groove_124bpm.ogg"))
     # The player appears once the upload has reached the server.
     page.locator("#analysis-audio audio, #analysis-audio .waveform-container, #analysis-audio wave").first.wait_for(

@@ -1,16 +1,19 @@
 """The Audio analysis capability: one signal in, every descriptor the studio plots out."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from core import features, key as key_, levels as levels_, tempo as tempo_
-from core.audio import AudioStats, audio_duration, audio_stats, load_audio, resample
+from core.audio import AudioStats, audio_duration, audio_stats, check_min_seconds, cut_notice, load_audio, resample
 from core.training import check_cancel
 
 #: Analysis runs at the loop-search paper's rate; it keeps the mel plot's top at 11 kHz.
 ANALYSIS_SR = 22_050
+#: Shortest input analysed: two 1024-sample STFT frames. Under that there is no spectrum, pitch or beat to describe,
+#: and a 1-sample file would come back with a key read from nothing.
+MIN_SECONDS = 0.1
 
 
 @dataclass
@@ -27,6 +30,7 @@ class Analysis:
     levels: levels_.Levels | None = None
     tempo: tempo_.Tempo | None = None  # None when no steady beat is found
     key: key_.Key | None = None  # None without pitch content
+    notices: list[str] = field(default_factory=list)  # for the user: e.g. only the start of a long input was read
 
     def to_dict(self) -> dict:
         """JSON-ready: the file's levels, the tempo with its beat times, and the key (no per-frame arrays)."""
@@ -50,7 +54,7 @@ class Analysis:
                                              "beats_s": [round(float(b), 4) for b in t.beats],
                                              "candidates": [{"bpm": b, "score": s} for b, s in t.candidates]},
             "key": None if self.key is None else {**dataclasses.asdict(self.key), "name": self.key.name},
-            "analysis_sr": self.sr, "trimmed": self.trimmed,
+            "analysis_sr": self.sr, "trimmed": self.trimmed, "notices": list(self.notices),
         })
 
     def summary_rows(self) -> list[tuple[str, str]]:
@@ -122,10 +126,12 @@ def analyse_file(source, sr: int = ANALYSIS_SR, max_seconds: float = 600.0) -> A
     """Load (path or Gradio tuple) and analyse; raises ``AudioError`` on bad input."""
     # One decode: the levels are read at the file's own rate and channels, the features on a mono copy.
     y_file, file_sr = load_audio(source, sr=None, mono=False, max_seconds=max_seconds, trim=True)
+    check_min_seconds(y_file.shape[-1], file_sr, MIN_SECONDS, "analyse it")
     check_cancel()
     result = analyse(resample(y_file.mean(axis=0), file_sr, sr), sr)
     check_cancel()
     result.source_duration_s = audio_duration(source)
+    result.notices = cut_notice(source, max_seconds)  # an API client sees the cut, not only the tab's warning
     result.levels = levels_.measure_array(y_file, file_sr, None if isinstance(source, tuple) else levels_.file_format(source))
     return result
 

@@ -1,7 +1,7 @@
 """Audio in and out: one loader for every tab, one error type for every bad input.
 
 ``load_audio`` accepts a file path or Gradio's ``(sample_rate, ndarray)`` tuple and
-returns float32 mono (or channels-first multichannel) at the requested rate.
+returns float32 mono (or channels-first stereo) at the requested rate; more than two channels are refused.
 Anything wrong with the input raises :class:`AudioError` with a message meant for
 the user; the UI shows it verbatim.
 """
@@ -25,6 +25,9 @@ DEFAULT_MAX_SECONDS = 600.0
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 #: Peak below which a signal counts as silent (-80 dBFS).
 SILENCE_PEAK = 1e-4
+#: Most channels any tab reads. One rule for every capability: a surround file (5.1 has 6 channels) is refused
+#: with one message rather than averaged (its LFE and centre would swamp a mono mix) by some and refused by others.
+MAX_CHANNELS = 2
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif", ".m4a", ".opus")
 
@@ -62,6 +65,21 @@ def _channels_first(y: np.ndarray) -> np.ndarray:
     return y.T if y.shape[0] >= y.shape[1] else y
 
 
+def _check_channels(channels: int, what: str = "The audio") -> None:
+    if channels > MAX_CHANNELS:
+        raise AudioError(f"{what} has {channels} channels; the studio reads mono or stereo: "
+                         "export a stereo (or mono) mix and use that.")
+
+
+def check_min_seconds(n_samples: int, sr: int, min_seconds: float, purpose: str) -> None:
+    """Refuse audio shorter than ``min_seconds``, with the same sentence for every capability
+    ("... at least 0.1 s is needed to analyse it.")."""
+    if n_samples < min_seconds * sr:
+        length = (f"{n_samples} sample{'' if n_samples == 1 else 's'}" if n_samples < 0.01 * sr
+                  else f"{n_samples / sr:.2f} s")
+        raise AudioError(f"The audio is only {length} long: at least {min_seconds:g} s is needed to {purpose}.")
+
+
 def _is_rate_and_samples(source) -> bool:
     """Gradio's numpy audio value: (sample_rate, ndarray)."""
     return isinstance(source, (tuple, list)) and len(source) == 2 and isinstance(source[1], (np.ndarray, list))
@@ -97,6 +115,7 @@ def _read_file(path: Path, max_seconds: float | None, trim: bool, max_bytes: int
     except Exception:
         return _read_with_audioread(path, max_seconds, trim)
     sr = _check_rate(info.samplerate)
+    _check_channels(info.channels, f"The file {path.name!r}")  # before decoding a long surround file
     frames = info.frames
     if max_seconds is not None and frames > max_seconds * sr:
         if not trim:
@@ -152,7 +171,8 @@ def load_audio(
     sr : int or None
         Target sample rate; ``None`` keeps the native rate.
     mono : bool
-        Average the channels. Otherwise the result is (channels, samples).
+        Average the channels. Otherwise the result is (channels, samples). Input with more than
+        ``MAX_CHANNELS`` channels raises, whatever ``mono`` is.
     max_seconds : float or None
         Duration cap. Longer input raises, or is cut to the cap when ``trim``.
     allow_silence : bool
@@ -177,9 +197,12 @@ def load_audio(
             y = y[:, : int(max_seconds * native_sr)]
     elif isinstance(source, (str, os.PathLike)):
         data, native_sr = _read_file(Path(source), max_seconds, trim, max_bytes)
-        y = _channels_first(to_float32(data))
+        # A file's layout is known, (samples, channels): guessing by the longer axis would read a 1-frame
+        # stereo file as 2 samples of mono
+        y = to_float32(data).T
     else:
         raise AudioError(f"Expected a file path or (sample_rate, samples), got {type(source).__name__}.")
+    _check_channels(y.shape[0])
 
     if y.size == 0 or y.shape[-1] == 0:
         raise AudioError("The audio is empty: it has no samples.")
@@ -237,6 +260,7 @@ def read_excerpts(source, sr: int, n: int, seconds: float, max_seconds: float | 
         spread = spread_excerpts(y, sr, n, seconds)
         return None if spread is None else (*spread, len(y) / sr)
     native = _check_rate(info.samplerate)
+    _check_channels(info.channels, f"The file {Path(source).name!r}")
     total = info.frames if max_seconds is None else min(info.frames, int(max_seconds * native))
     length = int(round(seconds * native))
     if n < 1 or total < 2 * n * length:

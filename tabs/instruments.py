@@ -67,7 +67,8 @@ def tag_batch(files, model, progress=gr.Progress()):
     if skipped and not rows:  # an API client must not get an empty table with "OK"
         raise gr.Error("No file could be tagged: " + "; ".join(f"{n} ({why})" for n, why in skipped))
     if skipped:
-        gr.Warning(f"Skipped {len(skipped)} unreadable file(s): " + "; ".join(f"{n} ({why})" for n, why in skipped))
+        gr.Warning(f"Skipped {len(skipped)} file(s), listed with the reason in the CSV's 'skipped' column: "
+                   + "; ".join(f"{n} ({why})" for n, why in skipped))
     table = [[r["file"], r["instrument"], r["probability"], r.get("tags", ""), "yes" if r.get("full_mix") else ""] for r in rows]
     yield table, str(csv_path)
 

@@ -21,6 +21,8 @@ def test_closing_the_capture_generator_stops_training(tmp_path):
     sf.write(tmp_path / "w.wav", np.tanh(3 * x), 44_100)
     before = set(threading.enumerate())
     gen = tab.capture(str(tmp_path / "d.wav"), str(tmp_path / "w.wav"), "lstm", 3000, progress=NoProgress())
+    cleared = next(gen)
+    assert cleared[:4] == (None, None, None, None)  # the last run's results go at once
     status = next(gen)[-1]
     assert status.startswith("Training")
     workers = [t for t in threading.enumerate() if t not in before and t.daemon]

@@ -153,7 +153,8 @@ def test_batch_tagging_skips_unreadable(tmp_path):
     rows, skipped = api.tag_files([str(good), str(bad)], model="cnn", csv_path=out)
     assert [r["file"] for r in rows] == ["good.wav"] and skipped[0][0] == "bad.wav"
     lines = out.read_text().splitlines()
-    assert lines[0].startswith("file,instrument,probability,clarinet") and len(lines) == 2
+    assert lines[0].startswith("file,instrument,probability,clarinet") and len(lines) == 3  # bad.wav kept
+    assert lines[2].startswith("bad.wav,") and lines[0].endswith(",skipped")
 
 
 def test_hub_path_with_a_tiny_local_checkpoint(tmp_path, monkeypatch):

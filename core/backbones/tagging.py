@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.audio import SILENCE_PEAK, AudioError, load_audio
+from core.audio import SILENCE_PEAK, AudioError, check_min_seconds, cut_notice, load_audio
 from core.backbones import musicnn
 
 #: Shorter than this there is too little music to judge; between this and one patch the clip is
@@ -87,9 +87,8 @@ def check_audio(y: np.ndarray, sr: int, what: str) -> list[str]:
     y = np.asarray(y)
     if y.size == 0:
         raise AudioError("The audio is empty: it has no samples.")
+    check_min_seconds(y.shape[-1], sr, MIN_SECONDS, f"judge {what}")  # the wording analysis and effects use
     duration = y.shape[-1] / sr
-    if duration < MIN_SECONDS:
-        raise AudioError(f"The clip is {duration:.2f} s long: at least {MIN_SECONDS:.0f} s is needed to judge {what}.")
     if float(np.max(np.abs(y))) < SILENCE_PEAK:
         raise AudioError(f"No signal: the audio is silent, so {what} cannot be judged.")
     if duration < musicnn.PATCH_SECONDS:
@@ -112,5 +111,8 @@ def tag(y: np.ndarray, sr: int = musicnn.SR) -> TagPrediction:
 
 
 def tag_file(source, max_seconds: float = 600.0) -> TagPrediction:
+    """Load (capped at ``max_seconds``: longer input is cut, and the notices say so) and tag."""
     y, sr = load_audio(source, sr=musicnn.SR, max_seconds=max_seconds, trim=True)
-    return tag(y, sr)
+    result = tag(y, sr)
+    result.notices[:0] = cut_notice(source, max_seconds)
+    return result

@@ -386,8 +386,10 @@ def tag_files(paths, model: str = DEFAULT_MODEL, csv_path=None, progress=None, m
 
     Returns (rows, skipped): rows are dicts with file, top instrument, its probability and every class's;
     with the musicnn model also ``full_mix``, the top tags and every MTT/MSD tag's mean (a sample library's index).
+    skipped: (file name, reason) pairs. The CSV has a row per file in the order given, the skipped ones with their
+    reason in its last column, ``skipped``: an index of a library must not lose files without saying so.
     """
-    rows, skipped = [], []
+    rows, skipped, in_order = [], [], []
     clf = load(model)
     for k, path in enumerate(paths):
         check_cancel(cancel)
@@ -397,6 +399,7 @@ def tag_files(paths, model: str = DEFAULT_MODEL, csv_path=None, progress=None, m
             result = predict_file(path, model, max_seconds=max_seconds)
         except (AudioError, ValueError) as err:
             skipped.append((Path(path).name, str(err)))
+            in_order.append({"file": Path(path).name, "skipped": str(err)})
             continue
         top, p = result.ranking()[0]
         row = {"file": Path(path).name, "instrument": top, "probability": round(p, 4),
@@ -404,10 +407,16 @@ def tag_files(paths, model: str = DEFAULT_MODEL, csv_path=None, progress=None, m
         if result.tags is not None:
             row = {**row, "full_mix": result.is_full_mix, **result.tags.summary_row()}
         rows.append(row)
+        in_order.append(row)
     if csv_path is not None:
         fields = list(rows[0]) if rows else ["file", "instrument", "probability", *clf.labels]
-        with open(csv_path, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=fields)
-            writer.writeheader()
-            writer.writerows(rows)
+        _write_batch_csv(csv_path, in_order, fields)
     return rows, skipped
+
+
+def _write_batch_csv(path, rows: list[dict], fields: list[str]) -> None:
+    """Every file's row; a skipped file's has only its name and, under ``skipped``, why (empty for tagged files)."""
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=[*fields, "skipped"], restval="")
+        writer.writeheader()
+        writer.writerows(rows)

@@ -406,3 +406,14 @@ def test_mr_stft_is_auralosss_multi_resolution_loss_and_stops_when_cancelled():
     assert mr_stft(x, y) == pytest.approx(ref, rel=1e-6)
     with cancel_scope(lambda: True), pytest.raises(Cancelled):
         mr_stft(x, y)
+
+
+def test_a_peak_just_under_full_scale_is_not_called_clipped_after_resampling(tmp_path):
+    sr = 48_000
+    t = np.arange(sr) / sr
+    y = 0.991 * np.sign(np.sin(2 * np.pi * 997 * t)).astype(np.float32)  # a square: resampling rings past 1.0
+    sf.write(tmp_path / "near.wav", y, sr, subtype="FLOAT")
+    x, notes = api._load_dry(str(tmp_path / "near.wav"))
+    assert np.max(np.abs(x)) > 0.999 and not any("clipped" in n for n in notes)  # the resampler's overshoot
+    sf.write(tmp_path / "full.wav", np.clip(y / 0.991, -1, 1), sr, subtype="FLOAT")
+    assert any("clipped" in n for n in api._load_dry(str(tmp_path / "full.wav"))[1])

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from core import registry, validate
-from core.audio import check_min_seconds, cut_notice, load_audio
+from core.audio import check_min_seconds, cut_notice, load_audio, resample
 from core.effects import fx
 from core.effects.inference import (CHUNK, PEAK_LIMIT, EffectModel, cond_vector, default_cond,  # noqa: F401 (the API)
                                     peak_limit, run_model, single_thread)
@@ -30,6 +30,8 @@ MAX_SECONDS = 60.0
 #: Shortest input processed: two of the MR-STFT's largest (2048-sample) frames. Shorter input has nothing to hear
 #: and breaks the metric's padding (a 100-sample file was an opaque RuntimeError).
 MIN_SECONDS = 0.1
+#: A dry signal whose own samples reach this is called clipped.
+CLIP_PEAK = 0.999
 
 
 def bundled() -> dict[str, Path]:
@@ -124,10 +126,12 @@ def check_knobs(effect: str, config: dict, knobs: dict | None) -> dict:
 
 def _load_dry(source, max_seconds: float = MAX_SECONDS, label: str = "The audio") -> tuple[np.ndarray, list]:
     notes = []
-    y, sr = load_audio(source, sr=fx.SR, mono=True, max_seconds=max_seconds, trim=True, allow_silence=False)
+    y, sr = load_audio(source, sr=None, mono=True, max_seconds=max_seconds, trim=True, allow_silence=False)
     check_min_seconds(len(y), sr, MIN_SECONDS, "run an effect on it")
-    if float(np.max(np.abs(y))) >= 0.999:
+    # judged on the file's own samples: resampling rings past a peak of 0.99, which is not clipping
+    if float(np.max(np.abs(y))) >= CLIP_PEAK:
         notes.append(f"{label} is clipped (it reaches full scale); the emulation is judged on the clipped signal.")
+    y = resample(y, sr, fx.SR)
     notes += cut_notice(source, max_seconds, label)
     return y, notes
 

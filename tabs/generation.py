@@ -9,7 +9,7 @@ from core.generation import api as gen
 from core.generation import transcribe
 from core.render import soundfonts
 from core.validate import MAX_SEED
-from tabs.common import EXAMPLES_DIR, cancellable, heavy, output_path, user_errors
+from tabs.common import EXAMPLES_DIR, cancellable, heavy, intro, output_path, user_errors
 
 TITLE = "MIDI generation"
 #: (label, core.generation.arrange style): the melody alone, or harmonised by rule with a band.
@@ -60,7 +60,8 @@ def hum(recording, tempo, program):
     pm.write(str(path))
     roll = plots.piano_roll(pm, title=f"Transcribed primer: {len(t.melody())} notes (basic-pitch)")
     return str(path), roll, (f"Heard **{len(t.melody())} notes** in {t.duration:.1f} s; they are the primer now. "
-                             "Press **Generate**: the LSTM, the GAN and the Markov chain continue them.")
+                             "Press **Generate**: the piece starts with them, and the LSTM, the GAN or the Markov "
+                             "chain continues them.")
 
 
 def compare(analyses):
@@ -101,11 +102,12 @@ def meter_choices(meters: list[str]) -> list[tuple[str, str]]:
 
 
 def build() -> None:
-    gr.Markdown(
-        "Generate a folk melody (German, Irish or American style, in the meter and key you choose) with an **LSTM** "
-        "or a **GAN** trained here on music21's folk collections, or with a baseline; hear it through FluidSynth, download the MIDI, and compare its log-mel spectrogram, "
-        "chroma and zero-crossing rate with a real held-out tune rendered the same way."
-    )
+    intro("Generate a folk melody with an **LSTM** or a **GAN** trained here (or a baseline), in the style, meter and "
+          "key you choose, alone or with a band; hear it, download the MIDI, or hum a few notes for it to continue.",
+          "The networks learned from music21's folk collections (German, Irish and American tunes). The piece is "
+          "rendered through FluidSynth and compared, by log-mel spectrogram, chroma and zero-crossing rate, with a "
+          "real held-out tune rendered the same way. The MIDI carries the piece's meter, key, tempo and track names; "
+          "every instrument stays in its playable range, and a hummed primer opens the piece.")
     with gr.Row():
         with gr.Column(scale=1, min_width=320):
             model = gr.Dropdown(MODEL_CHOICES, value="lstm", label="Model", elem_id="gen-model")
@@ -127,7 +129,7 @@ def build() -> None:
                                     label="Meter", visible=bool(known["meter"]), elem_id="gen-meter", min_width=100)
             fonts = list(soundfonts())
             soundfont = gr.Dropdown(fonts, value=fonts[0] if fonts else None, label="SoundFont")
-            primer = gr.File(label="Primer MIDI (optional: the LSTM, GAN and Markov chain continue it)",
+            primer = gr.File(label="Primer MIDI (optional: the piece starts with it; LSTM, GAN, Markov continue it)",
                              file_types=[".mid", ".midi"], type="filepath", elem_id="gen-primer")
             with gr.Accordion("Hum, whistle or play a primer", open=False, elem_id="gen-hum"):
                 recording = gr.Audio(sources=["upload", "microphone"], type="filepath", buttons=["download"], label="A few seconds of melody (record or upload)",
@@ -150,11 +152,13 @@ def build() -> None:
     with gr.Accordion("Training curves and model card", open=False):
         curves = gr.Plot(show_label=False, label="Losses", elem_id="gen-curves")
     hum_button.click(hum, inputs=[recording, tempo, program], outputs=[primer, hum_roll, hum_note],
-                     api_name="transcribe_primer", **heavy())
+                     api_name="transcribe_primer", **heavy(),
+                     api_description="A hummed, whistled or played recording as the primer MIDI the models continue.")
     analyses = gr.State(None)  # the piece's and the real tune's analyses, from run to compare, then released
     event = button.click(
         run, inputs=[model, seconds, temperature, seed, tempo, program, soundfont, primer, arrangement, key, style, meter],
         outputs=[audio, midi, roll, analyses], api_name="generate", **heavy(),
+        api_description="A piece as audio, MIDI and piano roll (for its notes as data, use /api_generate).",
     )
     event.success(compare, inputs=analyses, outputs=[mel, mel_ref, chroma, chroma_ref, zcr, zcr_ref, analyses],
                   api_visibility="private").then(training_curves, inputs=model, outputs=curves, api_visibility="private")

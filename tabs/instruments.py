@@ -6,8 +6,8 @@ import numpy as np
 
 from core import plots
 from core.instruments import api
-from tabs.common import (EXAMPLES_DIR, MAX_SECONDS, cancellable, heavy, in_background, long_job, output_path,
-                         user_errors)
+from tabs.common import (EXAMPLES_DIR, MAX_SECONDS, cancellable, heavy, in_background, intro, long_job,
+                         output_path, user_errors)
 
 TITLE = "Instrument classification"
 MODELS = [("musicnn backbone + head (real music; default)", "musicnn"),
@@ -19,7 +19,7 @@ INSTRUMENT_EXAMPLES = EXAMPLES_DIR / "instruments"
 @user_errors
 @cancellable
 def classify(audio_path, model, progress=gr.Progress()):
-    """A generator: on a long recording, a first look from a few windows comes in under a second, then every window."""
+    """On a long recording, a first look from a few windows comes in under a second, then every window."""
     if audio_path is None:
         raise gr.Error("Upload or record a recording first, or pick an example below.")
     progress(0.1, desc="A first look")
@@ -55,7 +55,7 @@ def _render(result, csv_path=None) -> tuple:
 
 @user_errors
 def tag_batch(files, model, progress=gr.Progress()):
-    """A generator, so that a cancelled request stops between files (see tabs.common.in_background)."""
+    """Every file tagged in a thread of its own, so that a cancelled request stops between files."""
     if not files:
         raise gr.Error("Choose one or more audio files to tag.")
     if len(files) > api.MAX_BATCH_FILES:
@@ -76,25 +76,28 @@ def tag_batch(files, model, progress=gr.Progress()):
 def model_report(model):
     """The paper's Tables 1–3 for the chosen model, from its card (the backbone head: its real-music report)."""
     r = api.report(model)
-    if r.confusion is None:
-        return r.rows, None, None, r.markdown
+    if r.confusion is None:  # a head on the taggers: its report is its text; no empty table or frames
+        return _shown(r.rows or None), _shown(None), _shown(None), r.markdown
     cm = np.array(r.confusion)
-    return (r.rows, plots.confusion(cm, r.labels, title="Confusion matrix (counts)"),
-            plots.confusion(cm, r.labels, normalize=True, title="Confusion matrix (% of each true class)"), r.markdown)
+    return (_shown(r.rows), _shown(plots.confusion(cm, r.labels, title="Confusion matrix (counts)")),
+            _shown(plots.confusion(cm, r.labels, normalize=True, title="Confusion matrix (% of each true class)")),
+            r.markdown)
+
+
+def _shown(value) -> dict:
+    return gr.update(value=value, visible=value is not None)
 
 
 def build() -> None:
-    gr.Markdown(
-        "Which of Medley-solos-DB's eight instruments is playing — clarinet, distorted electric guitar, female "
-        "singer, flute, piano, tenor saxophone, trumpet, violin — and **where** in the recording each is heard. "
-        "The default model is a head on two taggers pretrained on real music (musicnn, MTT and MSD), read every 3 s "
-        "(hop 1.5 s), trained here on rendered clips plus real instrument samples; it also shows the tags, and warns "
-        "when the input sounds like a full mix. The paper's CNN and AST (2 s log-mel windows, rendered clips only) stay "
-        "selectable. The model report gives the figures on real recordings first; the examples use a SoundFont "
-        "the models never heard."
-        + ("" if api.hub_model() else
-           f" A pretrained Hub AST is offered when `{api.HUB_ENV}` names one (e.g. `{api.HUB_EXAMPLE}`).")
-    )
+    intro("Upload or record one instrument or voice to hear which of eight it is (clarinet, distorted electric "
+          "guitar, female singer, flute, piano, tenor saxophone, trumpet, violin) and **where** it plays; a full "
+          "mix gets a notice, and the tags say what is in it.",
+          "The default model is a head on two taggers pretrained on real music (musicnn, MTT and MSD), read every "
+          "3 s (hop 1.5 s), trained here on rendered clips plus real instrument samples; **tags** is the taggers' "
+          "own tags mapped onto the instruments, with no training (it cannot name clarinet, trumpet or tenor "
+          "saxophone, which have no tag). The paper's CNN and AST (2 s log-mel windows, rendered clips only) stay "
+          "selectable. The model report gives the figures on real recordings first; the examples use a SoundFont "
+          "the models never heard. How to offer a Hub checkpoint: docs/instruments.md.")
     choices = list(MODELS)
     if api.hub_model():
         choices.append((f"Hub: {api.hub_model()[len(api.HUB_PREFIX):]} (AudioSet labels mapped)", api.hub_model()))
@@ -107,29 +110,37 @@ def build() -> None:
                 examples = sorted(str(p) for p in INSTRUMENT_EXAMPLES.glob("*.flac"))
                 if examples:
                     gr.Examples([[p] for p in examples], inputs=audio, label="Examples (held-out SoundFont)")
-                notice = gr.Markdown(label="Notice", show_label=False, elem_id="inst-notice")
-                ranking = gr.Label(num_top_classes=8, label="Instrument", elem_id="inst-label")
                 tag_table = gr.Dataframe(headers=["Tagger", "Tag", "Probability"], label="Tags (musicnn model)",
                                          interactive=False, elem_id="inst-tags")
                 csv = gr.File(label="Per-window CSV", elem_id="inst-csv")
             with gr.Column(scale=2):
+                # the answer first: on screen after the click at 1400×1000, above the figures
+                notice = gr.Markdown(label="Notice", show_label=False, elem_id="inst-notice")
+                ranking = gr.Label(num_top_classes=3, label="Instrument", elem_id="inst-label")
                 bars = gr.Plot(show_label=False, label="Ranking", elem_id="inst-bars")
                 timeline = gr.Plot(show_label=False, label="Timeline", elem_id="inst-timeline")
                 curves = gr.Plot(show_label=False, label="Per-class probability", elem_id="inst-curves")
-        button.click(classify, [audio, model], [notice, ranking, tag_table, bars, timeline, curves, csv], api_name="classify_instrument",
-                     **heavy())
+        button.click(classify, [audio, model], [notice, ranking, tag_table, bars, timeline, curves, csv],
+                     api_name="classify_instrument", **heavy(),
+                     api_description="The instrument of a recording as the page shows it (ranking, tags, timeline, "
+                                     "CSV). For the figures as data, use /api_instruments.")
     with gr.Tab("Tag a folder"):
         gr.Markdown(f"Up to {api.MAX_BATCH_FILES} files a request; the first {api.BATCH_SECONDS / 60:.0f} min of each are "
                     "tagged. One batch at a time per browser session.")
-        files = gr.File(file_count="multiple", file_types=["audio"], type="filepath", label="Audio files")
-        tag_button = gr.Button("Tag all", variant="primary")
-        tags = gr.Dataframe(headers=["File", "Instrument", "Probability", "Top tags", "Full mix"], label="Tags per file", interactive=False)
+        files = gr.File(file_count="multiple", file_types=["audio"], type="filepath", label="Audio files",
+                        elem_id="inst-batch-files")
+        tag_button = gr.Button("Tag all", variant="primary", elem_id="inst-batch-run")
+        tags = gr.Dataframe(headers=["File", "Instrument", "Probability", "Top tags", "Full mix"], label="Tags per file",
+                            interactive=False, wrap=True, column_widths=["22%", "16%", "10%", "42%", "10%"],
+                            elem_id="inst-batch-table")
         tags_csv = gr.File(label="Tags (CSV)")
-        tag_button.click(tag_batch, [files, model], [tags, tags_csv], api_name="tag_instruments", **long_job(tag_batch))
+        tag_button.click(tag_batch, [files, model], [tags, tags_csv], api_name="tag_instruments", **long_job(tag_batch),
+                         api_description="Tag many files at once: a row per file (instrument, top tags, full mix) "
+                                         "and the CSV, where skipped files keep a row with the reason.")
     with gr.Accordion("Model report (the paper's Tables 1–3)", open=False):
         note = gr.Markdown(label="Model report", show_label=False)
-        report = gr.Dataframe(headers=["Class", "Precision", "Recall", "F1", "Support"], interactive=False)
+        report = gr.Dataframe(headers=["Class", "Precision", "Recall", "F1", "Support"], interactive=False, visible=False)
         with gr.Row():
-            cm_counts, cm_pct = gr.Plot(show_label=False), gr.Plot(show_label=False)
+            cm_counts, cm_pct = gr.Plot(show_label=False, visible=False), gr.Plot(show_label=False, visible=False)
     model.change(model_report, model, [report, cm_counts, cm_pct, note], api_visibility="private")
     button.click(model_report, model, [report, cm_counts, cm_pct, note], api_visibility="private")

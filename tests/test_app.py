@@ -32,7 +32,7 @@ def test_analysis_handler_returns_levels_tempo_key_and_four_plots():
     assert lines[0].startswith("time_s,beat,zcr,chroma_C") and len(lines[1].split(",")) == 16
     seconds = float(dict(map(tuple, stats))["Duration"].split()[0])
     assert abs((len(lines) - 1) - (1 + seconds * 22_050 / 512)) <= 1  # one row per frame
-    assert len(figs) == 4 and all(hasattr(f, "savefig") for f in figs)
+    assert len(figs) == 4 and all(hasattr(f["value"], "savefig") and f["visible"] for f in figs)
     rows = dict(map(tuple, stats))
     assert "BPM" in rows["Tempo"] and rows["Key"].split()[1] in ("major", "minor")
     # ×2 doubles the tempo and the beat grid without analysing again; ÷2 brings it back
@@ -62,3 +62,40 @@ def test_user_errors_hides_tracebacks():
 
     with pytest.raises(gr.Error, match="Something went wrong \\(KeyError\\)"):
         boom()
+
+
+DEVELOPER_WORDS = ("python -m", "MUSIC_STUDIO_", "sha256", "HF_HUB", "torchrun", ".venv")
+
+
+def _visible_markdown(demo) -> list[tuple[str, str]]:
+    """(elem id or class, text) of every Markdown on the page, without what sits in a <details> fold."""
+    import re
+
+    out = []
+    for block in demo.blocks.values():
+        if isinstance(block, gr.Markdown) and isinstance(block.value, str):
+            text = re.sub(r"<details>.*?</details>", "", block.value, flags=re.S)
+            out.append((block.elem_id or ",".join(block.elem_classes or []), text))
+    return out
+
+
+def test_the_page_speaks_to_users_not_developers():
+    demo = app.build_app()
+    for where, text in _visible_markdown(demo):
+        for word in DEVELOPER_WORDS:
+            assert word not in text, f"{word!r} on the page ({where}): {text[:200]}"
+    intros = [text for where, text in _visible_markdown(demo) if where == "tab-intro"]
+    assert len(intros) == len(TABS)  # every tab opens with one
+    for text in intros:  # what the tab does and what to do: a sentence or two
+        assert len([s for s in text.replace("e.g.", "eg").split(". ") if s.strip()]) <= 2, text
+
+
+def test_the_api_page_describes_endpoints_for_their_users():
+    """What /?view=api shows of each endpoint: its own description, never a handler's internal docstring."""
+    demo = app.build_app()
+    for fn in demo.fns.values():
+        if not fn.api_name or getattr(fn, "api_visibility", "public") != "public":
+            continue
+        text = fn.api_description if isinstance(fn.api_description, str) else (fn.fn.__doc__ or "") if fn.fn else ""
+        for word in (":func:", ":class:", "generator", "Gradio", "tabs.", "handler"):
+            assert word not in text, f"/{fn.api_name}: {word!r} in {text[:160]!r}"

@@ -44,15 +44,20 @@ def test_the_melody_is_one_line_a_new_note_cuts_the_sounding_one_and_a_chord_kee
     assert [(round(s, 2), round(e, 2), p) for s, e, p, _ in t.melody()] == [(0.0, 0.5, 60), (0.5, 1.5, 62), (2.01, 3.0, 67)]
 
 
-def test_the_transcribed_primer_is_what_generation_continues(tmp_path):
+def test_the_transcribed_primer_opens_the_piece_heard_and_written_and_is_continued(tmp_path):
     t = T.transcribe(str(EXAMPLES / "generation" / "primer_flute_melody.ogg"))
+    heard = [p for _, _, p, _ in t.melody()]
     path = tmp_path / "primer.mid"
     t.to_midi(tempo=100).write(str(path))
-    assert len(gen.primer_events(path)) >= 8
-    piece = gen.compose(model="markov", seconds=8, seed=1, primer=str(path), tempo=100)
-    assert piece.midi.instruments[0].notes
-    # the hummed tune is in G major, outside the keys the models learned: moved for the model, and the user told
-    assert [n for n in piece.notices if "G major" not in n] == []
+    assert [p for p, _ in gen.primer_events(path) if p != -1] == heard  # every note read back, none lost
+    piece = gen.compose(model="lstm", seconds=14, seed=1, primer=str(path), tempo=100)
+    melody = piece.midi.instruments[0].notes
+    assert [n.pitch for n in melody[:len(heard)]] == heard and len(melody) > len(heard) + 3
+    lead_s = melody[len(heard) - 1].start + 0.3  # the rendered audio opens with the primer too
+    again = [p for _, _, p, _ in T.transcribe((piece.sr, piece.audio[: int(lead_s * piece.sr)])).melody()]
+    assert again[:len(heard)] == heard
+    # the hummed tune's key lies outside the keys the models learned: moved for the model, and the user told
+    assert any("The primer is in " in n and "(r = " in n for n in piece.notices)
 
 
 def test_silence_a_click_and_a_noise_get_one_clear_message():

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import math
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ import pretty_midi
 import torch
 
 from core import registry, validate
-from core.data.corpus import REST, melody_events
+from core.data.corpus import REST, snap_duration
 from core.generation.baselines import MarkovChain, random_events
 from core.generation.models import BAR, BOS, EOS, LSTMConfig, MelodyLSTM, cache_probabilities, event_token, token_event
 from core.training import MODELS_DIR, check_cancel, load_state, read_card
@@ -81,6 +82,64 @@ def program_number(program) -> int:
             raise ValueError(f"Unknown instrument {program!r}: give a General MIDI program 0–127 or its name, "
                              "e.g. 'Flute'.") from None
     return validate.number(program, "The General MIDI program", 0, 127, integer=True)
+
+
+#: Where each General MIDI program the tab offers (and the bands' chords and basses) can play, as MIDI pitches
+#: (sounding): a line outside it is one no player could play, and a SoundFont's sample stretched past it sounds
+#: wrong. Accordion: the stradella bass's lowest F up to the keyboard's A6, since the waltz band's chords are
+#: left-hand; guitars sound an octave below their written notes.
+RANGES = {
+    0: (21, 108),  # Acoustic Grand Piano: A0-C8
+    21: (41, 93),  # Accordion: F2-A6
+    24: (40, 83),  # Acoustic Guitar (nylon): E2-B5
+    25: (40, 86),  # Acoustic Guitar (steel): E2-D6
+    32: (28, 67),  # Acoustic Bass: E1-G4
+    33: (28, 67),  # Electric Bass (finger): E1-G4
+    40: (55, 100),  # Violin: G3-E7
+    56: (52, 84),  # Trumpet: E3-C6
+    68: (58, 93),  # Oboe: Bb3-A6
+    71: (50, 94),  # Clarinet (in Bb, sounding): D3-Bb6
+    73: (60, 96),  # Flute: C4-C7
+    74: (72, 98),  # Recorder (soprano, sounding an octave above written): C5-D7
+    110: (55, 100),  # Fiddle: a violin
+}
+
+
+def octave_move(pitches, low: int, high: int) -> int:
+    """The move by whole octaves (-36..+36 semitones) that leaves the fewest of ``pitches`` outside
+    ``low``..``high``; the smallest move on a tie, so a line that fits is left where it is."""
+    pitches = np.asarray(list(pitches))
+    return min((0, -12, 12, -24, 24, -36, 36), key=lambda k: int(np.sum((pitches + k < low) | (pitches + k > high))))
+
+
+def fold_into(pitch: int, low: int, high: int) -> int:
+    """``pitch`` moved by octaves into ``low``..``high`` (a range at least an octave wide)."""
+    while pitch < low:
+        pitch += 12
+    while pitch > high:
+        pitch -= 12
+    return pitch
+
+
+def keep_in_range(inst, notices: list) -> None:
+    """``inst``'s notes moved into its program's ``RANGES``: the whole line by octaves (it keeps its shape), then
+    any note still outside by its own octave (a line wider than the instrument); the user told of either."""
+    if inst.is_drum or not inst.notes or inst.program not in RANGES:
+        return
+    low, high = RANGES[inst.program]
+    name = pretty_midi.program_to_instrument_name(inst.program)
+    role = inst.name if inst.name in ("chords", "bass") else "melody"
+    move = octave_move([n.pitch for n in inst.notes], low, high)
+    folded = 0
+    for n in inst.notes:
+        folded += not low <= n.pitch + move <= high
+        n.pitch = fold_into(n.pitch + move, low, high)
+    if move:
+        notices.append(f"The {role} lay outside the {name}'s range (MIDI {low}-{high}); it was moved "
+                       f"{abs(move) // 12} octave(s) {'up' if move > 0 else 'down'}.")
+    if folded:
+        notices.append(f"{folded} note(s) of the {role} were still outside the {name}'s range and "
+                       "were moved an octave or more into it.")
 
 
 def _trained(vocab, name: str) -> list[str]:
@@ -163,22 +222,36 @@ def signature_for(bundle: Bundle, key: str | None = None, primer=None) -> str | 
     return name if name in trained else "C"
 
 
+def sampling_seed(kind: str, seed: int) -> int:
+    """The random stream a model samples with at ``seed``: the seed itself for the LSTM (its pieces, and the
+    evaluation's, stay as they were), a hash of (model, seed) for the GAN. The GAN's generator is the LSTM
+    fine-tuned briefly (150 steps at lr 1e-5: its weights differ by about 0.1%), so on the LSTM's stream the two
+    wrote the same tune note for note at many seeds; its own stream makes choosing it choose another piece."""
+    if kind == "lstm":
+        return int(seed)
+    digest = hashlib.sha256(f"{kind}:{int(seed)}".encode()).digest()  # stable across runs, unlike hash()
+    return int.from_bytes(digest[:8], "little") >> 1  # torch seeds are non-negative 64-bit
+
+
 @torch.no_grad()
 def sample_lstm(bundle: Bundle, n_quarters: float, temperature: float, seed: int, primer=None, top_k: int = 0,
                 style: str | None = None, meter: str | None = None, signature: str | None = None,
-                notices: list | None = None):
+                notices: list | None = None, chosen: dict | None = None):
     """Events from an LSTM (or the GAN's LSTM generator), token by token from <bos>, the condition tokens and the
     primer; with the model's neural cache (``LSTMConfig.cache_lambda``) mixed into each step's distribution.
-    ``notices`` is told the style and meter the model drew for those left at "any"."""
+    ``notices`` is told the style and meter the model drew for those left at "any"; ``chosen`` gets every
+    condition the piece was written under ({"style": ..., "meter": ..., "key": ...}), for the MIDI file."""
     vocab = bundle.vocab
     index = {t: i for i, t in enumerate(vocab)}
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator().manual_seed(sampling_seed(getattr(bundle, "kind", "lstm"), seed))
     head = condition_context(bundle, style, meter, signature, temperature, gen)
     asked = {"style": style, "meter": meter}
     drawn = [vocab[i][1:-1].replace(":", " ") for i in head[1:] if vocab[i][1:].split(":")[0] in asked
              and not asked[vocab[i][1:].split(":")[0]]]  # the conditions left at "any"
     if drawn and notices is not None:
         notices.append(f"Left at \"any\", the {bundle.kind.upper()} chose: {', '.join(drawn)}.")
+    if chosen is not None:
+        chosen.update(vocab[i][1:-1].split(":", 1) for i in head[1:])
     context = head + [index[event_token(p, d)] for p, d in (primer or []) if event_token(p, d) in index]
     banned = torch.tensor([index[t] for t in vocab if t.startswith("<") and t != EOS])
     theta, lam = bundle.model.config.cache_theta, bundle.model.config.cache_lambda
@@ -288,6 +361,61 @@ def events_to_midi(events, tempo: float = 120.0, program: int = 73, velocity: in
     return pm
 
 
+def time_signature(meter: str | None) -> tuple[int, int]:
+    """(numerator, denominator) of a meter ("3/4", "6/8"); 4/4 for a meter that is no time signature ("free",
+    "other") or none: a MIDI file without one is read as 4/4 anyway, so it is better written than implied."""
+    n, _, d = str(meter or "").partition("/")
+    return (int(n), int(d)) if n.isdigit() and d.isdigit() and int(n) > 0 and int(d) > 0 else (4, 4)
+
+
+def bar_quarters(numerator: int, denominator: int) -> float:
+    return numerator * 4 / denominator
+
+
+def stamp(pm: pretty_midi.PrettyMIDI, meter: str | None = None, key=None) -> pretty_midi.PrettyMIDI:
+    """``pm`` with its time signature (``time_signature(meter)``) and key signature (a ``core.key.Key``, e.g.
+    ``melody_key``'s; none without one) at its start, replacing any: notation programs and DAWs read the bars
+    and the accidentals from these, and pretty_midi writes 4/4 and no key when they are missing."""
+    pm.time_signature_changes = [pretty_midi.TimeSignature(*time_signature(meter), 0.0)]
+    pm.key_signature_changes = []
+    if key is not None:
+        number = pretty_midi.key_name_to_key_number(f"{key.tonic} {key.mode}")
+        pm.key_signature_changes.append(pretty_midi.KeySignature(number, 0.0))
+    return pm
+
+
+def line_events(pm: pretty_midi.PrettyMIDI, max_events: int = 64) -> list[tuple[int, float]]:
+    """The top line of ``pm``'s busiest melodic track as (pitch, quarter length) events, timed by its onsets: a
+    note lasts until the next starts, or, when it fell silent half a beat or more before, as long as it sounded
+    and a rest fills the gap; lengths are snapped to the corpus's, each against where the next onset really is
+    (no drift). ``corpus.melody_events`` advances by each note's own snapped length instead, so a note snapped
+    longer than it sounded hid the next: a hummed primer of 13 notes came back as 7 and many rests."""
+    tracks = [inst for inst in pm.instruments if not inst.is_drum and inst.notes]
+    if not tracks:
+        return []
+    tempi = pm.get_tempo_changes()[1]
+    beat = 60.0 / (float(tempi[0]) if len(tempi) else 120.0)
+    line = []
+    for n in sorted(max(tracks, key=lambda inst: len(inst.notes)).notes, key=lambda n: (n.start, -n.pitch)):
+        if not line or n.start - line[-1].start >= beat / 8:  # notes starting together: the top one
+            line.append(n)
+    origin, t, events = line[0].start, 0.0, []
+    for note, after in zip(line, line[1:] + [None]):
+        sounded = (note.end - note.start) / beat
+        target = (after.start - origin) / beat if after else t + sounded
+        if after and (after.start - note.end) / beat >= 0.5:
+            events.append((note.pitch, snap_duration(sounded)))
+            t += events[-1][1]
+            if target - t >= 0.125:
+                events.append((REST, snap_duration(target - t)))
+        else:
+            events.append((note.pitch, snap_duration(target - t)))
+        t += events[-1][1]
+        if len(events) >= max_events:
+            break
+    return events[:max_events]
+
+
 def primer_events(path, max_events: int = 64) -> list[tuple[int, float]]:
     """The melody of a user's MIDI file, for priming; raises ValueError with a user-facing message."""
     try:
@@ -298,7 +426,7 @@ def primer_events(path, max_events: int = 64) -> list[tuple[int, float]]:
         raise ValueError("The primer MIDI has no notes.")
     if all(inst.is_drum for inst in pm.instruments if inst.notes):
         raise ValueError("The primer MIDI has only drums; give it a melody.")
-    events = melody_events(pm, max_events=max_events)
+    events = line_events(pm, max_events=max_events)
     if not events:
         raise ValueError("No melody could be read from the primer MIDI.")
     return events
@@ -330,12 +458,10 @@ def fit_primer(events, vocab) -> tuple[list, int, list[str]]:
     off = major_offset(key) if key is not None else 0
     if abs(off) > TRAINED_SHIFT:
         shift = -off
-        notices.append(f"The primer is in {key.tonic} {key.mode}; the model learned keys within "
+        notices.append(f"The primer is in {key.describe()}; the model learned keys within "
                        f"{TRAINED_SHIFT} semitones of C major / A minor, so it was continued {abs(off)} semitones "
                        f"{'down' if off > 0 else 'up'} and the continuation moved back to {key.tonic} {key.mode}.")
-    pitches = np.array([p + shift for p, _ in notes])
-    # the octave move that leaves the fewest notes outside the known range (the smallest move on a tie)
-    octave = min((0, -12, 12, -24, 24, -36, 36), key=lambda k: int(np.sum((pitches + k < lo) | (pitches + k > hi))))
+    octave = octave_move([p + shift for p, _ in notes], lo, hi)
     if octave:
         notices.append(f"The primer lies outside the pitches the model knows (MIDI {lo}-{hi}); it was moved "
                        f"{abs(octave) // 12} octave(s) {'down' if octave < 0 else 'up'} for the model, and the "
@@ -358,10 +484,13 @@ def generate(model="lstm", seconds: float = 30.0, temperature: float = 1.0, seed
              meter: str | None = None, key: str | None = None) -> pretty_midi.PrettyMIDI:
     """Generate ``seconds`` of melody with ``model`` (a name or a loaded Bundle) and return it as MIDI.
 
-    ``primer``: a MIDI path or (pitch, quarter_length) events that the LSTM and the
-    Markov chain continue; the primer itself is not part of the output. ``style`` and ``meter``: condition
-    tokens of an LSTM trained with them (``conditions``). ``key``: a tonic ("G", "Eb") the piece is moved to
-    (the models write near C: their tunes were all moved to C for training, so the key is chosen by transposing).
+    ``primer``: a MIDI path or (pitch, quarter_length) events that the LSTM, the GAN and the Markov chain
+    continue: the piece starts with it, as the user gave it, and goes on from it (the random model ignores it).
+    ``seconds`` is the whole piece's length, primer included, but the continuation is at least
+    ``MIN_CONTINUATION`` quarters (``notices`` says when that makes the piece longer). ``style`` and ``meter``:
+    condition tokens of an LSTM trained with them (``conditions``). ``key``: a tonic ("G", "Eb") the piece is
+    moved to (the models write near C: their tunes were all moved to C for training, so the key is chosen by
+    transposing); ``notices`` says from which key, and how sure that estimate is.
     """
     seconds = clamp(seconds, MIN_SECONDS, MAX_SECONDS, "Length")
     temperature = clamp(temperature, MIN_TEMPERATURE, MAX_TEMPERATURE, "Temperature")
@@ -371,32 +500,52 @@ def generate(model="lstm", seconds: float = 30.0, temperature: float = 1.0, seed
     if isinstance(primer, (str, Path)):
         primer = primer_events(primer)
     n_quarters = seconds * tempo / 60.0
-    shift = 0
+    notices = notices if notices is not None else []
+    shift, lead = 0, []
     if primer and bundle.kind in ("lstm", "gan", "markov"):
+        lead = [(int(p), float(d)) for p, d in primer]  # the piece starts with the primer as the user gave it
+        n_quarters = continuation_quarters(lead, n_quarters, tempo, notices)
         primer, shift, told = fit_primer(primer, bundle.vocab)
-        if notices is not None:
-            notices.extend(told)
+        notices.extend(told)
+    chosen = {}
     if bundle.kind in ("lstm", "gan"):
         if key:
             validate.choice(key, "Key", KEYS)
         events = sample_lstm(bundle, n_quarters, temperature, seed, primer, style=style, meter=meter,
-                             signature=signature_for(bundle, key, primer), notices=notices)
+                             signature=signature_for(bundle, key, primer), notices=notices, chosen=chosen)
     elif bundle.kind == "markov":
         events = sample_markov(bundle, n_quarters, temperature, seed, primer)
     else:
         events = random_events(n_quarters, np.random.default_rng(seed))
     if shift:  # back to the primer's own key and octave
         events = [(p if p == REST else p - shift, d) for p, d in events]
+    events = lead + _trim(events, n_quarters)
     if key:
-        events = to_key(events, key)
-    return events_to_midi(_trim(events, n_quarters), tempo=tempo, program=program)
+        events = to_key(events, key, notices, "The primer and its continuation" if lead else "The piece")
+    pm = events_to_midi(events, tempo=tempo, program=program)
+    return stamp(pm, meter or chosen.get("meter"), melody_key(events))
+
+
+#: The least a primed piece goes on after its primer (two 4/4 bars), however short the length asked for.
+MIN_CONTINUATION = 8.0
+
+
+def continuation_quarters(lead, n_quarters: float, tempo: float, notices: list) -> float:
+    """Quarters to generate after the primer ``lead`` for a piece of ``n_quarters`` in all."""
+    have = sum(d for _, d in lead)
+    more = max(n_quarters - have, MIN_CONTINUATION)
+    if have + more > n_quarters + 1e-9:
+        notices.append(f"The primer lasts {have * 60 / tempo:.1f} s of the {n_quarters * 60 / tempo:.1f} s asked "
+                       f"for; the piece is the primer and {more * 60 / tempo:.1f} s of continuation.")
+    return more
 
 
 KEYS = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")  # core.key.PITCH_CLASSES
 
 
-def to_key(events, tonic: str):
-    """``events`` moved by the smallest interval that puts their estimated tonic on ``tonic`` (mode kept)."""
+def to_key(events, tonic: str, notices: list | None = None, what: str = "The piece"):
+    """``events`` moved by the smallest interval that puts their estimated tonic on ``tonic`` (mode kept);
+    ``notices`` is told the key estimated, how sure (``core.key.Key.describe``), and the move."""
     from core.key import PITCH_CLASSES
 
     validate.choice(tonic, "Key", KEYS)
@@ -404,6 +553,9 @@ def to_key(events, tonic: str):
     if found is None:
         return events
     shift = (KEYS.index(tonic) - PITCH_CLASSES.index(found.tonic) + 6) % 12 - 6
+    if shift and notices is not None:
+        notices.append(f"{what} estimated in {found.describe()} was moved {abs(shift)} semitone(s) "
+                       f"{'up' if shift > 0 else 'down'} to {tonic} {found.mode}, the key asked for.")
     return [(p if p == REST else p + shift, d) for p, d in events]
 
 
@@ -471,6 +623,7 @@ def compose(model: str = "lstm", seconds: float = 30.0, temperature: float = 1.0
     if (style or meter) and model not in ("lstm", "gan"):
         notices.append(f"Only the LSTM and the GAN follow a style or meter; the {model} ignored them.")
         style = meter = None
+    meter = band_meter(model, arrangement, meter, notices)
     pm = generate(model, seconds, temperature, seed, primer=primer, tempo=tempo, program=program, notices=notices,
                   style=style, meter=meter, key=key)
     check_cancel()  # between stages (each well under a second): a cancelled request stops here
@@ -478,6 +631,8 @@ def compose(model: str = "lstm", seconds: float = 30.0, temperature: float = 1.0
         from core.generation.arrange import arrange
 
         pm = arrange(pm, clamp(tempo, MIN_TEMPO, MAX_TEMPO), arrangement, seed)
+    for inst in pm.instruments:  # octave moves keep the pitch classes the chords were chosen from
+        keep_in_range(inst, notices)
     check_cancel()
     rendered = render_midi(pm, sr=sr, soundfont=soundfont)
     if rendered.warning:
@@ -491,6 +646,25 @@ def compose(model: str = "lstm", seconds: float = 30.0, temperature: float = 1.0
         reference_title=ref_title, reference_midi=ref_pm, reference_analysis=ref_analysis,
         notices=notices, model=model, seed=seed,
     )
+
+
+def band_meter(model: str, arrangement: str, meter: str | None, notices: list) -> str | None:
+    """The meter to write the melody in under ``arrangement``'s band: the band's (3/4 for the waltz) when the
+    meter was left at "any" and the model knows it, so the tune and the accompaniment share their bars; a meter
+    chosen with other bars is kept, and the user told that the band plays its own."""
+    from core.generation.arrange import STYLES
+
+    spec = STYLES.get(arrangement) if isinstance(arrangement, str) else None
+    if not spec:
+        return meter
+    band = f"{spec['meter']}/4"
+    if meter is None and model in ("lstm", "gan") and band in known_conditions(model)["meter"]:
+        notices.append(f"The {arrangement} band plays {band} bars, so the {model.upper()} wrote the melody in {band}.")
+        return band
+    if meter is not None and bar_quarters(*time_signature(meter)) != spec["meter"]:
+        notices.append(f"The {arrangement} band plays {band} bars under the {meter} melody; the MIDI file is "
+                       f"marked {band}.")
+    return meter
 
 
 @functools.lru_cache(maxsize=16)

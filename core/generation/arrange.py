@@ -137,4 +137,17 @@ def arrange(pm, tempo: float, style: str = "folk", seed: int = 0):
     for inst in pm.instruments:  # named by role: the MIDI file's tracks and the piano roll's legend
         inst.name = "melody"
     pm.instruments += [chords, bass, drums]
+    _bars_in_file(pm, meter)
     return pm
+
+
+def _bars_in_file(pm, meter: int) -> None:
+    """The file's time signature is the band's bars (``meter``/4), unless the melody's own has bars as long
+    (a 6/8 tune under the waltz keeps 6/8): a waltz written as 4/4 would put its bar lines mid-bar."""
+    import pretty_midi
+
+    from core.generation.api import bar_quarters
+
+    ts = pm.time_signature_changes[:1]
+    if not ts or bar_quarters(ts[0].numerator, ts[0].denominator) != meter:
+        pm.time_signature_changes = [pretty_midi.TimeSignature(meter, 4, 0.0)]

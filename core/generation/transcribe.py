@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core import registry
-from core.audio import AudioError, load_audio
+from core.audio import AudioError, cut_notice, load_audio
 from core.training import MODELS_DIR
 
 MODEL_FILE = MODELS_DIR / "transcription" / "basic-pitch" / "nmp.onnx"
@@ -61,15 +61,20 @@ class Transcription:
         return line
 
     def to_midi(self, tempo: float = 120.0, program: int = 0, melody_only: bool = True):
-        """A PrettyMIDI of the notes (or the melody only, which is what the models continue)."""
+        """A PrettyMIDI of the notes (or the melody only, which is what the models continue), with its tempo, a
+        named track, the key its notes are in (by their durations) and a 4/4 time signature (the meter of a hummed
+        line is not known; a file without one is read as 4/4 anyway)."""
         import pretty_midi
 
+        from core.generation.api import melody_key, stamp
+
         pm = pretty_midi.PrettyMIDI(initial_tempo=float(tempo))
-        inst = pretty_midi.Instrument(program=int(program), name="transcribed")
-        for start, end, pitch, amp in (self.melody() if melody_only else self.notes):
+        inst = pretty_midi.Instrument(program=int(program), name="primer (transcribed)")
+        notes = self.melody() if melody_only else self.notes
+        for start, end, pitch, amp in notes:
             inst.notes.append(pretty_midi.Note(int(20 + 107 * amp), int(pitch), float(start), float(end)))
         pm.instruments.append(inst)
-        return pm
+        return stamp(pm, None, melody_key([(p, e - s) for s, e, p, _ in notes]))
 
     def to_dict(self) -> dict:
         return {"duration_s": round(self.duration, 3), "notices": list(self.notices),
@@ -145,7 +150,7 @@ def transcribe(source, max_seconds: float = MAX_SECONDS) -> Transcription:
     y, sr = load_audio(source, sr=SR, max_seconds=max_seconds, trim=True, allow_silence=False)
     if len(y) < 0.5 * SR:
         raise AudioError(f"The recording is {len(y) / SR:.2f} s long: hum or play at least half a second.")
-    notices = []
+    notices = cut_notice(source, max_seconds, "The recording")  # a primer is short: say what was left out
     peak = float(np.max(np.abs(y)))
     if peak < 0.01:
         notices.append(f"The recording is very quiet (peak {20 * np.log10(peak):.0f} dBFS); it was transcribed as it is.")

@@ -21,3 +21,22 @@ def test_classify_shows_ranking_and_timeline(page, test_output):
         page.locator("#inst-csv a").first.click()
     assert download.value.suggested_filename == "instrument_timeline.csv"
     page.screenshot(path=str(test_output / "instruments_tab.png"), full_page=True)
+
+
+def test_the_answer_is_on_screen_after_the_click_and_a_folders_columns_fit(page):
+    page.get_by_role("tab", name="Instrument classification").click()
+    page.locator("#inst-audio input[type=file]").set_input_files(str(EXAMPLES / "instruments" / "violin.flac"))
+    page.locator("#inst-audio audio, #inst-audio wave, #inst-audio .waveform-container").first.wait_for(state="attached")
+    page.locator("#inst-run").click()
+    page.wait_for_function("document.querySelector('#inst-label').innerText.includes('violin')", timeout=120_000)
+    box = page.locator("#inst-label").bounding_box()
+    assert 0 <= box["y"] and box["y"] + 40 <= 1000  # the answer is in view at 1400×1000, no scrolling
+    page.get_by_role("tab", name="Tag a folder").click()
+    page.locator("#inst-batch-files input[type=file]").set_input_files(
+        [str(EXAMPLES / "instruments" / "violin.flac"), str(EXAMPLES / "genre" / "techno_128bpm.ogg")])
+    page.locator("#inst-batch-run").click()
+    page.wait_for_function("document.querySelector('#inst-batch-table').innerText.includes('techno_128bpm')",
+                           timeout=120_000)
+    overflow = page.evaluate("""() => [...document.querySelectorAll('#inst-batch-table table')]
+        .some(t => t.scrollWidth > t.parentElement.clientWidth + 2)""")
+    assert not overflow  # every column, Top tags included, fits the table's width

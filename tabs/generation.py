@@ -70,15 +70,14 @@ def compare(analyses):
     if not analyses:
         return *[gr.skip()] * 6, None
     a, r, title = analyses
-    return (
-        plots.spectrogram(a.log_mel, a.sr, title="Log-mel spectrogram (generated)"),
-        plots.spectrogram(r.log_mel, r.sr, title=f"Log-mel spectrogram (real: {title})"),
-        plots.chroma(a.chroma, a.sr, title="Chroma (generated)"),
-        plots.chroma(r.chroma, r.sr, title="Chroma (real)"),
-        plots.zcr(a.zcr, a.sr, title="Zero-crossing rate (generated)"),
-        plots.zcr(r.zcr, r.sr, title="Zero-crossing rate (real)"),
-        None,
-    )
+    figures = (plots.spectrogram(a.log_mel, a.sr, title="Log-mel spectrogram (generated)"),
+               plots.spectrogram(r.log_mel, r.sr, title=f"Log-mel spectrogram (real: {title})"),
+               plots.chroma(a.chroma, a.sr, title="Chroma (generated)"),
+               plots.chroma(r.chroma, r.sr, title="Chroma (real)"),
+               plots.zcr(a.zcr, a.sr, title="Zero-crossing rate (generated)"),
+               plots.zcr(r.zcr, r.sr, title="Zero-crossing rate (real)"))
+    # the frames appear with their first figures: no six empty frames under a page that has made nothing yet
+    return *[gr.update(value=f, visible=True) for f in figures], None
 
 
 def training_curves(model):
@@ -144,11 +143,14 @@ def build() -> None:
             midi = gr.File(label="MIDI", elem_id="gen-midi")
             roll = gr.Plot(show_label=False, label="Piano roll", elem_id="gen-roll")
     with gr.Row():
-        mel, mel_ref = gr.Plot(show_label=False, label="Log-mel (generated)", elem_id="gen-mel"), gr.Plot(show_label=False, label="Log-mel (real)", elem_id="gen-mel-ref")
+        mel = gr.Plot(show_label=False, label="Log-mel (generated)", elem_id="gen-mel", visible=False)
+        mel_ref = gr.Plot(show_label=False, label="Log-mel (real)", elem_id="gen-mel-ref", visible=False)
     with gr.Row():
-        chroma, chroma_ref = gr.Plot(show_label=False, label="Chroma (generated)", elem_id="gen-chroma"), gr.Plot(show_label=False, label="Chroma (real)")
+        chroma = gr.Plot(show_label=False, label="Chroma (generated)", elem_id="gen-chroma", visible=False)
+        chroma_ref = gr.Plot(show_label=False, label="Chroma (real)", visible=False)
     with gr.Row():
-        zcr, zcr_ref = gr.Plot(show_label=False, label="ZCR (generated)", elem_id="gen-zcr"), gr.Plot(show_label=False, label="ZCR (real)")
+        zcr = gr.Plot(show_label=False, label="ZCR (generated)", elem_id="gen-zcr", visible=False)
+        zcr_ref = gr.Plot(show_label=False, label="ZCR (real)", visible=False)
     with gr.Accordion("Training curves and model card", open=False):
         curves = gr.Plot(show_label=False, label="Losses", elem_id="gen-curves")
     hum_button.click(hum, inputs=[recording, tempo, program], outputs=[primer, hum_roll, hum_note],

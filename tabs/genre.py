@@ -38,9 +38,9 @@ def _summary(result) -> str:
 def _verdict(result) -> tuple:
     """The summary and the distribution (what a first look shows), and the timeline once every excerpt is read."""
     return (_summary(result),
-            plots.bars(result.labels, [float(v) for v in result.probs], title="Genre distribution (whole input)"),
+            _shown(plots.bars(result.labels, [float(v) for v in result.probs], title="Genre distribution (whole input)")),
             gr.skip() if result.first_look else
-            plots.timeline(result.segments(), max(result.duration, 3.0), title="Genre over time (per 3 s excerpt)"))
+            _shown(plots.timeline(result.segments(), max(result.duration, 3.0), title="Genre over time (per 3 s excerpt)")))
 
 
 @user_errors
@@ -70,8 +70,8 @@ def run(audio_path, model_name, aggregate, progress=gr.Progress()):
     yield (
         *_verdict(result),
         [[d, t, round(p, 3)] for d, t, p in result.tags.ranked(15)],
-        plots.taggram(names, values, result.tags.starts),
-        plots.spectrogram(S_db, sr, title="Log-mel spectrogram of the input"),
+        _shown(plots.taggram(names, values, result.tags.starts)),
+        _shown(plots.spectrogram(S_db, sr, title="Log-mel spectrogram of the input")),
         csv_path,
         tags_csv,
     )
@@ -92,7 +92,8 @@ def model_report(model_name):
 
 
 def _shown(figure) -> dict:
-    """A report figure, or no frame at all when the model has none (a head on the taggers has no curves)."""
+    """A figure, or no frame at all without one: results appear with their first figure, and a model without
+    curves (a head on the taggers) shows no empty report frames."""
     return gr.update(value=figure, visible=figure is not None)
 
 
@@ -118,12 +119,12 @@ def build() -> None:
             tags_csv = gr.File(label="Tags per 3 s patch (CSV)", elem_id="genre-tags-csv")
         with gr.Column(scale=2):
             summary = gr.Markdown(label="Summary", show_label=False, elem_id="genre-summary")
-            bars = gr.Plot(show_label=False, label="Genre distribution", elem_id="genre-bars")
-            strip = gr.Plot(show_label=False, label="Genre over time", elem_id="genre-strip")
+            bars = gr.Plot(show_label=False, label="Genre distribution", elem_id="genre-bars", visible=False)
+            strip = gr.Plot(show_label=False, label="Genre over time", elem_id="genre-strip", visible=False)
             tags = gr.Dataframe(headers=["Tagger", "Tag", "Probability"], label="Tags (MTT and MSD taggers, whole input)",
                                 interactive=False, elem_id="genre-tags")
-            taggram = gr.Plot(show_label=False, label="Tags over time", elem_id="genre-taggram")
-            mel = gr.Plot(show_label=False, label="Spectrogram", elem_id="genre-mel")
+            taggram = gr.Plot(show_label=False, label="Tags over time", elem_id="genre-taggram", visible=False)
+            mel = gr.Plot(show_label=False, label="Spectrogram", elem_id="genre-mel", visible=False)
     first = model_report(default) if default else ("", _shown(None), _shown(None))
     with gr.Accordion("Model report (held-out test metrics, curves, confusion matrix)", open=False):
         report = gr.Markdown(first[0], elem_id="genre-report")

@@ -45,11 +45,11 @@ def _render(result, csv_path=None) -> tuple:
         note,
         {label: float(p) for label, p in zip(labels, probs)},
         tags,
-        plots.bars(labels, probs.tolist(), title="Overall ranking" + (" (first look)" if result.first_look else "")),
+        _shown(plots.bars(labels, probs.tolist(), title="Overall ranking" + (" (first look)" if result.first_look else ""))),
         *([gr.skip()] * 3 if result.first_look else  # the timeline waits for every window
-          [plots.timeline(result.segments(), result.duration, title="Top instrument per window",
-                          colors=plots.class_colors(labels)),  # the same colour per instrument as the curves
-           plots.probabilities(result.times, result.window_probabilities, labels), csv_path]),
+          [_shown(plots.timeline(result.segments(), result.duration, title="Top instrument per window",
+                                 colors=plots.class_colors(labels))),  # the same colour per instrument as the curves
+           _shown(plots.probabilities(result.times, result.window_probabilities, labels)), csv_path]),
     )
 
 
@@ -85,6 +85,7 @@ def model_report(model):
 
 
 def _shown(value) -> dict:
+    """A result or report element, or no frame at all without one (results appear with their first figure)."""
     return gr.update(value=value, visible=value is not None)
 
 
@@ -117,9 +118,9 @@ def build() -> None:
                 # the answer first: on screen after the click at 1400×1000, above the figures
                 notice = gr.Markdown(label="Notice", show_label=False, elem_id="inst-notice")
                 ranking = gr.Label(num_top_classes=3, label="Instrument", elem_id="inst-label")
-                bars = gr.Plot(show_label=False, label="Ranking", elem_id="inst-bars")
-                timeline = gr.Plot(show_label=False, label="Timeline", elem_id="inst-timeline")
-                curves = gr.Plot(show_label=False, label="Per-class probability", elem_id="inst-curves")
+                bars = gr.Plot(show_label=False, label="Ranking", elem_id="inst-bars", visible=False)
+                timeline = gr.Plot(show_label=False, label="Timeline", elem_id="inst-timeline", visible=False)
+                curves = gr.Plot(show_label=False, label="Per-class probability", elem_id="inst-curves", visible=False)
         button.click(classify, [audio, model], [notice, ranking, tag_table, bars, timeline, curves, csv],
                      api_name="classify_instrument", **heavy(),
                      api_description="The instrument of a recording as the page shows it (ranking, tags, timeline, "

@@ -17,7 +17,7 @@ def test_classify_returns_ranking_plots_and_timeline_csv():
     note, label, tags, bars, timeline, curves, csv = last(tab.classify(str(EXAMPLES / "instruments" / "violin.flac"), "cnn"))
     assert tags == [] and note == ""
     assert set(label) == set(api.AUDIOSET_MAP) and max(label, key=label.get) == "violin"
-    assert all(hasattr(f, "savefig") for f in (bars, timeline, curves))
+    assert all(hasattr(f["value"], "savefig") and f["visible"] for f in (bars, timeline, curves))
     lines = open(csv).read().splitlines()
     assert lines[0].startswith("start_s,end_s,instrument,probability,clarinet") and len(lines) == 1 + 2  # 3 s → 2 windows
 

@@ -32,7 +32,7 @@ def test_apply_effect_plots_metrics_and_abx(page, test_output):
 
 def test_capture_mode_trains_and_offers_download(page, test_output):
     _open(page)
-    page.get_by_text("Capture mode").click()
+    page.get_by_role("button", name="Capture mode: teach it your own plugin or pedal").click()
     _upload(page, "effects-capture-dry", EXAMPLES / "effects" / "effects_capture_dry.flac")
     _upload(page, "effects-capture-wet", EXAMPLES / "effects" / "effects_capture_wet.flac")
     page.locator("#effects-capture-model input").click()

@@ -173,6 +173,12 @@ def intro(what: str, details: str = "") -> None:
             gr.Markdown(details)
 
 
+def shown(value) -> dict:
+    """A result element's update: its value, visible only when there is one. Results appear with their first
+    figure, and a model without figures shows no empty frames (a fresh page at phone width was mostly frames)."""
+    return gr.update(value=value, visible=value is not None)
+
+
 def example_audio() -> list[str]:
     """Bundled example recordings, sorted by name."""
     return sorted(str(p) for p in EXAMPLES_DIR.iterdir() if p.suffix.lower() in AUDIO_EXTENSIONS)

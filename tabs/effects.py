@@ -10,7 +10,8 @@ import pandas as pd
 from core.audio import write_wav
 from core.effects import abx, api, figures, fx
 from core.training import Cancelled
-from tabs.common import EXAMPLES_DIR, example_audio, in_background, intro, long_job, output_path, user_errors
+from tabs.common import (EXAMPLES_DIR, example_audio, in_background, intro, long_job, output_path, shown,
+                         user_errors)
 
 TITLE = "Effect emulation"
 CHOICES = [(e.label, e.name) for e in fx.EFFECTS.values()]
@@ -73,8 +74,8 @@ def knob_values(effect, values) -> dict:
 
 @user_errors
 def run(audio_path, effect, knob1=None, knob2=None, knob3=None, knob4=None, progress=gr.Progress()):
-    """A generator, so that a cancelled request (Stop, a closed tab, a client that gives up) stops the work.
-    ``knob1..4``: the sliders, in the order of the effect's knobs (:func:`knob_updates`)."""
+    """The real effect and its emulation on a dry recording; its work stops when the request is cancelled.
+    ``knob1..4``: the sliders, in the order of the effect's knobs."""
     if audio_path is None:
         raise gr.Error("Upload or record a dry signal first, or pick an example below.")
     settings = knob_values(effect, (knob1, knob2, knob3, knob4))
@@ -93,8 +94,8 @@ def run(audio_path, effect, knob1=None, knob2=None, knob3=None, knob4=None, prog
     paths = [write_wav(output_path(f"{name}.wav"), y, res.sr) for name, y in
              (("clean", res.clean), (f"{effect}_effect", res.effect_out), (f"{effect}_model", res.model_out))]
     session = {"effect": effect, "paths": paths}
-    yield (*paths, _metrics_table(res.metrics), figures.mel_comparison(res.log_mels(), res.sr),
-           figures.waveform_overlay(res.clean, res.effect_out, res.model_out, res.sr), card,
+    yield (*paths, _metrics_table(res.metrics), shown(figures.mel_comparison(res.log_mels(), res.sr)),
+           shown(figures.waveform_overlay(res.clean, res.effect_out, res.model_out, res.sr)), card,
            session, abx.ABXState(), None, "Press 'New trial' to start.")
 
 
@@ -145,7 +146,7 @@ def capture(dry_path, wet_path, model, steps, progress=gr.Progress()):
     msg = (f"{how}; latency removed: {res.latency} samples. "
            "Metrics are on the last 20% of the pair, held out from training."
            + (" The zip holds **model.nam**, which the Neural Amp Modeler plugin loads." if res.kind in api.NAM_KINDS else ""))
-    yield out_wav, _metrics_table(res.metrics), fig, zip_path, msg
+    yield out_wav, _metrics_table(res.metrics), shown(fig), zip_path, msg
 
 
 def stopped() -> str:
@@ -181,9 +182,10 @@ def build() -> None:
                 clean_a = gr.Audio(buttons=["download"], label="A: clean", type="filepath", interactive=False, elem_id="effects-clean")
                 effect_a = gr.Audio(buttons=["download"], label="B: real effect", type="filepath", interactive=False, elem_id="effects-effect-audio")
                 model_a = gr.Audio(buttons=["download"], label="Model", type="filepath", interactive=False, elem_id="effects-model-audio")
-            mel = gr.Plot(show_label=False, label="Log-mel spectrograms", elem_id="effects-mel")
+            mel = gr.Plot(show_label=False, label="Log-mel spectrograms", elem_id="effects-mel", visible=False)
             with gr.Row(equal_height=False):
-                overlay = gr.Plot(show_label=False, label="Waveforms (~300 samples)", elem_id="effects-overlay", scale=3)
+                overlay = gr.Plot(show_label=False, label="Waveforms (~300 samples)", elem_id="effects-overlay", scale=3,
+                                  visible=False)
                 with gr.Column(scale=2, min_width=300, variant="panel", elem_id="effects-abx"):
                     gr.Markdown("#### ABX blind test\nA is clean, B the real effect. X is the model, or now and "
                                 "then a hidden copy of A or B. Which does X sound like?")
@@ -214,7 +216,7 @@ def build() -> None:
         with gr.Row():
             cap_audio = gr.Audio(buttons=["download"], label="Model on the held-out 20%", type="filepath", interactive=False, elem_id="effects-capture-out")
             cap_metrics = gr.Dataframe(headers=["Metric", "Value"], label="Held-out metrics", interactive=False, elem_id="effects-capture-metrics")
-        cap_plot = gr.Plot(show_label=False, label="Dry / wet / model", elem_id="effects-capture-plot")
+        cap_plot = gr.Plot(show_label=False, label="Dry / wet / model", elem_id="effects-capture-plot", visible=False)
         cap_file = gr.File(label="Trained model (zip)", elem_id="effects-capture-file")
 
     outputs = [clean_a, effect_a, model_a, metrics_df, mel, overlay, card, session, abx_state, x_audio, abx_text]

@@ -9,7 +9,7 @@ from core.generation import api as gen
 from core.generation import transcribe
 from core.render import soundfonts
 from core.validate import MAX_SEED
-from tabs.common import EXAMPLES_DIR, cancellable, heavy, intro, output_path, user_errors
+from tabs.common import EXAMPLES_DIR, cancellable, heavy, intro, output_path, shown, user_errors
 
 TITLE = "MIDI generation"
 #: (label, core.generation.arrange style): the melody alone, or harmonised by rule with a band.
@@ -31,7 +31,7 @@ INSTRUMENTS = ["Flute", "Acoustic Grand Piano", "Violin", "Clarinet", "Oboe", "T
 @cancellable
 def run(model, seconds, temperature, seed, tempo, program, soundfont, primer, arrangement="melody", key="any",
         style="any", meter="any", progress=gr.Progress()):
-    """The piece: audio, MIDI and piano roll, and (for :func:`compare`, drawn next) the two analyses."""
+    """The piece: audio, MIDI and piano roll, and (for the comparison drawn next) the two analyses."""
     progress(0.1, desc="Generating, arranging and rendering")
     result = gen.compose(model=model, seconds=seconds, temperature=temperature, seed=seed,
                          primer=primer, tempo=tempo, program=program, soundfont=soundfont or None,
@@ -43,7 +43,7 @@ def run(model, seconds, temperature, seed, tempo, program, soundfont, primer, ar
     result.midi.write(str(midi_path))
     wav_path = write_wav(output_path(f"{name}.wav"), result.audio, result.sr)
     roll = plots.piano_roll(result.midi, title=f"Piano roll: {dict((v, k) for k, v in MODEL_CHOICES)[model]}")
-    return wav_path, str(midi_path), roll, (result.analysis, result.reference_analysis, result.reference_title)
+    return wav_path, str(midi_path), shown(roll), (result.analysis, result.reference_analysis, result.reference_title)
 
 
 @user_errors
@@ -59,7 +59,7 @@ def hum(recording, tempo, program):
     path = output_path("primer_transcribed.mid")
     pm.write(str(path))
     roll = plots.piano_roll(pm, title=f"Transcribed primer: {len(t.melody())} notes (basic-pitch)")
-    return str(path), roll, (f"Heard **{len(t.melody())} notes** in {t.duration:.1f} s; they are the primer now. "
+    return str(path), shown(roll), (f"Heard **{len(t.melody())} notes** in {t.duration:.1f} s; they are the primer now. "
                              "Press **Generate**: the piece starts with them, and the LSTM, the GAN or the Markov "
                              "chain continues them.")
 
@@ -83,9 +83,9 @@ def compare(analyses):
 def training_curves(model):
     history = gen.loss_history(model)
     if not history:
-        return None
-    return plots.curves(history, xlabel="training step" if "step" in history else "×100 training steps",
-                        title=f"{model.upper()} training losses")
+        return shown(None)
+    return shown(plots.curves(history, xlabel="training step" if "step" in history else "×100 training steps",
+                              title=f"{model.upper()} training losses"))
 
 
 #: How the meter tokens that are not a time signature read in the Meter menu
@@ -137,11 +137,11 @@ def build() -> None:
                             label="Example (a held-out folk tune on a flute, rendered here)")
                 hum_button = gr.Button("Transcribe to a primer", elem_id="gen-hum-run")
                 hum_note = gr.Markdown(elem_id="gen-hum-note")
-                hum_roll = gr.Plot(show_label=False, label="Transcribed primer", elem_id="gen-hum-roll")
+                hum_roll = gr.Plot(show_label=False, label="Transcribed primer", elem_id="gen-hum-roll", visible=False)
         with gr.Column(scale=2):
             audio = gr.Audio(buttons=["download"], label="Rendered audio", type="filepath", elem_id="gen-audio", interactive=False)
             midi = gr.File(label="MIDI", elem_id="gen-midi")
-            roll = gr.Plot(show_label=False, label="Piano roll", elem_id="gen-roll")
+            roll = gr.Plot(show_label=False, label="Piano roll", elem_id="gen-roll", visible=False)
     with gr.Row():
         mel = gr.Plot(show_label=False, label="Log-mel (generated)", elem_id="gen-mel", visible=False)
         mel_ref = gr.Plot(show_label=False, label="Log-mel (real)", elem_id="gen-mel-ref", visible=False)
@@ -152,7 +152,7 @@ def build() -> None:
         zcr = gr.Plot(show_label=False, label="ZCR (generated)", elem_id="gen-zcr", visible=False)
         zcr_ref = gr.Plot(show_label=False, label="ZCR (real)", visible=False)
     with gr.Accordion("Training curves and model card", open=False):
-        curves = gr.Plot(show_label=False, label="Losses", elem_id="gen-curves")
+        curves = gr.Plot(show_label=False, label="Losses", elem_id="gen-curves", visible=False)
     hum_button.click(hum, inputs=[recording, tempo, program], outputs=[primer, hum_roll, hum_note],
                      api_name="transcribe_primer", **heavy(),
                      api_description="A hummed, whistled or played recording as the primer MIDI the models continue.")

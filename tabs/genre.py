@@ -6,7 +6,7 @@ import numpy as np
 
 from core import plots
 from core.genre import api as genre
-from tabs.common import MAX_SECONDS, cancellable, example_audio, heavy, intro, output_path, user_errors
+from tabs.common import MAX_SECONDS, cancellable, example_audio, heavy, intro, output_path, shown, user_errors
 
 TITLE = "Genre detection"
 ARCH_NAMES = {"musicnn": "musicnn backbone + head (real music; default)",
@@ -38,9 +38,9 @@ def _summary(result) -> str:
 def _verdict(result) -> tuple:
     """The summary and the distribution (what a first look shows), and the timeline once every excerpt is read."""
     return (_summary(result),
-            _shown(plots.bars(result.labels, [float(v) for v in result.probs], title="Genre distribution (whole input)")),
+            shown(plots.bars(result.labels, [float(v) for v in result.probs], title="Genre distribution (whole input)")),
             gr.skip() if result.first_look else
-            _shown(plots.timeline(result.segments(), max(result.duration, 3.0), title="Genre over time (per 3 s excerpt)")))
+            shown(plots.timeline(result.segments(), max(result.duration, 3.0), title="Genre over time (per 3 s excerpt)")))
 
 
 @user_errors
@@ -70,8 +70,8 @@ def run(audio_path, model_name, aggregate, progress=gr.Progress()):
     yield (
         *_verdict(result),
         [[d, t, round(p, 3)] for d, t, p in result.tags.ranked(15)],
-        _shown(plots.taggram(names, values, result.tags.starts)),
-        _shown(plots.spectrogram(S_db, sr, title="Log-mel spectrogram of the input")),
+        shown(plots.taggram(names, values, result.tags.starts)),
+        shown(plots.spectrogram(S_db, sr, title="Log-mel spectrogram of the input")),
         csv_path,
         tags_csv,
     )
@@ -81,20 +81,14 @@ def run(audio_path, model_name, aggregate, progress=gr.Progress()):
 def model_report(model_name):
     """The selected model's card: metrics table, curves and test confusion matrix."""
     if not model_name:
-        return "No model selected.", _shown(None), _shown(None)
+        return "No model selected.", shown(None), shown(None)
     r = genre.report(model_name)
     h = r.history
     curves = plots.curves({"train loss": h["train_loss"], "val loss": h["val_loss"], "train acc": h["train_acc"],
                            "val acc": h["val_acc"]}, title="Loss and accuracy") if h else None
     confusion = (plots.confusion(np.array(r.confusion), r.labels, normalize=True, title="Test tracks, per excerpt")
                  if r.confusion is not None else None)
-    return r.markdown, _shown(curves), _shown(confusion)
-
-
-def _shown(figure) -> dict:
-    """A figure, or no frame at all without one: results appear with their first figure, and a model without
-    curves (a head on the taggers) shows no empty report frames."""
-    return gr.update(value=figure, visible=figure is not None)
+    return r.markdown, shown(curves), shown(confusion)
 
 
 def build() -> None:
@@ -125,7 +119,7 @@ def build() -> None:
                                 interactive=False, elem_id="genre-tags")
             taggram = gr.Plot(show_label=False, label="Tags over time", elem_id="genre-taggram", visible=False)
             mel = gr.Plot(show_label=False, label="Spectrogram", elem_id="genre-mel", visible=False)
-    first = model_report(default) if default else ("", _shown(None), _shown(None))
+    first = model_report(default) if default else ("", shown(None), shown(None))
     with gr.Accordion("Model report (held-out test metrics, curves, confusion matrix)", open=False):
         report = gr.Markdown(first[0], elem_id="genre-report")
         with gr.Row():

@@ -7,7 +7,7 @@ import numpy as np
 from core import plots
 from core.instruments import api
 from tabs.common import (EXAMPLES_DIR, MAX_SECONDS, cancellable, heavy, in_background, intro, long_job,
-                         output_path, user_errors)
+                         output_path, shown, user_errors)
 
 TITLE = "Instrument classification"
 MODELS = [("musicnn backbone + head (real music; default)", "musicnn"),
@@ -45,11 +45,11 @@ def _render(result, csv_path=None) -> tuple:
         note,
         {label: float(p) for label, p in zip(labels, probs)},
         tags,
-        _shown(plots.bars(labels, probs.tolist(), title="Overall ranking" + (" (first look)" if result.first_look else ""))),
+        shown(plots.bars(labels, probs.tolist(), title="Overall ranking" + (" (first look)" if result.first_look else ""))),
         *([gr.skip()] * 3 if result.first_look else  # the timeline waits for every window
-          [_shown(plots.timeline(result.segments(), result.duration, title="Top instrument per window",
+          [shown(plots.timeline(result.segments(), result.duration, title="Top instrument per window",
                                  colors=plots.class_colors(labels))),  # the same colour per instrument as the curves
-           _shown(plots.probabilities(result.times, result.window_probabilities, labels)), csv_path]),
+           shown(plots.probabilities(result.times, result.window_probabilities, labels)), csv_path]),
     )
 
 
@@ -77,16 +77,12 @@ def model_report(model):
     """The paper's Tables 1–3 for the chosen model, from its card (the backbone head: its real-music report)."""
     r = api.report(model)
     if r.confusion is None:  # a head on the taggers: its report is its text; no empty table or frames
-        return _shown(r.rows or None), _shown(None), _shown(None), r.markdown
+        return shown(r.rows or None), shown(None), shown(None), r.markdown
     cm = np.array(r.confusion)
-    return (_shown(r.rows), _shown(plots.confusion(cm, r.labels, title="Confusion matrix (counts)")),
-            _shown(plots.confusion(cm, r.labels, normalize=True, title="Confusion matrix (% of each true class)")),
+    return (shown(r.rows), shown(plots.confusion(cm, r.labels, title="Confusion matrix (counts)")),
+            shown(plots.confusion(cm, r.labels, normalize=True, title="Confusion matrix (% of each true class)")),
             r.markdown)
 
-
-def _shown(value) -> dict:
-    """A result or report element, or no frame at all without one (results appear with their first figure)."""
-    return gr.update(value=value, visible=value is not None)
 
 
 def build() -> None:

@@ -9,7 +9,7 @@ from core.audio import write_wav
 from core.search import PATIENCE, SPACES, SearchEnded, SearchSession, check_query, view
 from core.search.api import MAX_BPM, MAX_PATIENCE, MIN_DURATION, Workspace
 from core.search.spaces import measured_recall
-from tabs.common import EXAMPLES_DIR, MAX_SECONDS, cancellable, heavy, intro, output_path, user_errors
+from tabs.common import EXAMPLES_DIR, MAX_SECONDS, cancellable, heavy, intro, output_path, shown, user_errors
 
 TITLE = "Loop & sample search"
 EXAMPLE = EXAMPLES_DIR / "search" / "drum_and_bass_loops_and_samples.ogg"
@@ -63,7 +63,8 @@ def _render(ws: Workspace):
     csv_path = s.to_csv(output_path(f"{stem}_occurrences.csv"))
     json_path = s.to_json(output_path(f"{stem}_occurrences.json"))
     return (ws, _status(s), proposal, s.to_time(s.pending) if s.pending is not None else None,
-            _overview(ws, s), view.timeline(s), rows, [csv_path, json_path], *answer_buttons(s))
+            shown(_overview(ws, s)), shown(view.timeline(s)), rows, [csv_path, json_path], *answer_buttons(s))
+
 
 
 def answer_buttons(s: SearchSession | None) -> list[dict]:
@@ -85,7 +86,7 @@ def load_track(path, state, progress=gr.Progress()):
     note = f"Loaded {ws.duration:.1f} s. Set the query (or click the picture), then **Start search**."
     if ws.truncated:  # cut to the cap: say so, or found times would silently stop at the cut
         note += f" The file lasts {ws.source_duration / 60:.1f} min; only the first {ws.duration / 60:.0f} min are searched."
-    return (ws, _overview(ws), gr.update(maximum=round(ws.duration, 2)),
+    return (ws, shown(_overview(ws)), gr.update(maximum=round(ws.duration, 2)),
             gr.update(maximum=round(ws.duration / 3, 2)), note)
 
 
@@ -214,8 +215,8 @@ def build() -> None:
                 no = gr.Button("No", variant="stop", elem_id="search-no", interactive=False)
                 back = gr.Button("Undo", elem_id="search-undo", interactive=False)
                 end = gr.Button("Stop", elem_id="search-stop", interactive=False)
-            picture = gr.Image(label="Track", interactive=False, elem_id="search-overview", buttons=[])
-            timeline = gr.Plot(show_label=False, label="Timeline", elem_id="search-timeline")
+            picture = gr.Image(label="Track", interactive=False, elem_id="search-overview", buttons=[], visible=False)
+            timeline = gr.Plot(show_label=False, label="Timeline", elem_id="search-timeline", visible=False)
             table = gr.Dataframe(headers=HEADERS, label="Occurrences", interactive=False, elem_id="search-table")
             files = gr.File(label="Export (CSV and JSON)", file_count="multiple", elem_id="search-export")
     answers = [yes, no, back, end]

@@ -99,3 +99,12 @@ def test_the_api_page_describes_endpoints_for_their_users():
         text = fn.api_description if isinstance(fn.api_description, str) else (fn.fn.__doc__ or "") if fn.fn else ""
         for word in (":func:", ":class:", "generator", "Gradio", "tabs.", "handler"):
             assert word not in text, f"/{fn.api_name}: {word!r} in {text[:160]!r}"
+
+
+def test_no_result_frame_is_shown_empty_before_its_first_result():
+    """A plot or picture without a value starts hidden and appears with its first figure (an empty page at
+    phone width was mostly empty frames)."""
+    demo = app.build_app()
+    for block in demo.blocks.values():
+        if isinstance(block, (gr.Plot, gr.Image)) and block.value is None and not block.interactive:
+            assert not block.visible, f"{block.elem_id or block.label} is an empty frame on a fresh page"

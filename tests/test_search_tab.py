@@ -19,10 +19,10 @@ def truth():
 
 def test_a_whole_search_through_the_handlers(truth):
     state, image, t0_update, d_update, note = last(tab.load_track(str(tab.EXAMPLE), None))
-    assert image.ndim == 3 and t0_update["maximum"] == pytest.approx(truth["duration"], abs=0.05)
+    assert image["value"].ndim == 3 and image["visible"] and t0_update["maximum"] == pytest.approx(truth["duration"], abs=0.05)
     # a click in the middle of the picture sets t0 to the middle of the track (the axis spans most of the width)
     ov = state.overview
-    assert ov.time_at((ov.x0 + ov.x1) / 2 * image.shape[1]) == pytest.approx(truth["duration"] / 2, abs=0.1)
+    assert ov.time_at((ov.x0 + ov.x1) / 2 * image["value"].shape[1]) == pytest.approx(truth["duration"] / 2, abs=0.1)
     loop = next(t for t in truth["targets"] if t["name"] == "loop2")
     t0, d = round(loop["starts"][0], 1), round(loop["duration"], 1)
     assert sf.info(tab.play_query(state, t0, d)).duration == pytest.approx(d, abs=0.01)

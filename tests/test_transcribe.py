@@ -76,7 +76,7 @@ def test_the_tab_turns_a_recording_into_the_primer_file_and_refuses_none():
     from tabs import generation as tab
 
     path, roll, note = last(tab.hum(str(EXAMPLES / "generation" / "primer_flute_melody.ogg"), 100, "Flute"))
-    assert path.endswith(".mid") and hasattr(roll, "savefig") and "notes" in note
+    assert path.endswith(".mid") and hasattr(roll["value"], "savefig") and roll["visible"] and "notes" in note
     assert pretty_midi.PrettyMIDI(path).instruments[0].program == 73
     with pytest.raises(gr.Error, match="Record or upload"):
         last(tab.hum(None, 100, "Flute"))

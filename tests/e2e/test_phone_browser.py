@@ -28,3 +28,15 @@ def test_every_tab_name_is_on_screen_at_phone_width(phone, test_output):
     phone.get_by_role("tab", name="MIDI generation").click()
     phone.locator("#gen-run").wait_for(state="visible")
     phone.screenshot(path=str(test_output / "phone_generation.png"), full_page=False)
+
+
+def test_a_fresh_tab_at_phone_width_is_its_inputs_not_empty_frames(phone):
+    """Before anything is run, a tab holds its intro and inputs: result frames appear with their results
+    (the empty Analysis page was about 3,000 px tall at 420 px, mostly empty plot frames)."""
+    heights = {}
+    for name in TAB_NAMES:
+        phone.get_by_role("tab", name=name).click()
+        phone.wait_for_timeout(300)
+        heights[name] = phone.evaluate("() => document.documentElement.scrollHeight")
+    # measured at 390 px: Analysis 1,900 px (it was about 3,000), every other tab under 3,000
+    assert heights["Audio analysis"] < 2400 and max(heights.values()) < 3000, heights

@@ -76,3 +76,16 @@ def test_index_reader_refuses_a_file_that_is_not_a_checkpoint_index():
 def test_unknown_backbone_name_is_refused_with_the_choices():
     with pytest.raises(ValueError, match="mtt, msd"):
         musicnn.load("musicnnn")
+
+
+def test_the_full_mix_threshold_is_the_one_chosen_on_real_solo_recordings():
+    import json
+
+    from core.backbones import mixes, tagging
+
+    chosen = json.loads(mixes.FIGURE.read_text())
+    assert tagging.MIX_THRESHOLD == chosen["threshold"] and list(tagging.MIX_TAGS) == chosen["tags"]
+    assert chosen["solo"]["flagged"] == 0  # no real solo recording raises the notice
+    assert not {"rock", "metal", "pop"} & set(tagging.MIX_TAGS)  # a solo electric guitar earns those by itself
+    picked = mixes.choose([0.1, 0.27], [0.5, 0.2])
+    assert picked["threshold"] == 0.28 and picked["mixes"]["flagged"] == 1

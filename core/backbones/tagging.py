@@ -18,8 +18,11 @@ from core.backbones import musicnn
 #: repeat-padded to 3 s and the result says so.
 MIN_SECONDS = 1.0
 #: MTT tags that mean a band or a beat is playing: a solo-instrument classifier should not be trusted then
-MIX_TAGS = ("drums", "beat", "beats", "techno", "electronic", "dance", "rock", "pop", "metal")
-MIX_THRESHOLD = 0.25  # chosen on generated solo clips (≈1 % flagged); rates: docs/figures/instruments_backbone_eval.json
+#: The rhythm-section tags: a band or a beat. Not "rock", "pop" or "metal", which a solo electric guitar earns
+#: by itself (it was told it sounded like a full mix).
+MIX_TAGS = ("drums", "beat", "beats", "techno", "electronic", "dance")
+#: The lowest threshold no real solo recording crosses: ``python -m core.backbones.mixes`` (docs/figures/mix_threshold.json).
+MIX_THRESHOLD = 0.27
 
 
 @dataclass

@@ -39,7 +39,7 @@ def build_app() -> gr.Blocks:
                 with gr.Tab(module.TITLE, id=name):
                     module.build()
         gr.Markdown(f"<small>Running on `{registry.device()}`.</small>")
-        data_api.register()  # JSON endpoints for scripts: /api_genre, /api_instruments, ...
+        data_api.register(demo)  # JSON endpoints for scripts: /api_genre, /api_instruments, ...
         demo.unload(release_session)  # a closed tab's files and state go now, not an hour later
     # Heavy handlers share one limit through tabs.common.heavy() (concurrency_id "heavy": 2 on CPU, 1 per GPU);
     # this default covers the short interactive steps, each of which has its own listener.

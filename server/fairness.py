@@ -23,7 +23,9 @@ from collections import Counter
 log = logging.getLogger("music_studio")
 
 #: Concurrency groups whose events count against a client's cap, with their worker counts on CPU / on a GPU.
-GROUPS = {"heavy": (2, 1), "long": (2, 1)}
+#: Three analysis workers against a cap of two per client: one client never holds them all, so another's short
+#: analysis starts at once even behind two long ones (torch runs one thread per request).
+GROUPS = {"heavy": (3, 1), "long": (2, 1)}
 #: Events of those groups one client may have queued or running at once.
 PER_CLIENT = 2
 #: How long a request over the cap waits for one of the client's events to finish before it is refused.

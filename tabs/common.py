@@ -681,7 +681,8 @@ def heavy() -> dict:
     """Event options for CPU/GPU-bound interactive handlers: one limit shared by all of them.
 
     Gradio's concurrency limit applies per event listener unless listeners share a ``concurrency_id``; without
-    this, a 2-core machine ran up to ten heavy jobs at once. Two at a time on CPU, one per GPU. Short
+    this, a 2-core machine ran up to ten heavy jobs at once. Three at a time on CPU (one more than a client may
+    hold), one per GPU. Short
     interactive steps (search answers, ABX, stop) do not use it, so they never wait behind long jobs; long
     jobs (:func:`long_job`) have their own group, so analyses never wait behind captures.
     """

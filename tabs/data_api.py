@@ -16,6 +16,7 @@ when uploaded with the request; models and SoundFonts are named from the bundled
 """
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
 
 import gradio as gr
@@ -228,12 +229,22 @@ def api_search_tempo(bpm: float | None = None, first_beat_s: float = 0.0, reques
     return _search_state(search)
 
 
-def register() -> None:
-    """Add the endpoints to the Blocks being built (call inside ``with gr.Blocks()``)."""
+def register(demo: gr.Blocks) -> None:
+    """Add the endpoints to ``demo`` while it is being built (call inside its ``with`` block)."""
     for fn in (api_analysis, api_genre, api_instruments, api_tags, api_generate, api_transcribe, api_search_start):
-        gr.api(fn, api_name=fn.__name__, **heavy())
+        _name_values(demo, gr.api(fn, api_name=fn.__name__, **heavy()), fn)
     # the effect renders up to 60 s through the real plugin and the model: a long job, as in the tab
-    gr.api(api_effects_process, api_name="api_effects_process",
-           **{k: v for k, v in long_job(api_effects_process).items() if k != "validator"})
+    _name_values(demo, gr.api(api_effects_process, api_name="api_effects_process",
+                              **{k: v for k, v in long_job(api_effects_process).items() if k != "validator"}),
+                 api_effects_process)
     for fn in (api_search_answer, api_search_undo, api_search_stop, api_search_tempo):  # milliseconds each
-        gr.api(fn, api_name=fn.__name__)
+        _name_values(demo, gr.api(fn, api_name=fn.__name__), fn)
+
+
+def _name_values(demo: gr.Blocks, dependency, fn) -> None:
+    """The API page names each value by its parameter (and the answer "result"), not "1st", "2nd" ..."""
+    params = [p for p in inspect.signature(fn).parameters.values() if p.name != "request"]
+    for block_id, param in zip(dependency["inputs"], params):
+        demo.blocks[block_id].label = param.name
+    for block_id in dependency["outputs"]:
+        demo.blocks[block_id].label = "result"

@@ -108,3 +108,11 @@ def test_no_result_frame_is_shown_empty_before_its_first_result():
     for block in demo.blocks.values():
         if isinstance(block, (gr.Plot, gr.Image)) and block.value is None and not block.interactive:
             assert not block.visible, f"{block.elem_id or block.label} is an empty frame on a fresh page"
+
+
+def test_the_api_page_names_each_value_of_a_json_endpoint_by_its_parameter():
+    info = app.build_app().get_api_info()["named_endpoints"]
+    for name, endpoint in info.items():
+        if name.startswith("/api_"):
+            assert [p["label"] for p in endpoint["parameters"]] == [p["parameter_name"] for p in endpoint["parameters"]]
+            assert all(r["label"] == "result" for r in endpoint["returns"]), name

@@ -127,8 +127,10 @@ def test_the_long_job_validator_takes_the_handlers_inputs_plus_the_request():
     assert params[-1].annotation is gr.Request
 
 
-def test_heavy_handlers_share_one_concurrency_group_of_two_on_cpu():
-    assert common.heavy() == {"concurrency_id": "heavy", "concurrency_limit": 2}
+def test_heavy_handlers_share_one_concurrency_group_one_larger_than_a_clients_cap_on_cpu():
+    from server.fairness import PER_CLIENT
+
+    assert common.heavy() == {"concurrency_id": "heavy", "concurrency_limit": PER_CLIENT + 1}
 
 
 def test_every_heavy_listener_in_the_app_is_in_a_shared_group_and_long_jobs_have_their_own():
@@ -138,7 +140,7 @@ def test_every_heavy_listener_in_the_app_is_in_a_shared_group_and_long_jobs_have
     fns = {fn.api_name: fn for fn in demo.fns.values()}
     for name in ("analyse", "genre", "classify_instrument", "generate", "search_load", "api_analysis", "api_genre",
                  "api_instruments", "api_tags", "api_generate", "api_transcribe", "api_search_start"):
-        assert fns[name].concurrency_id == "heavy" and fns[name].concurrency_limit == 2, name
+        assert fns[name].concurrency_id == "heavy" and fns[name].concurrency_limit == 3, name
     for name in ("tag_instruments", "effects_apply", "effects_capture", "api_effects_process"):
         assert fns[name].concurrency_id == "long" and fns[name].concurrency_limit == 2, name
     for name in ("tag_instruments", "effects_apply", "effects_capture"):

@@ -291,6 +291,9 @@ def predict_backbone(y: np.ndarray, sr: int, clf: BackboneClassifier, hop_second
     tags = tagging.from_embeddings(emb, len(y) / sr)
     if tags.is_full_mix:
         notices.append(FULL_MIX_NOTICE)
+    if getattr(clf.head, "unmapped", None):  # the tag mapping: say what it can never answer, not just score it 0
+        notices.append(f"The {clf.name} model cannot name {', '.join(clf.head.unmapped)}: no tag of the taggers "
+                       "speaks for them. Choose the default model to judge those.")
     return InstrumentResult(clf.labels, probs[loud].mean(axis=0), starts + musicnn.PATCH_SECONDS / 2, probs,
                             musicnn.PATCH_SECONDS, len(y) / sr, bool(emb["mtt"].padded), notices=notices, tags=tags)
 

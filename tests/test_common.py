@@ -363,5 +363,8 @@ def test_at_shutdown_every_handed_back_file_and_this_process_cache_go(monkeypatc
         async with app.lifespan(None):
             assert root.exists()
 
-    asyncio.run(serve())
+    # in a thread of its own: an earlier test may have left an event loop running in this one
+    done = threading.Thread(target=lambda: asyncio.run(serve()))
+    done.start()
+    done.join(10)
     assert not root.exists() and not cache.exists()

@@ -232,13 +232,21 @@ def api_search_tempo(bpm: float | None = None, first_beat_s: float = 0.0, reques
 def register(demo: gr.Blocks) -> None:
     """Add the endpoints to ``demo`` while it is being built (call inside its ``with`` block)."""
     for fn in (api_analysis, api_genre, api_instruments, api_tags, api_generate, api_transcribe, api_search_start):
-        _name_values(demo, gr.api(fn, api_name=fn.__name__, **heavy()), fn)
+        _name_values(demo, gr.api(_answers_objects(fn), api_name=fn.__name__, **heavy()), fn)
     # the effect renders up to 60 s through the real plugin and the model: a long job, as in the tab
-    _name_values(demo, gr.api(api_effects_process, api_name="api_effects_process",
+    _name_values(demo, gr.api(_answers_objects(api_effects_process), api_name="api_effects_process",
                               **{k: v for k, v in long_job(api_effects_process).items() if k != "validator"}),
                  api_effects_process)
     for fn in (api_search_answer, api_search_undo, api_search_stop, api_search_tempo):  # milliseconds each
-        _name_values(demo, gr.api(fn, api_name=fn.__name__), fn)
+        _name_values(demo, gr.api(_answers_objects(fn), api_name=fn.__name__), fn)
+
+
+def _answers_objects(fn):
+    """The API page types an answer by the return annotation, which it cannot read as a string (``from __future__
+    import annotations``) or through a generator; every endpoint here sends JSON objects (progress, then the
+    result), so the page says "dict" rather than "Any". The function's own annotation is unchanged."""
+    fn.__signature__ = inspect.signature(fn).replace(return_annotation=dict)
+    return fn
 
 
 def _name_values(demo: gr.Blocks, dependency, fn) -> None:

@@ -116,3 +116,4 @@ def test_the_api_page_names_each_value_of_a_json_endpoint_by_its_parameter():
         if name.startswith("/api_"):
             assert [p["label"] for p in endpoint["parameters"]] == [p["parameter_name"] for p in endpoint["parameters"]]
             assert all(r["label"] == "result" for r in endpoint["returns"]), name
+            assert all(r["python_type"]["type"].startswith("dict") for r in endpoint["returns"]), name  # not "Any"

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core.training import check_cancel
+
 #: Oversampling for the true peak (BS.1770-4 Annex 2: at least 4x at 48 kHz).
 TRUE_PEAK_OVERSAMPLING = 4
 #: Short-term loudness window and its update rate (EBU Tech 3341/3342).
@@ -185,15 +187,20 @@ def measure_array(y: np.ndarray, sr: int, fmt: FileFormat | None = None) -> Leve
     n = y.shape[-1]
     peak = float(np.max(np.abs(y))) if y.size else 0.0
     integrated = None
+    # each stage is up to ~0.5 s on 10 minutes: a cancelled request stops between them
     if n >= int(0.4 * sr) and peak > 0:
         value = pyloudnorm.Meter(sr).integrated_loudness(y.T.astype(np.float64))
         integrated = float(value) if math.isfinite(value) else None
+    check_cancel()
     st = short_term_loudness(y, sr) if peak > 0 else np.zeros(0)
     finite = st[np.isfinite(st)]
+    check_cancel()
+    tp = _dbfs(true_peak(y)) if peak > 0 else -math.inf
+    check_cancel()
     return Levels(
         sample_rate=int(sr), channels=int(y.shape[0]), duration_s=n / sr,
         sample_peak_dbfs=_dbfs(peak),
-        true_peak_dbtp=_dbfs(true_peak(y)) if peak > 0 else -math.inf,
+        true_peak_dbtp=tp,
         integrated_lufs=integrated,
         short_term_max_lufs=float(finite.max()) if finite.size else None,
         loudness_range_lu=loudness_range(st) if st.size else None,

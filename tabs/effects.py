@@ -232,4 +232,6 @@ def build() -> None:
                                 api_description="Train a model of your own effect from a dry and a processed take "
                                                 "of the same recording; returns the model as a zip.",
                                 **long_job(capture))
-    stop_b.click(stopped, outputs=cap_status, cancels=[train_event], api_visibility="private")
+    # the final word comes after the cancel has gone through, not beside it
+    stop_b.click(None, cancels=[train_event], api_visibility="private").then(stopped, outputs=cap_status,
+                                                                             api_visibility="private")

@@ -371,23 +371,25 @@ def _cache_copy(path: Path) -> Path | None:
         return None
 
 
-def _session_cache(session: str) -> set[Path]:
-    """Folders of Gradio's cache that hold this session's uploads and its handed-back files."""
+def _session_cache(session: str, uploads: bool = True) -> set[Path]:
+    """Folders of Gradio's cache that hold this session's handed-back files (and its uploads)."""
     outputs = OUTPUT_ROOT / session
     copies = {_cache_copy(f) for f in outputs.rglob("*") if f.is_file()} if outputs.is_dir() else set()
     with _ledger_lock:
-        return (copies - {None}) | set(_uploads.get(session, ()))
+        return (copies - {None}) | (set(_uploads.get(session, ())) if uploads else set())
 
 
 def release(session: str) -> None:
-    """Drop a session's files (ours and Gradio's copies of its uploads and outputs) and its stored state.
+    """Drop a session's files (ours and Gradio's copies of what it was handed) and its stored state.
 
     Gradio's cache is content-addressed, so a folder another live session also holds (the same example,
-    the same plot) stays.
+    the same plot) stays. Uploads stay too, until Gradio's hourly clean-up or shutdown: the same file uploaded
+    by another tab a second ago lands in the same folder before any handler has seen it, and deleting it then
+    lost that user's input ("the file does not exist" on their next click).
     """
     if not session:
         return
-    mine = _session_cache(session)
+    mine = _session_cache(session, uploads=False)
     with _ledger_lock:
         others = [s for s in set(_uploads) | set(_seen) if s != session]
     if OUTPUT_ROOT.is_dir():

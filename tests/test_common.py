@@ -305,7 +305,8 @@ def _gradio_copy(cache, content: bytes, name: str):
     return folder
 
 
-def test_a_released_session_takes_its_gradio_cache_copies_but_not_what_another_session_holds(monkeypatch, tmp_path):
+def test_a_released_session_takes_gradio_copies_of_its_results_but_not_uploads_or_what_others_hold(monkeypatch,
+                                                                                                   tmp_path):
     cache = tmp_path / "gradio"
     cache.mkdir()
     monkeypatch.setenv("GRADIO_TEMP_DIR", str(cache))
@@ -318,11 +319,16 @@ def test_a_released_session_takes_its_gradio_cache_copies_but_not_what_another_s
     plot_copy = _gradio_copy(cache, b"my plot", "plot.png")  # what Gradio made of the handed-back file
     with _InSession("sess-theirs"):
         common.note_request([str(theirs / "b.wav"), str(shared / "ex.wav")], api=True)
+    same_plot = _gradio_copy(cache, b"their plot", "plot.png")
+    with _InSession("sess-theirs"):
+        theirs_out = common.output_path("plot.png")
+    theirs_out.write_bytes(b"their plot")
     common.release_session(SimpleNamespace(session_hash="sess-mine", request=None))
-    assert not mine.exists() and not plot_copy.exists() and not out.parent.exists()
-    assert shared.exists() and theirs.exists()  # the other session still uses them
+    assert not plot_copy.exists() and not out.parent.exists()  # what it was handed goes with it
+    # uploads stay (another tab may have just uploaded the same file), and so does what another session holds
+    assert mine.exists() and shared.exists() and theirs.exists() and same_plot.exists()
     common.release("sess-theirs")
-    assert not shared.exists() and not theirs.exists()
+    assert not same_plot.exists()
 
 
 def test_a_job_that_outlives_its_session_cannot_write_into_it():

@@ -19,13 +19,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import torch
 
-from core.effects import api, fx  # noqa: E402
-from core.effects import models as M  # noqa: E402
+from core.effects import api, fx
+from core.effects import models as M
 
 
 def bench(model, config, x, repeats, device="cpu"):

@@ -21,7 +21,6 @@ import argparse
 import json
 import re
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -32,9 +31,8 @@ import numpy as np
 import soundfile as sf
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from bench.live_app import App  # noqa: E402
+from bench.live_app import App
 
 OUT = ROOT / "docs" / "figures" / "fairness.json"
 EXAMPLES = ROOT / "assets" / "examples"

@@ -11,14 +11,13 @@ import sys
 from io import BytesIO
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.timing import median_time  # noqa: E402
+from bench.timing import median_time
 
-from core import plots  # noqa: E402
-from core.analysis import analyse  # noqa: E402
-from core.generation import api  # noqa: E402
-from core.render import render_midi  # noqa: E402
+from core import plots
+from core.analysis import analyse
+from core.generation import api
+from core.render import render_midi
 
 
 def main() -> dict:

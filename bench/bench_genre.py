@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from bench.timing import median_time as timed  # noqa: E402
+from bench.timing import median_time as timed
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 
 def main():

@@ -12,14 +12,13 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from bench.timing import median_time  # noqa: E402
+from bench.timing import median_time
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from core.audio import load_audio  # noqa: E402
-from core.instruments import api  # noqa: E402
+from core.audio import load_audio
+from core.instruments import api
 
 
 def main() -> dict:

@@ -14,19 +14,17 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
-import soundfile as sf  # noqa: E402
-from gradio_client import Client, handle_file  # noqa: E402
+import numpy as np
+import soundfile as sf
+from gradio_client import Client, handle_file
 
-from bench.live_app import App  # noqa: E402
+from bench.live_app import App
 
 EX = ROOT / "assets" / "examples"
 OUT = ROOT / "docs" / "figures" / "latency.json"

@@ -43,29 +43,28 @@ if __name__ == "__main__":  # before torch is imported: one thread, and no GPU f
         os.environ.setdefault(_var, "1")
     os.environ["CUDA_VISIBLE_DEVICES"] = ""
 
-import argparse  # noqa: E402
-import contextlib  # noqa: E402
-import copy  # noqa: E402
-import json  # noqa: E402
-import logging  # noqa: E402
-import math  # noqa: E402
-import platform  # noqa: E402
-import shlex  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-import warnings  # noqa: E402
-from importlib import metadata as _metadata  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import contextlib
+import copy
+import json
+import logging
+import math
+import platform
+import shlex
+import sys
+import time
+import warnings
+from importlib import metadata as _metadata
+from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
-import soundfile as sf  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import soundfile as sf
+import torch
 
-from core.effects import metrics  # noqa: E402
-from core.effects import train as ours  # noqa: E402
+from core.effects import metrics
+from core.effects import train as ours
 
 EXAMPLES = ROOT / "assets" / "examples" / "effects"
 DRY = EXAMPLES / "effects_capture_dry.flac"

@@ -14,14 +14,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from bench.timing import median_time  # noqa: E402
+from bench.timing import median_time
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from core.audio import load_audio  # noqa: E402
-from core.search import SearchSession, prepare, spaces  # noqa: E402
+from core.audio import load_audio
+from core.search import SearchSession, prepare, spaces
 
 EXAMPLE = ROOT / "assets/examples/search/drum_and_bass_loops_and_samples.ogg"
 

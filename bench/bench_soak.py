@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -29,13 +28,12 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
-import soundfile as sf  # noqa: E402
-from gradio_client import Client, handle_file  # noqa: E402
+import numpy as np
+import soundfile as sf
+from gradio_client import Client, handle_file
 
-from bench.live_app import App  # noqa: E402
+from bench.live_app import App
 
 EX = ROOT / "assets" / "examples"
 SONG = EX / "folk_tune_hildebrandslied.mp3"

@@ -7,7 +7,6 @@ and a drum-and-bass groove written here; all rendered with FluidSynth.
 """
 from __future__ import annotations
 
-import sys
 import tempfile
 from pathlib import Path
 
@@ -15,9 +14,8 @@ import numpy as np
 import pretty_midi
 import soundfile as sf
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.render import render_midi, soundfonts  # noqa: E402
+from core.render import render_midi, soundfonts
 
 OUT = Path(__file__).resolve().parent.parent / "assets" / "examples"
 SR = 22_050

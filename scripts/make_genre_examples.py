@@ -4,15 +4,13 @@
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import soundfile as sf
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from core.data.arranger import GENRES, arrange, mix  # noqa: E402
-from core.genre.corpus import load_tunes  # noqa: E402
-from core.render import render_midi  # noqa: E402
+from core.data.arranger import GENRES, arrange, mix
+from core.genre.corpus import load_tunes
+from core.render import render_midi
 
 OUT = Path(__file__).resolve().parents[1] / "assets" / "examples" / "genre"
 SR, SECONDS, SEED = 22_050, 9.0, 5000  # seeds 5000+: outside every corpus split

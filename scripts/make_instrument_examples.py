@@ -5,16 +5,14 @@
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from core.data.instruments import CLASSES, SR  # noqa: E402
+from core.data.instruments import CLASSES, SR
 
 SOURCE = ROOT / ".cache" / "instruments" / "MuseScore_General"
 OUT = ROOT / "assets" / "examples" / "instruments"

@@ -7,16 +7,14 @@ LSTM continues it. The tune is one of the held-out tunes the models never traine
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-import soundfile as sf  # noqa: E402
+import soundfile as sf
 
-from core.generation.api import _trim, events_to_midi, reference_tunes  # noqa: E402
-from core.render import render_midi  # noqa: E402
+from core.generation.api import _trim, events_to_midi, reference_tunes
+from core.render import render_midi
 
 OUT = ROOT / "assets" / "examples" / "generation" / "primer_flute_melody.ogg"
 

@@ -37,11 +37,15 @@ fi
 reqs=requirements.txt
 [ "$want_test" = 1 ] && reqs=requirements-dev.txt  # adds pytest and playwright
 stamp="$VENV/.${reqs%.txt}.sha256"
-sum=$(cat requirements.txt "$reqs" | sha256sum | cut -d' ' -f1)
+sum=$(cat requirements.txt "$reqs" pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then
   echo "setup: installing $reqs into $VENV (first time: a few minutes)"
   if ! "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$reqs" > "$VENV/pip.log" 2>&1; then
     tail -40 "$VENV/pip.log"; echo "setup: pip install failed (full log: $VENV/pip.log)"; exit 1
+  fi
+  # the project itself, editable, so that bench/ and scripts/ import core without editing sys.path
+  if ! "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps -e . >> "$VENV/pip.log" 2>&1; then
+    tail -40 "$VENV/pip.log"; echo "setup: pip install -e . failed (full log: $VENV/pip.log)"; exit 1
   fi
   echo "$sum" > "$stamp"
 fi

@@ -70,9 +70,7 @@ def bench(b: dict) -> str:
 @from_figure("search_dev_musicnn.json", "(run the search evaluate command above)")
 def search_musicnn(d: dict) -> str:
     """The musicnn frame features as a search space vs today's default, on the development tracks."""
-    import sys
 
-    sys.path.insert(0, str(ROOT))
     from core.search.evaluate import markdown
 
     return markdown(d["table"]) + f"\n\n{d['tracks']} development tracks (`{d['data']}`), patience {d['patience']}."
@@ -196,9 +194,7 @@ def effects_real_cell() -> str:
     path = FIG / "effects_real.json"
     if not path.exists():
         return "(run `python -m core.effects.evaluate --real --write`)"
-    import sys
 
-    sys.path.insert(0, str(ROOT))
     from core.effects import fx
     from core.effects.metrics import closer
 
@@ -323,9 +319,7 @@ def search_paired(d: dict) -> str:
 
 def effects_results() -> str:
     """The effect models' held-out figures, from their cards (``python -m core.effects.evaluate --markdown``)."""
-    import sys
 
-    sys.path.insert(0, str(ROOT))
     from core.effects.evaluate import markdown_table
 
     return markdown_table()
@@ -333,9 +327,7 @@ def effects_results() -> str:
 
 def effects_knob_grid() -> str:
     """Each conditioned effect model's held-out ESR across its knob grid, from the cards."""
-    import sys
 
-    sys.path.insert(0, str(ROOT))
     from core.effects.evaluate import knob_grid_table
 
     return knob_grid_table()
@@ -344,9 +336,7 @@ def effects_knob_grid() -> str:
 @from_figure("effects_real.json", "(run `python -m core.effects.evaluate --real --write`)")
 def effects_real(d: dict) -> str:
     """Every bundled effect model on real recordings (core.effects.real)."""
-    import sys
 
-    sys.path.insert(0, str(ROOT))
     from core.effects.evaluate import real_table
 
     return real_table(d)
@@ -355,9 +345,7 @@ def effects_real(d: dict) -> str:
 @from_figure("pitch_choice.json", "(run `python -m core.effects.evaluate --pitch-choice --write`)")
 def pitch_choice(d: dict) -> str:
     """The pitch-shifter candidates against Rubber Band on real recordings."""
-    import sys
 
-    sys.path.insert(0, str(ROOT))
     from core.effects.evaluate import pitch_table
 
     return pitch_table(d)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import gradio as gr
 
 from core import analysis, plots
-from tabs.common import MAX_SECONDS, cancellable, example_audio, heavy, intro, output_path, user_errors
+from tabs.common import MAX_SECONDS, cancellable, example_audio, heavy, intro, output_path, shown, user_errors
 
 TITLE = "Audio analysis"
 
@@ -39,7 +39,7 @@ def run(audio_path, progress=gr.Progress()):
     return (
         [list(row) for row in result.summary_rows()],
         csv_path,
-        *[gr.update(value=f, visible=True) for f in figures],  # the frames appear with their first figure
+        *[shown(f) for f in figures],  # the frames appear with their first figure
         tempo.bpm if tempo else None,
         _beats_csv(tempo) if tempo else None,
         beat_state,

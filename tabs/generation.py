@@ -77,7 +77,7 @@ def compare(analyses):
                plots.zcr(a.zcr, a.sr, title="Zero-crossing rate (generated)"),
                plots.zcr(r.zcr, r.sr, title="Zero-crossing rate (real)"))
     # the frames appear with their first figures: no six empty frames under a page that has made nothing yet
-    return *[gr.update(value=f, visible=True) for f in figures], None
+    return *[shown(f) for f in figures], None
 
 
 def training_curves(model):

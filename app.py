@@ -18,10 +18,13 @@ import matplotlib.pyplot  # noqa: F401  Gradio switches the backend per request:
 from starlette.middleware import Middleware
 
 from core import analysis, registry
+from server import data_api
 from server.fairness import ClientLimit
-from tabs import TABS, data_api
-from tabs.common import (EXAMPLES_DIR, MAX_UPLOAD, OUTPUT_ROOT, StudioBlocks, keep_memory_flat, release_all,
-                         release_session)
+from server.files import OUTPUT_ROOT, release_all, release_idle_sessions, release_session
+from server.gradio_internals import StudioBlocks
+from server.limits import EXAMPLES_DIR, MAX_UPLOAD
+from server.memory import keep_memory_flat
+from tabs import TABS
 
 HEADER = """# Music ML Studio
 Machine-learning tools for musicians, producers and game developers, each built on a paper and trained here.
@@ -41,7 +44,7 @@ def build_app() -> gr.Blocks:
         gr.Markdown(f"<small>Running on `{registry.device()}`.</small>")
         data_api.register(demo)  # JSON endpoints for scripts: /api_genre, /api_instruments, ...
         demo.unload(release_session)  # a closed tab's files and state go now, not an hour later
-    # Heavy handlers share one limit through tabs.common.heavy() (concurrency_id "heavy": 2 on CPU, 1 per GPU);
+    # Heavy handlers share one limit through server.jobs.heavy() (concurrency_id "heavy": 3 on CPU, 1 per GPU);
     # this default covers the short interactive steps, each of which has its own listener.
     # api_open=False: the direct REST routes (/gradio_api/run/...) would skip the queue and every limit on it.
     demo.queue(default_concurrency_limit=4, max_size=64, api_open=False)
@@ -83,7 +86,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    keep_memory_flat()  # before any thread: the allocator settings apply to arenas made from now on
+    # before any thread: the allocator settings apply to arenas made from now on; idle API sessions go meanwhile
+    keep_memory_flat(chores=[release_idle_sessions])
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # A Gradio cache of this process's own, so that what users uploaded goes with it at shutdown.
     os.environ.setdefault("GRADIO_TEMP_DIR", str(OUTPUT_ROOT.parent / f"{OUTPUT_ROOT.name}_gradio"))

@@ -15,9 +15,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-from bench.timing import median_time as timed
-
 import numpy as np
+
+from bench.timing import median_time as timed
 
 
 def main(threads: int = 2) -> dict:
@@ -49,7 +49,8 @@ def main(threads: int = 2) -> dict:
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--write", action="store_true", help="also write docs/figures/backbone_bench.json (the README's table)")
+    ap.add_argument("--write", action="store_true",
+                    help="also write docs/figures/backbone_bench.json (the README's table)")
     args = ap.parse_args()
     result = main(args.threads)
     if args.write:

@@ -17,10 +17,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-from bench.timing import median_time as timed
-
 import numpy as np
 import psutil
+
+from bench.timing import median_time as timed
 
 
 def three_minute_track(path: Path) -> Path:

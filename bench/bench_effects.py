@@ -2,9 +2,9 @@
 
     python bench/bench_effects.py [--seconds 10] [--repeats 3] [--write]   # prints one JSON object
 
-Also NAM's LSTM 1x16 and 2x8 and its WaveNet standard, lite and feather, as capture mode trains and exports them (speed does not depend on the weights:
-freshly initialised and settled), run by this app's runtime. ``--write`` stores docs/figures/effects_speed.json
-for the README table.
+Also NAM's LSTM 1x16 and 2x8 and its WaveNet standard, lite and feather, as capture mode trains and exports them
+(speed does not depend on the weights: freshly initialised and settled), run by this app's runtime. ``--write``
+stores docs/figures/effects_speed.json for the README table.
 
 xRT = seconds of audio processed per second. Both wall-clock (best of ``repeats``) and CPU time of this
 process are given: on a shared machine the CPU figure is the one that does not depend on other load.
@@ -58,14 +58,16 @@ def main():
     args = p.parse_args()
     torch.set_num_threads(1)
     x = (np.random.default_rng(0).standard_normal(int(args.seconds * fx.SR)) * 0.2).astype(np.float32)
-    out = {"sample_rate": fx.SR, "threads": 1, "audio_seconds": args.seconds, "load_avg_1min": round(os.getloadavg()[0], 2), "models": {}}
+    out = {"sample_rate": fx.SR, "threads": 1, "audio_seconds": args.seconds,
+           "load_avg_1min": round(os.getloadavg()[0], 2), "models": {}}
     for d in sorted(api.MODELS_ROOT.iterdir()):
         if not (d / "model.safetensors").exists() or d.name.startswith("capture"):
             continue
         emulation = api.EffectModel.from_pretrained(d)
         model, config = emulation.net, emulation.config
         row = {"kind": config["kind"], "params": M.n_params(model),
-               "size_kb": round((d / "model.safetensors").stat().st_size / 1024, 1), **bench(model, config, x, args.repeats)}
+               "size_kb": round((d / "model.safetensors").stat().st_size / 1024, 1),
+               **bench(model, config, x, args.repeats)}
         if torch.cuda.is_available() and config["kind"] not in ("octave", "vocoder"):  # these run in numpy
             row["gpu"] = bench(model, config, x, args.repeats, "cuda")
         out["models"][d.name] = row

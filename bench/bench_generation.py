@@ -11,9 +11,7 @@ import sys
 from io import BytesIO
 from pathlib import Path
 
-
 from bench.timing import median_time
-
 from core import plots
 from core.analysis import analyse
 from core.generation import api

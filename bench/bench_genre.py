@@ -15,9 +15,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-from bench.timing import median_time as timed
-
 import numpy as np
+
+from bench.timing import median_time as timed
 
 
 def main():

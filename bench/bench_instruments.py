@@ -1,6 +1,8 @@
 """Instrument classification speed: one 3 s clip, and the timeline of a 3-minute recording, per model.
 
-    python bench/bench_instruments.py [--threads 2]   # JSON; targets (CNN, 2 CPU cores): clip < 20 ms, 3-min timeline < 1 s
+    python bench/bench_instruments.py [--threads 2]   # JSON
+
+Targets (CNN, 2 CPU cores): a clip under 20 ms, a 3-minute timeline under 1 s.
 
 The load average is printed too: on a shared machine, 2 torch threads can be slower than 1.
 """
@@ -13,10 +15,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-from bench.timing import median_time
-
 import numpy as np
 
+from bench.timing import median_time
 from core.audio import load_audio
 from core.instruments import api
 
@@ -26,7 +27,8 @@ def main() -> dict:
 
     if "--threads" in sys.argv:
         torch.set_num_threads(int(sys.argv[sys.argv.index("--threads") + 1]))
-    medley, sr = load_audio(ROOT / "assets/examples/instruments/medley_flute_singer_piano_trumpet_violin.flac", sr=16_000)
+    medley, sr = load_audio(ROOT / "assets/examples/instruments/medley_flute_singer_piano_trumpet_violin.flac",
+                            sr=16_000)
     clip = medley[: 3 * sr]
     three_minutes = np.tile(medley, int(np.ceil(180 * sr / len(medley))))[: 180 * sr]
     out = {"cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),

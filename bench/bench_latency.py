@@ -6,8 +6,9 @@ One client, an otherwise idle app (``python app.py`` in a subprocess), each endp
 times after one warm-up call: median and p95 seconds. The target on 2 CPU cores is under 1 s for every
 interactive step (each search answer, a genre or instrument verdict, a generation); the rest are long
 jobs. Genre and instruments answer twice: a first look (6 excerpts spread over the song), then every
-excerpt; both times are printed. Then, in this process on one torch thread as the app runs it, the genre and instrument handlers
-are timed whole and their model call alone, so the model's share can be told from drawing and encoding.
+excerpt; both times are printed. Then, in this process on one torch thread as the app runs it, the genre and
+instrument handlers are timed whole and their model call alone, so the model's share can be told from drawing and
+encoding.
 """
 from __future__ import annotations
 
@@ -119,12 +120,14 @@ def main(argv=None):
         app = App(tmp)
         try:
             c = Client(app.url, verbose=False)
-            dry, wet = handle_file(str(EX / "effects" / "effects_capture_dry.flac")), handle_file(str(EX / "effects" / "effects_capture_wet.flac"))
+            dry = handle_file(str(EX / "effects" / "effects_capture_dry.flac"))
+            wet = handle_file(str(EX / "effects" / "effects_capture_wet.flac"))
             guitar = handle_file(str(EX / "effects" / "effects_guitar_di.flac"))
             calls = {
                 "/analyse": lambda: c.predict(song, api_name="/analyse"),
                 "/tag_instruments": lambda: c.predict([song], "musicnn", api_name="/tag_instruments"),
-                "/generate": lambda: c.predict("lstm", 30, 1.0, 1, 120, "Flute", "FluidR3_GM", None, api_name="/generate"),
+                "/generate": lambda: c.predict("lstm", 30, 1.0, 1, 120, "Flute", "FluidR3_GM", None,
+                                               api_name="/generate"),
                 "/effects_apply": lambda: c.predict(guitar, "distortion", 20.0, api_name="/effects_apply"),
                 "/effects_capture": lambda: c.predict(dry, wet, "fir", 100, api_name="/effects_capture"),
                 "/search_load": lambda: c.predict(song, api_name="/search_load"),
@@ -145,12 +148,14 @@ def main(argv=None):
                 out = c.predict(shown["t"], api_name=api)
                 shown["t"] = out[2]
 
-            result["/search_start"] = timed(lambda: c.predict(20.0, 1.0, "sample", "mel", 50, None, 0.0, api_name="/search_start"), args.repeats)
+            result["/search_start"] = timed(lambda: c.predict(20.0, 1.0, "sample", "mel", 50, None, 0.0,
+                                                              api_name="/search_start"), args.repeats)
             shown["t"] = c.predict(20.0, 1.0, "sample", "mel", 50, None, 0.0, api_name="/search_start")[2]
             result["/search_no"] = timed(lambda: answer("/search_no"), args.repeats)
             result["/search_yes"] = timed(lambda: answer("/search_yes"), args.repeats)
             result["/search_undo"] = timed(lambda: c.predict(api_name="/search_undo"), args.repeats)
-            result["/search_play_query"] = timed(lambda: c.predict(20.0, 1.0, api_name="/search_play_query"), args.repeats)
+            result["/search_play_query"] = timed(lambda: c.predict(20.0, 1.0, api_name="/search_play_query"),
+                                                 args.repeats)
             # the same search as data, in the client's session
             state = {"d": c.predict(song, 20.0, 1.0, "sample", "mel", 50, None, api_name="/api_search_start")}
 

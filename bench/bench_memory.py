@@ -8,7 +8,6 @@ import json
 import sys
 from pathlib import Path
 
-
 import psutil
 
 
@@ -59,8 +58,8 @@ def main() -> dict:
     out = {"import_mb": rss_mb()}
     app.build_app()
     out["app_built_mb"] = rss_mb()
-    loaders = {"generation": _generation, "instruments": _instruments, "genre": _genre, "effects": _effects, "search": _search,
-               "backbones": _backbones}
+    loaders = {"generation": _generation, "instruments": _instruments, "genre": _genre, "effects": _effects,
+               "search": _search, "backbones": _backbones}
     for name, load in loaders.items():
         try:
             load()
@@ -77,5 +76,6 @@ def main() -> dict:
 if __name__ == "__main__":
     result = main()
     if "--write" in sys.argv:  # the README's memory sentence (scripts/update_readme_tables.py)
-        (Path(__file__).resolve().parent.parent / "docs" / "figures" / "memory.json").write_text(json.dumps(result, indent=2))
+        figure = Path(__file__).resolve().parent.parent / "docs" / "figures" / "memory.json"
+        figure.write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))

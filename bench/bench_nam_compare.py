@@ -86,8 +86,8 @@ OUR_SYSTEMS = {"ours-nam-lstm-1x16": "nam-lstm-1x16", "ours-lstm": "lstm", "ours
 OPTIONAL_SYSTEMS = {"ours-nam-wavenet-feather": "nam-wavenet-feather"}
 
 #: Default epochs of NAM's trainer, sized so one run takes ~1.5 min on one thread here (measured on this 2-core
-#: machine under load ~1.5: ~0.45 s an epoch for the LSTM, 2.1-2.7 s for the WaveNet; an epoch of a 9.6 s training part is only 3
-#: batches of 16 x 8192 samples, so NAM's usual 100 epochs would be 300 steps).
+#: machine under load ~1.5: ~0.45 s an epoch for the LSTM, 2.1-2.7 s for the WaveNet; an epoch of a 9.6 s training
+#: part is only 3 batches of 16 x 8192 samples, so NAM's usual 100 epochs would be 300 steps).
 DEFAULT_NAM_EPOCHS = {"lstm": 180, "wavenet": 45}
 #: Our steps: the most capture accepts (~12 ms a step for nam-lstm-1x16, ~18 ms for lstm here: 35-55 s), as near
 #: NAM's wall time as capture allows.
@@ -215,10 +215,9 @@ def _n_params(model: torch.nn.Module) -> int:
 
 def train_nam(arch: str, pair: dict, epochs: int, workdir: Path, seed: int = 0) -> dict:
     import pytorch_lightning as pl
-    from torch.utils.data import DataLoader
-
     from nam.data import Split, apply_joint_dataset_hooks, get_joint_dataset_hooks, init_dataset
     from nam.train.lightning_module import LightningModule
+    from torch.utils.data import DataLoader
 
     class Monitor(pl.Callback):
         """Times the validation passes and keeps the best-validation epoch's weights (in memory, for
@@ -329,7 +328,8 @@ def train_ours(model: str, dry_path: Path, wet_path: Path, steps: int) -> dict:
         "trainer": "ours", "model": model, "esr": float(res.metrics["ESR model vs effect"]),
         "train_s": round(box["train_s"], 2), "capture_total_s": round(total_s, 2),
         "steps": len(res.history),
-        "samples_per_step": spec["batch"] * (spec["seq"] + spec.get("warmup", 0) + getattr(res.model, "receptive_field", 0)),
+        "samples_per_step": spec["batch"] * (spec["seq"] + spec.get("warmup", 0)
+                                             + getattr(res.model, "receptive_field", 0)),
         "params": _n_params(res.model), "held_out_samples": len(res.dry),
         "config": {**spec, "steps": len(res.history)},  # the run's steps, not the default
     }
@@ -351,7 +351,8 @@ def _versions() -> dict:
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--nam-epochs", type=int, help="epochs of NAM's trainer, both architectures (default: LSTM "
-                   f"{DEFAULT_NAM_EPOCHS['lstm']}, WaveNet {DEFAULT_NAM_EPOCHS['wavenet']}; --quick {QUICK_NAM_EPOCHS})")
+                   f"{DEFAULT_NAM_EPOCHS['lstm']}, WaveNet {DEFAULT_NAM_EPOCHS['wavenet']}; "
+                   f"--quick {QUICK_NAM_EPOCHS})")
     p.add_argument("--nam-lstm-epochs", type=int, help="epochs for NAM's LSTM only (overrides --nam-epochs)")
     p.add_argument("--nam-wavenet-epochs", type=int, help="epochs for NAM's WaveNet only (overrides --nam-epochs)")
     p.add_argument("--steps", type=int, help=f"steps of our capture (default {DEFAULT_STEPS}; --quick {QUICK_STEPS})")
@@ -364,7 +365,8 @@ def parse_args(argv=None):
     p.add_argument("--write", action="store_true", help="store the JSON (docs/figures/nam_compare.json)")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
-    base = {a: args.nam_epochs or (QUICK_NAM_EPOCHS if args.quick else DEFAULT_NAM_EPOCHS[a]) for a in DEFAULT_NAM_EPOCHS}
+    base = {a: args.nam_epochs or (QUICK_NAM_EPOCHS if args.quick else DEFAULT_NAM_EPOCHS[a])
+            for a in DEFAULT_NAM_EPOCHS}
     args.epochs = {"lstm": args.nam_lstm_epochs or base["lstm"], "wavenet": args.nam_wavenet_epochs or base["wavenet"]}
     args.steps = args.steps or (QUICK_STEPS if args.quick else DEFAULT_STEPS)
     if not ours.MIN_CAPTURE_STEPS <= args.steps <= ours.MAX_CAPTURE_STEPS:

@@ -15,10 +15,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-from bench.timing import median_time
-
 import numpy as np
 
+from bench.timing import median_time
 from core.audio import load_audio
 from core.search import SearchSession, prepare, spaces
 

@@ -263,7 +263,7 @@ def read_card(directory) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def update_card(directory, metrics: dict, command: str, data: str | None = None, **fields) -> dict:
+def update_card(directory, metrics: dict, command: str, /, data: str | None = None, **fields) -> dict:
     """Merge measured ``metrics`` into ``directory/card.json`` and name how they were measured.
 
     Every other key of the card, and every metric not measured now, is kept: cards are written by the

@@ -33,7 +33,8 @@ def fetch_wheel(cache: Path) -> Path:
     cache.mkdir(parents=True, exist_ok=True)
     path = cache / WHEEL
     if not path.exists():
-        subprocess.run([sys.executable, "-m", "pip", "download", "musicnn==0.1.0", "--no-deps", "-d", str(cache), "-q"], check=True)
+        subprocess.run([sys.executable, "-m", "pip", "download", "musicnn==0.1.0", "--no-deps", "-d", str(cache), "-q"],
+                       check=True)
     return path
 
 
@@ -67,9 +68,9 @@ def convert(wheel: Path, out_dir: Path, parity: dict | None = None) -> list[Path
             card = {
                 "name": name,
                 "task": "music audio tagging (backbone for genre, instruments, tags and search)",
-                "architecture": "musicnn (Pons & Serra 2019): musically motivated front end (timbral 7x38/7x67, temporal "
-                                "128/64/32 filters), 3-layer residual 1-D CNN mid end, max+mean pooling, dense 200, dense "
-                                f"{len(labels)}; 792k parameters",
+                "architecture": "musicnn (Pons & Serra 2019): musically motivated front end (timbral 7x38/7x67, "
+                                "temporal 128/64/32 filters), 3-layer residual 1-D CNN mid end, max+mean pooling, "
+                                f"dense 200, dense {len(labels)}; 792k parameters",
                 "training_data": f"{REPORTED[tf_name]['dataset']}, trained by the authors; not retrained here",
                 "origin": f"PyPI wheel {WHEEL} (sha256 {WHEEL_SHA256}), folder musicnn/{tf_name}/ (TF checkpoint)",
                 "licence": "ISC (c) 2019 Jordi Pons, Xavier Serra; see LICENSE.md beside this card",

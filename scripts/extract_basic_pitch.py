@@ -33,7 +33,8 @@ def main() -> None:
                 (OUT / name).write_bytes(z.read(member))
     onnx = OUT / "nmp.onnx"
     source = {"package": "basic-pitch", "version": VERSION, "file": "basic_pitch/saved_models/icassp_2022/nmp.onnx",
-              "sha256": hashlib.sha256(onnx.read_bytes()).hexdigest(), "licence": "Apache-2.0 (LICENSE, NOTICE beside it)",
+              "sha256": hashlib.sha256(onnx.read_bytes()).hexdigest(),
+              "licence": "Apache-2.0 (LICENSE, NOTICE beside it)",
               "command": "python scripts/extract_basic_pitch.py"}
     (OUT / "source.json").write_text(json.dumps(source, indent=2) + "\n")
     print(json.dumps(source, indent=2))

@@ -14,7 +14,6 @@ import numpy as np
 import pretty_midi
 import soundfile as sf
 
-
 from core.render import render_midi, soundfonts
 
 OUT = Path(__file__).resolve().parent.parent / "assets" / "examples"

@@ -25,7 +25,8 @@ def main() -> None:
     audio = render_midi(pm, sr=22_050, soundfont="FluidR3_GM").audio * 0.8
     OUT.parent.mkdir(parents=True, exist_ok=True)
     sf.write(OUT, audio, 22_050, format="OGG", subtype="VORBIS")
-    print(f"{OUT.relative_to(ROOT)}: {tune['title']}, {len(pm.instruments[0].notes)} notes, {len(audio) / 22_050:.1f} s")
+    print(f"{OUT.relative_to(ROOT)}: {tune['title']}, {len(pm.instruments[0].notes)} notes, "
+          f"{len(audio) / 22_050:.1f} s")
 
 
 if __name__ == "__main__":

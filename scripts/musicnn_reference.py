@@ -50,7 +50,6 @@ import librosa
 import numpy as np
 import soundfile as sf
 import tensorflow as tf
-
 from musicnn import configuration as config
 from musicnn import extractor as mx  # also calls tf.compat.v1.disable_eager_execution()
 from musicnn import models

@@ -20,30 +20,41 @@ FIG = ROOT / "docs" / "figures"
 
 
 def _best_paper(real: dict) -> tuple[str, float]:
-    papers = {k: v["macro_accuracy"] for k, v in real.items() if k.startswith("paper ") and v["macro_accuracy"] is not None}
+    papers = {k: v["macro_accuracy"] for k, v in real.items()
+              if k.startswith("paper ") and v["macro_accuracy"] is not None}
     if not papers:
         return "paper —", float("nan")
     name = max(papers, key=papers.get)
     return name, papers[name]
 
 
+def _prior(task: str) -> dict | None:
+    path = FIG / f"{task}_prior.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
 def real_summary() -> str:
-    rows = ["| task | real dev: musicnn head (default) | best paper network | zero-shot tags | measured classes (n recordings) | held-out generated: head / paper CNN |",
-            "| --- | --- | --- | --- | --- | --- |"]
+    """Per task, on real passages (grouped cross-validation): the default, the bare mapping and the free head;
+    then the single real notes and the renders of real samples, each a column of its own."""
+    rows = ["| task | default (tag prior) | zero-shot tags | free musicnn head | real passages (n per class) | "
+            "single real notes: default / tags / head | renders of real samples: default / tags / head |",
+            "| --- | --- | --- | --- | --- | --- | --- |"]
     for task in ("genre", "instruments"):
-        path = FIG / f"{task}_backbone_eval.json"
-        if not path.exists():
+        r = _prior(task)
+        if not r:
             continue
-        r = json.loads(path.read_text())
-        real = r["real_dev"]
-        head = real["musicnn head (chosen, grouped CV)"]
-        pname, pval = _best_paper(real)
-        per = head["per_class"]
-        gen = r["generated_heldout"]
-        rows.append(f"| {task} | **{head['macro_accuracy']:.2f}** macro accuracy ({head['macro_accuracy'] - pval:+.2f} vs best paper) "
-                    f"| {pname[6:]} {pval:.2f} | {real['zero-shot tags']['macro_accuracy']:.2f} | "
-                    + ", ".join(f"{c} ({per[c]['n']})" for c in head["measured_classes"])
-                    + f" | {gen['musicnn head (chosen)']['accuracy']:.2f} / {gen.get('paper cnn', {}).get('accuracy', float('nan')):.2f} |")
+        c = r["candidates"]
+        head = next(k for k in c if k.startswith("free head"))
+
+        def acc(name, part="passages"):
+            s = c[name].get(part) if part == "sampled_renders" else c[name]["real"].get(part)
+            return "—" if not s or s.get("accuracy") is None else f"{s['accuracy']:.2f}"
+
+        three = lambda part: " / ".join(acc(n, part) for n in (r["chosen"], "zero-shot tags", head))  # noqa: E731
+        per = c[r["chosen"]]["real"]["passages"]["per_class"]
+        rows.append(f"| {task} | **{acc(r['chosen'])}** | {acc('zero-shot tags')} | {acc(head)} | "
+                    + ", ".join(f"{k} {v['n']}" for k, v in per.items())
+                    + f" | {three('notes')} | {three('sampled_renders')} |")
     return "\n".join(rows)
 
 
@@ -145,7 +156,8 @@ def latency(d: dict) -> str:
              f"{v['model_s']:.1f} s ({v['model_share']:.0%})."
              for name, v in prof.items()]
     return "\n".join([f"`{d['command']} --write`: one client, {d['file']}, median of {d['repeats']} calls after a "
-                      "warm-up, 2 CPU cores.", "", *rows, "", "Where the time goes (same command, in-process, one torch thread):",
+                      "warm-up, 2 CPU cores.", "", *rows, "",
+                      "Where the time goes (same command, in-process, one torch thread):",
                       "", *notes])
 
 
@@ -164,6 +176,17 @@ def mix_threshold(d: dict) -> str:
             "was measured with the earlier tags and threshold.")
 
 
+@from_figure("mix_instruments.json", "(run `python -m core.backbones.mixes --instruments .cache/genre --write`)")
+def mix_instruments(d: dict) -> str:
+    """The instruments-heard-in-a-mix threshold and what it gives per class."""
+    fmt = lambda v: "—" if v is None else f"{v:.2f}"  # noqa: E731
+    rows = ["| class | mixes with it | precision | recall |", "| --- | ---: | ---: | ---: |"]
+    rows += [f"| {c} | {v['n_in']} | {fmt(v['precision'])} | {fmt(v['recall'])} |" for c, v in d["per_class"].items()]
+    return "\n".join(rows + ["", f"Threshold {d['threshold']:.2f} (micro-F1 {d['micro_f1']:.2f} over {d['n_mixes']} "
+                              f"mixes): {d['data']}. Not heard in mixes, having no tag: {', '.join(d['unmapped'])}. "
+                              f"`{d['command']}`"])
+
+
 @from_figure("fairness.json", "(run `python bench/bench_fairness.py --write`)")
 def fairness(d: dict) -> str:
     names = {"genre_70_posts": "one client, 70 POSTs to `/api_genre` at once",
@@ -177,7 +200,8 @@ def fairness(d: dict) -> str:
         rows.append(f"| {names.get(key, key)} | {f['admitted']} | {f['refused_429']} | "
                     f"{', '.join(f'{x:.2f}' for x in f['victim_analysis_s'])} | {'yes' if f['ok'] else '**no**'} |")
     c = d["cancel"]
-    stops = ", ".join(f"`{k}` {v:.2f} s" if isinstance(v, float) else f"`{k}` {v}" for k, v in c["stopped_after_s"].items())
+    stops = ", ".join(f"`{k}` {v:.2f} s" if isinstance(v, float) else f"`{k}` {v}"
+                      for k, v in c["stopped_after_s"].items())
     rows += ["", f"- **Cancel** (10 minutes of audio, 60 s for the effect; cancelled a second after it started), "
                  f"work stopped after: {stops}. Worst {c['worst_s']:.2f} s (target under {c['target_s']:.0f} s: "
                  f"{'met' if c['ok'] else '**not met**'})."]
@@ -212,13 +236,22 @@ def overview() -> str:
             if (FIG / f"{t}_backbone_eval.json").exists()}
 
     def real_cell(task: str) -> str:
-        if task not in real:
+        r = _prior(task)
+        if not r:
             return "—"
-        r = real[task]["real_dev"]
-        head = r["musicnn head (chosen, grouped CV)"]
-        papers = ", ".join(f"{k[6:]} {v['macro_accuracy']:.2f}" for k, v in r.items() if k.startswith("paper ") and v["macro_accuracy"] is not None)
-        return (f"**musicnn head {head['macro_accuracy']:.2f}** macro accuracy on {head['n']} real recordings "
-                f"(zero-shot tags {r['zero-shot tags']['macro_accuracy']:.2f}; paper networks {papers})")
+        c = r["candidates"]
+        chosen = c[r["chosen"]]["real"]["passages"]
+        head = next(v for k, v in c.items() if k.startswith("free head"))["real"]["passages"]
+        older = ""
+        if task in real:
+            papers = ", ".join(f"{k[6:]} {v['macro_accuracy']:.2f}" for k, v in real[task]["real_dev"].items()
+                               if k.startswith("paper ") and v["macro_accuracy"] is not None)
+            older = f"; paper networks, macro accuracy on the older dev set: {papers}"
+        per_class = ", ".join(f"{k} {v['correct']}/{v['n']}" for k, v in chosen["per_class"].items())
+        return (f"**default {chosen['accuracy']:.2f}** accuracy on {chosen['n']} real passages "
+                f"({per_class}); "
+                f"zero-shot tags {c['zero-shot tags']['real']['passages']['accuracy']:.2f}, free head "
+                f"{head['accuracy']:.2f}" + older)
 
     g = _card("genre", "cnn").get("metrics", {}).get("test", {})
     i = next((v for k, v in _card("instruments", "cnn").get("metrics", {}).items() if k.startswith("test_held_out_soundfont")), {})
@@ -245,29 +278,34 @@ def overview() -> str:
          (f"tempo Acc1 {tempo['acc1']:.2f} / Acc2 {tempo['acc2']:.2f} on {tempo['tracks']} generated tracks (librosa "
           f"{tempo['librosa_acc1']:.2f} / {tempo['librosa_acc2']:.2f})" if tempo else "—")
          + (f"; {latency['/analyse']['median_s']:.1f} s for a 3-minute song" if "/analyse" in latency else "")),
-        ("Genre detection", "`genre-detection.txt`", "whole-song genre, genre over time, 100 tags; musicnn head + the paper's four networks + AST",
+        ("Genre detection", "`genre-detection.txt`", "whole-song genre, genre over time, 100 tags, close calls marked uncertain; tag prior (default), musicnn head, the paper's four networks, AST",
          real_cell("genre"), f"paper CNN {g.get('excerpt_accuracy', float('nan')):.1%} per 3 s excerpt, "
                              f"{g.get('track_accuracy_mean', float('nan')):.1%} per piece ({PAPER_SAYS['genre']})"),
-        ("Instrument classification", "`instrument-classification.txt`", "ranking, timeline, per-class curves, tags, batch tagging; musicnn head + CNN + AST",
-         real_cell("instruments"), f"paper CNN {i.get('accuracy', float('nan')):.1%} accuracy / {i.get('macro_f1', float('nan')):.3f} "
+        ("Instrument classification", "`instrument-classification.txt`", "ranking, timeline, per-class curves, tags, the instruments heard in a full mix, batch tagging; tag prior (default), musicnn head, CNN, AST",
+         real_cell("instruments"),
+         f"paper CNN {i.get('accuracy', float('nan')):.1%} accuracy / {i.get('macro_f1', float('nan')):.3f} "
                                    f"macro-F1 on a SoundFont never trained on ({PAPER_SAYS['instruments']})"),
-        ("Loop & sample search", "`loop-sample-search.txt`", "mark a sound once, answer yes/no, every occurrence exported (CSV/JSON, seconds and beats)",
+        ("Loop & sample search", "`loop-sample-search.txt`",
+         "mark a sound once, answer yes/no, every occurrence exported (CSV/JSON, seconds and beats)",
          "— (no labelled real loops yet)",
          (f"recall within patience 5, samples / loops, on the held-out generated tracks: naive {recall('naive')} "
           f"({PAPER_SAYS['search']}), MFCC {recall('mfcc')}, learned {recall('learned')}, whitened log-mel {recall('mel')}")
          if search else "—"),
-        ("Effect emulation", "`effect-emulation.txt`", "ten effects with a slider per knob, neural vs real (pedalboard), "
+        ("Effect emulation", "`effect-emulation.txt`",
+         "ten effects with a slider per knob, neural vs real (pedalboard), "
          "polyphonic pitch shift, ABX test, capture your own gear and export a NAM `.nam`",
          effects_real_cell(),
          f"{closer} of {len(effects)} bundled models closer to the effect than the clean input by ESR and MR-STFT"),
-        ("MIDI generation", "`midi-generation.txt`", "LSTM / GAN melodies, alone or arranged (chords, bass, drums in five "
+        ("MIDI generation", "`midi-generation.txt`",
+         "LSTM / GAN melodies, alone or arranged (chords, bass, drums in five "
          "styles), a hummed or played primer, audio, MIDI, piano roll, log-mel/chroma/ZCR vs a real tune",
          "compared with held-out real tunes (music21's Essen corpus)",
          "; ".join(beats(m) for m in ("lstm", "gan")) + " distance-to-real metrics"
          + (f"; primer transcription note F {transcription_f['mean_f_150ms']:.2f} (onsets ±150 ms) on held-out tunes "
             "rendered here" if transcription_f else "")),
     ]
-    lines = ["| tab | paper | what you get | on real recordings | on generated data |", "| --- | --- | --- | --- | --- |"]
+    lines = ["| tab | paper | what you get | on real recordings | on generated data |",
+             "| --- | --- | --- | --- | --- |"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
 
@@ -279,17 +317,20 @@ SEARCH_ROWS = (("naive", "Naive nearest neighbour, MFCC, no feedback (the paper'
                ("mel", "**Whitened log-mel (ours; the tab's default), with feedback**"),
                ("naive-learned", "Learned encoder, no feedback"))
 SEARCH_PAIRS = {"mfcc-naive": "MFCC with feedback − naive", "learned-naive": "learned with feedback − naive",
-                "learned-mfcc": "learned − MFCC", "mel-mfcc": "whitened log-mel − MFCC", "mel-learned": "whitened log-mel − learned"}
+                "learned-mfcc": "learned − MFCC", "mel-mfcc": "whitened log-mel − MFCC",
+                "mel-learned": "whitened log-mel − learned"}
 
 
-@from_figure("search_eval.json", "(run `python -m core.search.evaluate --data .cache/search/eval --out docs/figures/search_eval.json`)")
+@from_figure("search_eval.json",
+             "(run `python -m core.search.evaluate --data .cache/search/eval --out docs/figures/search_eval.json`)")
 def search_recall(d: dict) -> str:
     """The search tab's results per genre (samples, then loops), from the evaluate command's JSON."""
     table = dict(d["table"])
     rep = FIG / "search_eval_representative.json"
     if rep.exists():  # the encoder trained the paper's "representative" way, evaluated by the same command
         r = json.loads(rep.read_text())["table"]
-        table.update({f"representative/{kind}": r[f"learned/{kind}"] for kind in ("sample", "loop") if f"learned/{kind}" in r})
+        table.update({f"representative/{kind}": r[f"learned/{kind}"] for kind in ("sample", "loop")
+                      if f"learned/{kind}" in r})
     genres = [g for g in next(iter(table.values())) if g not in ("all", "n")]
     out = []
     for kind, title in (("sample", "samples"), ("loop", "loops")):
@@ -374,7 +415,8 @@ def nam_compare(d: dict) -> str:
 @from_figure("effects_speed.json", "(run `python bench/bench_effects.py --write`)")
 def effects_speed(d: dict) -> str:
     """Every effect model's speed on one CPU thread, and whether it meets 10x real time."""
-    rows = ["| model | structure | params | weights | xRT wall | xRT CPU time | ≥ 10× real time |", "|---|---|---:|---:|---:|---:|:---:|"]
+    rows = ["| model | structure | params | weights | xRT wall | xRT CPU time | ≥ 10× real time |",
+            "|---|---|---:|---:|---:|---:|:---:|"]
     for name, m in d["models"].items():
         size = f"{m['size_kb']:.1f} KB" if m.get("size_kb") is not None else "—"
         rows.append(f"| {name} | {m['kind']} | {m['params']} | {size} | {m['xRT_wall']:.1f} | {m['xRT_cpu']:.1f} | "
@@ -408,20 +450,23 @@ def generation_speed(d: dict) -> str:
         rows.append(f"| {label} | {d[f'{name}_generate_s']:.2f} s | {d[f'{name}_generate_and_render_s']:.2f} s |")
     rows.append(f"| LSTM, arranged for a folk band (melody, chords, bass, drums) | – | "
                 f"{d['lstm_generate_arrange_render_s']:.2f} s |")
-    return "\n".join(rows + ["", f"`{d['command']}` on {d['cpu_count']} CPU cores at load average {d['load_average']:g} "
+    return "\n".join(rows + ["",
+                             f"`{d['command']}` on {d['cpu_count']} CPU cores at load average {d['load_average']:g} "
                                f"(target: under 1 s). The analysis and the four plots take "
                                f"{d['analysis_and_plots_s']:.2f} s more; the tab's whole request (piece, real tune, both "
                                f"analyses) {d['compose_lstm_30s_end_to_end_s']:.2f} s before drawing."])
 
 
 GEN_SYSTEMS = (("lstm", "LSTM"), ("gan", "GAN (LSTM trained adversarially)"), ("markov", "Markov chain (baseline)"),
-               ("random", "Random notes (baseline)"), ("real_training_tunes", "real tunes (training set, each in its held-out tune's meter)"),
+               ("random", "Random notes (baseline)"),
+               ("real_training_tunes", "real tunes (training set, each in its held-out tune's meter)"),
                ("held_out_tunes", "held-out real tunes (reference)"))
 GEN_DISTANCES = (("pitch_class_histogram", "pitch-class histogram (L1)"), ("pitch_range", "pitch range (semitones)"),
                  ("scale_consistency", "scale consistency"), ("note_length", "note-length histogram (L1)"),
                  ("repetition", "repetition"))
 GEN_MUSPY = (("pitch_class_entropy", "pitch-class entropy"), ("scale_consistency", "scale consistency"),
-             ("empty_beat_rate", "empty-beat rate"), ("groove_consistency", "groove consistency"), ("polyphony", "polyphony"))
+             ("empty_beat_rate", "empty-beat rate"), ("groove_consistency", "groove consistency"),
+             ("polyphony", "polyphony"))
 
 
 @from_figure("generation_eval.json", "(run `python -m core.generation.evaluate --pieces 752 --write-cards --write`)")
@@ -442,7 +487,8 @@ def generation_metrics(d: dict) -> str:
         copy = row.get("copy_longest_ngram")
         rows.append(f"| {label} | " + " | ".join(cells) + f" | {'–' if copy is None else f'{copy:.1f}'} |")
     mus = d.get("muspy", {})
-    rows += ["", "| system (muspy) | " + " | ".join(label for _, label in GEN_MUSPY) + " |", "|---|" + "---:|" * len(GEN_MUSPY)]
+    rows += ["", "| system (muspy) | " + " | ".join(label for _, label in GEN_MUSPY) + " |",
+             "|---|" + "---:|" * len(GEN_MUSPY)]
     for key, label in GEN_SYSTEMS:
         if key in mus:
             rows.append(f"| {label} | " + " | ".join("–" if mus[key].get(m) is None else f"{mus[key][m]:.3f}"
@@ -457,7 +503,8 @@ def generation_metrics(d: dict) -> str:
     if cond:
         rows += ["", "| LSTM asked for (style, meter) | share of 16ths | 8ths | quarters | halves | wholes |",
                  "|---|---:|---:|---:|---:|---:|"]
-        rows += [f"| {k} | " + " | ".join(f"{v[x]:.2f}" if x in v else "" for x in ("0.25", "0.5", "1.0", "2.0", "4.0")) + " |"
+        rows += [f"| {k} | " + " | ".join(f"{v[x]:.2f}" if x in v else ""
+                                          for x in ("0.25", "0.5", "1.0", "2.0", "4.0")) + " |"
                  for k, v in cond.items()]
     wins = {k: sum(d[k][m] < d["markov"][m] for m, _ in GEN_DISTANCES) for k in ("lstm", "gan")}
     val_path = FIG / "generation_eval_validation.json"
@@ -481,14 +528,20 @@ def generation_metrics(d: dict) -> str:
 
 
 def blocks() -> dict[str, str]:
-    out = {"overview": overview(), "generation-metrics": generation_metrics(), "generation-speed": generation_speed(), "transcription": transcription(), "effects-results": effects_results(), "effects-speed": effects_speed(),
-           "effects-knob-grid": effects_knob_grid(), "effects-real": effects_real(), "pitch-choice": pitch_choice(), "nam-compare": nam_compare(), "search-recall": search_recall(), "search-paired": search_paired(), "real-summary": real_summary(), "backbone-bench": bench(), "search-musicnn": search_musicnn(),
-           "memory": memory(), "soak": soak(), "tempo": tempo(), "fairness": fairness(), "mix-threshold": mix_threshold(),
+    out = {"overview": overview(), "generation-metrics": generation_metrics(), "generation-speed": generation_speed(),
+           "transcription": transcription(), "effects-results": effects_results(), "effects-speed": effects_speed(),
+           "effects-knob-grid": effects_knob_grid(), "effects-real": effects_real(), "pitch-choice": pitch_choice(),
+           "nam-compare": nam_compare(), "search-recall": search_recall(), "search-paired": search_paired(),
+           "real-summary": real_summary(), "backbone-bench": bench(), "search-musicnn": search_musicnn(),
+           "memory": memory(), "soak": soak(), "tempo": tempo(), "fairness": fairness(),
+           "mix-threshold": mix_threshold(),
+           "mix-instruments": mix_instruments(),
            "latency": latency()}
     for task in ("genre", "instruments"):
-        md = FIG / f"{task}_backbone_eval.md"
-        if md.exists():
-            out[f"backbone-{task}"] = md.read_text().strip()
+        for kind in ("backbone", "prior"):
+            md = FIG / f"{task}_{kind}.md" if kind == "prior" else FIG / f"{task}_backbone_eval.md"
+            if md.exists():
+                out[f"{kind}-{task}"] = md.read_text().strip()
     dev = ROOT / "docs" / "real_dev_set.md"
     if dev.exists():
         text = dev.read_text()

@@ -20,6 +20,8 @@ import logging
 import time
 from collections import Counter
 
+from server.gradio_internals import pending_events
+
 log = logging.getLogger("music_studio")
 
 #: Concurrency groups whose events count against a client's cap, with their worker counts on CPU / on a GPU.
@@ -52,13 +54,11 @@ def client_of(scope_or_request) -> str:
 def pending_by_client(blocks) -> Counter:
     """Events of the capped groups queued or running, per client.
 
-    Gradio has no public view of its queue; this is the one place that reads it, and
-    tests/test_fairness.py runs it against a real queue so an upgrade that moves it fails there.
+    Gradio has no public view of its queue: :func:`server.gradio_internals.pending_events` reads it, and
+    tests/test_gradio_internals.py runs this against a real queue so an upgrade that moves it fails there.
     """
-    queue = getattr(blocks, "_queue", None)
-    events = list(getattr(queue, "event_ids_to_events", {}).values())
-    return Counter(client_of(e.request) for e in events
-                   if e.concurrency_id in GROUPS and not getattr(e, "closed", False))
+    return Counter(client_of(e.request) for e in pending_events(blocks) or ()
+                   if e.concurrency_id in GROUPS)
 
 
 def _target(blocks, path: str, body: bytes):

@@ -4,7 +4,10 @@ from __future__ import annotations
 import gradio as gr
 
 from core import analysis, plots
-from tabs.common import MAX_SECONDS, cancellable, example_audio, heavy, intro, output_path, shown, user_errors
+from server.files import output_path
+from server.jobs import cancellable, heavy, user_errors
+from server.limits import MAX_SECONDS
+from tabs.common import example_audio, intro, shown
 
 TITLE = "Audio analysis"
 
@@ -78,9 +81,11 @@ def build() -> None:
     beat_state = gr.State(None, time_to_live=3600)
     with gr.Row():
         with gr.Column(scale=1, min_width=320):
-            audio = gr.Audio(buttons=["download"], sources=["upload", "microphone"], type="filepath", label="Audio", elem_id="analysis-audio")
+            audio = gr.Audio(buttons=["download"], sources=["upload", "microphone"], type="filepath", label="Audio",
+                             elem_id="analysis-audio")
             button = gr.Button("Analyse", variant="primary", elem_id="analysis-run")
-            gr.Examples(examples=[[p] for p in example_audio()], inputs=audio, label="Examples (rendered here from MIDI)")
+            gr.Examples(examples=[[p] for p in example_audio()], inputs=audio,
+                        label="Examples (rendered here from MIDI)")
             stats = gr.Dataframe(headers=["Property", "Value"], label="Levels, tempo and key", interactive=False,
                                  elem_id="analysis-stats", wrap=True, max_height=720, column_widths=["35%", "65%"])
             with gr.Row():
@@ -103,6 +108,8 @@ def build() -> None:
     # Analyse as soon as a recording stops; uploads and examples wait for the button.
     audio.stop_recording(run, inputs=audio, outputs=outputs, api_visibility="private", **heavy())
     for btn, factor in ((double, 2.0), (halve, 0.5)):
-        btn.click(lambda s, f=factor: rescale_tempo(s, f), inputs=beat_state, outputs=[bpm, waveform, beats_csv, beat_state],
+        btn.click(lambda s, f=factor: rescale_tempo(s, f), inputs=beat_state,
+                  outputs=[bpm, waveform, beats_csv, beat_state],
                   api_visibility="private")
-    bpm.submit(type_tempo, inputs=[beat_state, bpm], outputs=[bpm, waveform, beats_csv, beat_state], api_visibility="private")
+    bpm.submit(type_tempo, inputs=[beat_state, bpm], outputs=[bpm, waveform, beats_csv, beat_state],
+               api_visibility="private")

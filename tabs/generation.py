@@ -9,20 +9,24 @@ from core.generation import api as gen
 from core.generation import transcribe
 from core.render import soundfonts
 from core.validate import MAX_SEED
-from tabs.common import EXAMPLES_DIR, cancellable, heavy, intro, output_path, shown, user_errors
+from server.files import output_path
+from server.jobs import cancellable, heavy, user_errors
+from server.limits import EXAMPLES_DIR
+from tabs.common import intro, shown
 
 TITLE = "MIDI generation"
 #: (label, core.generation.arrange style): the melody alone, or harmonised by rule with a band.
-ARRANGEMENTS = [("Melody only", "melody"), ("Folk band (guitar, bass, shaker)", "folk"), ("Pop (piano, bass, backbeat)", "pop"),
-                ("Waltz (3/4: accordion oom-pah-pah)", "waltz"), ("Reel (driving guitar and snare)", "reel"),
-                ("Ballad (piano arpeggios, soft drums)", "ballad")]
+ARRANGEMENTS = [("Melody only", "melody"), ("Folk band (guitar, bass, shaker)", "folk"),
+                ("Pop (piano, bass, backbeat)", "pop"), ("Waltz (3/4: accordion oom-pah-pah)", "waltz"),
+                ("Reel (driving guitar and snare)", "reel"), ("Ballad (piano arpeggios, soft drums)", "ballad")]
 MODEL_CHOICES = [
     ("LSTM with a pointer (next-event model)", "lstm"),
     ("GAN (LSTM trained adversarially, WGAN-GP)", "gan"),
     ("Markov chain (baseline)", "markov"),
     ("Random notes (baseline)", "random"),
 ]
-#: General MIDI programs that suit a folk melody, by their General MIDI names (what the API takes; a number 0–127 works too).
+#: General MIDI programs that suit a folk melody, by their General MIDI names (what the API takes; a number 0–127
+#: works too).
 INSTRUMENTS = ["Flute", "Acoustic Grand Piano", "Violin", "Clarinet", "Oboe", "Trumpet", "Accordion",
                "Acoustic Guitar (nylon)", "Fiddle", "Recorder"]
 
@@ -59,9 +63,9 @@ def hum(recording, tempo, program):
     path = output_path("primer_transcribed.mid")
     pm.write(str(path))
     roll = plots.piano_roll(pm, title=f"Transcribed primer: {len(t.melody())} notes (basic-pitch)")
-    return str(path), shown(roll), (f"Heard **{len(t.melody())} notes** in {t.duration:.1f} s; they are the primer now. "
-                             "Press **Generate**: the piece starts with them, and the LSTM, the GAN or the Markov "
-                             "chain continues them.")
+    return str(path), shown(roll), (f"Heard **{len(t.melody())} notes** in {t.duration:.1f} s; they are the primer "
+                                    "now. Press **Generate**: the piece starts with them, and the LSTM, the GAN or "
+                                    "the Markov chain continues them.")
 
 
 def compare(analyses):
@@ -120,7 +124,8 @@ def build() -> None:
                                       elem_id="gen-arrangement")
             known = gen.known_conditions("lstm")
             with gr.Row():
-                key = gr.Dropdown([("as written", "any"), *[(k, k) for k in gen.KEYS]], value="any", label="Key (tonic)",
+                key = gr.Dropdown([("as written", "any"), *[(k, k) for k in gen.KEYS]], value="any",
+                                  label="Key (tonic)",
                                   elem_id="gen-key", min_width=100)
                 style = gr.Dropdown([("any", "any"), *[(s_, s_) for s_ in known["style"]]], value="any",
                                     label="Style", visible=bool(known["style"]), elem_id="gen-style", min_width=100)
@@ -131,7 +136,8 @@ def build() -> None:
             primer = gr.File(label="Primer MIDI (optional: the piece starts with it; LSTM, GAN, Markov continue it)",
                              file_types=[".mid", ".midi"], type="filepath", elem_id="gen-primer")
             with gr.Accordion("Hum, whistle or play a primer", open=False, elem_id="gen-hum"):
-                recording = gr.Audio(sources=["upload", "microphone"], type="filepath", buttons=["download"], label="A few seconds of melody (record or upload)",
+                recording = gr.Audio(sources=["upload", "microphone"], type="filepath", buttons=["download"],
+                                     label="A few seconds of melody (record or upload)",
                                      elem_id="gen-hum-audio")
                 gr.Examples([[str(EXAMPLES_DIR / "generation" / "primer_flute_melody.ogg")]], inputs=recording,
                             label="Example (a held-out folk tune on a flute, rendered here)")
@@ -139,7 +145,8 @@ def build() -> None:
                 hum_note = gr.Markdown(elem_id="gen-hum-note")
                 hum_roll = gr.Plot(show_label=False, label="Transcribed primer", elem_id="gen-hum-roll", visible=False)
         with gr.Column(scale=2):
-            audio = gr.Audio(buttons=["download"], label="Rendered audio", type="filepath", elem_id="gen-audio", interactive=False)
+            audio = gr.Audio(buttons=["download"], label="Rendered audio", type="filepath", elem_id="gen-audio",
+                             interactive=False)
             midi = gr.File(label="MIDI", elem_id="gen-midi")
             roll = gr.Plot(show_label=False, label="Piano roll", elem_id="gen-roll", visible=False)
     with gr.Row():
@@ -158,10 +165,12 @@ def build() -> None:
                      api_description="A hummed, whistled or played recording as the primer MIDI the models continue.")
     analyses = gr.State(None)  # the piece's and the real tune's analyses, from run to compare, then released
     event = button.click(
-        run, inputs=[model, seconds, temperature, seed, tempo, program, soundfont, primer, arrangement, key, style, meter],
+        run, inputs=[model, seconds, temperature, seed, tempo, program, soundfont, primer, arrangement, key, style,
+                     meter],
         outputs=[audio, midi, roll, analyses], api_name="generate", **heavy(),
         api_description="A piece as audio, MIDI and piano roll (for its notes as data, use /api_generate).",
     )
     event.success(compare, inputs=analyses, outputs=[mel, mel_ref, chroma, chroma_ref, zcr, zcr_ref, analyses],
-                  api_visibility="private").then(training_curves, inputs=model, outputs=curves, api_visibility="private")
+                  api_visibility="private").then(training_curves, inputs=model, outputs=curves,
+                                                 api_visibility="private")
     model.change(training_curves, inputs=model, outputs=curves, api_visibility="private")

@@ -6,11 +6,15 @@ import numpy as np
 
 from core import plots
 from core.genre import api as genre
-from tabs.common import MAX_SECONDS, cancellable, example_audio, heavy, intro, output_path, shown, user_errors
+from server.files import output_path
+from server.jobs import cancellable, heavy, user_errors
+from server.limits import MAX_SECONDS
+from tabs.common import example_audio, intro, shown
 
 TITLE = "Genre detection"
-ARCH_NAMES = {"musicnn": "musicnn backbone + head (real music; default)",
-              "tags": "musicnn tags mapped to genres (zero-shot, no training)", "cnn": "CNN (paper)", "crnn": "CRNN / ConvcurrentNet (paper)", "rnn": "RNN (paper)",
+ARCH_NAMES = {"prior": "musicnn tags mapped to genres, calibrated (real music; default)",
+              "tags": "musicnn tags mapped to genres (zero-shot, no training)",
+              "musicnn": "musicnn backbone + trained head", "cnn": "CNN (paper)", "crnn": "CRNN / ConvcurrentNet (paper)", "rnn": "RNN (paper)",
               "dense": "Dense (paper)", "ast": "AST (small, log-mel)"}
 AGGREGATE_CHOICES = [("Mean of excerpt probabilities", "mean"), ("Maximum per genre (paper)", "max")]
 
@@ -30,8 +34,10 @@ def genre_examples() -> list[str]:
 
 
 def _summary(result) -> str:
-    head = f"### {result.top} — {result.confidence:.0%}" + (" (first look)" if result.first_look else "")
-    return (head + f"\n{len(result.starts)} excerpt(s) of 3 s, aggregated by the {result.aggregate}; model `{result.model}`."
+    head = f"### {result.top} — {result.confidence:.0%}" + (" (uncertain)" if result.uncertain else "") \
+        + (" (first look)" if result.first_look else "")
+    return (head + f"\n{len(result.starts)} excerpt(s) of 3 s, aggregated by the {result.aggregate}; "
+            f"model: {ARCH_NAMES.get(result.model, result.model)}."
             + "".join(f"\n\n> {n}" for n in result.notices))
 
 
@@ -97,9 +103,11 @@ def build() -> None:
     intro("Upload or record a song to see its genre, how sure the model is and how the genre moves through the "
           "track, with the **tags** (genre, mood, era, instruments, vocals) that two taggers trained on real music "
           "hear in it.",
-          "The default model is a head on those taggers' embeddings (musicnn, MTT and MSD), trained here; **tags** "
-          "is the taggers' own tags mapped onto the genres, with no training. The paper's four networks and the AST "
-          "(trained on a generated corpus only) stay selectable. Every 3 s excerpt is classified and the excerpts "
+          "The default model starts from those taggers' own tags (musicnn, MTT and MSD) mapped onto the genres and "
+          "lets data correct the mapping only where real recordings showed a correction is better; so far none did, "
+          "so it is the mapping with a calibrated confidence, and a close call is marked uncertain. **tags** is the "
+          "bare mapping; a head trained on the taggers' embeddings, the paper's four networks and the AST (trained "
+          "on a generated corpus) stay selectable. Every 3 s excerpt is classified and the excerpts "
           "are aggregated; on a long song a first look from a few excerpts comes first. The model report gives the "
           "figures on real recordings first. How to train your own, and how to offer a Hub checkpoint: docs/genre.md.")
     with gr.Row():

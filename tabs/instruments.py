@@ -6,12 +6,15 @@ import numpy as np
 
 from core import plots
 from core.instruments import api
-from tabs.common import (EXAMPLES_DIR, MAX_SECONDS, cancellable, heavy, in_background, intro, long_job,
-                         output_path, shown, user_errors)
+from server.files import output_path
+from server.jobs import cancellable, heavy, in_background, long_job, user_errors
+from server.limits import EXAMPLES_DIR, MAX_SECONDS
+from tabs.common import intro, shown
 
 TITLE = "Instrument classification"
-MODELS = [("musicnn backbone + head (real music; default)", "musicnn"),
-          ("musicnn tags mapped to instruments (zero-shot, no training)", "tags"), ("CNN (paper, 3 conv blocks)", "cnn"),
+MODELS = [("musicnn tags mapped to instruments + learned clarinet, trumpet, sax; calibrated (default)", "prior"),
+          ("musicnn tags mapped to instruments (zero-shot, no training)", "tags"),
+          ("musicnn backbone + trained head", "musicnn"), ("CNN (paper, 3 conv blocks)", "cnn"),
           ("Audio Spectrogram Transformer (paper, 2 layers)", "ast")]
 INSTRUMENT_EXAMPLES = EXAMPLES_DIR / "instruments"
 
@@ -89,11 +92,12 @@ def build() -> None:
     intro("Upload or record one instrument or voice to hear which of eight it is (clarinet, distorted electric "
           "guitar, female singer, flute, piano, tenor saxophone, trumpet, violin) and **where** it plays; a full "
           "mix gets a notice, and the tags say what is in it.",
-          "The default model is a head on two taggers pretrained on real music (musicnn, MTT and MSD), read every "
-          "3 s (hop 1.5 s), trained here on rendered clips plus real instrument samples; **tags** is the taggers' "
-          "own tags mapped onto the instruments, with no training (it cannot name clarinet, trumpet or tenor "
-          "saxophone, which have no tag). The paper's CNN and AST (2 s log-mel windows, rendered clips only) stay "
-          "selectable. The model report gives the figures on real recordings first; the examples use a SoundFont "
+          "The default model reads two taggers pretrained on real music (musicnn, MTT and MSD) every 3 s (hop "
+          "1.5 s): their own tags, mapped onto the instruments, decide among the instruments a tag speaks for; "
+          "clarinet, trumpet and tenor saxophone, which no tag names, are learned from rendered clips and real "
+          "samples; the confidence is calibrated on real recordings and a close call is marked uncertain. **tags** "
+          "is the bare mapping (it cannot name those three); a head trained on the taggers' embeddings and the "
+          "paper's CNN and AST (2 s log-mel windows, rendered clips only) stay selectable. The model report gives the figures on real recordings first; the examples use a SoundFont "
           "the models never heard. How to offer a Hub checkpoint: docs/instruments.md.")
     choices = list(MODELS)
     if api.hub_model():

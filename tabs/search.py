@@ -9,7 +9,10 @@ from core.audio import write_wav
 from core.search import PATIENCE, SPACES, SearchEnded, SearchSession, check_query, view
 from core.search.api import MAX_BPM, MAX_PATIENCE, MIN_DURATION, Workspace
 from core.search.spaces import measured_recall
-from tabs.common import EXAMPLES_DIR, MAX_SECONDS, cancellable, heavy, intro, output_path, shown, user_errors
+from server.files import output_path
+from server.jobs import cancellable, heavy, user_errors
+from server.limits import EXAMPLES_DIR, MAX_SECONDS
+from tabs.common import intro, shown
 
 TITLE = "Loop & sample search"
 EXAMPLE = EXAMPLES_DIR / "search" / "drum_and_bass_loops_and_samples.ogg"
@@ -58,7 +61,8 @@ def _render(ws: Workspace):
     if s.pending is not None and not s.ended:
         t = s.to_time(s.pending)
         proposal = write_wav(output_path("proposal.wav"), s.track.clip(t, s.d), s.track.sr)
-    rows = [[r["start_s"], r["end_s"], r.get("start_beat", ""), r.get("end_beat", ""), r["source"]] for r in s.occurrences()]
+    rows = [[r["start_s"], r["end_s"], r.get("start_beat", ""), r.get("end_beat", ""), r["source"]]
+            for r in s.occurrences()]
     stem = Path(ws.path).stem
     csv_path = s.to_csv(output_path(f"{stem}_occurrences.csv"))
     json_path = s.to_json(output_path(f"{stem}_occurrences.json"))
@@ -85,7 +89,8 @@ def load_track(path, state, progress=gr.Progress()):
     ws = Workspace.open(path, max_seconds=MAX_SECONDS)
     note = f"Loaded {ws.duration:.1f} s. Set the query (or click the picture), then **Start search**."
     if ws.truncated:  # cut to the cap: say so, or found times would silently stop at the cut
-        note += f" The file lasts {ws.source_duration / 60:.1f} min; only the first {ws.duration / 60:.0f} min are searched."
+        note += (f" The file lasts {ws.source_duration / 60:.1f} min; only the first {ws.duration / 60:.0f} min "
+                 "are searched.")
     return (ws, shown(_overview(ws)), gr.update(maximum=round(ws.duration, 2)),
             gr.update(maximum=round(ws.duration / 3, 2)), note)
 
@@ -181,7 +186,8 @@ def build() -> None:
     state = gr.State(None, time_to_live=3600)
     with gr.Row():
         with gr.Column(scale=1, min_width=320):
-            audio = gr.Audio(buttons=["download"], sources=["upload"], type="filepath", label="Track", elem_id="search-audio")
+            audio = gr.Audio(buttons=["download"], sources=["upload"], type="filepath", label="Track",
+                             elem_id="search-audio")
             t0 = gr.Slider(0, 600, value=0, step=0.01, label="Query start t0 (s)", elem_id="search-t0")
             d = gr.Slider(MIN_DURATION, 200, value=1.0, step=0.01, label="Query duration d (s)", elem_id="search-d")
             kind = gr.Radio(["sample", "loop"], value="sample", label="The query is a", elem_id="search-kind")
@@ -197,18 +203,23 @@ def build() -> None:
                 patience = gr.Number(PATIENCE, precision=0, minimum=1, maximum=MAX_PATIENCE,
                                      label="Patience (misses before the search ends)", elem_id="search-patience")
             with gr.Row():
-                bpm = gr.Number(None, minimum=0, maximum=MAX_BPM, label="Tempo in BPM (0: detect)", elem_id="search-bpm")
+                bpm = gr.Number(None, minimum=0, maximum=MAX_BPM, label="Tempo in BPM (0: detect)",
+                                elem_id="search-bpm")
                 first_beat = gr.Number(0.0, minimum=0, maximum=MAX_SECONDS, label="Beat 0 at (s), with your tempo",
                                        elem_id="search-first-beat")
                 double = gr.Button("Tempo ×2", elem_id="search-tempo-double", min_width=80)
                 halve = gr.Button("Tempo ÷2", elem_id="search-tempo-halve", min_width=80)
             gr.Examples(examples=EXAMPLES, inputs=[audio, t0, d, kind, space], example_labels=EXAMPLE_LABELS,
-                        label="Examples: two loops and a vocal chop in a drum & bass track made here, a house groove's crash")
+                        label="Examples: two loops and a vocal chop in a drum & bass track made here, "
+                              "a house groove's crash")
         with gr.Column(scale=2):
-            note = gr.Markdown("Upload a track or pick an example.", label="Status", show_label=False, elem_id="search-status")
+            note = gr.Markdown("Upload a track or pick an example.", label="Status", show_label=False,
+                               elem_id="search-status")
             # the proposal and its answers first: after Start search they are on screen without scrolling
-            proposal = gr.Audio(buttons=["download"], label="Proposal", interactive=False, autoplay=True, elem_id="search-proposal")
-            shown = gr.Number(visible=False, label="Proposal shown (s)")  # the proposal on screen: answers refer to it, not to whatever is newest
+            proposal = gr.Audio(buttons=["download"], label="Proposal", interactive=False, autoplay=True,
+                                elem_id="search-proposal")
+            # the proposal on screen: answers refer to it, not to whatever is newest
+            shown = gr.Number(visible=False, label="Proposal shown (s)")
             with gr.Row():
                 # answers mean nothing before a search: off until Start search succeeds (answer_buttons)
                 yes = gr.Button("Yes, same sound", variant="primary", elem_id="search-yes", interactive=False)
@@ -240,4 +251,5 @@ def build() -> None:
     end.click(stop, inputs=state, outputs=outputs, api_name="search_stop",
               api_description="End the search: the table and the exports hold every occurrence found.")
     for btn, factor in ((double, 2.0), (halve, 0.5)):
-        btn.click(lambda s, f=factor: scale_tempo(s, f), inputs=state, outputs=[bpm, *outputs], api_visibility="private")
+        btn.click(lambda s, f=factor: scale_tempo(s, f), inputs=state, outputs=[bpm, *outputs],
+                  api_visibility="private")

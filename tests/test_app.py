@@ -5,8 +5,8 @@ import gradio as gr
 import pytest
 
 import app
+from server.jobs import user_errors
 from tabs import TABS, analysis
-from tabs.common import user_errors
 from tests.conftest import EXAMPLES, last
 
 

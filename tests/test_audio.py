@@ -5,12 +5,22 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from core.audio import (AudioError, audio_duration, audio_stats, load_audio, read_excerpts, spread_excerpts, to_float32,
-                        write_wav)
+from core.audio import (
+    AudioError,
+    audio_duration,
+    audio_stats,
+    load_audio,
+    read_excerpts,
+    spread_excerpts,
+    to_float32,
+    write_wav,
+)
 from tests.conftest import EXAMPLES, tone
 
 
-@pytest.mark.parametrize("fmt,subtype", [("WAV", "PCM_16"), ("WAV", "PCM_24"), ("WAV", "FLOAT"), ("FLAC", "PCM_16"), ("OGG", "VORBIS"), ("MP3", "MPEG_LAYER_III")])
+@pytest.mark.parametrize("fmt,subtype",
+                         [("WAV", "PCM_16"), ("WAV", "PCM_24"), ("WAV", "FLOAT"), ("FLAC", "PCM_16"), ("OGG", "VORBIS"),
+                          ("MP3", "MPEG_LAYER_III")])
 def test_round_trip_formats(tmp_path, fmt, subtype):
     y = tone(440, 1.0, 22_050)
     path = tmp_path / f"a.{fmt.lower()}"
@@ -164,7 +174,8 @@ def test_stats():
     assert stats.duration_s == pytest.approx(3.0)
     assert stats.peak_dbfs == pytest.approx(20 * math.log10(0.5), abs=0.01)
     assert stats.rms_dbfs == pytest.approx(20 * math.log10(0.5 / math.sqrt(2)), abs=0.05)
-    # BS.1770: a 1 kHz sine at -3 dBFS peak reads about -3 dB LUFS relative to its RMS (K-weighting is ~+0.7 dB at 1 kHz)
+    # BS.1770: a 1 kHz sine at -3 dBFS peak reads about -3 dB LUFS relative to its RMS
+    # (K-weighting is ~+0.7 dB at 1 kHz)
     assert stats.loudness_lufs == pytest.approx(stats.rms_dbfs + 0.7 - 0.69, abs=1.0)
     silent = audio_stats(np.zeros(sr, dtype=np.float32), sr)
     assert silent.loudness_lufs is None and silent.rms_dbfs == -math.inf

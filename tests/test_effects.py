@@ -65,7 +65,8 @@ def test_network_loss_goes_down(kind):
     y = np.tanh(4 * x).astype(np.float32)
     kwargs = {"tcn": dict(channels=4, layers=4, n_cond=0), "lstm": dict(hidden=8), "wh": dict(post_taps=64)}[kind]
     model = M.build(kind, **kwargs)
-    hist = train.fit_network(model, x, y, steps=40, seq=512, batch=4, lr=1e-2, warmup=128 if kind == "lstm" else 0, log_every=10)
+    hist = train.fit_network(model, x, y, steps=40, seq=512, batch=4, lr=1e-2, warmup=128 if kind == "lstm" else 0,
+                             log_every=10)
     assert np.mean(hist[-5:]) < 0.7 * np.mean(hist[:5])
 
 
@@ -137,7 +138,8 @@ def test_process_is_closer_than_clean(tmp_path, effect):
 def test_distortion_follows_the_drive_knob(tmp_path):
     path = tmp_path / "dry.wav"
     sf.write(path, 0.3 * tone_mix(1.0), SR)
-    soft, hard = api.process(str(path), "distortion", {"drive_db": 6}), api.process(str(path), "distortion", {"drive_db": 30})
+    soft = api.process(str(path), "distortion", {"drive_db": 6})
+    hard = api.process(str(path), "distortion", {"drive_db": 30})
     assert np.mean(np.abs(hard.model_out)) > 1.5 * np.mean(np.abs(soft.model_out))
     assert hard.metrics["ESR model vs effect"] < 0.05
     with pytest.raises(ValueError, match="between"):

@@ -1,5 +1,6 @@
 """Effect emulation tab handlers: Stop really stops capture training; bad input is one clear message."""
 import threading
+
 import gradio as gr
 import numpy as np
 import pytest

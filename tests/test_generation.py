@@ -1,4 +1,5 @@
-"""MIDI generation: encodings round-trip, both models learn (loss falls), generate/compose behave, metrics rank sensibly."""
+"""MIDI generation: encodings round-trip, both models learn (loss falls), generate/compose behave, metrics rank
+sensibly."""
 import copy
 import json
 import math
@@ -9,7 +10,8 @@ import pytest
 import torch
 
 from core.data.corpus import REST, Tune, melody_events, split_by_tune
-from core.generation import api as gen, evaluate, train
+from core.generation import api as gen
+from core.generation import evaluate, train
 from core.generation.baselines import MarkovChain
 from core.generation.models import BOS, EOS, SENTINEL_START, CriticConfig, GumbelRollout, TuneCritic, event_token
 
@@ -112,7 +114,8 @@ def test_critic_ignores_what_lies_after_a_tune_ends():
 
 def test_trained_lstm_generates_through_the_api(corpus, tmp_path):
     tr, va = split_by_tune(corpus, holdout=0.2)
-    model, _ = train.train_lstm(tr, va, steps=5, batch=8, config={"hidden": 32, "embed": 8, "layers": 1, "dropout": 0.0})
+    model, _ = train.train_lstm(tr, va, steps=5, batch=8,
+                                config={"hidden": 32, "embed": 8, "layers": 1, "dropout": 0.0})
     bundle = gen.Bundle("lstm", model.eval(), model.config.vocab)
     pm = gen.generate(bundle, seconds=10, temperature=0.8, seed=1, tempo=120)
     assert isinstance(pm, pretty_midi.PrettyMIDI)
@@ -210,7 +213,8 @@ def test_compose_renders_and_analyses():
     clamped = gen.compose("random", seconds=1, temperature=9, seed=0, tempo=120, primer=[(60, 1.0)])
     told = [n for n in clamped.notices if "range" not in n]  # and the random line moved into the flute's range
     assert len(told) == 3 and any("ignored" in n for n in told)
-    assert clamped.notices[3:] == ["The melody lay outside the Flute's range (MIDI 60-96); it was moved 1 octave(s) up."]
+    assert clamped.notices[3:] == [
+        "The melody lay outside the Flute's range (MIDI 60-96); it was moved 1 octave(s) up."]
 
 
 def test_metrics_rank_a_copy_above_noise(corpus):
@@ -230,7 +234,8 @@ def test_metrics_rank_a_copy_above_noise(corpus):
 def test_repeat_gaps_tell_a_motif_answered_from_a_tune_played_again():
     motif = [(p, 1.0) for p in [60, 62, 64, 65, 67] * 3]  # answered every 5 notes
     assert evaluate.repeat_gaps([motif]) == {"1-12": pytest.approx(6 / 11), "13-24": 0.0, "25+": 0.0}
-    tune = [(p, 1.0) for p in [60, 64, 62, 67, 65, 69, 72, 71, 67, 64, 62, 60, 59, 62, 67, 65, 64, 62, 60, 57, 60, 64, 67, 72, 60, 62, 65]]
+    tune = [(p, 1.0) for p in [60, 64, 62, 67, 65, 69, 72, 71, 67, 64, 62, 60, 59, 62, 67, 65, 64, 62, 60, 57, 60, 64,
+                               67, 72, 60, 62, 65]]
     again = evaluate.repeat_gaps([tune + tune])
     assert again["25+"] > 0.4 and again["1-12"] == 0.0
 
@@ -243,7 +248,8 @@ def test_distances_pool_the_pieces_and_the_spread_is_zero_only_for_identical_pie
     pooled = evaluate.pitch_class_histogram(pieces)
     assert out["pitch_class_histogram"] == pytest.approx(float(np.abs(pooled - ref["pch"]).sum()))
     assert out["note_length"] == pytest.approx(float(np.abs(evaluate.duration_histogram(pieces) - ref["dur"]).sum()))
-    assert out["spread"]["pitch_range"] > 0 and set(out["spread"]) == set(evaluate.distances(evaluate.piece_stats(pieces), ref))
+    assert out["spread"]["pitch_range"] > 0
+    assert set(out["spread"]) == set(evaluate.distances(evaluate.piece_stats(pieces), ref))
     same = evaluate.compare([pieces[0]] * 8, ref, spread=True)
     assert all(v == pytest.approx(0.0, abs=1e-12) for v in same["spread"].values())
 
@@ -264,12 +270,14 @@ def test_bundled_cards_have_metrics():
             spread = row.pop("spread", {})  # how far another set of pieces could move each distance
             assert all(math.isfinite(v) and 0 <= v <= CARD_METRICS[k] for k, v in spread.items()), (name, row_name)
             expected = {"held_out_tunes": {"copy_longest_ngram"},  # real tunes: the copy check is theirs alone
-                        "real_training_tunes": set(CARD_METRICS) - {"copy_longest_ngram"}}.get(row_name, set(CARD_METRICS))
+                        "real_training_tunes": set(CARD_METRICS) - {"copy_longest_ngram"},
+                        }.get(row_name, set(CARD_METRICS))
             assert set(row) == expected, (name, row_name)
             for key, value in row.items():
                 assert math.isfinite(value) and 0 <= value <= CARD_METRICS[key], (name, row_name, key, value)
     # One evaluation run wrote all three cards: the baselines agree, and the Markov row is the Markov card's own.
-    assert cards["lstm"]["metrics"]["baselines"] == cards["gan"]["metrics"]["baselines"] == cards["markov"]["metrics"]["baselines"]
+    baselines = [cards[name]["metrics"]["baselines"] for name in ("lstm", "gan", "markov")]
+    assert baselines[0] == baselines[1] == baselines[2]
     assert cards["markov"]["metrics"]["baselines"]["markov"] == cards["markov"]["metrics"]["distance_to_held_out"]
 
 

@@ -21,7 +21,8 @@ def clip(kind: str, seconds: float, seed: int, sr: int = SR) -> np.ndarray:
     rng = np.random.default_rng(seed)
     t = np.arange(int(seconds * sr)) / sr
     if kind == "drone":
-        return (0.4 * np.sin(2 * np.pi * rng.uniform(80, 120) * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 2 * t))).astype(np.float32)
+        beat = 0.6 + 0.4 * np.sin(2 * np.pi * 2 * t)
+        return (0.4 * np.sin(2 * np.pi * rng.uniform(80, 120) * t) * beat).astype(np.float32)
     gate = (np.sin(2 * np.pi * rng.uniform(3, 5) * t) > 0).astype(np.float32)
     return (0.3 * rng.standard_normal(len(t)) * gate).astype(np.float32)
 
@@ -158,10 +159,11 @@ def test_training_runs_unchanged_under_torchrun_with_two_workers(dataset, tmp_pa
     import subprocess
     import sys
 
-    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "LOCAL_RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "core.genre.train",
-           "--data", str(dataset), "--model", "dense", "--out", str(tmp_path / "m"), "--run-dir", str(tmp_path / "r"),
-           "--epochs", "2", "--no-plots", "--threads", "1"]
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("RANK", "LOCAL_RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+           "-m", "core.genre.train", "--data", str(dataset), "--model", "dense", "--out", str(tmp_path / "m"),
+           "--run-dir", str(tmp_path / "r"), "--epochs", "2", "--no-plots", "--threads", "1"]
     done = subprocess.run(cmd, cwd=Path(__file__).resolve().parents[1], env={**env, "MUSIC_STUDIO_DEVICE": "cpu"},
                           capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr[-2000:]

@@ -32,7 +32,8 @@ def test_fit_head_reports_progress_and_can_be_cancelled():
     X, y = _two_blobs()
     calls = []
     with pytest.raises(Cancelled):
-        heads.fit_head(X, y, ["a", "b"], epochs=50, progress=lambda f, m: calls.append((f, m)), cancel=lambda: len(calls) >= 3)
+        heads.fit_head(X, y, ["a", "b"], epochs=50, progress=lambda f, m: calls.append((f, m)),
+                       cancel=lambda: len(calls) >= 3)
     assert len(calls) == 3 and calls[0][0] == pytest.approx(1 / 50) and "loss" in calls[0][1]
 
 
@@ -55,7 +56,8 @@ def test_zero_shot_scores_take_each_class_best_mapped_tag_and_zero_for_unmapped(
     assert s[INSTRUMENTS.labels.index("violin")] == pytest.approx(0.7)
     assert s[INSTRUMENTS.labels.index("clarinet")] == 0.0
     g = zero_shot_scores(GENRE, a, b, mtt, msd)[0]
-    assert g[GENRE.labels.index("hiphop")] == pytest.approx(0.4) and g[GENRE.labels.index("classical")] == pytest.approx(0.7)
+    assert g[GENRE.labels.index("hiphop")] == pytest.approx(0.4)
+    assert g[GENRE.labels.index("classical")] == pytest.approx(0.7)
 
 
 def test_check_audio_refuses_silence_and_clips_under_a_second_and_flags_padding():

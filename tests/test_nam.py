@@ -24,7 +24,8 @@ def test_an_exported_lstm_loads_in_neural_amp_modeler_and_plays_the_same(hidden,
     torch.manual_seed(0)
     model = nam.settle(NAMLSTM(hidden, layers).eval())
     doc = nam.to_nam_dict(model, 44_100)
-    assert doc["version"] == "0.5.4" and set(doc) == {"version", "architecture", "config", "weights", "sample_rate", "metadata"}
+    assert doc["version"] == "0.5.4"
+    assert set(doc) == {"version", "architecture", "config", "weights", "sample_rate", "metadata"}
     theirs = nam_models.init_from_nam(json.loads(json.dumps(doc))).eval()
     assert len(theirs._export_weights()) == len(doc["weights"])  # NAM rejects a file one weight off
     assert np.allclose(theirs._export_weights(), doc["weights"], atol=1e-6)  # and writes back the same list
@@ -53,7 +54,8 @@ def test_a_nam_capture_saves_a_file_the_nam_package_reproduces(tmp_path, sr):
     assert res.kind == "nam_lstm" and res.config["architecture"] == "nam-lstm-1x16"
     folder = api.save_capture(res, tmp_path / "cap")
     doc = json.loads((folder / "model.nam").read_text())
-    assert doc["sample_rate"] == sr and doc["metadata"]["validation_esr"] == pytest.approx(res.metrics["ESR model vs effect"])
+    assert doc["sample_rate"] == sr
+    assert doc["metadata"]["validation_esr"] == pytest.approx(res.metrics["ESR model vs effect"])
     theirs = nam_models.init_from_nam(doc).eval()
     with torch.no_grad():
         played = theirs(torch.from_numpy(res.dry)).numpy()
@@ -138,7 +140,8 @@ def test_a_wavenet_run_in_chunks_gives_the_samples_of_one_pass(name):
     whole = run_model(model, x, {}, None, chunk=None)
     assert np.abs(run_model(model, x, {}, None, chunk=1 << 12) - whole).max() < 1e-5
     # the first samples are those of a model that heard silence before: a causal net with zero history
-    assert np.abs(run_model(model, np.concatenate([np.zeros(5_000, np.float32), x]), {}, None)[5_000:] - whole).max() < 1e-5
+    delayed = run_model(model, np.concatenate([np.zeros(5_000, np.float32), x]), {}, None)
+    assert np.abs(delayed[5_000:] - whole).max() < 1e-5
 
 
 def test_a_wavenet_rebuilds_from_its_json_kwargs_and_refuses_what_nam_cannot_read():

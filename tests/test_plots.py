@@ -93,7 +93,7 @@ def test_piano_roll_shows_note_names_and_classes_keep_one_colour():
     labels = ["flute", "piano", "violin"]
     colors = plots.class_colors(labels)
     probs = plots.probabilities(np.arange(3.0), np.eye(3), labels)
-    line_colors = {l.get_label(): l.get_color() for l in probs.axes[0].get_lines()}
+    line_colors = {line.get_label(): line.get_color() for line in probs.axes[0].get_lines()}
     strip = plots.timeline([(0, 1, "violin"), (1, 2, "flute")], 2.0, colors=colors)
     spans = strip.axes[0].patches
     assert line_colors["violin"] == colors["violin"] and tuple(spans[0].get_facecolor()[:3]) == colors["violin"][:3]
@@ -121,7 +121,8 @@ def test_every_time_axis_reads_in_seconds():
 
     from core import plots
 
-    for fig in (plots.spectrogram(np.random.rand(128, 20_000), 22_050), plots.chroma(np.random.rand(12, 20_000), 22_050)):
+    for fig in (plots.spectrogram(np.random.rand(128, 20_000), 22_050),
+                plots.chroma(np.random.rand(12, 20_000), 22_050)):
         fig.savefig(io.BytesIO(), format="png")  # ticks are set when drawn
         labels = [t.get_text() for t in fig.axes[0].get_xticklabels() if t.get_text()]
         assert labels and not any(":" in t for t in labels), labels  # never m:ss beside a seconds axis

@@ -28,7 +28,8 @@ def test_checkpoint_round_trip(tmp_path):
     training.set_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
     card = training.ModelCard(
-        name="tiny", task="test", architecture="mlp", training_data="none", command="pytest", seed=0, metrics={"acc": 1.0}
+        name="tiny", task="test", architecture="mlp", training_data="none", command="pytest", seed=0,
+        metrics={"acc": 1.0},
     )
     training.save_checkpoint(model, tmp_path / "tiny", card, extra={"hidden": 4})
     clone = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))

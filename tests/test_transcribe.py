@@ -33,7 +33,8 @@ def test_a_played_melody_is_transcribed_note_for_note():
     ref = pm.instruments[0].notes
     f = mir_eval.transcription.precision_recall_f1_overlap(
         np.array([[n.start, n.end] for n in ref]), pretty_midi.note_number_to_hz(np.array([n.pitch for n in ref])),
-        np.array([[s, e] for s, e, _, _ in t.melody()]), pretty_midi.note_number_to_hz(np.array([p for _, _, p, _ in t.melody()])),
+        np.array([[s, e] for s, e, _, _ in t.melody()]),
+        pretty_midi.note_number_to_hz(np.array([p for _, _, p, _ in t.melody()])),
         offset_ratio=None)[2]
     assert f == 1.0  # every onset within 50 ms, every pitch right
 
@@ -41,7 +42,8 @@ def test_a_played_melody_is_transcribed_note_for_note():
 def test_the_melody_is_one_line_a_new_note_cuts_the_sounding_one_and_a_chord_keeps_its_loudest():
     t = T.Transcription([(0.0, 1.0, 60, 0.8), (0.5, 1.5, 62, 0.7), (0.51, 1.2, 74, 0.2), (2.0, 3.0, 64, 0.5),
                          (2.01, 3.0, 67, 0.9)], 3.0)
-    assert [(round(s, 2), round(e, 2), p) for s, e, p, _ in t.melody()] == [(0.0, 0.5, 60), (0.5, 1.5, 62), (2.01, 3.0, 67)]
+    assert ([(round(s, 2), round(e, 2), p) for s, e, p, _ in t.melody()]
+            == [(0.0, 0.5, 60), (0.5, 1.5, 62), (2.01, 3.0, 67)])
 
 
 def test_the_transcribed_primer_opens_the_piece_heard_and_written_and_is_continued(tmp_path):

@@ -25,6 +25,7 @@ from core.backbones import musicnn
 
 CACHE = Path(__file__).resolve().parents[2] / ".cache" / "embeddings"
 BACKBONES = ("mtt", "msd")
+PENULTIMATE = 200  # width of each backbone's penultimate layer
 #: feature sets a head can read, per patch; dims are for both backbones together
 FEATURES = {
     "penultimate": ("penultimate",),  # 2 × 200
@@ -199,6 +200,193 @@ class TagMapping:
 
         config = json.loads((Path(folder) / "config.json").read_text())
         return cls(config["labels"], config["mapping"], config.get("backbones", BACKBONES), config.get("task", ""))
+
+
+def tag_columns(labels, mapping: dict, feature: str, backbones=BACKBONES) -> list[list[int]]:
+    """Per class, the columns of ``features(..., feature, backbones)`` holding its mapped tags ([] for none)."""
+    index, offset = {}, 0
+    for b in backbones:
+        net = musicnn.load(b)
+        for key in FEATURES[feature]:
+            width = {"tags": len(net.labels), "penultimate": PENULTIMATE}.get(key)
+            if width is None:
+                raise ValueError(f"The prior reads tags and penultimate features, not {key!r}.")
+            if key == "tags":
+                index.update({f"{b}:{t}": offset + i for i, t in enumerate(net.labels)})
+            offset += width
+    missing = [f"{b}:{t}" for c in labels for b in backbones for t in mapping.get(c, {}).get(b, [])
+               if f"{b}:{t}" not in index]
+    if missing:
+        raise ValueError(f"The tag mapping names tags the taggers do not have (or the feature has no tags): "
+                         f"{', '.join(missing)}.")
+    return [[index[f"{b}:{t}"] for b in backbones for t in mapping.get(c, {}).get(b, [])] for c in labels]
+
+
+class TagPrior(nn.Module, _HubMixin):
+    """The zero-shot mapping as a prior, corrected only where data has earned it.
+
+    ``logits = κ · mapping(x) + V · standardise(x) + b``, probabilities ``softmax(logits / T)``:
+    ``mapping(x)`` is :class:`TagMapping`'s score (each class's best mapped tag), ``κ`` its learned weight,
+    ``V`` a linear correction over the backbones' features that training pulls back towards 0 (``fit_prior``'s
+    ``penalty``; rows of ``fixed`` classes are held at exactly 0, bias included), and ``T`` a temperature fitted
+    afterwards on real recordings so the confidence means what it says. Classes with no mapped tag (clarinet,
+    trumpet, tenor saxophone) can only be learned, and are listed in ``learned``.
+    """
+
+    def __init__(self, labels: list[str], mapping: dict, in_dim: int, feature: str = "penultimate+tags",
+                 backbones: list[str] = list(BACKBONES), fixed: list[str] = (), untested: list[str] = (),
+                 task: str = "", kind: str = "tag-prior"):
+        super().__init__()
+        self.labels, self.mapping, self.feature, self.backbones, self.task = list(labels), mapping, feature, \
+            list(backbones), task
+        self.fixed = [c for c in fixed if c in self.labels]
+        #: classes with no tag and no real recording to check them on: their answers are flagged as guesses
+        self.untested = [c for c in untested if c in self.labels]
+        self.columns = tag_columns(self.labels, mapping, feature, self.backbones)
+        self.register_buffer("mean", torch.zeros(in_dim))
+        self.register_buffer("std", torch.ones(in_dim))
+        self.register_buffer("temperature", torch.ones(()))
+        self.register_buffer("free", torch.tensor([c not in self.fixed for c in self.labels], dtype=torch.float32))
+        self.kappa = nn.Parameter(torch.tensor(8.0))
+        self.correction = nn.Linear(in_dim, len(self.labels))
+        nn.init.zeros_(self.correction.weight)
+        nn.init.zeros_(self.correction.bias)
+
+    @property
+    def learned(self) -> list[str]:
+        """Classes no tag speaks for: only the learned correction names them."""
+        return [c for c, cols in zip(self.labels, self.columns) if not cols]
+
+    def mapping_scores(self, x: torch.Tensor) -> torch.Tensor:
+        out = torch.zeros(len(x), len(self.labels), dtype=x.dtype)
+        for j, cols in enumerate(self.columns):
+            if cols:
+                out[:, j] = x[:, cols].amax(1)
+        return out
+
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        """Before the temperature: what training fits."""
+        return self.kappa * self.mapping_scores(x) + self.correction((x - self.mean) / self.std) * self.free
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.logits(x) / self.temperature
+
+    @torch.inference_mode()
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """(n, d) features → (n, classes) calibrated probabilities."""
+        self.eval()
+        return torch.softmax(self(torch.from_numpy(np.asarray(X, np.float32))), 1).numpy()
+
+
+def fit_prior(X: np.ndarray, y: np.ndarray, labels: list[str], mapping: dict, weights: np.ndarray | None = None, *,
+              penalty: float = 1.0, fixed_mapped: bool = False, untested=(), feature: str = "penultimate+tags",
+              backbones=BACKBONES,
+              weight_decay: float = 1e-3, epochs: int = 300, lr: float = 3e-3, seed: int = 0, task: str = "",
+              progress: Callable[[float, str], None] | None = None,
+              cancel: Callable[[], bool] | None = None) -> tuple[TagPrior, list[float]]:
+    """Fit a :class:`TagPrior`: class-balanced cross-entropy + ``penalty`` · ‖V‖² on the mapped classes' rows
+    (the pull back to the mapping) + ``weight_decay`` · ‖V‖² on the learned classes' rows.
+
+    ``fixed_mapped``: hold every mapped class's correction at 0 (the mapping decides among them; only the
+    classes with no tag are learned). Same progress/cancel shape as :func:`fit_head`.
+    """
+    from core.training import check_cancel
+
+    torch.manual_seed(seed)
+    X = torch.from_numpy(np.asarray(X, np.float32))
+    yt = torch.from_numpy(np.asarray(y, np.int64))
+    mapped = [c for c in labels if any(mapping.get(c, {}).get(b) for b in backbones)]
+    model = TagPrior(labels, mapping, X.shape[1], feature, list(backbones), mapped if fixed_mapped else [],
+                     list(untested), task)
+    model.mean.copy_(X.mean(0))
+    model.std.copy_(X.std(0).clamp_min(1e-3))
+    w = torch.ones(len(X)) if weights is None else torch.from_numpy(np.asarray(weights, np.float32))
+    counts = torch.bincount(yt, weights=w, minlength=len(labels)).clamp_min(1e-6)
+    w = w * (counts.sum() / (len(labels) * counts))[yt]
+    row_penalty = torch.tensor([penalty if c in mapped else weight_decay for c in labels])[:, None]
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    losses = []
+    for epoch in range(epochs):
+        opt.zero_grad()
+        ce = (nn.functional.cross_entropy(model.logits(X), yt, reduction="none") * w).sum() / w.sum()
+        loss = ce + (row_penalty * model.correction.weight ** 2).sum() \
+            + (row_penalty[:, 0] * model.correction.bias ** 2).sum()
+        loss.backward()
+        opt.step()
+        losses.append(ce.item())
+        if progress:
+            progress((epoch + 1) / epochs, f"epoch {epoch + 1}/{epochs}, loss {ce.item():.3f}")
+        check_cancel(cancel)
+    return model.eval(), losses
+
+
+def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
+    """The temperature that minimises the negative log-likelihood of ``y`` under ``softmax(logits / T)``."""
+    from scipy.optimize import minimize_scalar
+
+    z, y = np.asarray(logits, np.float64), np.asarray(y)
+
+    def nll(log_t):
+        s = z / np.exp(log_t)
+        s = s - s.max(1, keepdims=True)
+        return float(-(s[np.arange(len(y)), y] - np.log(np.exp(s).sum(1))).mean())
+
+    return float(np.exp(minimize_scalar(nll, bounds=(-3, 3), method="bounded").x))
+
+
+def expected_calibration_error(probs: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
+    """ECE: the gap between confidence and accuracy, averaged over equal-width confidence bins, weighted by count."""
+    probs, y = np.asarray(probs), np.asarray(y)
+    conf, correct = probs.max(1), probs.argmax(1) == y
+    edges = np.linspace(0, 1, bins + 1)
+    ece = 0.0
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        m = (conf > lo) & (conf <= hi)
+        if m.any():
+            ece += m.mean() * abs(conf[m].mean() - correct[m].mean())
+    return float(ece)
+
+
+#: A verdict whose top two probabilities are closer than this is shown as uncertain
+#: (how often it fires and how often such answers are right: docs/figures/<task>_prior.json).
+UNCERTAIN_MARGIN = 0.2
+
+
+def is_uncertain(probs: np.ndarray, margin: float = UNCERTAIN_MARGIN) -> bool:
+    """True when the top two of ``probs`` (classes,) are within ``margin``."""
+    top2 = np.sort(np.asarray(probs))[-2:]
+    return bool(len(top2) == 2 and top2[1] - top2[0] < margin)
+
+
+def verdict_notices(labels, probs: np.ndarray, head=None) -> list[str]:
+    """What the reader should know about a verdict: the top two are close, or its class was never checked
+    on a real recording and no tag speaks for it (``TagPrior.untested``)."""
+    probs = np.asarray(probs)
+    order = np.argsort(-probs)
+    out = []
+    if is_uncertain(probs):
+        a, b = order[:2]
+        out.append(f"Uncertain: {labels[a]} ({probs[a]:.0%}) and {labels[b]} ({probs[b]:.0%}) are close. "
+                   "Listen, and read the tags beside it.")
+    top = labels[int(order[0])]
+    if top in getattr(head, "untested", ()):
+        out.append(f"No tag speaks for {top} and no real recording of it was available to check the model on: "
+                   "this answer was learned from generated renders only, so treat it as a guess.")
+    return out
+
+
+def load_head(folder):
+    """The head saved in ``folder``: a :class:`TagMapping` (kind ``tag-mapping``), a :class:`TagPrior`
+    (kind ``tag-prior``) or a :class:`TagHead` (no kind)."""
+    import json
+
+    config = json.loads((Path(folder) / "config.json").read_text())
+    kind = config.get("kind")
+    if kind == "tag-mapping":
+        return TagMapping.from_pretrained(folder)
+    if kind == "tag-prior":
+        return TagPrior.from_pretrained(str(folder)).eval()
+    return TagHead.from_pretrained(str(folder)).eval()
 
 
 def is_mapping(folder) -> bool:

@@ -53,6 +53,7 @@ class Item:
     group: str
     source: str  # "generated" or "real"
     subset: str = ""  # generated: the SoundFont / corpus part; real: the package
+    kind: str = ""  # real: "track", "phrase" (played passages, what users bring) or "note" (one sampled note)
 
 
 def zero_shot_scores(task: Task, tags_mtt: np.ndarray, tags_msd: np.ndarray, mtt_labels, msd_labels) -> np.ndarray:
@@ -101,5 +102,5 @@ def real_items(task: Task, root) -> list[Item]:
             continue
         label = task.aliases.get(rec["label"], rec["label"])
         if label in task.labels:
-            out.append(Item(Path(rec["abs_path"]), label, rec["group"], "real", rec["package"]))
+            out.append(Item(Path(rec["abs_path"]), label, rec["group"], "real", rec["package"], rec.get("kind", "")))
     return out

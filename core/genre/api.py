@@ -21,6 +21,7 @@ import numpy as np
 
 from core import registry
 from core.audio import audio_duration, load_audio, read_excerpts
+from core.backbones.heads import is_uncertain, verdict_notices
 from core.genre.features import EXCERPT_S, INPUTS, excerpts
 from core.training import MODELS_DIR, load_state, read_card
 
@@ -29,8 +30,8 @@ if TYPE_CHECKING:
     from core.backbones.tagging import TagPrediction
 
 BUNDLED_DIR = MODELS_DIR / "genre"
-#: the head on the real-music musicnn backbones; the paper networks stay selectable
-DEFAULT_MODEL = "musicnn"
+#: the zero-shot tag mapping, corrected where real data earned it (core.backbones.prior); the rest stay selectable
+DEFAULT_MODEL = "prior"
 AGGREGATES = ("mean", "max")
 #: Hub checkpoint offered where the Hub is reachable (set the variable to enable it in the tab).
 HUB_ENV = "MUSIC_STUDIO_GENRE_HUB"
@@ -70,6 +71,7 @@ class GenrePrediction:
     def to_dict(self) -> dict:
         """JSON-ready: the whole-input distribution, one row per 3 s excerpt, and the tags when there are."""
         return {"genre": self.top, "confidence": round(float(np.max(self.probs)), 4), "model": self.model,
+                "uncertain": self.uncertain,
                 "aggregate": self.aggregate, "duration_s": round(self.duration, 3), "notices": list(self.notices),
                 "first_look": self.first_look,
                 "probabilities": {g: round(float(p), 4) for g, p in zip(self.labels, self.probs)},
@@ -80,6 +82,11 @@ class GenrePrediction:
     @property
     def confidence(self) -> float:
         return float(np.max(self.probs))
+
+    @property
+    def uncertain(self) -> bool:
+        """The top two genres are close (``core.backbones.heads.UNCERTAIN_MARGIN``)."""
+        return is_uncertain(self.probs)
 
     def segments(self) -> list[tuple[float, float, str]]:
         """(start, end, genre) per excerpt, neighbours with the same genre merged: the timeline strip."""
@@ -170,7 +177,9 @@ class GenreModel:
                            "it was padded with silence, so the prediction is less reliable.")
         X, starts = self.features(y, sr)
         P = self.excerpt_probs(X)
-        return GenrePrediction(self.labels, aggregate_probs(P, aggregate), starts, P, aggregate, duration, self.name, notices)
+        probs = aggregate_probs(P, aggregate)
+        notices += verdict_notices(self.labels, probs)
+        return GenrePrediction(self.labels, probs, starts, P, aggregate, duration, self.name, notices)
 
 
 class BackboneGenreModel(GenreModel):
@@ -187,8 +196,10 @@ class BackboneGenreModel(GenreModel):
         P = self.net.predict_proba(heads.features(emb, self.net.feature, self.net.backbones))
         tags = tagging.from_embeddings(heads.embed(y, sr) if set(self.net.backbones) != set(heads.BACKBONES) else emb,
                                        len(y) / sr)
-        return GenrePrediction(self.labels, aggregate_probs(P, aggregate), emb[self.net.backbones[0]].starts, P,
-                               aggregate, len(y) / sr, self.name, notices, tags)
+        probs = aggregate_probs(P, aggregate)
+        notices += heads.verdict_notices(self.labels, probs, self.net)
+        return GenrePrediction(self.labels, probs, emb[self.net.backbones[0]].starts, P, aggregate, len(y) / sr,
+                               self.name, notices, tags)
 
 
 def hub_excerpts(y: np.ndarray, sr: int, extractor) -> tuple[np.ndarray, np.ndarray]:
@@ -210,7 +221,7 @@ def bundled_models() -> list[str]:
 
     names = [p.name for p in BUNDLED_DIR.iterdir()
              if ((p / "model.safetensors").exists() and (p / "config.json").exists()) or is_mapping(p)]
-    order = ["musicnn", "tags", "cnn", "crnn", "rnn", "dense", "ast"]
+    order = ["prior", "tags", "musicnn", "cnn", "crnn", "rnn", "dense", "ast"]
     return sorted(names, key=lambda n: (order.index(n) if n in order else len(order), n))
 
 
@@ -233,10 +244,9 @@ def _load_ours(name: str, folder: Path) -> GenreModel:
 
 
 def _load_head(name: str, folder: Path) -> GenreModel:
-    from core.backbones.heads import TagHead, TagMapping, is_mapping
+    from core.backbones.heads import load_head
 
-    head = TagMapping.from_pretrained(folder) if is_mapping(folder) else TagHead.from_pretrained(str(folder)).eval()
-    return BackboneGenreModel(name, head, read_card(folder))
+    return BackboneGenreModel(name, load_head(folder), read_card(folder))
 
 
 def _load_transformers_ast(name: str, source: str) -> GenreModel:

@@ -17,6 +17,7 @@ import torch
 
 from core import registry
 from core.audio import AudioError, load_audio, read_excerpts
+from core.backbones.heads import is_uncertain, load_head, verdict_notices
 from core.features import AST_SR, ast_log_mel
 from core.instruments.models import ASTClassifier, ASTSize, CNNConfig, InstrumentCNN
 from core.training import MODELS_DIR, ModelReport, check_cancel, load_state, read_card
@@ -25,9 +26,10 @@ if TYPE_CHECKING:
     from core.backbones.tagging import TagPrediction
 
 MODEL_DIR = MODELS_DIR / "instruments"
-BUNDLED = ("musicnn", "tags", "cnn", "ast")
+BUNDLED = ("prior", "tags", "musicnn", "cnn", "ast")
 PAPER_MODELS = ("cnn", "ast")  # the paper's networks, trained on rendered clips only
-DEFAULT_MODEL = "musicnn"
+#: the zero-shot tag mapping, corrected where real data earned it (core.backbones.prior)
+DEFAULT_MODEL = "prior"
 MAX_BATCH_FILES = 50  # per "Tag a folder" request: one request never holds a worker for minutes
 BACKBONE_HOP_SECONDS = 1.5  # the musicnn head reads 3 s patches; half-overlapping ones give the timeline
 HUB_ENV = "MUSIC_STUDIO_INSTRUMENTS_HUB"  # names a pretrained AudioSet AST to offer in the tab
@@ -93,10 +95,7 @@ class BackboneClassifier:
 def _load_local(directory: Path) -> Classifier | BackboneClassifier:
     config = json.loads((directory / "config.json").read_text())
     if "feature" in config and "backbones" in config:
-        from core.backbones.heads import TagHead, TagMapping, is_mapping
-
-        head = TagMapping.from_pretrained(directory) if is_mapping(directory) else \
-            TagHead.from_pretrained(str(directory)).eval()
+        head = load_head(directory)
         return BackboneClassifier(directory.name, head, head.labels, read_card(directory))
     kind, labels = config.pop("kind"), config.pop("labels")
     if kind == "cnn":
@@ -219,11 +218,17 @@ class InstrumentResult:
     notices: list[str] = field(default_factory=list)
     tags: "TagPrediction | None" = None  # MTT/MSD tags, when the model reads the musicnn backbones
     first_look: bool = False  # only a few windows spread over the input were read (predict_file(first_look=))
+    heard: list[tuple[str, float]] = field(default_factory=list)  # full mix: instruments heard in it (heard_in_mix)
 
     @property
     def is_full_mix(self) -> bool:
         """The taggers hear a band or a beat: a solo-instrument answer is not to be trusted."""
         return bool(self.tags is not None and self.tags.is_full_mix)
+
+    @property
+    def uncertain(self) -> bool:
+        """The top two classes are close (``core.backbones.heads.UNCERTAIN_MARGIN``)."""
+        return is_uncertain(self.probabilities)
 
     def ranking(self) -> list[tuple[str, float]]:
         order = np.argsort(-self.probabilities)
@@ -232,7 +237,8 @@ class InstrumentResult:
     def to_dict(self) -> dict:
         """JSON-ready: the ranking, one row per window, the full-mix flag and the tags when there are."""
         top, p = self.ranking()[0]
-        return {"instrument": top, "probability": round(p, 4), "full_mix": self.is_full_mix,
+        return {"instrument": top, "probability": round(p, 4), "uncertain": self.uncertain, "full_mix": self.is_full_mix,
+                "heard_in_mix": [{"instrument": c, "score": round(v, 4)} for c, v in self.heard],
                 "duration_s": round(self.duration, 3), "window_s": self.window_seconds, "padded": self.padded,
                 "truncated_from_s": self.truncated_from, "notices": list(self.notices), "first_look": self.first_look,
                 "ranking": [{"instrument": i, "probability": round(q, 4)} for i, q in self.ranking()],
@@ -275,6 +281,28 @@ def loud_windows(y: np.ndarray, starts: list[int], length: int, floor: float = 0
 
 FULL_MIX_NOTICE = ("This sounds like a full mix (a band or a beat), not one instrument: the classifier knows solo "
                    "instruments only, so read the tags instead of the ranking.")
+#: In a full mix, an instrument counts as heard when its best mapped tag, averaged over the recording, reaches
+#: this: the best micro-F1 on rendered mixes with known instruments
+#: (``python -m core.backbones.mixes --instruments .cache/genre --write``, docs/figures/mix_instruments.json).
+HEARD_THRESHOLD = 0.25
+
+
+def mix_labels() -> tuple[list[str], list[str]]:
+    """(every class, the classes a tag speaks for): only those can be heard in a mix."""
+    mapping = load("tags").head
+    return list(mapping.labels), [c for c in mapping.labels if c not in mapping.unmapped]
+
+
+def mapped_tag_scores(tags: "TagPrediction") -> np.ndarray:
+    """(classes,) each class's best mapped tag (the "tags" model's mapping), averaged over the recording."""
+    return load("tags").head.scores(np.concatenate([tags.mtt, tags.msd], 1)).mean(0)
+
+
+def heard_in_mix(tags: "TagPrediction", threshold: float = HEARD_THRESHOLD) -> list[tuple[str, float]]:
+    """The instruments heard in a full mix, strongest first: (class, score) at or above ``threshold``."""
+    labels, _ = mix_labels()
+    s = mapped_tag_scores(tags)
+    return sorted(((c, float(v)) for c, v in zip(labels, s) if v >= threshold), key=lambda cv: -cv[1])
 
 
 def predict_backbone(y: np.ndarray, sr: int, clf: BackboneClassifier, hop_seconds: float = BACKBONE_HOP_SECONDS) -> InstrumentResult:
@@ -289,13 +317,19 @@ def predict_backbone(y: np.ndarray, sr: int, clf: BackboneClassifier, hop_second
     starts = emb["mtt"].starts
     loud = loud_windows(y, [int(s * sr) for s in starts], int(musicnn.PATCH_SECONDS * sr))
     tags = tagging.from_embeddings(emb, len(y) / sr)
+    heard = heard_in_mix(tags) if tags.is_full_mix else []
     if tags.is_full_mix:
-        notices.append(FULL_MIX_NOTICE)
+        notices.append(FULL_MIX_NOTICE + (" Heard in it: " + ", ".join(f"{c} ({v:.2f})" for c, v in heard) + "."
+                                          if heard else " None of the instruments is clearly heard in it."))
     if getattr(clf.head, "unmapped", None):  # the tag mapping: say what it can never answer, not just score it 0
         notices.append(f"The {clf.name} model cannot name {', '.join(clf.head.unmapped)}: no tag of the taggers "
                        "speaks for them. Choose the default model to judge those.")
-    return InstrumentResult(clf.labels, probs[loud].mean(axis=0), starts + musicnn.PATCH_SECONDS / 2, probs,
-                            musicnn.PATCH_SECONDS, len(y) / sr, bool(emb["mtt"].padded), notices=notices, tags=tags)
+    overall = probs[loud].mean(axis=0)
+    if not tags.is_full_mix:  # a mix already says to read the tags instead
+        notices += verdict_notices(clf.labels, overall, clf.head)
+    return InstrumentResult(clf.labels, overall, starts + musicnn.PATCH_SECONDS / 2, probs,
+                            musicnn.PATCH_SECONDS, len(y) / sr, bool(emb["mtt"].padded), notices=notices, tags=tags,
+                            heard=heard)
 
 
 def window_seconds(clf: Classifier | BackboneClassifier) -> float:
@@ -331,7 +365,8 @@ def predict(y: np.ndarray, sr: int, model: str | Classifier | BackboneClassifier
     loud = loud_windows(y, [int(s * 0.01 * sr) for s in starts], window)
     overall = probs[loud].mean(axis=0)
     times = np.array([(s + clf.frames / 2) * 0.01 for s in starts])
-    return InstrumentResult(clf.labels, overall, times, probs, clf.frames * 0.01, len(y) / sr, padded)
+    return InstrumentResult(clf.labels, overall, times, probs, clf.frames * 0.01, len(y) / sr, padded,
+                            notices=verdict_notices(clf.labels, overall))
 
 
 def _duration(source) -> float | None:
@@ -405,14 +440,14 @@ def tag_files(paths, model: str = DEFAULT_MODEL, csv_path=None, progress=None, m
             in_order.append({"file": Path(path).name, "skipped": str(err)})
             continue
         top, p = result.ranking()[0]
-        row = {"file": Path(path).name, "instrument": top, "probability": round(p, 4),
+        row = {"file": Path(path).name, "instrument": top, "probability": round(p, 4), "uncertain": result.uncertain,
                **{label: round(float(q), 4) for label, q in zip(clf.labels, result.probabilities)}}
         if result.tags is not None:
             row = {**row, "full_mix": result.is_full_mix, **result.tags.summary_row()}
         rows.append(row)
         in_order.append(row)
     if csv_path is not None:
-        fields = list(rows[0]) if rows else ["file", "instrument", "probability", *clf.labels]
+        fields = list(rows[0]) if rows else ["file", "instrument", "probability", "uncertain", *clf.labels]
         _write_batch_csv(csv_path, in_order, fields)
     return rows, skipped
 

@@ -68,7 +68,8 @@ def app_url(tmp_path_factory):
 @pytest.fixture(scope="session")
 def browser():
     if not os.path.exists(CHROMIUM):
-        pytest.skip(f"Chromium not found at {CHROMIUM}: install the Debian package 'chromium' (make test does so as root)")
+        pytest.skip(f"Chromium not found at {CHROMIUM}: install the Debian package 'chromium' "
+                    "(make test does so as root)")
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -137,7 +137,8 @@ GROOVE = EXAMPLES / "house_groove_124bpm.ogg"
 def test_api_analysis_returns_levels_tempo_and_key_as_data(client):
     d = client.predict(_file(GROOVE), api_name="/api_analysis")
     assert d["levels"]["sample_rate"] == 22_050 and d["levels"]["integrated_lufs"] < 0
-    assert abs(d["tempo"]["bpm"] - 124) < 1 and len(d["tempo"]["beats_s"]) > 20 and d["key"]["mode"] in ("major", "minor")
+    assert abs(d["tempo"]["bpm"] - 124) < 1 and len(d["tempo"]["beats_s"]) > 20
+    assert d["key"]["mode"] in ("major", "minor")
 
 
 def test_api_genre_returns_probabilities_excerpts_and_tags(client):
@@ -163,7 +164,8 @@ def test_api_effects_process_returns_files_and_metrics(client):
 
 
 def test_api_generate_follows_style_meter_and_key(client):
-    d = client.predict("lstm", 8, 1.0, 2, 120, "Fiddle", None, None, "melody", "D", "irish", "6/8", api_name="/api_generate")
+    d = client.predict("lstm", 8, 1.0, 2, 120, "Fiddle", None, None, "melody", "D", "irish", "6/8",
+                       api_name="/api_generate")
     assert d["notes"] and not [n for n in d["notices"] if "style" in n]
     assert "it knows: american, essen, irish" in _message(client, "/api_generate", "lstm", 8, 1.0, 2, 120, "Fiddle",
                                                           None, None, "melody", None, "jazz", None)

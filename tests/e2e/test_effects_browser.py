@@ -12,7 +12,8 @@ def _open(page):
 
 def _upload(page, elem, path):
     page.locator(f"#{elem} input[type=file]").set_input_files(str(path))
-    page.locator(f"#{elem} audio, #{elem} .waveform-container, #{elem} wave").first.wait_for(state="attached", timeout=60_000)
+    player = page.locator(f"#{elem} audio, #{elem} .waveform-container, #{elem} wave").first
+    player.wait_for(state="attached", timeout=60_000)
 
 
 def test_apply_effect_plots_metrics_and_abx(page, test_output):

@@ -42,8 +42,10 @@ def test_a_flooding_client_is_refused_past_its_cap_and_another_client_is_served(
     sf.write(long, np.tile(y, (6, 1) if y.ndim == 2 else 6)[: 120 * sr], sr)
     song = _upload(app_url, long)
     answers = []
-    threads = [threading.Thread(target=lambda: answers.append(_post(app_url, "api_genre", [song, "musicnn", "mean"], "10.0.0.1")))
-               for _ in range(8)]
+    def ask():
+        answers.append(_post(app_url, "api_genre", [song, "musicnn", "mean"], "10.0.0.1"))
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
     for t in threads:
         t.start()
     for t in threads:

@@ -6,7 +6,8 @@ from tests.conftest import EXAMPLES
 pytestmark = pytest.mark.e2e
 
 
-@pytest.mark.parametrize("model", ["LSTM with a pointer (next-event model)", "GAN (LSTM trained adversarially, WGAN-GP)"])
+@pytest.mark.parametrize("model",
+                         ["LSTM with a pointer (next-event model)", "GAN (LSTM trained adversarially, WGAN-GP)"])
 def test_generate_with_each_model(page, test_output, model):
     page.get_by_role("tab", name="MIDI generation").click()
     page.locator("#gen-model input").click()
@@ -25,8 +26,10 @@ def test_generate_with_each_model(page, test_output, model):
 def test_a_played_primer_is_transcribed_and_continued(page, test_output):
     page.get_by_role("tab", name="MIDI generation").click()
     page.get_by_text("Hum, whistle or play a primer").click()
-    page.locator("#gen-hum-audio input[type=file]").set_input_files(str(EXAMPLES / "generation" / "primer_flute_melody.ogg"))
-    page.locator("#gen-hum-audio audio, #gen-hum-audio .waveform-container").first.wait_for(state="attached", timeout=60_000)
+    page.locator("#gen-hum-audio input[type=file]").set_input_files(
+        str(EXAMPLES / "generation" / "primer_flute_melody.ogg"))
+    player = page.locator("#gen-hum-audio audio, #gen-hum-audio .waveform-container").first
+    player.wait_for(state="attached", timeout=60_000)
     page.locator("#gen-hum-run").click()
     page.locator("#gen-hum-roll img").wait_for(state="visible", timeout=60_000)
     assert "notes" in page.locator("#gen-hum-note").inner_text()

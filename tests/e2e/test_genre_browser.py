@@ -19,7 +19,8 @@ def _upload(page, path):
 def test_upload_shows_genre_from_the_backbone_model_tags_taggram_and_spectrogram(page, test_output):
     clip = sorted((EXAMPLES / "genre").glob("techno_*.ogg"))[0]
     _upload(page, clip)
-    assert "musicnn" in page.locator("#genre-model").inner_text() or "musicnn" in page.locator("#genre-model input").input_value()
+    assert ("musicnn" in page.locator("#genre-model").inner_text()
+            or "musicnn" in page.locator("#genre-model input").input_value())
     page.locator("#genre-run").click()
     for plot in ("bars", "strip", "taggram", "mel"):
         page.locator(f"#genre-{plot} img").wait_for(state="visible", timeout=120_000)

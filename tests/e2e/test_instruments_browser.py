@@ -6,11 +6,14 @@ from tests.conftest import EXAMPLES
 pytestmark = pytest.mark.e2e
 
 
+#: The audio input's player, once the upload has reached the server.
+PLAYER = "#inst-audio audio, #inst-audio wave, #inst-audio .waveform-container"
+
 def test_classify_shows_ranking_and_timeline(page, test_output):
     page.get_by_role("tab", name="Instrument classification").click()
     page.locator("#inst-audio input[type=file]").set_input_files(
         str(EXAMPLES / "instruments" / "medley_flute_singer_piano_trumpet_violin.flac"))
-    page.locator("#inst-audio audio, #inst-audio wave, #inst-audio .waveform-container").first.wait_for(state="attached")
+    page.locator(PLAYER).first.wait_for(state="attached")
     page.locator("#inst-run").click()
     for plot in ("bars", "timeline", "curves"):
         page.locator(f"#inst-{plot} img").wait_for(state="visible", timeout=120_000)
@@ -26,7 +29,7 @@ def test_classify_shows_ranking_and_timeline(page, test_output):
 def test_the_answer_is_on_screen_after_the_click_and_a_folders_columns_fit(page):
     page.get_by_role("tab", name="Instrument classification").click()
     page.locator("#inst-audio input[type=file]").set_input_files(str(EXAMPLES / "instruments" / "violin.flac"))
-    page.locator("#inst-audio audio, #inst-audio wave, #inst-audio .waveform-container").first.wait_for(state="attached")
+    page.locator(PLAYER).first.wait_for(state="attached")
     page.locator("#inst-run").click()
     page.wait_for_function("document.querySelector('#inst-label').innerText.includes('violin')", timeout=120_000)
     box = page.locator("#inst-label").bounding_box()

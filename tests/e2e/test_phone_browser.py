@@ -1,7 +1,7 @@
 """The app at phone width (390 × 844, an iPhone 12-14): every tab can be reached and its main action used."""
-import pytest
-
 import importlib
+
+import pytest
 
 from tabs import TABS
 from tests.e2e.conftest import open_app

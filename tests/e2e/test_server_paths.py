@@ -20,7 +20,8 @@ from tests.conftest import ROOT
 pytestmark = pytest.mark.e2e
 
 #: Loadable things on the server: a model folder, a SoundFont, an audio file (made in the test).
-SERVER_NAMES = [str(ROOT / "assets" / "models" / "genre" / "cnn"), "/usr/share/sounds/sf2/FluidR3_GM.sf2", "/etc/shadow"]
+SERVER_NAMES = [str(ROOT / "assets" / "models" / "genre" / "cnn"), "/usr/share/sounds/sf2/FluidR3_GM.sf2",
+                "/etc/shadow"]
 
 
 def _post(url: str, body: dict) -> tuple[int, dict]:

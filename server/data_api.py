@@ -31,8 +31,11 @@ from core.genre import api as genre_api
 from core.instruments import api as inst_api
 from core.search import PATIENCE, SearchSession
 from core.search.api import Workspace
+from server.files import note_request, output_path
 from server.guard import one_of, uploaded_path
-from tabs.common import MAX_SECONDS, api_job, heavy, long_job, note_request, output_path, session_store, user_errors
+from server.jobs import api_job, heavy, long_job, user_errors
+from server.limits import MAX_SECONDS
+from server.sessions import session_store
 
 
 def genre_models() -> list[str]:
@@ -104,8 +107,9 @@ def api_generate(model: str = "lstm", seconds: float = 30.0, temperature: float 
                  style: str | None = None, meter: str | None = None) -> Iterator[dict]:
     """A piece as MIDI and rendered WAV, with its notes (pitch, start, end in seconds). ``primer``: a MIDI file
     (e.g. /api_transcribe's) that the LSTM and the Markov chain continue. ``arrangement``: "melody", or a band
-    style (folk, pop, waltz, reel, ballad) adding chords, bass and drums tracks to the MIDI and the audio. ``key``: a tonic ("G", "Eb") the piece is moved to;
-    ``style``/``meter``: what the LSTM writes, when its card lists them (e.g. "irish", "6/8", "4/2", "free");
+    style (folk, pop, waltz, reel, ballad) adding chords, bass and drums tracks to the MIDI and the audio.
+    ``key``: a tonic ("G", "Eb") the piece is moved to; ``style``/``meter``: what the LSTM writes, when its card
+    lists them (e.g. "irish", "6/8", "4/2", "free");
     left out, the model draws them and ``notices`` says which. ``soundfont``: an installed SoundFont's name."""
     model = one_of(model, gen.MODELS, "model", default="lstm")
     soundfont = None if soundfont is None else one_of(soundfont, render.soundfonts(), "soundfont")

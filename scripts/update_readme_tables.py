@@ -167,7 +167,7 @@ PAPER_SAYS = {"genre": "paper: 89 % CNN, 90 % CRNN on real songs", "instruments"
 GENERATION_METRICS = ("pitch_class_histogram", "pitch_range", "scale_consistency", "note_length", "repetition")
 
 
-@from_figure("mix_threshold.json", "(run `python -m core.backbones.mixes --real .cache/real --write`)")
+@from_figure("mix_threshold.json", "(run `python -m core.classify.mixes --real .cache/real --write`)")
 def mix_threshold(d: dict) -> str:
     return (f"The full-mix notice now reads the rhythm-section tags only ({', '.join(d['tags'])}) at "
             f"{d['threshold']:.2f}, the lowest threshold that none of the {d['solo']['n']} real solo recordings "
@@ -176,7 +176,7 @@ def mix_threshold(d: dict) -> str:
             "was measured with the earlier tags and threshold.")
 
 
-@from_figure("mix_instruments.json", "(run `python -m core.backbones.mixes --instruments .cache/genre --write`)")
+@from_figure("mix_instruments.json", "(run `python -m core.classify.mixes --instruments .cache/genre --write`)")
 def mix_instruments(d: dict) -> str:
     """The instruments-heard-in-a-mix threshold and what it gives per class."""
     fmt = lambda v: "—" if v is None else f"{v:.2f}"  # noqa: E731

@@ -4,7 +4,8 @@ import json
 
 import numpy as np
 
-from core.backbones import mixes, musicnn
+from core.backbones import musicnn
+from core.classify import mixes
 from core.backbones.tagging import TagPrediction
 from core.instruments import api
 

@@ -5,9 +5,10 @@ import json
 import numpy as np
 import pytest
 
-from core.backbones import heads, musicnn
-from core.backbones.prior import choose, fit_temperature, mapping_of, uncertain
-from core.backbones.tasks import GENRE, INSTRUMENTS
+from core.backbones import musicnn
+from core.classify import heads
+from core.classify.prior import choose, fit_temperature, mapping_of, uncertain
+from core.classify.tasks import GENRE, INSTRUMENTS
 
 LABELS = list(INSTRUMENTS.labels)
 MAPPING = mapping_of(INSTRUMENTS)
@@ -134,4 +135,4 @@ def test_the_bundled_default_is_the_prior_and_rebuilds_from_its_config(task):
     assert isinstance(model, heads.TagPrior)
     assert model.labels == list((GENRE if task == "genre" else INSTRUMENTS).labels)
     card = json.loads((folder / "card.json").read_text())
-    assert card["metrics"]["real_passages"]["n"] > 0 and "python -m core.backbones.prior" in card["command"]
+    assert card["metrics"]["real_passages"]["n"] > 0 and "python -m core.classify.prior" in card["command"]

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from core.backbones import musicnn
-from core.backbones.heads import TagMapping, is_mapping
-from core.backbones.tasks import GENRE, INSTRUMENTS, zero_shot_scores
+from core.classify.heads import TagMapping, is_mapping
+from core.classify.tasks import GENRE, INSTRUMENTS, zero_shot_scores
 from core.training import MODELS_DIR
 from tests.conftest import EXAMPLES
 

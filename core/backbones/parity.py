@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core.backbones.musicnn import Musicnn, log_mel, patches
+
 CLIPS = ("rock", "classical", "violin", "dnb")
 
 
@@ -16,8 +18,6 @@ def measure_parity(folder, reference, tf_model: str = "MTT_musicnn") -> dict:
     """Max absolute differences port − original: from the original's mel (the network alone) and from the WAV
     (our mel front end + network), for the tags and the 200-d penultimate embedding."""
     import soundfile as sf
-
-    from core.backbones.musicnn import Musicnn, log_mel, patches
 
     ref = np.load(reference)
     net = Musicnn.from_pretrained(str(folder)).eval()

@@ -13,6 +13,7 @@ import numpy as np
 
 from core.audio import SILENCE_PEAK, AudioError, check_min_seconds, cut_notice, load_audio
 from core.backbones import musicnn
+from core.backbones.embed import embed
 
 #: Shorter than this there is too little music to judge; between this and one patch the clip is
 #: repeat-padded to 3 s and the result says so.
@@ -21,7 +22,7 @@ MIN_SECONDS = 1.0
 #: The rhythm-section tags: a band or a beat. Not "rock", "pop" or "metal", which a solo electric guitar earns
 #: by itself (it was told it sounded like a full mix).
 MIX_TAGS = ("drums", "beat", "beats", "techno", "electronic", "dance")
-#: The lowest threshold no real solo recording crosses: ``python -m core.backbones.mixes`` (docs/figures/mix_threshold.json).
+#: The lowest threshold no real solo recording crosses: ``python -m core.classify.mixes`` (docs/figures/mix_threshold.json).
 MIX_THRESHOLD = 0.27
 
 
@@ -107,8 +108,6 @@ def from_embeddings(embeddings: dict[str, musicnn.Embedding], duration: float, n
 
 def tag(y: np.ndarray, sr: int = musicnn.SR) -> TagPrediction:
     """Mono audio at 16 kHz → tags of both taggers per 3 s patch."""
-    from core.backbones.heads import embed
-
     notices = check_audio(y, sr, "its tags")
     return from_embeddings(embed(y, sr), len(y) / sr, notices)
 

@@ -1,7 +1,7 @@
 """What real recordings have and SoundFont renders lack, as seeded augmentations: ``augment(y, sr) -> y``.
 
 Each is one pedalboard chain (or a little numpy), named so its effect on the real dev set can be
-measured alone (``python -m core.backbones.evaluate --task genre --augment NAME``):
+measured alone (``python -m core.classify.evaluate --task genre --augment NAME``):
 
 - ``room``: a room's reverb with early reflections and a pre-delay;
 - ``mic``: microphone and console colouration — random shelves and one resonant peak, a roll-off;

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.backbones.tasks import INSTRUMENTS, Item
+from core.classify.tasks import INSTRUMENTS, Item
 
 log = logging.getLogger(__name__)
 
@@ -721,7 +721,7 @@ def load(root=DEFAULT_OUT) -> dict:
 
 
 def items(root=DEFAULT_OUT) -> list:
-    """The renders as :class:`core.backbones.tasks.Item` (source "sampled", subset the sample package, kind
+    """The renders as :class:`core.classify.tasks.Item` (source "sampled", subset the sample package, kind
     "sampled-render", group the tune), for the evaluation's own row."""
     return [Item(Path(r["abs_path"]), r["label"], r["group"], SOURCE, r["package"], KIND)
             for r in load(root)["records"] if r["label"] in INSTRUMENTS.labels]

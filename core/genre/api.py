@@ -19,18 +19,22 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from core import registry
+from core import features, registry
 from core.audio import audio_duration, load_audio, read_excerpts
-from core.backbones.heads import is_uncertain, verdict_notices
-from core.genre.features import EXCERPT_S, INPUTS, excerpts
-from core.training import MODELS_DIR, load_state, read_card
+from core.backbones import tagging
+from core.backbones.tagging import check_audio
+from core.classify import report as head_report
+from core.classify.engine import classify
+from core.classify.heads import is_mapping, is_uncertain, load_head, verdict_notices
+from core.genre.features import EXCERPT_S, INPUTS, excerpt_starts, excerpts, pad_to
+from core.genre.models import build
+from core.training import MODELS_DIR, ModelReport, load_state, read_card
 
 if TYPE_CHECKING:
-    from core.training import ModelReport
     from core.backbones.tagging import TagPrediction
 
 BUNDLED_DIR = MODELS_DIR / "genre"
-#: the zero-shot tag mapping, corrected where real data earned it (core.backbones.prior); the rest stay selectable
+#: the zero-shot tag mapping, corrected where real data earned it (core.classify.prior); the rest stay selectable
 DEFAULT_MODEL = "prior"
 AGGREGATES = ("mean", "max")
 #: Hub checkpoint offered where the Hub is reachable (set the variable to enable it in the tab).
@@ -85,7 +89,7 @@ class GenrePrediction:
 
     @property
     def uncertain(self) -> bool:
-        """The top two genres are close (``core.backbones.heads.UNCERTAIN_MARGIN``)."""
+        """The top two genres are close (``core.classify.heads.UNCERTAIN_MARGIN``)."""
         return is_uncertain(self.probs)
 
     def segments(self) -> list[tuple[float, float, str]]:
@@ -107,6 +111,14 @@ class GenrePrediction:
                 w.writerow([f"{s:.1f}", f"{s + EXCERPT_S:.1f}", self.labels[int(np.argmax(p))]] + [f"{v:.4f}" for v in p])
             w.writerow(["whole", "", self.top] + [f"{v:.4f}" for v in self.probs])
         return str(path)
+
+
+def _mono(y: np.ndarray, aggregate: str) -> np.ndarray:
+    """Mono float32, after checking the aggregation is one we know (before any work)."""
+    if aggregate not in AGGREGATES:
+        raise ValueError(f"Unknown aggregation {aggregate!r}; choose one of {', '.join(AGGREGATES)}.")
+    y = np.asarray(y, dtype=np.float32)
+    return y.mean(axis=0) if y.ndim > 1 else y
 
 
 def aggregate_probs(excerpt_probs: np.ndarray, how: str = "mean") -> np.ndarray:
@@ -153,13 +165,7 @@ class GenreModel:
 
     def _prepare(self, y: np.ndarray, sr: int, aggregate: str) -> tuple[np.ndarray, int, list[str]]:
         """Mono float32 at the model's rate; empty, silent or under 1 s refused (never a confident label)."""
-        from core.backbones.tagging import check_audio
-
-        if aggregate not in AGGREGATES:
-            raise ValueError(f"Unknown aggregation {aggregate!r}; choose one of {', '.join(AGGREGATES)}.")
-        y = np.asarray(y, dtype=np.float32)
-        if y.ndim > 1:
-            y = y.mean(axis=0)
+        y = _mono(y, aggregate)
         notices = check_audio(y, sr, "its genre")
         if sr != self.sr:
             import librosa
@@ -189,23 +195,15 @@ class BackboneGenreModel(GenreModel):
         super().__init__(name, head, head.labels, "musicnn", card)
 
     def predict(self, y: np.ndarray, sr: int, aggregate: str = "mean") -> GenrePrediction:
-        from core.backbones import heads, tagging
-
-        y, sr, notices = self._prepare(y, sr, aggregate)  # at 16 kHz: musicnn's rate
-        emb = heads.embed(y, sr, self.net.backbones)
-        P = self.net.predict_proba(heads.features(emb, self.net.feature, self.net.backbones))
-        tags = tagging.from_embeddings(heads.embed(y, sr) if set(self.net.backbones) != set(heads.BACKBONES) else emb,
-                                       len(y) / sr)
-        probs = aggregate_probs(P, aggregate)
-        notices += heads.verdict_notices(self.labels, probs, self.net)
-        return GenrePrediction(self.labels, probs, emb[self.net.backbones[0]].starts, P, aggregate, len(y) / sr,
-                               self.name, notices, tags)
+        run = classify(_mono(y, aggregate), sr, self.net, what="its genre")  # core.classify.engine: both tabs
+        probs = aggregate_probs(run.probs, aggregate)
+        notices = run.notices + verdict_notices(self.labels, probs, self.net)
+        return GenrePrediction(self.labels, probs, run.starts, run.probs, aggregate, run.duration, self.name, notices,
+                               run.tags)
 
 
 def hub_excerpts(y: np.ndarray, sr: int, extractor) -> tuple[np.ndarray, np.ndarray]:
     """3 s excerpts, each through the checkpoint's own extractor (padded to its ``max_length``)."""
-    from core.genre.features import excerpt_starts, pad_to
-
     y = pad_to(y, int(EXCERPT_S * sr))
     starts = excerpt_starts(len(y), sr)
     clips = [y[int(s * sr):int(s * sr) + int(EXCERPT_S * sr)] for s in starts]
@@ -217,8 +215,6 @@ def bundled_models() -> list[str]:
     """Names of the bundled models (folders under assets/models/genre with weights), CNN first."""
     if not BUNDLED_DIR.is_dir():
         return []
-    from core.backbones.heads import is_mapping
-
     names = [p.name for p in BUNDLED_DIR.iterdir()
              if ((p / "model.safetensors").exists() and (p / "config.json").exists()) or is_mapping(p)]
     order = ["prior", "tags", "musicnn", "cnn", "crnn", "rnn", "dense", "ast"]
@@ -234,8 +230,6 @@ def hub_model() -> str | None:
 
 
 def _load_ours(name: str, folder: Path) -> GenreModel:
-    from core.genre.models import build
-
     config = json.loads((folder / "config.json").read_text())
     net = build(config["arch"], len(config["labels"]), **config.get("model", {}))  # the trained sizes, not defaults
     net.load_state_dict(load_state(folder))
@@ -244,8 +238,6 @@ def _load_ours(name: str, folder: Path) -> GenreModel:
 
 
 def _load_head(name: str, folder: Path) -> GenreModel:
-    from core.backbones.heads import load_head
-
     return BackboneGenreModel(name, load_head(folder), read_card(folder))
 
 
@@ -306,20 +298,17 @@ FIRST_LOOK_EXCERPTS = 6
 def report(name: str) -> "ModelReport":
     """The genre tab's model report for a bundled model (or a trained model's folder): figures on real recordings first, then on the
     generated corpus, per class, and the data of the curves and the test confusion matrix."""
-    from core.backbones import report as backbone_report
-    from core.training import ModelReport
-
     folder = BUNDLED_DIR / name if (BUNDLED_DIR / name).is_dir() else Path(name)
-    if backbone_report.is_head(folder):
-        return ModelReport(backbone_report.head_report(folder))
+    if head_report.is_head(folder):
+        return ModelReport(head_report.head_report(folder))
     if not (folder / "card.json").exists():
         return ModelReport(f"`{name}` has no bundled report (a Hub checkpoint or a local folder).")
     card = read_card(folder)
     labels = json.loads((folder / "config.json").read_text())["labels"]
     lines = [f"**{card.get('name', name)}** — {card.get('architecture', '')}", "", card.get("notes", "")]
     metrics = card.get("metrics", {})
-    if backbone_report.real_dev_line(metrics):  # real recordings first
-        lines += ["", backbone_report.real_dev_line(metrics)]
+    if head_report.real_dev_line(metrics):  # real recordings first
+        lines += ["", head_report.real_dev_line(metrics)]
     sets = {k: v for k, v in metrics.items() if isinstance(v, dict) and "excerpt_accuracy" in v}
     if sets:
         lines += ["", "**On generated music** (the corpus rendered here from MIDI with SoundFonts, not real recordings):",
@@ -357,13 +346,9 @@ def predict_file(source, model: str = DEFAULT_MODEL, aggregate: str = "mean", ma
         y, sr = load_audio(source, sr=m.sr, max_seconds=max_seconds, trim=True)
     result = m.predict(y, sr, aggregate)
     if with_tags and result.tags is None:
-        from core.backbones import tagging
-
         y16, sr16 = load_audio((sr, y), sr=16_000, max_seconds=None)
         result.tags = tagging.tag(y16, sr16)
     if with_spectrogram and spread is None:  # a first look's audio is excerpts joined, not the input
-        from core import features
-
         result.spectrogram = (features.log_mel(y, sr), sr)
     if spread is not None:
         result.first_look = True

@@ -22,7 +22,6 @@ import time
 import zlib
 from pathlib import Path
 
-
 from core.data.arranger import EQUAL_TEMPO, GENRES, arrange, load_chorales, mix
 from core.render import render_midi, soundfonts
 

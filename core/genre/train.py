@@ -31,8 +31,19 @@ from core.genre import data as gdata
 from core.genre.metrics import evaluate_sets, predict_logits, scores
 from core.genre.metrics import summary as summarise
 from core.genre.models import INPUT_OF, build, n_params
-from core.training import (MODELS_DIR, EarlyStopping, ModelCard, end_run, load_resume, plateau_scheduler, progress_bar,
-                           save_checkpoint, save_resume, start_run, wrap)
+from core.training import (
+    MODELS_DIR,
+    EarlyStopping,
+    ModelCard,
+    end_run,
+    load_resume,
+    plateau_scheduler,
+    progress_bar,
+    save_checkpoint,
+    save_resume,
+    start_run,
+    wrap,
+)
 
 log = logging.getLogger("core.genre.train")
 RUNS = Path(__file__).resolve().parents[2] / "runs" / "genre"

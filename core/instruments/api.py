@@ -17,7 +17,11 @@ import torch
 
 from core import registry
 from core.audio import AudioError, load_audio, read_excerpts
-from core.backbones.heads import is_uncertain, load_head, verdict_notices
+from core.backbones import musicnn
+from core.backbones.tagging import check_audio
+from core.classify import report as head_report
+from core.classify.engine import classify
+from core.classify.heads import is_uncertain, load_head, verdict_notices
 from core.features import AST_SR, ast_log_mel
 from core.instruments.models import ASTClassifier, ASTSize, CNNConfig, InstrumentCNN
 from core.training import MODELS_DIR, ModelReport, check_cancel, load_state, read_card
@@ -28,7 +32,7 @@ if TYPE_CHECKING:
 MODEL_DIR = MODELS_DIR / "instruments"
 BUNDLED = ("prior", "tags", "musicnn", "cnn", "ast")
 PAPER_MODELS = ("cnn", "ast")  # the paper's networks, trained on rendered clips only
-#: the zero-shot tag mapping, corrected where real data earned it (core.backbones.prior)
+#: the zero-shot tag mapping, corrected where real data earned it (core.classify.prior)
 DEFAULT_MODEL = "prior"
 MAX_BATCH_FILES = 50  # per "Tag a folder" request: one request never holds a worker for minutes
 BACKBONE_HOP_SECONDS = 1.5  # the musicnn head reads 3 s patches; half-overlapping ones give the timeline
@@ -155,7 +159,7 @@ def hub_model() -> str | None:
 
 def load(name: str = DEFAULT_MODEL) -> Classifier | BackboneClassifier:
     """A bundled model (musicnn, tags, cnn, ast), a folder saved by a train script, or a Hugging Face AST id/folder;
-    cached. "tags" is the zero-shot mapping of the taggers' tags (``core.backbones.heads.TagMapping``)."""
+    cached. "tags" is the zero-shot mapping of the taggers' tags (``core.classify.heads.TagMapping``)."""
     if not isinstance(name, (str, Path)) or not str(name).strip():
         raise ValueError(f"Choose an instrument model: one of {', '.join(BUNDLED)}, or a trained model's folder.")
     if name in BUNDLED:
@@ -180,13 +184,11 @@ def load(name: str = DEFAULT_MODEL) -> Classifier | BackboneClassifier:
 def report(name: str) -> ModelReport:
     """The instrument tab's report for a bundled model or a trained folder, from its card (the weights are not
     loaded): the head's real-music report, or the paper's Tables 1–3 (per-class rows and the confusion matrix)."""
-    from core.backbones import report as backbone_report
-
     if not isinstance(name, (str, Path)) or not str(name).strip():
         return ModelReport(f"Choose an instrument model: one of {', '.join(BUNDLED)}.")
     folder = MODEL_DIR / name if name in BUNDLED else Path(name)
-    if backbone_report.is_head(folder):
-        return ModelReport(backbone_report.head_report(folder))
+    if head_report.is_head(folder):
+        return ModelReport(head_report.head_report(folder))
     if not (folder / "card.json").exists():
         return ModelReport(f"`{name}` has no card to report (a Hub checkpoint, or not a trained model's folder).")
     card = read_card(folder)
@@ -199,8 +201,8 @@ def report(name: str) -> ModelReport:
             for label, v in m["report"].items() if isinstance(v, dict)]
     note = (f"**{key.replace('_', ' ')}** — accuracy {m['accuracy']:.1%}, macro-F1 {m['macro_f1']:.1%}. "
             f"Trained with `{card.get('command', '?')}`.")
-    if backbone_report.real_dev_line(metrics):
-        note += "\n\n" + backbone_report.real_dev_line(metrics)
+    if head_report.real_dev_line(metrics):
+        note += "\n\n" + head_report.real_dev_line(metrics)
     labels = json.loads((folder / "config.json").read_text())["labels"]
     return ModelReport(note, labels=labels, rows=rows, confusion=m["confusion"])
 
@@ -227,7 +229,7 @@ class InstrumentResult:
 
     @property
     def uncertain(self) -> bool:
-        """The top two classes are close (``core.backbones.heads.UNCERTAIN_MARGIN``)."""
+        """The top two classes are close (``core.classify.heads.UNCERTAIN_MARGIN``)."""
         return is_uncertain(self.probabilities)
 
     def ranking(self) -> list[tuple[str, float]]:
@@ -283,7 +285,7 @@ FULL_MIX_NOTICE = ("This sounds like a full mix (a band or a beat), not one inst
                    "instruments only, so read the tags instead of the ranking.")
 #: In a full mix, an instrument counts as heard when its best mapped tag, averaged over the recording, reaches
 #: this: the best micro-F1 on rendered mixes with known instruments
-#: (``python -m core.backbones.mixes --instruments .cache/genre --write``, docs/figures/mix_instruments.json).
+#: (``python -m core.classify.mixes --instruments .cache/genre --write``, docs/figures/mix_instruments.json).
 HEARD_THRESHOLD = 0.25
 
 
@@ -307,16 +309,9 @@ def heard_in_mix(tags: "TagPrediction", threshold: float = HEARD_THRESHOLD) -> l
 
 def predict_backbone(y: np.ndarray, sr: int, clf: BackboneClassifier, hop_seconds: float = BACKBONE_HOP_SECONDS) -> InstrumentResult:
     """Every 3 s patch (``hop_seconds`` apart) through the backbones and the head; the tags come along."""
-    from core.backbones import heads, musicnn, tagging
-
-    notices = tagging.check_audio(y, sr, "the instrument")
-    if sr != musicnn.SR:
-        y, sr = load_audio((sr, y), sr=musicnn.SR, max_seconds=None)
-    emb = heads.embed(y, sr, heads.BACKBONES, hop_seconds=hop_seconds)
-    probs = clf.head.predict_proba(heads.features(emb, clf.head.feature, clf.head.backbones))
-    starts = emb["mtt"].starts
+    run = classify(y, sr, clf.head, hop_seconds, what="the instrument")  # core.classify.engine: both tabs
+    y, sr, probs, starts, tags, notices = run.y, musicnn.SR, run.probs, run.starts, run.tags, run.notices
     loud = loud_windows(y, [int(s * sr) for s in starts], int(musicnn.PATCH_SECONDS * sr))
-    tags = tagging.from_embeddings(emb, len(y) / sr)
     heard = heard_in_mix(tags) if tags.is_full_mix else []
     if tags.is_full_mix:
         notices.append(FULL_MIX_NOTICE + (" Heard in it: " + ", ".join(f"{c} ({v:.2f})" for c, v in heard) + "."
@@ -328,14 +323,12 @@ def predict_backbone(y: np.ndarray, sr: int, clf: BackboneClassifier, hop_second
     if not tags.is_full_mix:  # a mix already says to read the tags instead
         notices += verdict_notices(clf.labels, overall, clf.head)
     return InstrumentResult(clf.labels, overall, starts + musicnn.PATCH_SECONDS / 2, probs,
-                            musicnn.PATCH_SECONDS, len(y) / sr, bool(emb["mtt"].padded), notices=notices, tags=tags,
+                            musicnn.PATCH_SECONDS, len(y) / sr, run.padded, notices=notices, tags=tags,
                             heard=heard)
 
 
 def window_seconds(clf: Classifier | BackboneClassifier) -> float:
     """How much audio one window of ``clf`` reads."""
-    from core.backbones import musicnn
-
     return musicnn.PATCH_SECONDS if isinstance(clf, BackboneClassifier) else clf.frames * 0.01
 
 
@@ -348,8 +341,6 @@ def predict(y: np.ndarray, sr: int, model: str | Classifier | BackboneClassifier
     hop_seconds = hop_seconds or HOP_SECONDS
     if sr != AST_SR:
         y, sr = load_audio((sr, y), sr=AST_SR, max_seconds=None)
-    from core.backbones.tagging import check_audio
-
     check_audio(y, sr, "the instrument")  # silence and clips under 1 s are refused for every model
     window = int(round(clf.frames * 0.01 * sr)) + 240  # samples giving exactly `frames` Kaldi frames
     padded = len(y) < window

@@ -1,6 +1,6 @@
 """What the tabs show about a backbone head: its measured figures, its data, and the backbone's origin and licence.
 
-Everything here is read from the cards that code wrote (``core.backbones.evaluate --write-card`` and
+Everything here is read from the cards that code wrote (``core.classify.evaluate --write-card`` and
 ``scripts/convert_musicnn.py``); the tabs render the markdown as it is.
 """
 from __future__ import annotations

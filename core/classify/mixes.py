@@ -1,8 +1,8 @@
 """Choose the full-mix notice's threshold on real recordings: the lowest that no real solo recording crosses;
 and the threshold above which an instrument counts as heard in a full mix.
 
-    python -m core.backbones.mixes --real .cache/real --write     # docs/figures/mix_threshold.json
-    python -m core.backbones.mixes --instruments .cache/genre --write   # docs/figures/mix_instruments.json
+    python -m core.classify.mixes --real .cache/real --write     # docs/figures/mix_threshold.json
+    python -m core.classify.mixes --instruments .cache/genre --write   # docs/figures/mix_instruments.json
 
 The notice tells a user that the instrument classifier, which knows solo instruments, is hearing a band or a
 beat. Solo recordings (every instrument record of the real dev set, single notes and phrases) must not raise
@@ -18,7 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from core.backbones import tagging
-from core.backbones.heads import embed_file
+from core.backbones.embed import embed_file
+from core.data.real import load_manifest
+from core.instruments.api import mapped_tag_scores, mix_labels
 
 FIGURE = Path(__file__).resolve().parents[2] / "docs" / "figures" / "mix_threshold.json"
 HEARD_FIGURE = FIGURE.with_name("mix_instruments.json")
@@ -57,8 +59,6 @@ def mix_items(root) -> list[tuple[Path, set[str]]]:
 
 def heard_scores(paths) -> np.ndarray:
     """(recordings, classes) each instrument class's best mapped tag, averaged over the recording."""
-    from core.instruments.api import mapped_tag_scores
-
     return np.stack([mapped_tag_scores(tagging.from_embeddings(embed_file(p), 0.0)) for p in paths])
 
 
@@ -82,8 +82,6 @@ def choose_heard(S: np.ndarray, truth: list[set[str]], labels: list[str], mapped
 
 
 def main(argv=None) -> dict:
-    from core.data.real import load_manifest
-
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--real", default=".cache/real", help="the real dev set built by python -m core.data.real")
     ap.add_argument("--instruments", help="a genre corpus folder (python -m core.genre.corpus): choose the "
@@ -91,12 +89,10 @@ def main(argv=None) -> dict:
     ap.add_argument("--write", action="store_true", help=f"write {FIGURE.name} (or {HEARD_FIGURE.name})")
     args = ap.parse_args(argv)
     if args.instruments:
-        from core.instruments.api import mix_labels
-
         labels, mapped = mix_labels()
         items = mix_items(args.instruments)
         result = {**choose_heard(heard_scores([p for p, _ in items]), [t for _, t in items], labels, mapped),
-                  "command": f"python -m core.backbones.mixes --instruments {args.instruments} --write",
+                  "command": f"python -m core.classify.mixes --instruments {args.instruments} --write",
                   "data": "rendered mixes of the genre corpus (SoundFonts; their General MIDI programs give the "
                           "instruments in each): no real full mix with labelled instruments is available here",
                   "unmapped": [c for c in labels if c not in mapped]}
@@ -107,7 +103,7 @@ def main(argv=None) -> dict:
     records = load_manifest(args.real)
     solo = scores([r for r in records if r["task"] == "instruments"])
     mixes = scores([r for r in records if r["task"] == "genre"])
-    result = {**choose(solo, mixes), "command": "python -m core.backbones.mixes --real .cache/real --write",
+    result = {**choose(solo, mixes), "command": "python -m core.classify.mixes --real .cache/real --write",
               "data": "the real dev set (docs/real_dev_set.md): instrument records as solos, genre tracks as mixes"}
     print(json.dumps(result, indent=1))
     if args.write:

@@ -1,6 +1,6 @@
 """Measure the backbone heads on real recordings first, then on held-out generated data; choose the recipe.
 
-    python -m core.backbones.evaluate --task genre --generated .cache/genre/corpus --real .cache/real \
+    python -m core.classify.evaluate --task genre --generated .cache/genre/corpus --real .cache/real \
         --write-card assets/models/genre/musicnn
 
 Every figure is per recording (the mean of its 3 s patches' probabilities, then the top class):
@@ -21,14 +21,20 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
 
-from core.backbones.heads import embed_file
-from core.backbones.tasks import TASKS, Item, Task, zero_shot_scores
-from core.backbones.train import Recipe, fit, gather, item_rows, split_generated
+from core.audio import AudioError
+from core.backbones import musicnn, tagging
+from core.backbones.embed import embed_file
+from core.classify.tasks import GENRE, TASKS, Item, Task, generated_items, real_items, zero_shot_scores
+from core.classify.train import Recipe, fit, gather, item_rows, split_generated
+from core.genre import api as genre_api
+from core.instruments import api as inst_api
+from core.training import update_card
 
 ROOT = Path(__file__).resolve().parents[2]
 FIGURES = ROOT / "docs" / "figures"
@@ -98,8 +104,6 @@ def cv_real(task: Task, gen: list[Item], real: list[Item], recipe: Recipe, gen_r
 
 
 def zero_shot_predict(task: Task, items: list[Item]) -> list[str]:
-    from core.backbones import musicnn
-
     mtt, msd = musicnn.load("mtt").labels, musicnn.load("msd").labels
     out = []
     for it in items:
@@ -112,18 +116,12 @@ def zero_shot_predict(task: Task, items: list[Item]) -> list[str]:
 def paper_networks_predict(task: Task, items: list[Item]) -> dict[str, list[str]]:
     """The networks bundled before the backbone (genre: Dense/RNN/CNN/CRNN/AST; instruments: CNN/AST) on ``items``;
     a recording a network refuses counts as wrong ("")."""
-    from core.audio import AudioError
-
     if task.name == "genre":
-        from core.genre.api import bundled_models, predict_file
-
-        names = [n for n in bundled_models() if n != "musicnn"]
-        top = lambda path, name: predict_file(path, name, max_seconds=120).top  # noqa: E731
+        names = [n for n in genre_api.bundled_models() if n not in ("prior", "tags", "musicnn")]
+        top = lambda path, name: genre_api.predict_file(path, name, max_seconds=120).top  # noqa: E731
     else:
-        from core.instruments.api import PAPER_MODELS, predict_file
-
-        names = list(PAPER_MODELS)
-        top = lambda path, name: predict_file(path, name, max_seconds=120).ranking()[0][0]  # noqa: E731
+        names = list(inst_api.PAPER_MODELS)
+        top = lambda path, name: inst_api.predict_file(path, name, max_seconds=120).ranking()[0][0]  # noqa: E731
     out = {}
     for name in names:
         preds = []
@@ -138,8 +136,6 @@ def paper_networks_predict(task: Task, items: list[Item]) -> dict[str, list[str]
 
 def full_mix_rates(groups: dict[str, list[Item]]) -> dict:
     """How often the full-mix notice fires (``tagging.MIX_THRESHOLD``) on each named set of recordings."""
-    from core.backbones import tagging
-
     out = {"threshold": tagging.MIX_THRESHOLD}
     for name, items in groups.items():
         flags = []
@@ -152,7 +148,7 @@ def full_mix_rates(groups: dict[str, list[Item]]) -> dict:
 
 def log(*parts) -> None:
     """One line of the evaluation's account (the logging module, not a callback: progress has one shape)."""
-    logging.getLogger("core.backbones.evaluate").info(" ".join(str(p) for p in parts))
+    logging.getLogger("core.classify.evaluate").info(" ".join(str(p) for p in parts))
 
 
 def run(task: Task, generated, real, augments=("room", "mic", "master", "noise", "codec", "band", "all"),
@@ -221,8 +217,6 @@ def run(task: Task, generated, real, augments=("room", "mic", "master", "noise",
         for name, preds in paper_networks_predict(task, gen_test).items():
             result["generated_heldout"][f"paper {name}"] = score(task, gen_test, preds)
     if mixes:  # the instrument tab's full-mix notice: full mixes should trip it, solo recordings should not
-        from core.backbones.tasks import GENRE, generated_items, real_items
-
         result["full_mix_notice"] = full_mix_rates({
             "generated full mixes": generated_items(GENRE, mixes), "real full mixes": real_items(GENRE, real),
             "generated solo (test)": gen_test, "real solo": rea})
@@ -291,8 +285,6 @@ def write_card(result: dict, folder: Path, command: str) -> None:
 
 def write_mapping_card(result: dict) -> Path:
     """The "tags" model's card (``assets/models/<task>/tags``): its figures are the zero-shot row of the table."""
-    from core.training import update_card
-
     s = result["real_dev"]["zero-shot tags"]
     folder = ROOT / "assets" / "models" / result["task"] / "tags"
     metrics = {"real_dev": {"macro_accuracy": s["macro_accuracy"], "accuracy": s["accuracy"], "per_class": s["per_class"],
@@ -327,8 +319,6 @@ def write_paper_cards(result: dict) -> list[Path]:
 
 
 def main(argv=None):
-    import sys
-
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--task", choices=sorted(TASKS), required=True)
     ap.add_argument("--generated")
@@ -349,7 +339,7 @@ def main(argv=None):
             ap.error("--generated and --real are needed to measure (or pass --from-json)")
         logging.basicConfig(level=logging.INFO, format="%(message)s")
         result = run(task, args.generated, args.real, tuple(args.augments), paper=not args.no_paper, mixes=args.mixes)
-        command = "python -m core.backbones.evaluate " + " ".join(argv or sys.argv[1:])
+        command = "python -m core.classify.evaluate " + " ".join(argv or sys.argv[1:])
         result["command"] = command
     FIGURES.mkdir(parents=True, exist_ok=True)
     (FIGURES / f"{task.name}_backbone_eval.json").write_text(json.dumps(result, indent=1))

@@ -12,7 +12,7 @@ backbone and hop, plus the augmentation's name), so heads and augmentations are 
 """
 from __future__ import annotations
 
-import hashlib
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,65 +20,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from core.audio import load_audio
 from core.backbones import musicnn
-
-CACHE = Path(__file__).resolve().parents[2] / ".cache" / "embeddings"
-BACKBONES = ("mtt", "msd")
-PENULTIMATE = 200  # width of each backbone's penultimate layer
-#: feature sets a head can read, per patch; dims are for both backbones together
-FEATURES = {
-    "penultimate": ("penultimate",),  # 2 × 200
-    "penultimate+tags": ("penultimate", "tags"),  # 2 × 250
-    "pooled": ("max_pool", "mean_pool"),  # 2 × 1506
-    "tags": ("tags",),  # 2 × 50: the taggers' own outputs
-}
-
-
-def features(embeddings: dict[str, musicnn.Embedding], feature: str = "penultimate+tags",
-             backbones=BACKBONES) -> np.ndarray:
-    """(n patches, d) from the named backbones' embeddings of one recording."""
-    parts = [getattr(embeddings[b], key) for b in backbones for key in FEATURES[feature]]
-    return np.concatenate(parts, axis=1).astype(np.float32)
-
-
-def embed(y: np.ndarray, sr: int = musicnn.SR, backbones=BACKBONES, hop_seconds: float = musicnn.PATCH_SECONDS
-          ) -> dict[str, musicnn.Embedding]:
-    """Mono 16 kHz audio through each backbone (loaded once per process)."""
-    return {b: musicnn.embed_audio(musicnn.load(b), y, sr, hop_seconds) for b in backbones}
-
-
-def embed_file(path, backbones=BACKBONES, hop_seconds: float = musicnn.PATCH_SECONDS, max_seconds: float = 600.0,
-               augment: Callable[[np.ndarray, int], np.ndarray] | None = None, augment_name: str = "",
-               cache: Path | None = CACHE) -> dict[str, musicnn.Embedding]:
-    """``embed`` of a file, cached on disk. ``augment(y, sr)`` (named by ``augment_name``) runs before embedding."""
-    path = Path(path)
-    st = path.stat()
-    key = hashlib.sha1(f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}:{hop_seconds}:{max_seconds}:{augment_name}"
-                       .encode()).hexdigest()[:20]
-    out: dict[str, musicnn.Embedding] = {}
-    todo = []
-    for b in backbones:
-        f = cache / f"{key}_{b}.npz" if cache else None
-        if f is not None and f.exists():
-            z = np.load(f)
-            out[b] = musicnn.Embedding(musicnn.load(b).labels, z["starts"], z["tags"], z["penultimate"],
-                                       z["mean_pool"], z["max_pool"], bool(z["padded"]))
-        else:
-            todo.append(b)
-    if todo:
-        y, sr = load_audio(path, sr=musicnn.SR, max_seconds=max_seconds)
-        if augment is not None:
-            y = augment(y, sr)
-        for b, e in embed(y, sr, todo, hop_seconds).items():
-            out[b] = e
-            if cache:
-                cache.mkdir(parents=True, exist_ok=True)
-                np.savez(cache / f"{key}_{b}.npz", starts=e.starts, tags=e.tags.astype(np.float16),
-                         penultimate=e.penultimate.astype(np.float16), mean_pool=e.mean_pool.astype(np.float16),
-                         max_pool=e.max_pool.astype(np.float16), padded=e.padded)
-    return {b: out[b] for b in backbones}
-
+from core.backbones.embed import BACKBONES, FEATURES, PENULTIMATE
+from core.training import check_cancel
 
 try:
     from huggingface_hub import PyTorchModelHubMixin as _HubMixin
@@ -123,8 +67,6 @@ def fit_head(X: np.ndarray, y: np.ndarray, labels: list[str], weights: np.ndarra
     ``progress(fraction, message)`` is told every epoch; ``cancel()`` is checked every epoch and, when it says
     so, :class:`core.training.Cancelled` is raised (the app's one progress/cancel shape).
     """
-    from core.training import check_cancel
-
     torch.manual_seed(seed)
     X = torch.from_numpy(np.asarray(X, np.float32))
     yt = torch.from_numpy(np.asarray(y, np.int64))
@@ -155,7 +97,7 @@ class TagMapping:
     ``predict_proba``), so both tabs and the API serve it as the model "tags".
 
     Its mapping is its ``config.json`` (``kind: tag-mapping``), the one place the task's mapping is written
-    (``core.backbones.tasks`` reads it too). Probabilities are each class's share of the mapped tag evidence;
+    (``core.classify.tasks`` reads it too). Probabilities are each class's share of the mapped tag evidence;
     a class with no mapped tag scores 0 and can never be chosen, which the tab says.
     """
 
@@ -196,8 +138,6 @@ class TagMapping:
 
     @classmethod
     def from_pretrained(cls, folder) -> "TagMapping":
-        import json
-
         config = json.loads((Path(folder) / "config.json").read_text())
         return cls(config["labels"], config["mapping"], config.get("backbones", BACKBONES), config.get("task", ""))
 
@@ -290,8 +230,6 @@ def fit_prior(X: np.ndarray, y: np.ndarray, labels: list[str], mapping: dict, we
     ``fixed_mapped``: hold every mapped class's correction at 0 (the mapping decides among them; only the
     classes with no tag are learned). Same progress/cancel shape as :func:`fit_head`.
     """
-    from core.training import check_cancel
-
     torch.manual_seed(seed)
     X = torch.from_numpy(np.asarray(X, np.float32))
     yt = torch.from_numpy(np.asarray(y, np.int64))
@@ -378,8 +316,6 @@ def verdict_notices(labels, probs: np.ndarray, head=None) -> list[str]:
 def load_head(folder):
     """The head saved in ``folder``: a :class:`TagMapping` (kind ``tag-mapping``), a :class:`TagPrior`
     (kind ``tag-prior``) or a :class:`TagHead` (no kind)."""
-    import json
-
     config = json.loads((Path(folder) / "config.json").read_text())
     kind = config.get("kind")
     if kind == "tag-mapping":
@@ -391,7 +327,5 @@ def load_head(folder):
 
 def is_mapping(folder) -> bool:
     """True for a folder holding a :class:`TagMapping` (``config.json`` of kind ``tag-mapping``, no weights)."""
-    import json
-
     path = Path(folder) / "config.json"
     return path.exists() and json.loads(path.read_text()).get("kind") == "tag-mapping"

@@ -1,12 +1,12 @@
 """Train a head on the frozen musicnn backbones: the real-music default for genre or instruments.
 
-    python -m core.backbones.train --task genre --generated .cache/genre/corpus --real .cache/real \
+    python -m core.classify.train --task genre --generated .cache/genre/corpus --real .cache/real \
         --out assets/models/genre/musicnn
 
 reads nanoGPT-style from top to bottom: gather the items (generated corpus + labelled real recordings),
 embed each file once through both taggers (cached), fit the head on the patches, save it with its
 config (``TagHead.from_pretrained(out)`` rebuilds it). The card's metrics are written by
-``python -m core.backbones.evaluate --write-card``, which measures the same recipe on held-out data.
+``python -m core.classify.evaluate --write-card``, which measures the same recipe on held-out data.
 """
 from __future__ import annotations
 
@@ -17,8 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from core.backbones.heads import FEATURES, TagHead, embed_file, features, fit_head
-from core.backbones.tasks import TASKS, Item, Task, generated_items, real_items
+from core.backbones.embed import FEATURES, embed_file, features
+from core.classify.heads import TagHead, fit_head
+from core.classify.tasks import TASKS, Item, Task, generated_items, real_items
+from core.data.realism import augment
 from core.training import progress_bar
 
 
@@ -40,8 +42,6 @@ class Recipe:
 
 def item_rows(items: list[Item], recipe: Recipe, augment_generated: bool = True, progress=None):
     """(X, y index, item index per row) for the items' 3 s patches; generated audio gets ``recipe.augment``."""
-    from core.data.realism import augment
-
     X, item_of = [], []
     for k, it in enumerate(items):
         name = recipe.augment if (augment_generated and it.source == "generated" and recipe.augment) else ""
@@ -123,7 +123,7 @@ def main(argv=None):
                         + (f"MLP {recipe.hidden}" if recipe.hidden else "linear") + f" → {len(task.labels)} classes",
         "training_data": f"{len(gen_train)} generated recordings (train split of {args.generated}) + {len(rea)} real "
                          f"recordings ({args.real}; manifest lists package, version, path, label evidence)",
-        "command": "python -m core.backbones.train " + " ".join(argv or __import__("sys").argv[1:]),
+        "command": "python -m core.classify.train " + " ".join(argv or __import__("sys").argv[1:]),
         "seed": recipe.seed, "final_train_loss": losses[-1], "backbone_licence": "musicnn weights: ISC (Pons & Serra)",
         "data_commands": args.data_command,
     })

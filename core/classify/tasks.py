@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from core.audio import AUDIO_EXTENSIONS
+from core.data.real import load_manifest
+from core.instruments.data import scan
 from core.training import MODELS_DIR
 
 
@@ -85,8 +87,6 @@ def generated_items(task: Task, root) -> list[Item]:
                     font = f.stem.split("__")[-1]
                     items.append(Item(f, genre, f"{genre}/{f.stem.split('__')[0]}", "generated", font))
     else:
-        from core.instruments.data import scan
-
         items = [Item(i.path, i.label, f"{i.collection}/{i.group}", "generated", i.collection) for i in scan(root)
                  if i.label in task.labels]
     return items
@@ -94,8 +94,6 @@ def generated_items(task: Task, root) -> list[Item]:
 
 def real_items(task: Task, root) -> list[Item]:
     """The labelled real recordings built by ``python -m core.data.real`` (manifest + audio under ``root``)."""
-    from core.data.real import load_manifest
-
     out = []
     for rec in load_manifest(root):
         if rec["task"] != task.name:

@@ -1,13 +1,13 @@
 """Choose, calibrate and train the default: the zero-shot tag mapping, corrected only where real data earns it.
 
-    python -m core.backbones.prior --task instruments --generated .cache/instruments --real .cache/real \
+    python -m core.classify.prior --task instruments --generated .cache/instruments --real .cache/real \
         --out assets/models/instruments/prior
 
 reads from top to bottom:
 
 1. gather the generated corpus (its train split) and the labelled real recordings; embed each once (cached);
-2. every candidate — the mapping alone, :class:`~core.backbones.heads.TagPrior` with the mapped classes held
-   at the mapping, with three strengths of pull back to it, and the free head of ``core.backbones.train`` — is
+2. every candidate — the mapping alone, :class:`~core.classify.heads.TagPrior` with the mapped classes held
+   at the mapping, with three strengths of pull back to it, and the free head of ``core.classify.train`` — is
    scored on the real recordings by grouped cross-validation (a package is never on both sides);
 3. the candidate is chosen on **real passages** (played phrases, stems, songs: what users upload), never on
    single sampled notes, which get a row of their own; ties are broken by renders of real samples
@@ -31,14 +31,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from core.backbones.evaluate import FIGURES, MIN_REAL, per_item, score
-from core.backbones.heads import UNCERTAIN_MARGIN, TagPrior, expected_calibration_error, fit_prior, tag_columns
-from core.backbones.tasks import TASKS, Item, Task
-from core.backbones.train import Recipe, chosen_recipe, fit, gather, item_rows, split_generated
+from core.classify.evaluate import FIGURES, MIN_REAL, per_item, score
+from core.classify.heads import UNCERTAIN_MARGIN, TagPrior, expected_calibration_error, fit_prior, tag_columns
+from core.classify.tasks import TASKS, Item, Task
+from core.classify.train import Recipe, chosen_recipe, fit, gather, item_rows, split_generated
 from core.data.sampled import items as sampled_items
 from core.training import update_card
 
-log = logging.getLogger("core.backbones.prior")
+log = logging.getLogger("core.classify.prior")
 
 FEATURE = "penultimate+tags"  # the prior reads the tags (for the mapping) and the penultimate layers
 PASSAGE_KINDS = ("phrase", "track")  # what users upload; "note" is one sampled note
@@ -83,7 +83,7 @@ def candidates(task: Task, untested=()) -> dict:
     for p in PENALTIES:
         out[f"tag prior, pull-back {p:g}"] = prior(penalty=p)
     head_recipe = chosen_recipe(task)
-    out["free head (core.backbones.train's chosen recipe)"] = ("head", head_recipe)
+    out["free head (core.classify.train's chosen recipe)"] = ("head", head_recipe)
     return out
 
 
@@ -313,7 +313,7 @@ def main(argv=None):
     task = TASKS[args.task]
     torch.manual_seed(0)
     result, model = run(task, args.generated, args.real, args.sampled)
-    command = "python -m core.backbones.prior " + " ".join(argv or sys.argv[1:])
+    command = "python -m core.classify.prior " + " ".join(argv or sys.argv[1:])
     result["command"] = command
     FIGURES.mkdir(parents=True, exist_ok=True)
     (FIGURES / f"{task.name}_prior.json").write_text(json.dumps(result, indent=1))

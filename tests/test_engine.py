@@ -1,0 +1,82 @@
+"""One classifier engine for both tabs, and one backbone pass per upload."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.backbones import embed as embedding
+from core.backbones import musicnn
+from core.classify.engine import classify
+from core.classify.heads import load_head
+from core.genre import api as genre_api
+from core.instruments import api as inst_api
+
+MODELS = Path(__file__).resolve().parents[1] / "assets" / "models"
+
+
+def _tone(seconds=7.0, f=440.0, sr=musicnn.SR):
+    t = np.arange(int(seconds * sr)) / sr
+    return (0.3 * np.sin(2 * np.pi * f * t) * (1 + 0.2 * np.sin(2 * np.pi * 2 * t))).astype(np.float32)
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    calls = []
+    real = musicnn.embed_audio
+
+    def spy(net, y, sr, hop):
+        calls.append((net.source, len(y), hop))
+        return real(net, y, sr, hop)
+
+    monkeypatch.setattr(musicnn, "embed_audio", spy)
+    embedding.forget()
+    yield calls
+    embedding.forget()
+
+
+def test_the_same_upload_runs_the_backbones_once(counted):
+    y = _tone()
+    a = embedding.embed(y)
+    assert len(counted) == 2  # both taggers
+    b = embedding.embed(y.copy())  # same content, another array
+    assert len(counted) == 2 and b["mtt"] is a["mtt"]
+    embedding.embed(y, hop_seconds=1.5)  # another hop is another pass
+    assert len(counted) == 4
+    embedding.embed(_tone(f=220.0))
+    assert len(counted) == 6
+
+
+def test_kept_uploads_are_bounded(counted, monkeypatch):
+    monkeypatch.setattr(embedding, "MEMORY_ENTRIES", 2)
+    tones = [_tone(4.0, f) for f in (200.0, 300.0, 400.0)]
+    for y in tones:
+        embedding.embed(y)
+    assert len(embedding._memory) == 2
+    embedding.embed(tones[0])  # the oldest was let go: computed again
+    assert len(counted) == 8
+
+
+def test_genre_and_instruments_tags_come_from_one_pass(counted):
+    y = _tone(7.0)
+    genre_api.load("prior").predict(y, musicnn.SR)
+    n = len(counted)
+    tags = genre_api.load("prior").predict(y, musicnn.SR).tags  # the tab's rerun, the API, the tags endpoint
+    assert len(counted) == n and tags is not None
+
+
+def test_classify_gives_per_patch_probabilities_tags_and_notices():
+    head = load_head(MODELS / "instruments" / "prior")
+    run = classify(_tone(2.0), musicnn.SR, head, what="the instrument")
+    assert run.probs.shape == (1, len(head.labels)) and np.allclose(run.probs.sum(1), 1, atol=1e-5)
+    assert run.padded and run.tags.mtt.shape == (1, 50) and run.duration == pytest.approx(2.0)
+    with pytest.raises(Exception, match="silent|signal"):
+        classify(np.zeros(musicnn.SR * 3, np.float32), musicnn.SR, head)
+
+
+def test_both_tabs_read_the_same_patches_through_the_engine():
+    y = _tone(9.0)
+    g = genre_api.load("prior").predict(y, musicnn.SR)
+    i = inst_api.predict(y, musicnn.SR, "prior", hop_seconds=musicnn.PATCH_SECONDS)
+    assert len(g.starts) == len(i.times)
+    np.testing.assert_allclose(i.times - musicnn.PATCH_SECONDS / 2, g.starts, atol=1e-6)
+    np.testing.assert_allclose(g.tags.mtt, i.tags.mtt)

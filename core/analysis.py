@@ -5,9 +5,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core import features, key as key_, levels as levels_, tempo as tempo_
+from core import features
+from core import key as key_
+from core import levels as levels_
+from core import tempo as tempo_
 from core.audio import AudioStats, audio_duration, audio_stats, check_min_seconds, cut_notice, load_audio, resample
-from core.training import check_cancel
+from core.capability import Capability, register
+from core.training import ASSETS, check_cancel
 
 #: Analysis runs at the loop-search paper's rate; it keeps the mel plot's top at 11 kHz.
 ANALYSIS_SR = 22_050
@@ -140,3 +144,9 @@ def log_mel_file(source, sr: int = ANALYSIS_SR, max_seconds: float = 600.0) -> t
     """Load (path or Gradio tuple) and compute the log-mel spectrogram tabs show beside their results."""
     y, sr = load_audio(source, sr=sr, max_seconds=max_seconds, trim=True)
     return features.log_mel(y, sr), sr
+
+
+CAPABILITY = register(Capability(
+    "analysis", run=analyse_file, result=Analysis,
+    examples=(ASSETS / "examples" / "house_groove_124bpm.ogg", ASSETS / "examples" / "bach_chorale_bwv66_6.flac"),
+    evaluate="python bench/bench_core.py --write; python -m core.tempo --evaluate (tempo); tests/test_levels.py (levels)"))

@@ -7,8 +7,9 @@ import pytest
 from core.audio import AudioError
 from core.backbones import musicnn, tagging
 from core.classify import heads
+from core.classify.data import Item
 from core.classify.evaluate import per_item, score
-from core.classify.tasks import GENRE, INSTRUMENTS, Item, zero_shot_scores
+from core.classify.tasks import GENRE, INSTRUMENTS, zero_shot_scores
 from core.data import realism
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "assets" / "examples"

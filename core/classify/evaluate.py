@@ -30,7 +30,8 @@ import numpy as np
 from core.audio import AudioError
 from core.backbones import musicnn, tagging
 from core.backbones.embed import embed_file
-from core.classify.tasks import GENRE, TASKS, Item, Task, generated_items, real_items, zero_shot_scores
+from core.classify.data import Item, generated_items, real_items
+from core.classify.tasks import GENRE, TASKS, Task, zero_shot_scores
 from core.classify.train import Recipe, fit, gather, item_rows, split_generated
 from core.genre import api as genre_api
 from core.instruments import api as inst_api

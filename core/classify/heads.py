@@ -35,7 +35,8 @@ class TagHead(nn.Module, _HubMixin):
     """Standardise → (linear | one hidden layer) → class logits. The standardisation is part of the weights."""
 
     def __init__(self, labels: list[str], in_dim: int, feature: str = "penultimate+tags",
-                 backbones: list[str] = list(BACKBONES), hidden: int = 0, dropout: float = 0.3, task: str = ""):
+                 backbones: list[str] = list(BACKBONES), hidden: int = 0, dropout: float = 0.3, task: str = "",
+                 kind: str = "tag-head"):
         super().__init__()
         self.labels, self.feature, self.backbones, self.task = list(labels), feature, list(backbones), task
         self.register_buffer("mean", torch.zeros(in_dim))

@@ -31,9 +31,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from core.classify.data import Item
 from core.classify.evaluate import FIGURES, MIN_REAL, per_item, score
 from core.classify.heads import UNCERTAIN_MARGIN, TagPrior, expected_calibration_error, fit_prior, tag_columns
-from core.classify.tasks import TASKS, Item, Task
+from core.classify.tasks import TASKS, Task
 from core.classify.train import Recipe, chosen_recipe, fit, gather, item_rows, split_generated
 from core.data.sampled import items as sampled_items
 from core.training import update_card

@@ -18,8 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from core.backbones.embed import FEATURES, embed_file, features
+from core.classify.data import Item, generated_items, real_items
 from core.classify.heads import TagHead, fit_head
-from core.classify.tasks import TASKS, Item, Task, generated_items, real_items
+from core.classify.tasks import TASKS, Task
 from core.data.realism import augment
 from core.training import progress_bar
 

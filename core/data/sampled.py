@@ -36,7 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
-from core.classify.tasks import INSTRUMENTS, Item
+from core.classify.data import Item
+from core.classify.tasks import INSTRUMENTS
 
 log = logging.getLogger(__name__)
 

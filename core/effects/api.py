@@ -16,12 +16,28 @@ import numpy as np
 
 from core import registry, validate
 from core.audio import check_min_seconds, cut_notice, load_audio, resample
+from core.capability import Capability, register
 from core.effects import fx
-from core.effects.inference import (CHUNK, PEAK_LIMIT, EffectModel, cond_vector, default_cond,  # noqa: F401 (the API)
-                                    peak_limit, run_model, single_thread)
+from core.effects.inference import (  # noqa: F401 (the API)
+    CHUNK,
+    PEAK_LIMIT,
+    EffectModel,
+    cond_vector,
+    default_cond,
+    peak_limit,
+    run_model,
+    single_thread,
+)
 from core.effects.metrics import metrics_for
-from core.effects.train import (MAX_CAPTURE_STEPS, MIN_CAPTURE_STEPS, NAM_KINDS, CaptureResult, capture,  # noqa: F401
-                                load_pair, save_capture)
+from core.effects.train import (  # noqa: F401
+    MAX_CAPTURE_STEPS,
+    MIN_CAPTURE_STEPS,
+    NAM_KINDS,
+    CaptureResult,
+    capture,
+    load_pair,
+    save_capture,
+)
 from core.training import MODELS_DIR, check_cancel
 
 MODELS_ROOT = MODELS_DIR / "effects"
@@ -166,3 +182,10 @@ def process(source, effect: str, knobs: dict | None = None, max_seconds: float =
     if limited:
         notes.append("The model output peaked above 0 dBFS and was scaled down to -0.1 dBFS.")
     return EffectResult(effect, fx.SR, x, wet, out, m, card, knobs, notes)
+
+
+CAPABILITY = register(Capability(
+    "effects", run=process, result=EffectResult, load=load, models_dir=MODELS_ROOT, default_model="reverb",
+    bundled=lambda: list(bundled()), labels=tuple(fx.NAMES),
+    examples=(MODELS_ROOT.parents[1] / "examples" / "effects" / "effects_guitar_di.flac",),
+    evaluate="python -m core.effects.evaluate --update-cards"))

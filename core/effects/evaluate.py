@@ -29,7 +29,8 @@ def pitch_choice(sets: dict) -> dict:
     import librosa
     import numpy as np
 
-    from core.effects import api, fx, models as M
+    from core.effects import api, fx
+    from core.effects import models as M
     from core.effects.inference import run_model
 
     bundled = api.load("pitch")

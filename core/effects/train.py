@@ -23,12 +23,10 @@ import torch
 
 from core import validate
 from core.audio import AudioError, cut_notice, load_audio
-from core.effects import fx, metrics
+from core.effects import fx, metrics, nam
 from core.effects import models as M
-from core.effects import nam
 from core.effects.inference import peak_limit, run_model, single_thread
-from core.training import (MODELS_DIR, Cancelled, ModelCard, progress_bar, save_checkpoint,  # noqa: F401 (Cancelled: re-exported)
-                           set_seed)
+from core.training import MODELS_DIR, Cancelled, ModelCard, progress_bar, save_checkpoint, set_seed  # noqa: F401 (Cancelled: re-exported)
 
 OUT_DIR = MODELS_DIR / "effects"
 

@@ -17,6 +17,7 @@ import pretty_midi
 import torch
 
 from core import registry, validate
+from core.capability import Capability, register
 from core.data.corpus import REST, snap_duration
 from core.generation.baselines import MarkovChain, random_events
 from core.generation.models import BAR, BOS, EOS, LSTMConfig, MelodyLSTM, cache_probabilities, event_token, token_event
@@ -677,3 +678,10 @@ def _reference(index: int, seconds: float, tempo: float, program: int, soundfont
     ref = reference_tunes()[index]
     ref_pm = events_to_midi(_trim([tuple(e) for e in ref["events"]], seconds * tempo / 60), tempo=tempo, program=program)
     return ref["title"], ref_pm, analyse(render_midi(ref_pm, sr=sr, soundfont=soundfont).audio, sr, tempo_and_key=False)
+
+
+CAPABILITY = register(Capability(
+    "generation", run=compose, result=Composition, load=load, models_dir=MODEL_DIR, default_model="lstm",
+    bundled=lambda: sorted(p.name for p in MODEL_DIR.iterdir() if (p / "config.json").exists()),
+    examples=(MODEL_DIR.parents[1] / "examples" / "generation" / "primer_flute_melody.ogg",),
+    evaluate="python -m core.generation.evaluate --write-cards"))

@@ -334,7 +334,6 @@ if __name__ == "__main__":
                                                          "--write-cards --write"}, indent=2) + "\n")
     if args.write_cards:
         from core.generation.api import MODEL_DIR
-
         from core.generation.train import CARD_NOTES
         from core.training import update_card
 

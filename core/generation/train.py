@@ -14,8 +14,8 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import math
 import logging
+import math
 import sys
 import time
 from collections import Counter
@@ -28,7 +28,16 @@ from torch.nn import functional as F
 from core.data.corpus import Tune, load_folk_corpus, load_midi_folder, load_styles, split_by_tune
 from core.generation.baselines import MarkovChain
 from core.generation.models import (
-    BAR, BOS, EOS, CriticConfig, GumbelRollout, LSTMConfig, MelodyLSTM, TuneCritic, cache_mixture_nll, event_token,
+    BAR,
+    BOS,
+    EOS,
+    CriticConfig,
+    GumbelRollout,
+    LSTMConfig,
+    MelodyLSTM,
+    TuneCritic,
+    cache_mixture_nll,
+    event_token,
 )
 from core.training import MODELS_DIR, ModelCard, Run, end_run, save_checkpoint, set_seed, start_run, wrap
 

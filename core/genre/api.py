@@ -23,9 +23,11 @@ from core import features, registry
 from core.audio import audio_duration, load_audio, read_excerpts
 from core.backbones import tagging
 from core.backbones.tagging import check_audio
+from core.capability import Capability, register
 from core.classify import report as head_report
 from core.classify.engine import classify
 from core.classify.heads import is_mapping, is_uncertain, load_head, verdict_notices
+from core.classify.tasks import GENRE
 from core.genre.features import EXCERPT_S, INPUTS, excerpt_starts, excerpts, pad_to
 from core.genre.models import build
 from core.training import MODELS_DIR, ModelReport, load_state, read_card
@@ -360,3 +362,12 @@ def predict_file(source, model: str = DEFAULT_MODEL, aggregate: str = "mean", ma
     if total > max_seconds + 0.5:
         result.notices.insert(0, f"The recording is {total:.0f} s long; only the first {max_seconds:.0f} s were classified.")
     return result
+
+
+CAPABILITY = register(Capability(
+    "genre", run=predict_file, result=GenrePrediction, load=load, models_dir=BUNDLED_DIR, default_model=DEFAULT_MODEL,
+    bundled=bundled_models, labels=GENRE.labels,
+    examples=tuple(sorted((MODELS_DIR.parent / "examples" / "genre").glob("*.ogg"))),
+    evaluate="python -m core.classify.prior --task genre --generated .cache/genre/corpus --real .cache/real "
+             "--out assets/models/genre/prior; python -m core.classify.evaluate --task genre ...; "
+             "python -m core.genre.evaluate (paper networks)"))

@@ -172,7 +172,7 @@ def main(argv=None) -> dict:
     metrics.update(evaluate_sets(model, labels, kind, args.eval_data))
     summary = summarise(metrics)
     log.info("metrics %s", json.dumps(summary))
-    config = {"arch": args.model, "input": kind, "labels": labels, "model": size, "params": n_params(model)}
+    config = {"kind": args.model, "arch": args.model, "input": kind, "labels": labels, "model": size, "params": n_params(model)}
     card = ModelCard(
         name=name, task="genre", architecture=f"{args.model} ({n_params(model):,} parameters)",
         training_data=f"{args.data}: {len(train_t)}/{len(val_t)}/{len(test_t)} tracks train/val/test "

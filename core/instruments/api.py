@@ -19,9 +19,11 @@ from core import registry
 from core.audio import AudioError, load_audio, read_excerpts
 from core.backbones import musicnn
 from core.backbones.tagging import check_audio
+from core.capability import Capability, register
 from core.classify import report as head_report
 from core.classify.engine import classify
 from core.classify.heads import is_uncertain, load_head, verdict_notices
+from core.classify.tasks import INSTRUMENTS
 from core.features import AST_SR, ast_log_mel
 from core.instruments.models import ASTClassifier, ASTSize, CNNConfig, InstrumentCNN
 from core.training import MODELS_DIR, ModelReport, check_cancel, load_state, read_card
@@ -449,3 +451,12 @@ def _write_batch_csv(path, rows: list[dict], fields: list[str]) -> None:
         writer = csv.DictWriter(f, fieldnames=[*fields, "skipped"], restval="")
         writer.writeheader()
         writer.writerows(rows)
+
+
+CAPABILITY = register(Capability(
+    "instruments", run=predict_file, result=InstrumentResult, load=load, models_dir=MODEL_DIR,
+    default_model=DEFAULT_MODEL, bundled=lambda: [n for n in BUNDLED if (MODEL_DIR / n / "config.json").exists()],
+    labels=INSTRUMENTS.labels, examples=tuple(sorted((MODELS_DIR.parent / "examples" / "instruments").glob("*.flac"))),
+    evaluate="python -m core.classify.prior --task instruments --generated .cache/instruments --real .cache/real "
+             "--sampled .cache/sampled --out assets/models/instruments/prior; python -m core.instruments.evaluate "
+             "(paper networks)"))

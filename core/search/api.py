@@ -28,6 +28,7 @@ import torch
 
 from core import validate
 from core.audio import SILENCE_PEAK, AudioError
+from core.capability import Capability, register
 from core.search import spaces
 from core.training import check_cancel
 
@@ -474,3 +475,11 @@ class Workspace:
         self.session = None  # free the old window index first
         self.session = SearchSession(self.track(space), t0, d, **kwargs)
         return self.session
+
+
+CAPABILITY = register(Capability(
+    "search", run=session, result=SearchSession, load=spaces.load, models_dir=spaces.MODEL_DIR,
+    default_model=spaces.DEFAULT_MODEL,
+    bundled=lambda: sorted(p.name for p in spaces.MODEL_DIR.iterdir() if (p / "model.safetensors").exists()),
+    examples=(spaces.MODEL_DIR.parents[1] / "examples" / "search" / "drum_and_bass_loops_and_samples.ogg",),
+    evaluate="python -m core.search.evaluate --data .cache/search/eval --out docs/figures/search_eval.json"))

@@ -58,7 +58,9 @@ def load(name_or_path: str = DEFAULT_MODEL):
     def loader():
         if not (path / "model.safetensors").exists() or not (path / "config.json").exists():
             raise ValueError(f"No trained encoder at {path}: run python -m core.search.train first.")
-        model = Encoder(EncoderConfig(**json.loads((path / "config.json").read_text())))
+        config = json.loads((path / "config.json").read_text())
+        config.pop("kind", None)  # which class reads it: the encoder, the only kind here
+        model = Encoder(EncoderConfig(**config))
         model.load_state_dict(load_state(path))
         return model.eval().to(registry.device())
 

@@ -23,8 +23,18 @@ from core import features, registry
 from core.audio import AUDIO_EXTENSIONS, load_audio
 from core.search import spaces
 from core.search.models import BYOLAE, EncoderConfig
-from core.training import (MODELS_DIR, ModelCard, Run, check_cancel, end_run, progress_bar, save_checkpoint, set_seed,
-                           start_run, wrap)
+from core.training import (
+    MODELS_DIR,
+    ModelCard,
+    Run,
+    check_cancel,
+    end_run,
+    progress_bar,
+    save_checkpoint,
+    set_seed,
+    start_run,
+    wrap,
+)
 
 FLOOR = spaces.normalise_mel(np.array(-80.0))  # a silent bin after normalisation
 
@@ -203,7 +213,7 @@ def main(argv=None):
                 + (f", level ±{args.gain_db} dB" if args.gain_db else "")},
         notes=args.notes,
     )
-    save_checkpoint(model.encoder, out, card, extra=asdict(cfg))  # config.json: what load() rebuilds
+    save_checkpoint(model.encoder, out, card, extra={"kind": "byol-ae", **asdict(cfg)})  # what load() rebuilds
     (out / "history.json").write_text(json.dumps({k: [round(v, 5) for v in vs] for k, vs in history.items()}))
     print(f"saved {out} ({seconds:.0f} s)")
     end_run(run)

@@ -107,9 +107,11 @@ def analyse(y: np.ndarray, sr: int, hop_length: int = features.HOP_LENGTH, tempo
     """Compute the analysis tab's descriptors of a mono float signal (``tempo_and_key=False``: the plotted
     features only, for callers that draw them and nothing more, like the generation tab)."""
     # each stage takes up to ~1 s on 10 minutes: a cancelled request stops between them
-    chroma = features.chroma(y, sr, hop_length=hop_length)
+    S = features.power_spectrogram(y, hop_length=hop_length)  # one STFT for the chroma and the log-mel
+    chroma = features.chroma(None, sr, hop_length=hop_length, S=S)
     check_cancel()
-    log_mel = features.log_mel(y, sr, hop_length=hop_length)
+    log_mel = features.log_mel(None, sr, hop_length=hop_length, S=S)
+    del S
     check_cancel()
     tempo = tempo_.estimate(y, sr) if tempo_and_key else None
     check_cancel()

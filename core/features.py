@@ -16,22 +16,31 @@ N_MELS = 128
 N_MFCC = 20
 
 
+def power_spectrogram(y: np.ndarray, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH) -> np.ndarray:
+    """|STFT|², shape (1 + n_fft // 2, frames): computed once, it feeds ``log_mel`` and ``chroma`` (``S=``)."""
+    import librosa
+
+    return np.abs(librosa.stft(y, n_fft=n_fft, hop_length=hop_length)) ** 2
+
+
 def log_mel(
-    y: np.ndarray,
+    y: np.ndarray | None,
     sr: int,
     n_fft: int = N_FFT,
     hop_length: int = HOP_LENGTH,
     n_mels: int = N_MELS,
     fmax: float | None = None,
     top_db: float | None = 80.0,
+    S: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Log-mel spectrogram in dB relative to the signal's maximum, shape (n_mels, frames)."""
+    """Log-mel spectrogram in dB relative to the signal's maximum, shape (n_mels, frames).
+    ``S``: a power spectrogram already computed (``power_spectrogram``) instead of ``y``."""
     import librosa
 
-    S = librosa.feature.melspectrogram(
-        y=y, sr=sr, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels, fmax=fmax
+    M = librosa.feature.melspectrogram(
+        y=y, sr=sr, S=S, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels, fmax=fmax
     )
-    return librosa.power_to_db(S, ref=np.max, top_db=top_db).astype(np.float32)
+    return librosa.power_to_db(M, ref=np.max, top_db=top_db).astype(np.float32)
 
 
 def mfcc(
@@ -50,11 +59,12 @@ def mfcc(
     ).astype(np.float32)
 
 
-def chroma(y: np.ndarray, sr: int, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH) -> np.ndarray:
-    """STFT chromagram, shape (12, frames), each frame normalised to max 1."""
+def chroma(y: np.ndarray | None, sr: int, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH,
+           S: np.ndarray | None = None) -> np.ndarray:
+    """STFT chromagram, shape (12, frames), each frame normalised to max 1 (``S``: as for ``log_mel``)."""
     import librosa
 
-    return librosa.feature.chroma_stft(y=y, sr=sr, n_fft=n_fft, hop_length=hop_length).astype(np.float32)
+    return librosa.feature.chroma_stft(y=y, sr=sr, S=S, n_fft=n_fft, hop_length=hop_length).astype(np.float32)
 
 
 def zcr(y: np.ndarray, frame_length: int = N_FFT, hop_length: int = HOP_LENGTH) -> np.ndarray:

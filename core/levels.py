@@ -123,7 +123,8 @@ def file_format(path) -> FileFormat | None:
 def true_peak(y: np.ndarray, oversampling: int = TRUE_PEAK_OVERSAMPLING, chunk: int = 1 << 18) -> float:
     """Largest magnitude of ``y`` (channels, samples) after ``oversampling``x polyphase interpolation.
 
-    Chunked with a margin, so a 10-minute stereo file never holds its 4x copy in memory at once.
+    Chunked with a margin, so a 10-minute stereo file never holds its 4x copy in memory at once. In float32:
+    a peak needs no more precision, and the interpolation runs about twice as fast as in float64.
     """
     from scipy.signal import resample_poly
 
@@ -131,9 +132,10 @@ def true_peak(y: np.ndarray, oversampling: int = TRUE_PEAK_OVERSAMPLING, chunk: 
     peak = 0.0
     n = y.shape[-1]
     for ch in np.atleast_2d(y):
+        ch = np.ascontiguousarray(ch, dtype=np.float32)
         for start in range(0, n, chunk):
             a, b = max(0, start - margin), min(n, start + chunk + margin)
-            up = resample_poly(ch[a:b].astype(np.float64), oversampling, 1)
+            up = resample_poly(ch[a:b], oversampling, 1)
             lo, hi = (start - a) * oversampling, (min(n, start + chunk) - a) * oversampling
             peak = max(peak, float(np.max(np.abs(up[lo:hi]))) if hi > lo else 0.0)
     return peak
@@ -153,9 +155,10 @@ def _k_weighted_power(y: np.ndarray, sr: int) -> np.ndarray:
     return out
 
 
-def short_term_loudness(y: np.ndarray, sr: int) -> np.ndarray:
-    """Short-term loudness (LUFS) of 3 s windows every 0.1 s; empty when shorter than one window."""
-    power = _k_weighted_power(y, sr)
+def short_term_loudness(y: np.ndarray, sr: int, power: np.ndarray | None = None) -> np.ndarray:
+    """Short-term loudness (LUFS) of 3 s windows every 0.1 s; empty when shorter than one window.
+    ``power``: the K-weighted power already computed (``_k_weighted_power``), so the filters run once."""
+    power = _k_weighted_power(y, sr) if power is None else power
     win, hop = int(SHORT_TERM_S * sr), int(SHORT_TERM_HOP_S * sr)
     if len(power) < win:
         return np.zeros(0)
@@ -164,6 +167,29 @@ def short_term_loudness(y: np.ndarray, sr: int) -> np.ndarray:
     mean_square = (c[starts + win] - c[starts]) / win
     with np.errstate(divide="ignore"):
         return -0.691 + 10.0 * np.log10(mean_square)
+
+
+def integrated_loudness(power: np.ndarray, sr: int) -> float | None:
+    """BS.1770-4 gated integrated loudness (LUFS) from the K-weighted power: pyloudnorm's 400 ms blocks with
+    75 % overlap and its -70 LUFS / -10 LU gates, on block sums from one cumulative sum instead of a loop per
+    block (``tests/test_levels.py`` holds it to pyloudnorm). None for silence or input shorter than a block."""
+    block, step = 0.4, 0.25
+    if len(power) < int(block * sr):
+        return None
+    j = np.arange(int(np.round((len(power) / sr - block) / (block * step))) + 1)
+    lo = (block * (j * step) * sr).astype(int)  # pyloudnorm's bounds, same float order
+    hi = np.minimum((block * (j * step + 1) * sr).astype(int), len(power))
+    c = np.concatenate([[0.0], np.cumsum(power)])
+    z = (c[hi] - c[lo]) / (block * sr)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        loud = -0.691 + 10.0 * np.log10(z)
+        above = loud >= -70.0
+        if not above.any():
+            return None
+        relative = -0.691 + 10.0 * np.log10(z[above].mean()) - 10.0
+        gated = (loud > relative) & (loud > -70.0)
+        value = -0.691 + 10.0 * np.log10(z[gated].mean()) if gated.any() else -math.inf
+    return float(value) if math.isfinite(value) else None
 
 
 def loudness_range(short_term: np.ndarray) -> float | None:
@@ -181,18 +207,14 @@ def loudness_range(short_term: np.ndarray) -> float | None:
 
 def measure_array(y: np.ndarray, sr: int, fmt: FileFormat | None = None) -> Levels:
     """Levels of ``y`` as (channels, samples) or (samples,) float audio at rate ``sr``."""
-    import pyloudnorm
-
     y = np.atleast_2d(np.asarray(y, dtype=np.float32))
     n = y.shape[-1]
     peak = float(np.max(np.abs(y))) if y.size else 0.0
-    integrated = None
-    # each stage is up to ~0.5 s on 10 minutes: a cancelled request stops between them
-    if n >= int(0.4 * sr) and peak > 0:
-        value = pyloudnorm.Meter(sr).integrated_loudness(y.T.astype(np.float64))
-        integrated = float(value) if math.isfinite(value) else None
-    check_cancel()
-    st = short_term_loudness(y, sr) if peak > 0 else np.zeros(0)
+    # the K-weighting runs once; integrated and short-term loudness both read its power
+    power = _k_weighted_power(y, sr) if peak > 0 else None
+    integrated = integrated_loudness(power, sr) if power is not None else None
+    check_cancel()  # each stage is up to ~0.5 s on 10 minutes: a cancelled request stops between them
+    st = short_term_loudness(y, sr, power) if peak > 0 else np.zeros(0)
     finite = st[np.isfinite(st)]
     check_cancel()
     tp = _dbfs(true_peak(y)) if peak > 0 else -math.inf

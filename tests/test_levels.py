@@ -126,3 +126,17 @@ def test_key_of_a_rendered_bach_chorale_is_its_written_key():
 
     result = analysis.analyse_file(str(EXAMPLES / "bach_chorale_bwv66_6.flac"))
     assert result.key.name == "F# minor"  # BWV 66.6 is written in F# minor
+
+
+@pytest.mark.parametrize("channels,sr", [(1, 44_100), (2, 48_000), (2, 22_050)])
+def test_integrated_loudness_from_one_k_weighting_pass_equals_pyloudnorm(channels, sr):
+    import pyloudnorm
+
+    rng = np.random.default_rng(channels)
+    x = rng.standard_normal((channels, 7 * sr)) * 0.1
+    x[:, sr:2 * sr] *= 0.001  # a quiet second: below the relative gate
+    x[:, 4 * sr:int(4.3 * sr)] = 0.0  # digital silence: below the absolute gate
+    ours = levels.integrated_loudness(levels._k_weighted_power(x, sr), sr)
+    assert ours == pytest.approx(pyloudnorm.Meter(sr).integrated_loudness(x.T), abs=1e-6)
+    assert levels.integrated_loudness(np.zeros(sr), sr) is None  # silence: no number
+    assert levels.integrated_loudness(np.ones(int(0.3 * sr)), sr) is None  # shorter than one block

@@ -322,9 +322,105 @@ def evaluate(per_genre: int = 5, out: Path | None = None) -> dict:
     return result
 
 
+# --- evaluation on real music: tracker modules from Debian packages (core.data.modules) ----------
+
+def beat_f(reference: np.ndarray, estimated: np.ndarray) -> float:
+    """mir_eval's beat F-measure (70 ms window; beats in the first 5 s ignored, as mir_eval trims them)."""
+    import mir_eval
+
+    ref, est = mir_eval.beat.trim_beats(np.asarray(reference, float)), mir_eval.beat.trim_beats(np.asarray(estimated, float))
+    if len(ref) == 0:
+        return float("nan")
+    return float(mir_eval.beat.f_measure(ref, est)) if len(est) else 0.0
+
+
+def _octave_error(estimate_bpm: float | None, truth: float) -> str:
+    """Where an estimate sits against the truth: "1", "2", "1/2", "3", "1/3", "3/2", "2/3", or "other"."""
+    if estimate_bpm is None:
+        return "none"
+    for name, f in (("1", 1), ("2", 2), ("1/2", .5), ("3", 3), ("1/3", 1 / 3), ("3/2", 1.5), ("2/3", 2 / 3), ("4", 4),
+                    ("1/4", .25)):
+        if abs(estimate_bpm - truth * f) <= TOLERANCE * truth * f:
+            return name
+    return "other"
+
+
+def real_methods(chooser: dict | None | str = "bundled"):
+    """name -> f(y, sr) -> (bpm or None, beats): the methods the real-music evaluation compares."""
+    import librosa
+
+    def ours(y, sr):
+        t = estimate(y, sr, chooser=chooser)
+        return (t.bpm, t.beats) if t else (None, np.array([]))
+
+    def prior_only(y, sr):
+        t = estimate(y, sr, chooser=None)
+        return (t.bpm, t.beats) if t else (None, np.array([]))
+
+    def lib_track(y, sr):
+        bpm, beats = librosa.beat.beat_track(y=y, sr=sr, hop_length=HOP_LENGTH, units="time")
+        return float(np.atleast_1d(bpm)[0]), np.asarray(beats)
+
+    def lib_tempo(y, sr):
+        return float(np.atleast_1d(librosa.feature.tempo(y=y, sr=sr, hop_length=HOP_LENGTH))[0]), None
+
+    return {"ours": ours, "prior_only": prior_only, "librosa_beat_track": lib_track, "librosa_feature_tempo": lib_tempo}
+
+
+def evaluate_real(cache: Path, out: Path | None = None, methods: dict | None = None) -> dict:
+    """MIREX Acc1/Acc2 and beat F-measure on the tracker modules built by ``python -m core.data.modules --build``.
+
+    The label is ``bpm_folded``: 4 rows per beat (IT header where stored), doubled while above 200 BPM; Acc1 is
+    also given against the plain 4-rows-per-beat BPM (``acc1_rpb4``). Beats: every rows-per-beat-th row."""
+    from core.data import modules as mods
+
+    methods = methods or real_methods()
+    rows = []
+    for m, y, ref_beats in mods.load(cache):
+        row = {"id": m["id"], "package": m["package"], "format": m["format"], "speed": m["speed"], "tempo": m["tempo"],
+               "rows_per_beat": m["rows_per_beat_folded"], "truth": m["bpm_folded"], "truth_rpb4": m["bpm"],
+               "seconds": m["seconds"]}
+        for name, f in methods.items():
+            bpm, beats = f(y, mods.SR)
+            a1, a2 = accuracy(bpm, m["bpm_folded"])
+            row[name] = {"bpm": None if bpm is None else round(float(bpm), 2), "acc1": a1, "acc2": a2,
+                         "acc1_rpb4": accuracy(bpm, m["bpm"])[0], "error": _octave_error(bpm, m["bpm_folded"])}
+            if beats is not None:
+                row[name]["beat_f"] = round(beat_f(ref_beats, beats), 4)
+        rows.append(row)
+        print(m["id"], m["bpm_folded"], {k: (v["bpm"], v["error"]) for k, v in row.items() if isinstance(v, dict)},
+              flush=True)
+    summary = {}
+    for name in methods:
+        s = {k: round(float(np.mean([r[name][k] for r in rows])), 3) for k in ("acc1", "acc2", "acc1_rpb4")}
+        fs = [r[name]["beat_f"] for r in rows if "beat_f" in r[name] and not math.isnan(r[name]["beat_f"])]
+        if fs:
+            s["beat_f"] = round(float(np.mean(fs)), 3)
+        errs: dict[str, int] = {}
+        for r in rows:
+            errs[r[name]["error"]] = errs.get(r[name]["error"], 0) + 1
+        s["errors"] = errs
+        summary[name] = s
+    packages = sorted({r["package"] for r in rows})
+    result = {"command": f"python -m core.tempo --evaluate-real {cache} --write", "modules": len(rows),
+              "packages": packages, "per_package": {p: sum(r["package"] == p for r in rows) for p in packages},
+              "label": "bpm = tempo*6/speed*4/rows_per_beat; rows_per_beat 4 (IT header where stored), doubled while "
+                       "the beat is above 200 BPM; beats at every rows_per_beat-th row of each pattern (offset: the "
+                       "first row of the kept part)",
+              "tolerance": "Acc1 within 4 %; Acc2 also at x2, x1/2, x3, x1/3; beat F: mir_eval 70 ms, first 5 s trimmed",
+              "summary": summary, "rows": rows}
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description="Tempo estimation: evaluate Acc1/Acc2 on tracks of known tempo.")
     p.add_argument("--evaluate", action="store_true")
+    p.add_argument("--evaluate-real", type=Path, metavar="CACHE",
+                   help="Acc1/Acc2/beat F on tracker modules built by `python -m core.data.modules --build`")
+    p.add_argument("--write", action="store_true", help="with --evaluate-real: write docs/figures/tempo_real.json")
     p.add_argument("--train", action="store_true", help="fit the octave chooser on generated tracks")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--per-genre", type=int, default=5)
@@ -332,6 +428,10 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.train:
         print(json.dumps(train_chooser(args.per_genre, args.seed), indent=2))
+    if args.evaluate_real:
+        out = Path(__file__).resolve().parent.parent / "docs" / "figures" / "tempo_real.json" if args.write else None
+        r = evaluate_real(args.evaluate_real, out)
+        print(json.dumps({k: v for k, v in r.items() if k != "rows"}, indent=2))
     if args.evaluate:
         r = evaluate(args.per_genre, args.out)
         print(json.dumps({k: v for k, v in r.items() if k != "rows"}, indent=2))

@@ -22,7 +22,7 @@ from server import data_api
 from server.fairness import ClientLimit
 from server.files import OUTPUT_ROOT, release_all, release_idle_sessions, release_session
 from server.gradio_internals import StudioBlocks
-from server.limits import EXAMPLES_DIR, MAX_UPLOAD
+from server.limits import EXAMPLES_DIR, LIBRARY_DIR, MAX_UPLOAD
 from server.memory import keep_memory_flat
 from tabs import TABS
 
@@ -108,7 +108,7 @@ def main(argv=None) -> None:
         share=args.share,
         max_file_size=MAX_UPLOAD,
         # the JSON endpoints hand back files from the per-session output folders (random names, swept)
-        allowed_paths=[str(EXAMPLES_DIR), str(OUTPUT_ROOT)],
+        allowed_paths=[str(EXAMPLES_DIR), str(OUTPUT_ROOT), str(LIBRARY_DIR)],
         theme=gr.themes.Soft(),
         # one client cannot fill the queue: see server.fairness
         app_kwargs={"middleware": [Middleware(ClientLimit)], "lifespan": lifespan},

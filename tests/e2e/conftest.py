@@ -36,7 +36,9 @@ def _free_port() -> int:
 def app_url(tmp_path_factory):
     port = _free_port()
     log_path = tmp_path_factory.mktemp("app") / "app.log"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+    # the app's data folder (sample libraries and their indexes) in a temporary place, fresh for each run
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "GRADIO_ANALYTICS_ENABLED": "False",
+           "MUSIC_STUDIO_DATA_DIR": str(tmp_path_factory.mktemp("data"))}
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
             [sys.executable, "app.py", "--port", str(port), "--host", "127.0.0.1"],

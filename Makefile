@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 export NUMBA_CACHE_DIR := $(CURDIR)/.cache/numba
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test setup setup-test bench examples
+.PHONY: run test lint setup setup-test bench examples
 
 setup:
 	@scripts/setup.sh
@@ -17,6 +17,10 @@ run: setup
 
 test: setup-test
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# ruff, configured in pyproject.toml ([tool.ruff]); installed with the test tools
+lint: setup-test
+	$(VENV)/bin/ruff check .
 
 bench: setup
 	$(PY) bench/bench_core.py

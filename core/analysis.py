@@ -138,7 +138,8 @@ def analyse_file(source, sr: int = ANALYSIS_SR, max_seconds: float = 600.0) -> A
     check_cancel()
     result.source_duration_s = audio_duration(source)
     result.notices = cut_notice(source, max_seconds)  # an API client sees the cut, not only the tab's warning
-    result.levels = levels_.measure_array(y_file, file_sr, None if isinstance(source, tuple) else levels_.file_format(source))
+    fmt = None if isinstance(source, tuple) else levels_.file_format(source)
+    result.levels = levels_.measure_array(y_file, file_sr, fmt)
     return result
 
 
@@ -151,4 +152,5 @@ def log_mel_file(source, sr: int = ANALYSIS_SR, max_seconds: float = 600.0) -> t
 CAPABILITY = register(Capability(
     "analysis", run=analyse_file, result=Analysis,
     examples=(ASSETS / "examples" / "house_groove_124bpm.ogg", ASSETS / "examples" / "bach_chorale_bwv66_6.flac"),
-    evaluate="python bench/bench_core.py --write; python -m core.tempo --evaluate (tempo); tests/test_levels.py (levels)"))
+    evaluate="python bench/bench_core.py --write; python -m core.tempo --evaluate-real .cache/modules --write "
+             "(tempo); tests/test_levels.py (levels)"))

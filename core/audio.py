@@ -340,7 +340,8 @@ class AudioStats:
             ("Sample rate", f"{self.sample_rate} Hz"),
             ("Peak", f"{self.peak:.3f} ({db(self.peak_dbfs)} dBFS)"),
             ("RMS level", f"{db(self.rms_dbfs)} dBFS"),
-            ("Loudness", "n/a (too short or silent)" if self.loudness_lufs is None else f"{self.loudness_lufs:.1f} LUFS"),
+            ("Loudness", "n/a (too short or silent)" if self.loudness_lufs is None
+             else f"{self.loudness_lufs:.1f} LUFS"),
         ]
 
 

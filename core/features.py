@@ -76,7 +76,8 @@ def zcr(y: np.ndarray, frame_length: int = N_FFT, hop_length: int = HOP_LENGTH) 
     )
 
 
-def hpss(y: np.ndarray, margin: float = 1.0, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH) -> tuple[np.ndarray, np.ndarray]:
+def hpss(y: np.ndarray, margin: float = 1.0, n_fft: int = N_FFT,
+         hop_length: int = HOP_LENGTH) -> tuple[np.ndarray, np.ndarray]:
     """Split a signal into its harmonic and percussive parts (same length as ``y``)."""
     import librosa
 

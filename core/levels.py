@@ -241,5 +241,6 @@ def measure(source, max_seconds: float = 600.0) -> Levels:
     y, sr = load_audio(source, sr=None, mono=False, max_seconds=max_seconds, trim=True)
     levels = measure_array(y, sr, fmt)
     if fmt is None and not isinstance(source, tuple):
-        levels = Levels(**{**levels.__dict__, "format": FileFormat(sr, levels.channels, Path(str(source)).suffix.lstrip(".").upper(), None)})
+        codec = Path(str(source)).suffix.lstrip(".").upper()
+        levels = Levels(**{**levels.__dict__, "format": FileFormat(sr, levels.channels, codec, None)})
     return levels

@@ -13,10 +13,10 @@ import matplotlib
 
 matplotlib.use("Agg")  # headless servers; must precede any backend use
 
-import numpy as np
-import matplotlib.patches
 from dataclasses import dataclass
 
+import matplotlib.patches
+import numpy as np
 from matplotlib.figure import Figure
 
 from core import features
@@ -144,12 +144,14 @@ def confusion(cm: np.ndarray, labels: Sequence[str], normalize: bool = False, ti
     fig.colorbar(img, ax=ax, fraction=0.046)
     ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
     ax.set_yticks(range(len(labels)), labels)
-    ax.set(xlabel="Predicted", ylabel="True", title=title or ("Confusion matrix (%)" if normalize else "Confusion matrix"))
+    ax.set(xlabel="Predicted", ylabel="True",
+           title=title or ("Confusion matrix (%)" if normalize else "Confusion matrix"))
     threshold = shown.max() / 2 if shown.size else 0
     for i in range(shown.shape[0]):
         for j in range(shown.shape[1]):
             text = f"{shown[i, j]:.0f}" if not normalize else f"{shown[i, j]:.1f}"
-            ax.text(j, i, text, ha="center", va="center", fontsize=8, color="white" if shown[i, j] > threshold else "black")
+            ax.text(j, i, text, ha="center", va="center", fontsize=8,
+                    color="white" if shown[i, j] > threshold else "black")
     return fig
 
 
@@ -229,7 +231,8 @@ def timeline(
         ax.axvspan(start, end, color=colors[label], alpha=0.85, linewidth=0)
     handles = [matplotlib.patches.Patch(color=colors[label], label=label) for label in labels]
     if handles:
-        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.35), ncol=min(len(handles), 8), frameon=False)
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.35), ncol=min(len(handles), 8),
+                  frameon=False)
     ax.set(title=title, xlabel="Time (s)", xlim=(0, duration), yticks=[])
     return fig
 
@@ -240,18 +243,21 @@ def save(fig: Figure, path, dpi: int = 100) -> str:
     return str(path)
 
 
-def bars(labels: Sequence[str], values: Sequence[float], title: str = "Probabilities", xlabel: str = "Probability") -> Figure:
+def bars(labels: Sequence[str], values: Sequence[float], title: str = "Probabilities",
+         xlabel: str = "Probability") -> Figure:
     """Horizontal bar chart, largest on top, with the values written at the bars' ends."""
     order = np.argsort(values)
     fig, ax = _figure((7, 0.45 * len(labels) + 1.2))
     ax.barh([labels[i] for i in order], [values[i] for i in order], color="tab:blue")
     for y, i in enumerate(order):
         ax.text(values[i], y, f" {values[i]:.0%}" if max(values) <= 1 else f" {values[i]:.2f}", va="center", fontsize=9)
-    ax.set(title=title, xlabel=xlabel, xlim=(0, max(1.0, max(values) * 1.15) if max(values) <= 1 else max(values) * 1.15))
+    right = max(1.0, max(values) * 1.15) if max(values) <= 1 else max(values) * 1.15
+    ax.set(title=title, xlabel=xlabel, xlim=(0, right))
     return fig
 
 
-def probabilities(times: np.ndarray, probs: np.ndarray, labels: Sequence[str], title: str = "Probability over time") -> Figure:
+def probabilities(times: np.ndarray, probs: np.ndarray, labels: Sequence[str],
+                  title: str = "Probability over time") -> Figure:
     """One curve per class: probs has shape (windows, classes), times the windows' centres in seconds."""
     fig, ax = _figure()
     colors = class_colors(labels)
@@ -268,7 +274,8 @@ def taggram(names: Sequence[str], values: np.ndarray, starts: np.ndarray, patch_
     values = np.asarray(values, dtype=np.float32)
     fig, ax = _figure((10, max(2.2, 0.28 * len(names) + 1.0)))
     end = float(starts[-1]) + patch_seconds if len(starts) else patch_seconds
-    im = ax.imshow(values, aspect="auto", origin="upper", cmap="magma", vmin=0, vmax=max(0.5, float(values.max(initial=0))),
+    im = ax.imshow(values, aspect="auto", origin="upper", cmap="magma", vmin=0,
+                   vmax=max(0.5, float(values.max(initial=0))),
                    extent=(0, end, len(names) - 0.5, -0.5), interpolation="nearest")
     ax.set_yticks(range(len(names)), list(names), fontsize=8)
     ax.set(title=title, xlabel="Time (s)")

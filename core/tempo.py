@@ -123,7 +123,8 @@ def _measure(y: np.ndarray, sr: int, hop_length: int):
     oenv = onset_envelope(y, sr, hop_length)
     fps = sr / hop_length
     ac = periodicity(oenv)
-    peaks = librosa.util.peak_pick(oenv, pre_max=3, post_max=3, pre_avg=10, post_avg=10, delta=float(np.std(oenv)) * 0.5,
+    peaks = librosa.util.peak_pick(oenv, pre_max=3, post_max=3, pre_avg=10, post_avg=10,
+                                   delta=float(np.std(oenv)) * 0.5,
                                    wait=2) if len(oenv) > 24 else []
     density = len(peaks) / max(len(oenv) / fps, 1e-6)
     S = np.abs(librosa.stft(y, n_fft=1024, hop_length=hop_length))
@@ -160,7 +161,8 @@ def _choose(feats: list[np.ndarray], fallback: list[float], chooser: dict | None
     return [float(1 / (1 + np.exp(-(((f - mu) / sd) @ w + b)))) for f in feats]
 
 
-def estimate(y: np.ndarray, sr: int, hop_length: int = HOP_LENGTH, chooser: dict | None | str = "bundled") -> Tempo | None:
+def estimate(y: np.ndarray, sr: int, hop_length: int = HOP_LENGTH,
+             chooser: dict | None | str = "bundled") -> Tempo | None:
     """The tempo and beats of mono audio ``y``; None when no steady beat is found.
 
     The periodicity's best tempo under the prior is found on a grid; its double and half are then weighed
@@ -256,7 +258,8 @@ def evaluation_tracks(per_genre: int = 5, seed: int = 5000, sr: int = 22_050, ex
         return
     ex = Path(__file__).resolve().parent.parent / "assets" / "examples"
     truth = json.loads((ex / "search" / "drum_and_bass_loops_and_samples.json").read_text())
-    yield "example:drum_and_bass", load_audio(ex / "search" / "drum_and_bass_loops_and_samples.ogg", sr=sr)[0], truth["tempo"]
+    dnb = load_audio(ex / "search" / "drum_and_bass_loops_and_samples.ogg", sr=sr)[0]
+    yield "example:drum_and_bass", dnb, truth["tempo"]
     yield "example:house_groove", load_audio(ex / "house_groove_124bpm.ogg", sr=sr)[0], 124.0
 
 
@@ -300,10 +303,12 @@ def evaluate(per_genre: int = 5, out: Path | None = None) -> dict:
         t = estimate(y, 22_050)
         plain = estimate(y, 22_050, chooser=None)
         lib = float(np.atleast_1d(librosa.beat.beat_track(y=y, sr=22_050, hop_length=HOP_LENGTH)[0])[0])
-        rows.append({"track": name, "truth": round(float(truth), 2), "ours": t.bpm if t else None, "librosa": round(lib, 2),
+        rows.append({"track": name, "truth": round(float(truth), 2), "ours": t.bpm if t else None,
+                     "librosa": round(lib, 2),
                      "acc1": accuracy(t.bpm if t else None, truth)[0], "acc2": accuracy(t.bpm if t else None, truth)[1],
                      "librosa_acc1": accuracy(lib, truth)[0], "librosa_acc2": accuracy(lib, truth)[1],
-                     "prior_only": plain.bpm if plain else None, "prior_only_acc1": accuracy(plain.bpm if plain else None, truth)[0]})
+                     "prior_only": plain.bpm if plain else None,
+                     "prior_only_acc1": accuracy(plain.bpm if plain else None, truth)[0]})
         print(rows[-1], flush=True)
     result = {"tracks": len(rows), "command": f"python -m core.tempo --evaluate --per-genre {per_genre}"}
     for key in ("acc1", "acc2", "librosa_acc1", "librosa_acc2", "prior_only_acc1"):
@@ -328,7 +333,8 @@ def beat_f(reference: np.ndarray, estimated: np.ndarray) -> float:
     """mir_eval's beat F-measure (70 ms window; beats in the first 5 s ignored, as mir_eval trims them)."""
     import mir_eval
 
-    ref, est = mir_eval.beat.trim_beats(np.asarray(reference, float)), mir_eval.beat.trim_beats(np.asarray(estimated, float))
+    ref = mir_eval.beat.trim_beats(np.asarray(reference, float))
+    est = mir_eval.beat.trim_beats(np.asarray(estimated, float))
     if len(ref) == 0:
         return float("nan")
     return float(mir_eval.beat.f_measure(ref, est)) if len(est) else 0.0
@@ -407,7 +413,8 @@ def evaluate_real(cache: Path, out: Path | None = None, methods: dict | None = N
               "label": "bpm = tempo*6/speed*4/rows_per_beat; rows_per_beat 4 (IT header where stored), doubled while "
                        "the beat is above 200 BPM; beats at every rows_per_beat-th row of each pattern (offset: the "
                        "first row of the kept part)",
-              "tolerance": "Acc1 within 4 %; Acc2 also at x2, x1/2, x3, x1/3; beat F: mir_eval 70 ms, first 5 s trimmed",
+              "tolerance": "Acc1 within 4 %; Acc2 also at x2, x1/2, x3, x1/3; beat F: mir_eval 70 ms, "
+                           "first 5 s trimmed",
               "summary": summary, "rows": rows}
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -424,7 +431,8 @@ def main(argv=None):
     p.add_argument("--train", action="store_true", help="fit the octave chooser on generated tracks")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--per-genre", type=int, default=5)
-    p.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "docs" / "figures" / "tempo_eval.json")
+    p.add_argument("--out", type=Path,
+                   default=Path(__file__).resolve().parent.parent / "docs" / "figures" / "tempo_eval.json")
     args = p.parse_args(argv)
     if args.train:
         print(json.dumps(train_chooser(args.per_genre, args.seed), indent=2))

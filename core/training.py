@@ -112,7 +112,8 @@ def wrap(model, run: Run):
         return model
     import torch
 
-    return torch.nn.parallel.DistributedDataParallel(model, device_ids=[run.device.index] if run.device.type == "cuda" else None)
+    return torch.nn.parallel.DistributedDataParallel(
+        model, device_ids=[run.device.index] if run.device.type == "cuda" else None)
 
 
 def end_run(run: Run) -> None:

@@ -73,9 +73,12 @@ def from_figure(name: str, missing: str):
 def bench(b: dict) -> str:
     return ("| measure (2 CPU threads, median of 3 after a warm-up) | float32 | bfloat16 front end | target |\n"
             "| --- | --- | --- | --- |\n"
-            f"| one backbone (MTT), 3-min song, network only | {b['mtt_3min_network_fp32_s']:.2f} s | {b['mtt_3min_network_bf16_s']:.2f} s | — |\n"
-            f"| both backbones, 3-min song (mel + networks) | {b['both_3min_embedding_fp32_s']:.2f} s | {b['both_3min_embedding_bf16_s']:.2f} s | 0.3 s |\n"
-            f"| both backbones, 3 s clip | {b['both_3s_clip_fp32_ms']:.0f} ms | {b['both_3s_clip_bf16_ms']:.0f} ms | 20 ms |")
+            f"| one backbone (MTT), 3-min song, network only | {b['mtt_3min_network_fp32_s']:.2f} s | "
+            f"{b['mtt_3min_network_bf16_s']:.2f} s | — |\n"
+            f"| both backbones, 3-min song (mel + networks) | {b['both_3min_embedding_fp32_s']:.2f} s | "
+            f"{b['both_3min_embedding_bf16_s']:.2f} s | 0.3 s |\n"
+            f"| both backbones, 3 s clip | {b['both_3s_clip_fp32_ms']:.0f} ms | "
+            f"{b['both_3s_clip_bf16_ms']:.0f} ms | 20 ms |")
 
 
 @from_figure("search_dev_musicnn.json", "(run the search evaluate command above)")
@@ -104,22 +107,24 @@ def soak(d: dict) -> str:
     ]
     lines = [
         f"`{d['command']} --write`: {d['machine']['clients']} concurrent clients on {d['machine']['cpus']} CPU cores, "
-        f"{d['requests']['warmup']} warm-up requests then {d['requests']['soak']} more ({d['requests']['wall_s']:.0f} s), "
-        "every tab, long jobs included:",
+        f"{d['requests']['warmup']} warm-up requests then {d['requests']['soak']} more "
+        f"({d['requests']['wall_s']:.0f} s), every tab, long jobs included:",
         "",
         *rows,
         "",
         f"- **Errors**: {d['errors']} (target 0: {ok(met['errors'])}).",
         f"- **Memory at rest**: {m['rss_after_warmup_mb']:.0f} MB after warm-up, {m['rss_end_mb']:.0f} MB after the "
-        f"{d['requests']['soak']} further requests: {m['growth_pct']:+.1f} % (target ≤ +{d['targets']['rss_growth_pct']:.0f} %: "
-        f"{ok(met['memory'])}); peak while busy {m['rss_peak_mb']:.0f} MB.",
-        f"- **Open files**: {d['fds']['after_warmup']} after warm-up, {d['fds']['end']} at the end (peak {d['fds']['peak']}).",
-        f"- **Temp files**: handed-back files peaked at {t['outputs_peak_mb']:.0f} MB and were {t['outputs_final_mb']:.1f} MB "
-        f"once the clients left; Gradio's cache held {t['gradio_cache_final_mb']:.0f} MB (cleaned by age).",
-        f"- **Flood**: one client sent {f['captures_sent']} captures at once: {f['accepted']} queued, {f['refused']} refused "
-        f"with the one-long-job message; meanwhile a second user's analyses took "
-        f"{', '.join(f'{x:.1f}' for x in f['second_user_analyse_s'])} s (target ≤ {d['targets']['flood_short_request_s']:.0f} s: "
-        f"{ok(met['flood'])}).",
+        f"{d['requests']['soak']} further requests: {m['growth_pct']:+.1f} % (target ≤ "
+        f"+{d['targets']['rss_growth_pct']:.0f} %: {ok(met['memory'])}); peak while busy {m['rss_peak_mb']:.0f} MB.",
+        f"- **Open files**: {d['fds']['after_warmup']} after warm-up, "
+        f"{d['fds']['end']} at the end (peak {d['fds']['peak']}).",
+        f"- **Temp files**: handed-back files peaked at {t['outputs_peak_mb']:.0f} MB and were "
+        f"{t['outputs_final_mb']:.1f} MB once the clients left; "
+        f"Gradio's cache held {t['gradio_cache_final_mb']:.0f} MB (cleaned by age).",
+        f"- **Flood**: one client sent {f['captures_sent']} captures at once: {f['accepted']} queued, {f['refused']} "
+        "refused with the one-long-job message; meanwhile a second user's analyses took "
+        f"{', '.join(f'{x:.1f}' for x in f['second_user_analyse_s'])} s (target ≤ "
+        f"{d['targets']['flood_short_request_s']:.0f} s: {ok(met['flood'])}).",
         f"- **Search sessions**: {s['sessions']} users each searching a {s['track_min']}-minute track held "
         f"{s['per_session_mb']:.0f} MB each ({s['rss_before_mb']:.0f} → {s['rss_held_mb']:.0f} MB); when they left, "
         f"memory went back to {s['rss_after_leaving_mb']:.0f} MB.",
@@ -129,7 +134,8 @@ def soak(d: dict) -> str:
 
 @from_figure("tempo_eval.json", "(run `python -m core.tempo --evaluate`)")
 def tempo(d: dict) -> str:
-    ex = ", ".join(f"{r['track'].split(':')[1].replace('_', ' ')} {r['truth']:g} BPM → {r['ours']:g} (librosa {r['librosa']:g})"
+    ex = ", ".join(f"{r['track'].split(':')[1].replace('_', ' ')} {r['truth']:g} BPM → {r['ours']:g} "
+                   f"(librosa {r['librosa']:g})"
                    for r in d["examples"])
     return "\n".join([
         "| method | Acc1 | Acc2 |", "|---|---|---|",
@@ -148,12 +154,13 @@ def latency(d: dict) -> str:
     rows = ["| endpoint | median (s) | p95 (s) | interactive: under 1 s? |", "|---|---|---|---|"]
     for name, v in d["endpoints"].items():
         verdict = (("yes" if v["meets_1s"] else "**no**") if v["interactive"] else
-                   "refines the first look (progress shown)" if name.endswith("every excerpt") else "long job (progress shown)")
+                   "refines the first look (progress shown)" if name.endswith("every excerpt")
+                   else "long job (progress shown)")
         rows.append(f"| `{name}` | {v['median_s']:.2f} | {v['p95_s']:.2f} | {verdict} |")
     prof = d.get("profile", {})
-    notes = [f"- {name}: the whole handler (first look, every excerpt, figures) takes {v['handler_s']:.1f} s in-process; "
-             f"the model call over every excerpt alone (both musicnn backbones on every patch, and the head) "
-             f"{v['model_s']:.1f} s ({v['model_share']:.0%})."
+    notes = [f"- {name}: the whole handler (first look, every excerpt, figures) takes {v['handler_s']:.1f} s "
+             "in-process; the model call over every excerpt alone (both musicnn backbones on every patch, and the "
+             f"head) {v['model_s']:.1f} s ({v['model_share']:.0%})."
              for name, v in prof.items()]
     return "\n".join([f"`{d['command']} --write`: one client, {d['file']}, median of {d['repeats']} calls after a "
                       "warm-up, 2 CPU cores.", "", *rows, "",
@@ -254,34 +261,44 @@ def overview() -> str:
                 f"{head['accuracy']:.2f}" + older)
 
     g = _card("genre", "cnn").get("metrics", {}).get("test", {})
-    i = next((v for k, v in _card("instruments", "cnn").get("metrics", {}).items() if k.startswith("test_held_out_soundfont")), {})
+    i = next((v for k, v in _card("instruments", "cnn").get("metrics", {}).items()
+              if k.startswith("test_held_out_soundfont")), {})
     search = json.loads((FIG / "search_eval.json").read_text())["table"] if (FIG / "search_eval.json").exists() else {}
     recall = lambda system: f"{search[system + '/sample']['all']:.2f} / {search[system + '/loop']['all']:.2f}"  # noqa: E731
-    effects = [c["metrics"] for c in (json.loads(p.read_text()) for p in sorted((ROOT / "assets/models/effects").glob("*/card.json")))
+    effects = [c["metrics"] for c in (json.loads(p.read_text())
+                                      for p in sorted((ROOT / "assets/models/effects").glob("*/card.json")))
                if "esr_model" in c.get("metrics", {})]
     closer = sum(m["esr_model"] < m["esr_clean"] and m["mrstft_model"] < m["mrstft_clean"] for m in effects)
     tempo = json.loads((FIG / "tempo_eval.json").read_text()) if (FIG / "tempo_eval.json").exists() else {}
     latency = json.loads((FIG / "latency.json").read_text())["endpoints"] if (FIG / "latency.json").exists() else {}
 
-    transcription_f = json.loads((FIG / "transcription_eval.json").read_text()) if (FIG / "transcription_eval.json").exists() else None
+    transcription_f = (json.loads((FIG / "transcription_eval.json").read_text())
+                       if (FIG / "transcription_eval.json").exists() else None)
 
     def beats(model: str) -> str:
         m = _card("generation", model).get("metrics", {})
         mine, base = m.get("distance_to_held_out", {}), m.get("baselines", {})
-        n = lambda other: sum(mine[k] < base[other][k] for k in GENERATION_METRICS if k in mine and k in base.get(other, {}))  # noqa: E731
-        return f"{model.upper()} beats random notes on {n('random')} and the Markov chain on {n('markov')} of {len(GENERATION_METRICS)}"
+        n = lambda other: sum(mine[k] < base[other][k]  # noqa: E731
+                              for k in GENERATION_METRICS if k in mine and k in base.get(other, {}))
+        return (f"{model.upper()} beats random notes on {n('random')} and the Markov chain on {n('markov')} "
+                f"of {len(GENERATION_METRICS)}")
 
     rows = [
         ("Audio analysis", "— (the generation paper's analysis settings)",
-         "levels at the file's own rate (true peak, LUFS, LRA), tempo + beat grid, key, log-mel, chroma, ZCR, per-frame CSV",
+         "levels at the file's own rate (true peak, LUFS, LRA), tempo + beat grid, key, log-mel, chroma, ZCR, "
+         "per-frame CSV",
          "levels match pyloudnorm and the EBU 3341/3342 test signals (`tests/test_levels.py`)",
          (f"tempo Acc1 {tempo['acc1']:.2f} / Acc2 {tempo['acc2']:.2f} on {tempo['tracks']} generated tracks (librosa "
           f"{tempo['librosa_acc1']:.2f} / {tempo['librosa_acc2']:.2f})" if tempo else "—")
          + (f"; {latency['/analyse']['median_s']:.1f} s for a 3-minute song" if "/analyse" in latency else "")),
-        ("Genre detection", "`genre-detection.txt`", "whole-song genre, genre over time, 100 tags, close calls marked uncertain; tag prior (default), musicnn head, the paper's four networks, AST",
+        ("Genre detection", "`genre-detection.txt`",
+         "whole-song genre, genre over time, 100 tags, close calls marked uncertain; tag prior (default), "
+         "musicnn head, the paper's four networks, AST",
          real_cell("genre"), f"paper CNN {g.get('excerpt_accuracy', float('nan')):.1%} per 3 s excerpt, "
                              f"{g.get('track_accuracy_mean', float('nan')):.1%} per piece ({PAPER_SAYS['genre']})"),
-        ("Instrument classification", "`instrument-classification.txt`", "ranking, timeline, per-class curves, tags, the instruments heard in a full mix, batch tagging; tag prior (default), musicnn head, CNN, AST",
+        ("Instrument classification", "`instrument-classification.txt`",
+         "ranking, timeline, per-class curves, tags, the instruments heard in a full mix, batch tagging; "
+         "tag prior (default), musicnn head, CNN, AST",
          real_cell("instruments"),
          f"paper CNN {i.get('accuracy', float('nan')):.1%} accuracy / {i.get('macro_f1', float('nan')):.3f} "
                                    f"macro-F1 on a SoundFont never trained on ({PAPER_SAYS['instruments']})"),
@@ -289,7 +306,8 @@ def overview() -> str:
          "mark a sound once, answer yes/no, every occurrence exported (CSV/JSON, seconds and beats)",
          "— (no labelled real loops yet)",
          (f"recall within patience 5, samples / loops, on the held-out generated tracks: naive {recall('naive')} "
-          f"({PAPER_SAYS['search']}), MFCC {recall('mfcc')}, learned {recall('learned')}, whitened log-mel {recall('mel')}")
+          f"({PAPER_SAYS['search']}), MFCC {recall('mfcc')}, learned {recall('learned')}, "
+          f"whitened log-mel {recall('mel')}")
          if search else "—"),
         ("Effect emulation", "`effect-emulation.txt`",
          "ten effects with a slider per knob, neural vs real (pedalboard), "
@@ -408,8 +426,8 @@ def nam_compare(d: dict) -> str:
     budget = "; ".join(f"{s}: {r.get('epochs') or r.get('steps')} {'epochs' if r.get('epochs') else 'steps'}, "
                        f"{r['params']} parameters" for s, r in first.items())
     return "\n".join(rows + ["", f"`{d['command']}` ({d['total_s']:.0f} s; one CPU thread each, 1-minute load average "
-                               f"{d['load_avg_1min']} on 2 cores). Held-out = the last 20% of each aligned pair; ESR of "
-                               f"the last epoch/step's model. {budget}."])
+                               f"{d['load_avg_1min']} on 2 cores). Held-out = the last 20% of each aligned pair; ESR "
+                               f"of the last epoch/step's model. {budget}."])
 
 
 @from_figure("effects_speed.json", "(run `python bench/bench_effects.py --write`)")
@@ -422,8 +440,8 @@ def effects_speed(d: dict) -> str:
         rows.append(f"| {name} | {m['kind']} | {m['params']} | {size} | {m['xRT_wall']:.1f} | {m['xRT_cpu']:.1f} | "
                     f"{'yes' if min(m['xRT_wall'], m['xRT_cpu']) >= 10 else '**no**'} |")
     gpu = any("gpu" in m for m in d["models"].values())
-    return "\n".join(rows + ["", f"`{d['command']}`: {d['audio_seconds']:g} s of audio at {d['sample_rate']} Hz, one CPU thread, "
-                               f"best of the repeats; 1-minute load average {d['load_avg_1min']} on 2 cores"
+    return "\n".join(rows + ["", f"`{d['command']}`: {d['audio_seconds']:g} s of audio at {d['sample_rate']} Hz, one "
+                               f"CPU thread, best of the repeats; 1-minute load average {d['load_avg_1min']} on 2 cores"
                                + ("." if gpu else "; no GPU in that session.")])
 
 
@@ -436,9 +454,9 @@ def transcription(d: dict) -> str:
         rows.append(f"| {name} | {a['f']:.2f} | {a['precision']:.2f} / {a['recall']:.2f} | {b['f']:.2f} |")
     rows.append(f"| **mean** | **{d['mean_f_50ms']:.2f}** | | **{d['mean_f_150ms']:.2f}** |")
     return "\n".join(rows + ["", f"`{d['command']}`: the melody (one line) against the notes played, mir_eval "
-                              f"`precision_recall_f1_overlap` with offsets ignored; {d['tunes']} held-out Essen tunes, first "
-                              f"{d['quarters']:g} beats at {d['tempo']:g} BPM, through {d['soundfont']}. Transcribing 10 s "
-                              f"of audio takes {d['seconds_per_10s_of_audio']:.2f} s on one core."])
+                              f"`precision_recall_f1_overlap` with offsets ignored; {d['tunes']} held-out Essen tunes, "
+                              f"first {d['quarters']:g} beats at {d['tempo']:g} BPM, through {d['soundfont']}. "
+                              f"Transcribing 10 s of audio takes {d['seconds_per_10s_of_audio']:.2f} s on one core."])
 
 
 @from_figure("generation_speed.json", "(run `python bench/bench_generation.py --write`)")
@@ -453,8 +471,8 @@ def generation_speed(d: dict) -> str:
     return "\n".join(rows + ["",
                              f"`{d['command']}` on {d['cpu_count']} CPU cores at load average {d['load_average']:g} "
                                f"(target: under 1 s). The analysis and the four plots take "
-                               f"{d['analysis_and_plots_s']:.2f} s more; the tab's whole request (piece, real tune, both "
-                               f"analyses) {d['compose_lstm_30s_end_to_end_s']:.2f} s before drawing."])
+                               f"{d['analysis_and_plots_s']:.2f} s more; the tab's whole request (piece, real tune, "
+                               f"both analyses) {d['compose_lstm_30s_end_to_end_s']:.2f} s before drawing."])
 
 
 GEN_SYSTEMS = (("lstm", "LSTM"), ("gan", "GAN (LSTM trained adversarially)"), ("markov", "Markov chain (baseline)"),
@@ -482,7 +500,8 @@ def generation_metrics(d: dict) -> str:
             v = row.get(m)
             beats = key in ("lstm", "gan") and v is not None and v < d["markov"][m]
             sd = row.get("spread", {}).get(m)
-            text = "–" if v is None else (f"**{v:.3f}**" if beats else f"{v:.3f}") + (f" ±{sd:.3f}" if sd is not None else "")
+            text = ("–" if v is None
+                    else (f"**{v:.3f}**" if beats else f"{v:.3f}") + (f" ±{sd:.3f}" if sd is not None else ""))
             cells.append(text)
         copy = row.get("copy_longest_ngram")
         rows.append(f"| {label} | " + " | ".join(cells) + f" | {'–' if copy is None else f'{copy:.1f}'} |")
@@ -513,17 +532,21 @@ def generation_metrics(d: dict) -> str:
         def verdict(k: str) -> str:
             lost = [(m, label) for m, label in GEN_DISTANCES if v[k][m] >= v["markov"][m]]
             why = ", ".join(f"{label}: {v[k][m]:.3f} against {v['markov'][m]:.3f}" for m, label in lost)
-            return f"the {k.upper()} beats the chain on {len(GEN_DISTANCES) - len(lost)} of 5" + (f" (not on {why})" if lost else "")
+            return (f"the {k.upper()} beats the chain on {len(GEN_DISTANCES) - len(lost)} of 5"
+                    + (f" (not on {why})" if lost else ""))
 
         rows += ["", f"On the {v['reference_tunes']} validation tunes (`python -m core.generation.evaluate --split "
-                     f"validation --pieces {2 * v['reference_tunes']} --out docs/figures/generation_eval_validation.json`; "
+                     f"validation --pieces {2 * v['reference_tunes']} --out "
+                     "docs/figures/generation_eval_validation.json`; "
                      "the chain was trained on them): " + "; ".join(verdict(k) for k in ("lstm", "gan")) + "."]
     return "\n".join(rows + ["", f"`{d['command']}`: {d['pieces']} pieces per model at temperature 1.0 against the "
-                               f"{d.get('reference_tunes', 'the')} held-out Essen tunes, each piece as long as the held-out tune it stands beside and asked "
-                               "for its meter (range and repetition grow with length). Distances: lower is better; bold where a network beats the Markov "
-                               f"chain (the LSTM on {wins['lstm']} of 5, the GAN on {wins['gan']} of 5); ± is the standard "
-                               f"deviation over {d.get('bootstrap', 200)} resamples of each system's pieces (a difference "
-                               "smaller than it is not a firm win). muspy: the closer "
+                               f"{d.get('reference_tunes', 'the')} held-out Essen tunes, "
+                               "each piece as long as the held-out tune it stands beside and asked "
+                               "for its meter (range and repetition grow with length). Distances: lower is better; "
+                               f"bold where a network beats the Markov chain (the LSTM on {wins['lstm']} of 5, "
+                               f"the GAN on {wins['gan']} of 5); ± is the standard "
+                               f"deviation over {d.get('bootstrap', 200)} resamples of each system's pieces (a "
+                               "difference smaller than it is not a firm win). muspy: the closer "
                                "to the real tunes' row, the better."])
 
 

@@ -14,7 +14,8 @@ from tabs.common import example_audio, intro, shown
 TITLE = "Genre detection"
 ARCH_NAMES = {"prior": "musicnn tags mapped to genres, calibrated (real music; default)",
               "tags": "musicnn tags mapped to genres (zero-shot, no training)",
-              "musicnn": "musicnn backbone + trained head", "cnn": "CNN (paper)", "crnn": "CRNN / ConvcurrentNet (paper)", "rnn": "RNN (paper)",
+              "musicnn": "musicnn backbone + trained head", "cnn": "CNN (paper)",
+              "crnn": "CRNN / ConvcurrentNet (paper)", "rnn": "RNN (paper)",
               "dense": "Dense (paper)", "ast": "AST (small, log-mel)"}
 AGGREGATE_CHOICES = [("Mean of excerpt probabilities", "mean"), ("Maximum per genre (paper)", "max")]
 
@@ -44,9 +45,11 @@ def _summary(result) -> str:
 def _verdict(result) -> tuple:
     """The summary and the distribution (what a first look shows), and the timeline once every excerpt is read."""
     return (_summary(result),
-            shown(plots.bars(result.labels, [float(v) for v in result.probs], title="Genre distribution (whole input)")),
+            shown(plots.bars(result.labels, [float(v) for v in result.probs],
+                             title="Genre distribution (whole input)")),
             gr.skip() if result.first_look else
-            shown(plots.timeline(result.segments(), max(result.duration, 3.0), title="Genre over time (per 3 s excerpt)")))
+            shown(plots.timeline(result.segments(), max(result.duration, 3.0),
+                                 title="Genre over time (per 3 s excerpt)")))
 
 
 @user_errors
@@ -112,18 +115,21 @@ def build() -> None:
           "figures on real recordings first. How to train your own, and how to offer a Hub checkpoint: docs/genre.md.")
     with gr.Row():
         with gr.Column(scale=1, min_width=320):
-            audio = gr.Audio(buttons=["download"], sources=["upload", "microphone"], type="filepath", label="Audio", elem_id="genre-audio")
+            audio = gr.Audio(buttons=["download"], sources=["upload", "microphone"], type="filepath", label="Audio",
+                             elem_id="genre-audio")
             model = gr.Dropdown(choices, value=default, label="Model", elem_id="genre-model")
             aggregate = gr.Radio(AGGREGATE_CHOICES, value="mean", label="Whole-song aggregation")
             button = gr.Button("Detect genre", variant="primary", elem_id="genre-run")
-            gr.Examples(examples=[[p] for p in genre_examples()], inputs=audio, label="Examples (rendered here from MIDI)")
+            gr.Examples(examples=[[p] for p in genre_examples()], inputs=audio,
+                        label="Examples (rendered here from MIDI)")
             csv = gr.File(label="Per-excerpt probabilities (CSV)", elem_id="genre-csv")
             tags_csv = gr.File(label="Tags per 3 s patch (CSV)", elem_id="genre-tags-csv")
         with gr.Column(scale=2):
             summary = gr.Markdown(label="Summary", show_label=False, elem_id="genre-summary")
             bars = gr.Plot(show_label=False, label="Genre distribution", elem_id="genre-bars", visible=False)
             strip = gr.Plot(show_label=False, label="Genre over time", elem_id="genre-strip", visible=False)
-            tags = gr.Dataframe(headers=["Tagger", "Tag", "Probability"], label="Tags (MTT and MSD taggers, whole input)",
+            tags = gr.Dataframe(headers=["Tagger", "Tag", "Probability"],
+                                label="Tags (MTT and MSD taggers, whole input)",
                                 interactive=False, elem_id="genre-tags")
             taggram = gr.Plot(show_label=False, label="Tags over time", elem_id="genre-taggram", visible=False)
             mel = gr.Plot(show_label=False, label="Spectrogram", elem_id="genre-mel", visible=False)

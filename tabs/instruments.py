@@ -36,7 +36,8 @@ def classify(audio_path, model, progress=gr.Progress()):
     if result.padded and not result.notices:
         gr.Warning("The recording is shorter than the model's window; it was padded.")
     if result.truncated_from:
-        gr.Warning(f"The recording is {result.truncated_from:.0f} s long; only the first {MAX_SECONDS:.0f} s were classified.")
+        gr.Warning(f"The recording is {result.truncated_from:.0f} s long; "
+                   f"only the first {MAX_SECONDS:.0f} s were classified.")
     yield _render(result, csv_path=str(result.to_csv(output_path("instrument_timeline.csv"))))
 
 
@@ -48,7 +49,8 @@ def _render(result, csv_path=None) -> tuple:
         note,
         {label: float(p) for label, p in zip(labels, probs)},
         tags,
-        shown(plots.bars(labels, probs.tolist(), title="Overall ranking" + (" (first look)" if result.first_look else ""))),
+        shown(plots.bars(labels, probs.tolist(),
+                         title="Overall ranking" + (" (first look)" if result.first_look else ""))),
         *([gr.skip()] * 3 if result.first_look else  # the timeline waits for every window
           [shown(plots.timeline(result.segments(), result.duration, title="Top instrument per window",
                                  colors=plots.class_colors(labels))),  # the same colour per instrument as the curves
@@ -65,14 +67,17 @@ def tag_batch(files, model, progress=gr.Progress()):
         raise gr.Error(f"{len(files)} files were sent; tag at most {api.MAX_BATCH_FILES} at a time "
                        "(or use core.instruments.tag_files from Python for a whole library).")
     csv_path = output_path("instrument_tags.csv")
-    work = lambda cancel, report: api.tag_files(files, model=model, csv_path=csv_path, progress=report, cancel=cancel)
+    def work(cancel, report):
+        return api.tag_files(files, model=model, csv_path=csv_path, progress=report, cancel=cancel)
+
     rows, skipped = yield from in_background(work, progress, "Tagging", busy=lambda msg: (gr.skip(), gr.skip()))
     if skipped and not rows:  # an API client must not get an empty table with "OK"
         raise gr.Error("No file could be tagged: " + "; ".join(f"{n} ({why})" for n, why in skipped))
     if skipped:
         gr.Warning(f"Skipped {len(skipped)} file(s), listed with the reason in the CSV's 'skipped' column: "
                    + "; ".join(f"{n} ({why})" for n, why in skipped))
-    table = [[r["file"], r["instrument"], r["probability"], r.get("tags", ""), "yes" if r.get("full_mix") else ""] for r in rows]
+    table = [[r["file"], r["instrument"], r["probability"], r.get("tags", ""), "yes" if r.get("full_mix") else ""]
+             for r in rows]
     yield table, str(csv_path)
 
 
@@ -97,7 +102,8 @@ def build() -> None:
           "clarinet, trumpet and tenor saxophone, which no tag names, are learned from rendered clips and real "
           "samples; the confidence is calibrated on real recordings and a close call is marked uncertain. **tags** "
           "is the bare mapping (it cannot name those three); a head trained on the taggers' embeddings and the "
-          "paper's CNN and AST (2 s log-mel windows, rendered clips only) stay selectable. The model report gives the figures on real recordings first; the examples use a SoundFont "
+          "paper's CNN and AST (2 s log-mel windows, rendered clips only) stay selectable. "
+          "The model report gives the figures on real recordings first; the examples use a SoundFont "
           "the models never heard. How to offer a Hub checkpoint: docs/instruments.md.")
     choices = list(MODELS)
     if api.hub_model():
@@ -106,7 +112,8 @@ def build() -> None:
     with gr.Tab("One recording"):
         with gr.Row():
             with gr.Column(scale=1, min_width=320):
-                audio = gr.Audio(buttons=["download"], sources=["upload", "microphone"], type="filepath", label="Recording", elem_id="inst-audio")
+                audio = gr.Audio(buttons=["download"], sources=["upload", "microphone"], type="filepath",
+                                 label="Recording", elem_id="inst-audio")
                 button = gr.Button("Classify", variant="primary", elem_id="inst-run")
                 examples = sorted(str(p) for p in INSTRUMENT_EXAMPLES.glob("*.flac"))
                 if examples:
@@ -126,12 +133,13 @@ def build() -> None:
                      api_description="The instrument of a recording as the page shows it (ranking, tags, timeline, "
                                      "CSV). For the figures as data, use /api_instruments.")
     with gr.Tab("Tag a folder"):
-        gr.Markdown(f"Up to {api.MAX_BATCH_FILES} files a request; the first {api.BATCH_SECONDS / 60:.0f} min of each are "
-                    "tagged. One batch at a time per browser session.")
+        gr.Markdown(f"Up to {api.MAX_BATCH_FILES} files a request; the first {api.BATCH_SECONDS / 60:.0f} min of each "
+                    "are tagged. One batch at a time per browser session.")
         files = gr.File(file_count="multiple", file_types=["audio"], type="filepath", label="Audio files",
                         elem_id="inst-batch-files")
         tag_button = gr.Button("Tag all", variant="primary", elem_id="inst-batch-run")
-        tags = gr.Dataframe(headers=["File", "Instrument", "Probability", "Top tags", "Full mix"], label="Tags per file",
+        tags = gr.Dataframe(headers=["File", "Instrument", "Probability", "Top tags", "Full mix"],
+                            label="Tags per file",
                             interactive=False, wrap=True, column_widths=["22%", "16%", "10%", "42%", "10%"],
                             elem_id="inst-batch-table")
         tags_csv = gr.File(label="Tags (CSV)")
@@ -140,7 +148,8 @@ def build() -> None:
                                          "and the CSV, where skipped files keep a row with the reason.")
     with gr.Accordion("Model report (the paper's Tables 1–3)", open=False):
         note = gr.Markdown(label="Model report", show_label=False)
-        report = gr.Dataframe(headers=["Class", "Precision", "Recall", "F1", "Support"], interactive=False, visible=False)
+        report = gr.Dataframe(headers=["Class", "Precision", "Recall", "F1", "Support"], interactive=False,
+                              visible=False)
         with gr.Row():
             cm_counts, cm_pct = gr.Plot(show_label=False, visible=False), gr.Plot(show_label=False, visible=False)
     model.change(model_report, model, [report, cm_counts, cm_pct, note], api_visibility="private")

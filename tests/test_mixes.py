@@ -5,8 +5,8 @@ import json
 import numpy as np
 
 from core.backbones import musicnn
-from core.classify import mixes
 from core.backbones.tagging import TagPrediction
+from core.classify import mixes
 from core.instruments import api
 
 
@@ -14,7 +14,8 @@ def _tags(**mtt) -> TagPrediction:
     a = np.zeros((3, 50), np.float32)
     for tag, v in mtt.items():
         a[:, musicnn.MTT_LABELS.index(tag.replace("_", " "))] = v
-    return TagPrediction(np.arange(3) * 3.0, musicnn.MTT_LABELS, musicnn.MSD_LABELS, a, np.zeros((3, 50), np.float32), 9.0)
+    return TagPrediction(np.arange(3) * 3.0, musicnn.MTT_LABELS, musicnn.MSD_LABELS, a, np.zeros((3, 50), np.float32),
+                         9.0)
 
 
 def test_heard_in_mix_names_the_instruments_whose_tags_reach_the_threshold_strongest_first():

@@ -30,12 +30,14 @@ def measure_parity(folder, reference, tf_model: str = "MTT_musicnn") -> dict:
             continue
         e = net.embed(ref[f"{clip}_mel"])
         worst["tags_from_mel"] = max(worst["tags_from_mel"], float(np.abs(e["tags"] - ref[f"{key}_taggram"]).max()))
-        worst["penultimate_from_mel"] = max(worst["penultimate_from_mel"], float(np.abs(e["penultimate"] - ref[f"{key}_penultimate"]).max()))
+        worst["penultimate_from_mel"] = max(worst["penultimate_from_mel"],
+                                            float(np.abs(e["penultimate"] - ref[f"{key}_penultimate"]).max()))
         y, sr = sf.read(clip_dir / f"clip_{clip}.wav", dtype="float32")
         X, _ = patches(log_mel(y, sr))
         worst["mel"] = max(worst["mel"], float(np.abs(X - ref[f"{clip}_mel"]).max()))
         e = net.embed(X)
         worst["tags_from_audio"] = max(worst["tags_from_audio"], float(np.abs(e["tags"] - ref[f"{key}_taggram"]).max()))
-        worst["penultimate_from_audio"] = max(worst["penultimate_from_audio"], float(np.abs(e["penultimate"] - ref[f"{key}_penultimate"]).max()))
+        worst["penultimate_from_audio"] = max(worst["penultimate_from_audio"],
+                                              float(np.abs(e["penultimate"] - ref[f"{key}_penultimate"]).max()))
     return {"max_abs_diff": worst, "clips": [c for c in CLIPS if f"{c}_{tf_model}_taggram" in ref],
             "command": "python scripts/convert_musicnn.py (parity measured against tests/data/musicnn/reference.npz)"}

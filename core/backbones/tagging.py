@@ -22,7 +22,8 @@ MIN_SECONDS = 1.0
 #: The rhythm-section tags: a band or a beat. Not "rock", "pop" or "metal", which a solo electric guitar earns
 #: by itself (it was told it sounded like a full mix).
 MIX_TAGS = ("drums", "beat", "beats", "techno", "electronic", "dance")
-#: The lowest threshold no real solo recording crosses: ``python -m core.classify.mixes`` (docs/figures/mix_threshold.json).
+#: The lowest threshold no real solo recording crosses: ``python -m core.classify.mixes``
+#: (docs/figures/mix_threshold.json).
 MIX_THRESHOLD = 0.27
 
 
@@ -50,7 +51,8 @@ class TagPrediction:
     def ranked(self, k: int | None = None) -> list[tuple[str, str, float]]:
         """(dataset, tag, mean probability) over both taggers, best first."""
         a, b = self.mean()
-        rows = [("MTT", t, float(p)) for t, p in zip(self.mtt_labels, a)] + [("MSD", t, float(p)) for t, p in zip(self.msd_labels, b)]
+        rows = ([("MTT", t, float(p)) for t, p in zip(self.mtt_labels, a)]
+                + [("MSD", t, float(p)) for t, p in zip(self.msd_labels, b)])
         rows.sort(key=lambda r: -r[2])
         return rows[:k] if k else rows
 
@@ -73,9 +75,11 @@ class TagPrediction:
     def to_csv(self, path) -> str:
         with open(path, "w", newline="") as f:
             w = csv.writer(f)
-            w.writerow(["start_s", "end_s", *[f"MTT:{t}" for t in self.mtt_labels], *[f"MSD:{t}" for t in self.msd_labels]])
+            w.writerow(["start_s", "end_s", *[f"MTT:{t}" for t in self.mtt_labels],
+                        *[f"MSD:{t}" for t in self.msd_labels]])
             for s, a, b in zip(self.starts, self.mtt, self.msd):
-                w.writerow([f"{s:.2f}", f"{s + musicnn.PATCH_SECONDS:.2f}", *[f"{v:.4f}" for v in a], *[f"{v:.4f}" for v in b]])
+                w.writerow([f"{s:.2f}", f"{s + musicnn.PATCH_SECONDS:.2f}", *[f"{v:.4f}" for v in a],
+                            *[f"{v:.4f}" for v in b]])
         return str(path)
 
     def summary_row(self, k: int = 5) -> dict:

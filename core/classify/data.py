@@ -26,7 +26,8 @@ class Item:
 
 
 def generated_items(task: Task, root) -> list[Item]:
-    """The rendered corpus: genre ``<root>/<genre>/<piece>__<font>.flac``; instruments ``<root>/<font>/<class>/*.wav``."""
+    """The rendered corpus: genre ``<root>/<genre>/<piece>__<font>.flac``;
+    instruments ``<root>/<font>/<class>/*.wav``."""
     root = Path(root)
     if not root.is_dir():
         raise ValueError(f"{root}: no such folder (render it first; see the model card's command).")

@@ -59,10 +59,12 @@ def score(task: Task, items: list[Item], pred: list[str]) -> dict:
             called = {}
             for i in idx:
                 called[pred[i] or "(refused)"] = called.get(pred[i] or "(refused)", 0) + 1
-            per[c] = {"n": len(idx), "correct": sum(pred[i] == c for i in idx), "recall": sum(pred[i] == c for i in idx) / len(idx),
+            per[c] = {"n": len(idx), "correct": sum(pred[i] == c for i in idx),
+                      "recall": sum(pred[i] == c for i in idx) / len(idx),
                       "predicted": dict(sorted(called.items(), key=lambda kv: -kv[1]))}
     measurable = [c for c, v in per.items() if v["n"] >= MIN_REAL]
-    return {"per_class": per, "accuracy": float(np.mean([p == it.label for p, it in zip(pred, items)])) if items else None,
+    return {"per_class": per,
+            "accuracy": float(np.mean([p == it.label for p, it in zip(pred, items)])) if items else None,
             "macro_accuracy": float(np.mean([per[c]["recall"] for c in measurable])) if measurable else None,
             "measured_classes": measurable, "n": len(items)}
 
@@ -180,7 +182,8 @@ def run(task: Task, generated, real, augments=("room", "mic", "master", "noise",
         log("generated only, augment", aug or "none", s["macro_accuracy"])
 
     # heads that also learn from real recordings: grouped cross-validation on the real set
-    best_aug = max(result["augmentation_generated_only"], key=lambda a: result["augmentation_generated_only"][a]["macro_accuracy"] or 0)
+    best_aug = max(result["augmentation_generated_only"],
+                   key=lambda a: result["augmentation_generated_only"][a]["macro_accuracy"] or 0)
     best_aug = "" if best_aug == "none" else best_aug
     recipes = recipes or [
         replace(base, real_weight=0.0, augment=best_aug),
@@ -194,7 +197,8 @@ def run(task: Task, generated, real, augments=("room", "mic", "master", "noise",
     ]
     cv = []
     for r in recipes:
-        grow = gen_rows if (not r.augment and r.feature == base.feature and r.backbones == base.backbones) else item_rows(gen_train, r)
+        grow = (gen_rows if (not r.augment and r.feature == base.feature and r.backbones == base.backbones)
+                else item_rows(gen_train, r))
         rrow = real_rows if (r.feature == base.feature and r.backbones == base.backbones) else item_rows(rea, r)
         s = score(task, rea, cv_real(task, gen_train, rea, r, grow, rrow))
         cv.append({"recipe": asdict(r), **s})
@@ -213,7 +217,8 @@ def run(task: Task, generated, real, augments=("room", "mic", "master", "noise",
     rows_tr = item_rows(items, chosen)
     head, _ = fit(task, items, chosen, rows_tr)
     test_rows = item_rows(gen_test, chosen, augment_generated=False)
-    result["generated_heldout"] = {"musicnn head (chosen)": score(task, gen_test, head_predict(head, test_rows, len(gen_test)))}
+    result["generated_heldout"] = {"musicnn head (chosen)": score(task, gen_test,
+                                                                  head_predict(head, test_rows, len(gen_test)))}
     if paper:
         for name, preds in paper_networks_predict(task, gen_test).items():
             result["generated_heldout"][f"paper {name}"] = score(task, gen_test, preds)
@@ -234,7 +239,8 @@ def markdown(result: dict) -> str:
     measured, n_of = first["measured_classes"], first["per_class"]
     shown = measured + [c for c in task.labels if c in n_of and c not in measured]  # thin classes too, marked *
     head = ["model", "real dev macro acc. (measured classes)", "real dev acc. (all n)",
-            *[f"{c} (n={n_of[c]['n']}){'' if c in measured else ' *'}" for c in shown], "held-out generated acc.", "gap"]
+            *[f"{c} (n={n_of[c]['n']}){'' if c in measured else ' *'}" for c in shown], "held-out generated acc.",
+            "gap"]
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     for name, s in real.items():
         g = gen.get(name) or gen.get(name.replace(" (chosen, grouped CV)", " (chosen)"))
@@ -253,7 +259,8 @@ def markdown(result: dict) -> str:
         f = result["real_dev_by_file"]
         lines.append("Chosen head, folds split by recording instead of by source (it has heard other recordings of the "
                      f"same package): macro accuracy {f['macro_accuracy']:.2f} ("
-                     + ", ".join(f"{c} {f['per_class'][c]['correct']}/{f['per_class'][c]['n']}" for c in f["measured_classes"]) + ").")
+                     + ", ".join(f"{c} {f['per_class'][c]['correct']}/{f['per_class'][c]['n']}"
+                                 for c in f["measured_classes"]) + ").")
         lines.append("")
     if result.get("full_mix_notice"):
         f = result["full_mix_notice"]
@@ -274,9 +281,11 @@ def write_card(result: dict, folder: Path, command: str) -> None:
     metrics = card.setdefault("metrics", {})
     chosen = result["real_dev"]["musicnn head (chosen, grouped CV)"]
     metrics["real_dev"] = {"macro_accuracy": chosen["macro_accuracy"], "accuracy": chosen["accuracy"],
-                           "per_class": chosen["per_class"], "protocol": "grouped cross-validation by package, per recording"}
+                           "per_class": chosen["per_class"],
+                           "protocol": "grouped cross-validation by package, per recording"}
     metrics["generated_heldout"] = result["generated_heldout"]["musicnn head (chosen)"]
-    metrics["gap_generated_minus_real"] = (metrics["generated_heldout"]["accuracy"] or 0) - (chosen["macro_accuracy"] or 0)
+    metrics["gap_generated_minus_real"] = ((metrics["generated_heldout"]["accuracy"] or 0)
+                                           - (chosen["macro_accuracy"] or 0))
     metrics["baselines_real_dev"] = {k: {"macro_accuracy": v["macro_accuracy"], "accuracy": v["accuracy"]}
                                      for k, v in result["real_dev"].items() if k != "musicnn head (chosen, grouped CV)"}
     metrics["evaluate_command"] = command
@@ -288,7 +297,8 @@ def write_mapping_card(result: dict) -> Path:
     """The "tags" model's card (``assets/models/<task>/tags``): its figures are the zero-shot row of the table."""
     s = result["real_dev"]["zero-shot tags"]
     folder = ROOT / "assets" / "models" / result["task"] / "tags"
-    metrics = {"real_dev": {"macro_accuracy": s["macro_accuracy"], "accuracy": s["accuracy"], "per_class": s["per_class"],
+    metrics = {"real_dev": {"macro_accuracy": s["macro_accuracy"], "accuracy": s["accuracy"],
+                            "per_class": s["per_class"],
                             "protocol": "per recording on the real dev set (core.data.real); nothing was trained"}}
     update_card(folder, metrics, result.get("command", ""), data="none: no training (the mapping is config.json)",
                 name=f"{result['task']}/tags", task=result["task"], metrics_table=markdown(result),
@@ -299,7 +309,8 @@ def write_mapping_card(result: dict) -> Path:
 
 
 def write_paper_cards(result: dict) -> list[Path]:
-    """Add the real-dev figures of each paper network to its own card (``metrics.real_dev``), keeping every other key."""
+    """Add the real-dev figures of each paper network to its own card (``metrics.real_dev``), keeping every
+    other key."""
     written = []
     for name, s in result["real_dev"].items():
         if not name.startswith("paper "):

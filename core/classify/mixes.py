@@ -40,7 +40,8 @@ def choose(solo: list[float], mixes: list[float]) -> dict:
     """The lowest grid threshold above every solo score, and what it catches."""
     threshold = float(next(t for t in GRID if all(s < t for s in solo)))
     return {"threshold": threshold, "tags": list(tagging.MIX_TAGS),
-            "solo": {"n": len(solo), "flagged": int(sum(s >= threshold for s in solo)), "max_score": round(max(solo), 3)},
+            "solo": {"n": len(solo), "flagged": int(sum(s >= threshold for s in solo)),
+                     "max_score": round(max(solo), 3)},
             "mixes": {"n": len(mixes), "flagged": int(sum(m >= threshold for m in mixes))}}
 
 
@@ -75,7 +76,8 @@ def choose_heard(S: np.ndarray, truth: list[set[str]], labels: list[str], mapped
     pred = S[:, cols] >= best
     per = {}
     for j, c in enumerate(mapped):
-        tp, fp, fn = int((pred[:, j] & Y[:, j]).sum()), int((pred[:, j] & ~Y[:, j]).sum()), int((~pred[:, j] & Y[:, j]).sum())
+        tp, fp, fn = (int((pred[:, j] & Y[:, j]).sum()), int((pred[:, j] & ~Y[:, j]).sum()),
+                      int((~pred[:, j] & Y[:, j]).sum()))
         per[c] = {"n_in": int(Y[:, j].sum()), "precision": tp / max(tp + fp, 1) if tp + fp else None,
                   "recall": tp / max(tp + fn, 1) if tp + fn else None}
     return {"threshold": float(best), "micro_f1": float(f1(pred)), "n_mixes": len(truth), "per_class": per}

@@ -276,8 +276,8 @@ def markdown(result: dict) -> str:
     lines.append("")
     thin = [c for c in task.labels if pas["per_class"].get(c, {}).get("n", 0) < MIN_REAL]
     lines.append(f"Chosen on real passages (grouped cross-validation by package); ties are broken by the renders "
-                 f"of real samples, then by closeness to the mapping. Classes with fewer than {MIN_REAL} real passages: "
-                 f"{', '.join(thin) or 'none'}.")
+                 f"of real samples, then by closeness to the mapping. Classes with fewer than {MIN_REAL} real "
+                 f"passages: {', '.join(thin) or 'none'}.")
     if renders:
         per = next(iter(rows.values()))["sampled_renders"]["per_class"]
         counts = ", ".join(f"{c} {v['n']}" for c, v in per.items())

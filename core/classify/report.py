@@ -30,8 +30,9 @@ def backbone_origin() -> str:
         m = card.get("metrics", {})
         rep = m.get("reported", {})
         par = m.get("parity_vs_tensorflow", {}).get("max_abs_diff", {})
-        lines.append(f"- **{name}** ({card.get('training_data', '')}): {card.get('origin', '')}. Licence: {card.get('licence', '')}. "
-                     f"Reported ROC-AUC {rep.get('roc_auc', '?')}, PR-AUC {rep.get('pr_auc', '?')}."
+        lines.append(f"- **{name}** ({card.get('training_data', '')}): {card.get('origin', '')}. Licence: "
+                     f"{card.get('licence', '')}. Reported ROC-AUC {rep.get('roc_auc', '?')}, "
+                     f"PR-AUC {rep.get('pr_auc', '?')}."
                      + (f" Port vs TensorFlow original: tags within {par['tags_from_audio']:.1e}." if par else ""))
     return "\n".join(lines)
 
@@ -54,7 +55,8 @@ def head_report(folder) -> str:
     m = card.get("metrics", {})
     out = [f"**{card.get('name', folder.name)}** — {card.get('architecture', '')}", ""]
     if card.get("metrics_table"):
-        out += ["Per recording; real recordings first (grouped cross-validation: a package is never on both sides).", "",
+        out += ["Per recording; real recordings first (grouped cross-validation: a package is never on both sides).",
+                "",
                 card["metrics_table"], ""]
     elif m:
         out += ["Metrics: " + json.dumps(m)[:500], ""]
@@ -64,7 +66,8 @@ def head_report(folder) -> str:
     # check: folded away under the figures
     out += ["<details><summary>Details: how this model was made, and its backbones</summary>", ""]
     if card.get("command"):
-        out += [f"Trained with `{card['command']}`" + (f"; measured with `{m['evaluate_command']}`" if m.get("evaluate_command") else ""), ""]
+        out += [f"Trained with `{card['command']}`"
+                + (f"; measured with `{m['evaluate_command']}`" if m.get("evaluate_command") else ""), ""]
     out += ["Backbones, pretrained on real music, converted from the musicnn wheel, not retrained here:", "",
             backbone_origin(), "", "</details>"]
     return "\n".join(out)

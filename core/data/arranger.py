@@ -80,7 +80,8 @@ def _note(inst, pitch, start, dur, vel, rng):
 
     # small timing/velocity humanisation: a grid-perfect corpus is one more shortcut cue
     t = max(0.0, start + rng.gauss(0, 0.006))
-    inst.notes.append(pretty_midi.Note(int(np.clip(vel + rng.randint(-8, 8), 1, 127)), int(pitch), t, t + max(dur, 0.03)))
+    inst.notes.append(pretty_midi.Note(int(np.clip(vel + rng.randint(-8, 8), 1, 127)), int(pitch), t,
+                                       t + max(dur, 0.03)))
 
 
 def _swing(beat_pos: float, swing: float) -> float:
@@ -173,7 +174,8 @@ def arrange(genre: str, seed: int, tune_events: list | None = None, seconds: flo
     meter = 4
     if genre in ("classical", "jazz", "ballad") and rng.random() < 0.3:
         meter = 3  # waltz / minuet / 6-8 ballad feel
-    swing = rng.uniform(0.6, 0.68) if genre == "jazz" else (rng.uniform(0.5, 0.58) if genre in ("hiphop", "house") else 0.5)
+    swing = (rng.uniform(0.6, 0.68) if genre == "jazz"
+             else (rng.uniform(0.5, 0.58) if genre in ("hiphop", "house") else 0.5))
     bars = int(np.ceil(seconds / (meter * beat)))
     tonic = rng.randint(0, 11)
     pm = pretty_midi.PrettyMIDI(initial_tempo=tempo)
@@ -225,7 +227,8 @@ def arrange(genre: str, seed: int, tune_events: list | None = None, seconds: flo
                 for p in pitches:
                     _note(chords, p + 12, t0 + _swing(pos, swing) * beat, 0.2 * beat, 85, rng)
             for b in range(meter):
-                _note(bass, root + (12 if genre == "techno" and b % 2 else 0), t0 + (b + 0.5) * beat, 0.4 * beat, 100, rng)
+                _note(bass, root + (12 if genre == "techno" and b % 2 else 0), t0 + (b + 0.5) * beat, 0.4 * beat, 100,
+                      rng)
         elif genre == "hiphop":  # held 7th chords, syncopated bass
             for p in pitches:
                 _note(chords, p, t0, meter * beat * 0.95, 65, rng)

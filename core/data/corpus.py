@@ -35,7 +35,8 @@ STYLE_COLLECTIONS = {"essen": DEFAULT_COLLECTIONS}
 def _abc_files(folder: str) -> tuple[str, ...]:
     import music21
 
-    return tuple(sorted(f"{folder}/{p.name}" for p in (Path(music21.__file__).parent / "corpus" / folder).glob("*.abc")))
+    return tuple(sorted(f"{folder}/{p.name}"
+                        for p in (Path(music21.__file__).parent / "corpus" / folder).glob("*.abc")))
 
 
 def style_collections(style: str) -> tuple[str, ...]:

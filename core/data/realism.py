@@ -22,7 +22,8 @@ NAMES = ("room", "mic", "master", "noise", "codec", "band", "all")
 
 def _rng(y: np.ndarray, name: str, seed: int) -> np.random.Generator:
     # seeded by the signal itself, so one file always gets the same augmentation
-    return np.random.default_rng([seed, zlib.crc32(np.ascontiguousarray(y[:4096]).tobytes()), zlib.crc32(name.encode())])
+    return np.random.default_rng([seed, zlib.crc32(np.ascontiguousarray(y[:4096]).tobytes()),
+                                  zlib.crc32(name.encode())])
 
 
 def room(y, sr, rng):

@@ -53,7 +53,9 @@ def summary(state: ABXState) -> str:
         return "No answers yet."
     lines = [f"{s['trials']} answer(s)."]
     if s["model trials"]:
-        lines.append(f"Model trials: X was heard as the effect {s['model heard as the effect (B)']}/{s['model trials']} times.")
+        lines.append("Model trials: X was heard as the effect "
+                     f"{s['model heard as the effect (B)']}/{s['model trials']} times.")
     if s["hidden-reference trials"]:
-        lines.append(f"Hidden references identified correctly: {s['hidden references identified']}/{s['hidden-reference trials']}.")
+        lines.append("Hidden references identified correctly: "
+                     f"{s['hidden references identified']}/{s['hidden-reference trials']}.")
     return " ".join(lines)

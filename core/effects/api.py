@@ -97,14 +97,16 @@ class EffectResult:
                 if met.get("grid_settings") else "")
         return ((f"**Knobs:** {settings}  \n" if settings else "")
                 + f"**{card.get('name')}** — {_short(card.get('architecture', ''))}  \n{card.get('notes', '')}  \n"
-                f"Held-out ESR {met.get('esr_model')} (clean {met.get('esr_clean')}), MR-STFT {met.get('mrstft_model')} "
-                f"(clean {met.get('mrstft_clean')}).{grid} Trained with `{card.get('command')}`.")
+                f"Held-out ESR {met.get('esr_model')} (clean {met.get('esr_clean')}), MR-STFT "
+                f"{met.get('mrstft_model')} (clean {met.get('mrstft_clean')}).{grid} Trained with "
+                f"`{card.get('command')}`.")
 
     def log_mels(self) -> list[np.ndarray]:
         """Log-mel spectrograms (dB, (n_mels, frames)) of clean, effect and model, for the figure."""
         from core import features
 
-        return [features.log_mel(np.asarray(y, np.float32), self.sr) for y in (self.clean, self.effect_out, self.model_out)]
+        return [features.log_mel(np.asarray(y, np.float32), self.sr)
+                for y in (self.clean, self.effect_out, self.model_out)]
 
     @property
     def worse_than_clean(self) -> list[str]:

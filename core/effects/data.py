@@ -48,7 +48,8 @@ def generator_segment(seed: int, sr: int = fx.SR, seconds: float = SEGMENT_S) ->
     return y
 
 
-def instrument_piece(seed: int, sr: int = fx.SR, seconds: float = SEGMENT_S, soundfont: str | None = None) -> np.ndarray:
+def instrument_piece(seed: int, sr: int = fx.SR, seconds: float = SEGMENT_S,
+                     soundfont: str | None = None) -> np.ndarray:
     """A short generated phrase (random-walk melody, some chords) on a guitar, bass or keys program."""
     import pretty_midi
 
@@ -67,7 +68,8 @@ def instrument_piece(seed: int, sr: int = fx.SR, seconds: float = SEGMENT_S, sou
         chord = [pitch] + ([pitch + int(scale[2]), pitch + 7] if family != "bass" and rng.random() < 0.25 else [])
         vel = int(rng.integers(50, 120))
         for p in chord:
-            inst.notes.append(pretty_midi.Note(velocity=vel, pitch=p, start=t, end=min(t + dur * rng.uniform(0.6, 1.0), seconds)))
+            inst.notes.append(pretty_midi.Note(velocity=vel, pitch=p, start=t,
+                                               end=min(t + dur * rng.uniform(0.6, 1.0), seconds)))
         t += dur + (float(rng.choice([0, 0, 0.25])) if rng.random() < 0.2 else 0.0)
     pm.instruments.append(inst)
     y = render_midi(pm, sr=sr, soundfont=soundfont, normalize_peak=float(rng.uniform(0.3, 0.9))).audio

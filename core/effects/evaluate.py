@@ -2,7 +2,8 @@
 
     python -m core.effects.evaluate                  # re-measure every bundled model (held-out pieces) -> JSON
     python -m core.effects.evaluate --update-cards   # ... and write the figures (knob grid included) into the cards
-    python -m core.effects.evaluate --real --write   # on real recordings (core.effects.real) -> docs/figures/effects_real.json
+    python -m core.effects.evaluate --real --write   # on real recordings (core.effects.real)
+                                                     # -> docs/figures/effects_real.json
     python -m core.effects.evaluate --pitch-choice --write   # the pitch-shifter candidates on real recordings
     python -m core.effects.evaluate --markdown       # the docs tables, from the model cards
 """
@@ -55,21 +56,25 @@ def pitch_choice(sets: dict) -> dict:
     clean = {(r["semitones"], r["set"]): r for r in rows["clean"]}
     summary = {}
     for cand, rs in rows.items():
-        wins = sum(r["esr"] < clean[(r["semitones"], r["set"])]["esr"] and r["mrstft"] < clean[(r["semitones"], r["set"])]["mrstft"]
+        wins = sum(r["esr"] < clean[(r["semitones"], r["set"])]["esr"]
+                   and r["mrstft"] < clean[(r["semitones"], r["set"])]["mrstft"]
                    for r in rs)
         summary[cand] = {"mean_esr": round(float(np.mean([r["esr"] for r in rs])), 4),
                          "mean_mrstft": round(float(np.mean([r["mrstft"] for r in rs])), 4),
                          "closer_than_clean": int(wins), "cases": len(rs)}
-    return {"command": PITCH_COMMAND, "shifts": list(PITCH_SHIFTS), "sets": list(sets), "summary": summary, "rows": rows}
+    return {"command": PITCH_COMMAND, "shifts": list(PITCH_SHIFTS), "sets": list(sets), "summary": summary,
+            "rows": rows}
 
 
 def pitch_table(d: dict) -> str:
     lines = ["| candidate | mean ESR | mean MR-STFT | closer than clean (ESR and MR-STFT) |", "|---|---:|---:|:---:|"]
     for cand, m in d["summary"].items():
-        lines.append(f"| {cand} | {m['mean_esr']:.3f} | {m['mean_mrstft']:.3f} | {m['closer_than_clean']}/{m['cases']} |")
-    return "\n".join(lines + ["", f"`{d['command']}`: against `PitchShift` (Rubber Band) at {', '.join(f'{s:+d}' for s in d['shifts'])} "
-                               f"semitones on {', '.join(d['sets'])} (the real recordings below); the octave divider only "
-                               "at −12, the one shift it makes."])
+        lines.append(f"| {cand} | {m['mean_esr']:.3f} | {m['mean_mrstft']:.3f} | "
+                     f"{m['closer_than_clean']}/{m['cases']} |")
+    return "\n".join(lines + ["", f"`{d['command']}`: against `PitchShift` (Rubber Band) "
+                                  f"at {', '.join(f'{s:+d}' for s in d['shifts'])} "
+                               f"semitones on {', '.join(d['sets'])} (the real recordings below); the octave divider "
+                               "only at −12, the one shift it makes."])
 
 
 def evaluate_model(directory) -> dict:
@@ -83,7 +88,8 @@ def evaluate_model(directory) -> dict:
 def _models():
     from core.effects import api
 
-    return [d for d in sorted(api.MODELS_ROOT.iterdir()) if (d / "model.safetensors").exists() and not d.name.startswith("capture")]
+    return [d for d in sorted(api.MODELS_ROOT.iterdir())
+            if (d / "model.safetensors").exists() and not d.name.startswith("capture")]
 
 
 def evaluate_real(directory, sets: dict) -> dict:
@@ -160,13 +166,14 @@ def _cards(root=None):
 
 def markdown_table(root=None) -> str:
     """The results table of the docs, from the bundled cards (at each model's default knobs)."""
-    lines = ["| model | effect | structure | params | ESR model | ESR clean | MR-STFT model | MR-STFT clean | closer than clean |",
+    lines = ["| model | effect | structure | params | ESR model | ESR clean | MR-STFT model | MR-STFT clean | closer "
+             "than clean |",
              "|---|---|---|---:|---:|---:|---:|---:|:---:|"]
     for name, card in _cards(root):
         m, c = card["metrics"], card["config"]
-        lines.append(f"| {name} | {c['effect']} | {c['kind']} | {card['architecture'].rsplit(', ', 1)[-1].split()[0]} | "
-                     f"{m['esr_model']:.4g} | {m['esr_clean']:.4g} | {m['mrstft_model']:.4g} | {m['mrstft_clean']:.4g} | "
-                     f"{'yes' if m['closer_than_clean'] else 'no'} |")
+        lines.append(f"| {name} | {c['effect']} | {c['kind']} | {card['architecture'].rsplit(', ', 1)[-1].split()[0]} "
+                     f"| {m['esr_model']:.4g} | {m['esr_clean']:.4g} | {m['mrstft_model']:.4g} | "
+                     f"{m['mrstft_clean']:.4g} | {'yes' if m['closer_than_clean'] else 'no'} |")
     return "\n".join(lines)
 
 
@@ -188,17 +195,19 @@ def knob_grid_table(root=None) -> str:
         worst = max(grid, key=lambda r: r["esr_model"])
         ranges = ", ".join(f"{k} {lo:g}–{hi:g}" for k, (lo, hi) in c["knob_ranges"].items())
         lines.append(f"| {name} | {ranges} | {len(grid)} | {grid[0]['esr_model']:.3g} | "
-                     f"{float(np.median([r['esr_model'] for r in grid])):.3g} | {worst['esr_model']:.3g} ({_knobs(worst['knobs'])}) | "
-                     f"{worst['esr_clean']:.3g} | {m['grid_closer_than_clean']}/{len(grid)} |")
-    return "\n".join(lines + ["", "Held-out generated pieces (3 pieces, 32 s with a 2 s tail), every setting rendered by "
-                               "the real effect; `python -m core.effects.evaluate --update-cards` writes the grid into "
-                               "each card (`knob_grid`)."])
+                     f"{float(np.median([r['esr_model'] for r in grid])):.3g} | {worst['esr_model']:.3g} "
+                     f"({_knobs(worst['knobs'])}) | {worst['esr_clean']:.3g} | "
+                     f"{m['grid_closer_than_clean']}/{len(grid)} |")
+    return "\n".join(lines + ["", "Held-out generated pieces (3 pieces, 32 s with a 2 s tail), every setting rendered "
+                               "by the real effect; `python -m core.effects.evaluate --update-cards` writes the grid "
+                               "into each card (`knob_grid`)."])
 
 
 def real_table(d: dict) -> str:
     """Real recordings: per model and set, at the default knobs, and how many grid settings beat clean."""
     sets = list(d["seconds"])
-    head = "| model | " + " | ".join(f"{s} ({d['seconds'][s]:g} s)" for s in sets) + " | grid settings closer than clean |"
+    head = ("| model | " + " | ".join(f"{s} ({d['seconds'][s]:g} s)" for s in sets)
+            + " | grid settings closer than clean |")
     lines = [head, "|---|" + "---|" * len(sets) + ":---:|"]
     for name, per_set in d["models"].items():
         cells, wins, total = [], 0, 0
@@ -211,9 +220,9 @@ def real_table(d: dict) -> str:
             wins += sum(map(metrics.closer, rows))
             total += len(rows)
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {wins}/{total} |")
-    return "\n".join(lines + ["", f"`{d['command']}` ({d['wall_s']:g} s): model (clean) against the real effect, at the "
-                               "default knobs; **✗** where the model is not closer than clean by both measures. The last "
-                               "column counts every knob-grid setting on every set."])
+    return "\n".join(lines + ["", f"`{d['command']}` ({d['wall_s']:g} s): model (clean) against the real effect, at "
+                               "the default knobs; **✗** where the model is not closer than clean by both measures. "
+                               "The last column counts every knob-grid setting on every set."])
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ import numpy as np
 
 
 def mel_comparison(mels, sr: int, titles=("Clean", "Effect", "Model")):
-    """Log-mel spectrograms (dB, each (n_mels, frames), e.g. ``EffectResult.log_mels()``) side by side, one colour scale."""
+    """Log-mel spectrograms (dB, each (n_mels, frames), e.g. ``EffectResult.log_mels()``) side by side, one
+    colour scale."""
     from matplotlib.figure import Figure
 
     from core import features

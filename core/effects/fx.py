@@ -27,10 +27,13 @@ EFFECTS: dict[str, Effect] = {
     e.name: e
     for e in [
         Effect("distortion", "amplitude", "Distortion (tanh drive)", {"drive_db": 20.0}, {"drive_db": (6.0, 30.0)}),
-        Effect("fuzz", "amplitude", "Fuzz (asymmetric hard clipping)", {"gain_db": 24.0, "bias": 0.3, "threshold_db": -6.0},
+        Effect("fuzz", "amplitude", "Fuzz (asymmetric hard clipping)",
+               {"gain_db": 24.0, "bias": 0.3, "threshold_db": -6.0},
                {"gain_db": (12.0, 36.0)}),
-        Effect("compression", "amplitude", "Compressor", {"threshold_db": -24.0, "ratio": 6.0, "attack_ms": 5.0, "release_ms": 100.0},
-               {"threshold_db": (-40.0, -6.0), "ratio": (2.0, 20.0), "attack_ms": (1.0, 30.0), "release_ms": (30.0, 300.0)}),
+        Effect("compression", "amplitude", "Compressor",
+               {"threshold_db": -24.0, "ratio": 6.0, "attack_ms": 5.0, "release_ms": 100.0},
+               {"threshold_db": (-40.0, -6.0), "ratio": (2.0, 20.0), "attack_ms": (1.0, 30.0),
+                "release_ms": (30.0, 300.0)}),
         Effect("amp", "amplitude", "Amplifier + cabinet", {"drive_db": 24.0, "tone_db": 3.0},
                {"drive_db": (12.0, 36.0), "tone_db": (-6.0, 9.0)}),
         Effect("lowpass", "frequency", "Low-pass ladder filter", {"cutoff_hz": 800.0, "resonance": 0.3},
@@ -77,7 +80,8 @@ def board(name: str, **knobs):
     if name == "fuzz":  # the bias is added in render(); pedalboard clips hard and symmetrically
         return pb.Pedalboard([pb.Clipping(threshold_db=k["threshold_db"])])
     if name == "compression":
-        return pb.Pedalboard([pb.Compressor(threshold_db=k["threshold_db"], ratio=k["ratio"], attack_ms=k["attack_ms"], release_ms=k["release_ms"])])
+        return pb.Pedalboard([pb.Compressor(threshold_db=k["threshold_db"], ratio=k["ratio"], attack_ms=k["attack_ms"],
+                                            release_ms=k["release_ms"])])
     if name == "amp":  # drive -> tone EQ -> cabinet filtering
         return pb.Pedalboard([
             pb.HighpassFilter(cutoff_frequency_hz=120.0),
@@ -91,14 +95,17 @@ def board(name: str, **knobs):
         ])
     if name in ("lowpass", "highpass"):
         mode = pb.LadderFilter.Mode.LPF24 if name == "lowpass" else pb.LadderFilter.Mode.HPF24
-        return pb.Pedalboard([pb.LadderFilter(mode=mode, cutoff_hz=k["cutoff_hz"], resonance=k["resonance"], drive=1.0)])
+        return pb.Pedalboard([pb.LadderFilter(mode=mode, cutoff_hz=k["cutoff_hz"], resonance=k["resonance"],
+                                              drive=1.0)])
     if name == "pitch":
         return pb.Pedalboard([pb.PitchShift(semitones=k["semitones"])])
     if name == "chorus":
-        return pb.Pedalboard([pb.Chorus(rate_hz=k["rate_hz"], depth=k["depth"], centre_delay_ms=k["centre_delay_ms"], feedback=0.0, mix=k["mix"])])
+        return pb.Pedalboard([pb.Chorus(rate_hz=k["rate_hz"], depth=k["depth"], centre_delay_ms=k["centre_delay_ms"],
+                                        feedback=0.0, mix=k["mix"])])
     if name == "delay":
         return pb.Pedalboard([pb.Delay(delay_seconds=k["delay_seconds"], feedback=k["feedback"], mix=k["mix"])])
-    return pb.Pedalboard([pb.Reverb(room_size=k["room_size"], damping=k["damping"], wet_level=k["wet_level"], dry_level=k["dry_level"], width=1.0)])
+    return pb.Pedalboard([pb.Reverb(room_size=k["room_size"], damping=k["damping"], wet_level=k["wet_level"],
+                                    dry_level=k["dry_level"], width=1.0)])
 
 
 def render(name: str, x: np.ndarray, sr: int = SR, **knobs) -> np.ndarray:

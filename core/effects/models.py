@@ -142,7 +142,8 @@ class TCN(nn.Module):
         self.mix = nn.ModuleList(nn.Conv1d(channels, channels, 1) for _ in range(layers))
         self.dilations = [2**i for i in range(layers)]
         # FiLM: each layer's pre-activation is scaled and shifted by functions of the (normalised) knobs.
-        self.film = nn.Sequential(nn.Linear(max(n_cond, 1), 16), nn.Tanh(), nn.Linear(16, 2 * channels * layers)) if n_cond else None
+        self.film = nn.Sequential(nn.Linear(max(n_cond, 1), 16), nn.Tanh(),
+                                  nn.Linear(16, 2 * channels * layers)) if n_cond else None
         self.out = nn.Conv1d(channels * layers, 1, 1)
         self.receptive_field = 1 + (kernel - 1) * sum(self.dilations)
 
@@ -173,7 +174,8 @@ class WienerHammerstein(nn.Module):
 
     stateful = False
 
-    def __init__(self, pre_taps: int = 64, post_taps: int = 1024, hidden: int = 16, drive_range=None, tone_terms: int = 0):
+    def __init__(self, pre_taps: int = 64, post_taps: int = 1024, hidden: int = 16, drive_range=None,
+                 tone_terms: int = 0):
         super().__init__()
         self.drive_range = tuple(drive_range) if drive_range else None
         self.pre = nn.Parameter(torch.zeros(1, 1, pre_taps))
@@ -182,7 +184,8 @@ class WienerHammerstein(nn.Module):
             self.pre[..., -1] = 1.0
             self.post[..., -1] = 1.0
         self.post_tone = nn.Parameter(torch.zeros(tone_terms, post_taps)) if tone_terms else None
-        self.shaper = nn.Sequential(nn.Conv1d(1, hidden, 1), nn.Tanh(), nn.Conv1d(hidden, hidden, 1), nn.Tanh(), nn.Conv1d(hidden, 1, 1))
+        self.shaper = nn.Sequential(nn.Conv1d(1, hidden, 1), nn.Tanh(), nn.Conv1d(hidden, hidden, 1), nn.Tanh(),
+                                    nn.Conv1d(hidden, 1, 1))
         self.receptive_field = pre_taps + post_taps
 
     def forward(self, x, cond=None):
@@ -478,7 +481,8 @@ class PhaseVocoderShift(nn.Module):
         return lo + float(c[0]) * (hi - lo)
 
     def gain(self, semitones: float) -> np.ndarray:
-        axis = [(s - self.semitone_range[0]) / (self.semitone_range[1] - self.semitone_range[0]) for s in self.semitones]
+        axis = [(s - self.semitone_range[0]) / (self.semitone_range[1] - self.semitone_range[0])
+                for s in self.semitones]
         c = [(semitones - self.semitone_range[0]) / (self.semitone_range[1] - self.semitone_range[0])]
         return np.exp(sum(w * self.log_gain[i].double().numpy() for i, w in grid_weights([axis], c)))
 
@@ -536,12 +540,12 @@ NOTES = {
     "gain_lstm": "A gain computer with memory, the compressor's own shape: y = x * exp(g), g from an LSTM reading the "
                  "input level in dB and the knobs (threshold, ratio, attack, release, normalised 0-1), so the network "
                  "learns the detector and the gain curve, not the waveform, and passes the input exactly where the "
-                 "compressor does nothing. Trained like the LSTM (warm-up, random knob settings per excerpt; scaled down "
-                 "for CPU: hidden 32, 12000 steps of batch 8 x 2048 on one thread).",
-    "wh": "Wiener-Hammerstein: learned input FIR -> per-sample MLP (drive) -> learned 1024-tap output FIR (tone stack + "
-          "cabinet). The paper's CNN failed on amp simulation; this structure is the amp's own signal chain. The drive "
-          "knob is an input gain in dB before the MLP (where the amp's drive sits) and the tone knob moves the output "
-          "FIR along a quadratic in the knob.",
+                 "compressor does nothing. Trained like the LSTM (warm-up, random knob settings per excerpt; scaled "
+                 "down for CPU: hidden 32, 12000 steps of batch 8 x 2048 on one thread).",
+    "wh": "Wiener-Hammerstein: learned input FIR -> per-sample MLP (drive) -> learned 1024-tap output FIR (tone stack "
+          "+ cabinet). The paper's CNN failed on amp simulation; this structure is the amp's own signal chain. The "
+          "drive knob is an input gain in dB before the MLP (where the amp's drive sits) and the tone knob moves the "
+          "output FIR along a quadratic in the knob.",
     "fir": "A learned impulse response: the least-squares (Wiener) solution over all training audio, truncated and "
            "stored in float16. The paper's LSTM output silence on reverb; a linear time-invariant effect is exactly an "
            "FIR, so this is the right structure (reverb: 1.5 s = 66150 taps; the ladder filter: 4096).",
@@ -549,13 +553,13 @@ NOTES = {
             "a feedback echo is a train of echoes at multiples of the period, so 12 taps model ~4 s of repeats.",
     "chorus": "A modulated delay with a learned sinusoidal LFO: the delay track is measured window by window on a 10 s "
               "white-noise probe rendered through the effect (the lag that best explains wet ~ a dry + b dry[n-d]), a "
-              "sinusoid is fitted to it, and dry/wet gains, centre, depth, rate and phase are refined by Adam on the waveform. "
-              "The rate and depth knobs drive the LFO directly (rate x a learned scale, depth x learned samples per unit), "
-              "refined over renders at random settings.",
+              "sinusoid is fitted to it, and dry/wet gains, centre, depth, rate and phase are refined by Adam on the "
+              "waveform. The rate and depth knobs drive the LFO directly (rate x a learned scale, depth x learned "
+              "samples per unit), refined over renders at random settings.",
     "octave": "An octave divider: a Schmitt-trigger flip-flop on the smoothed input gives a square wave s at half the "
-              "pitch; y = h * (|x| s) with a 255-tap minimum-phase FIR h fitted so the output's long-term spectrum matches "
-              "the effect's (Welch PSD ratio). The pitch shifter's phase is unpredictable, so a waveform fit would only "
-              "shrink the output. Monophonic by nature, like analog octave pedals.",
+              "pitch; y = h * (|x| s) with a 255-tap minimum-phase FIR h fitted so the output's long-term spectrum "
+              "matches the effect's (Welch PSD ratio). The pitch shifter's phase is unpredictable, so a waveform fit "
+              "would only shrink the output. Monophonic by nature, like analog octave pedals.",
     "fir_bank": "A bank of learned impulse responses, one per point of a grid over the knobs, each the least-squares "
                 "(Wiener) solution for the real effect rendered at that setting; between grid points the IR is "
                 "interpolated multilinearly. A linear time-invariant effect at one setting is exactly an FIR, and its "
@@ -564,12 +568,12 @@ NOTES = {
     "delay_bank": "A delay line read at the time knob directly (period = time x sample rate) with echo gains fitted by "
                   "least squares at 9 feedback settings and interpolated between them: a feedback echo is a train of "
                   "echoes at multiples of the period, 12 taps model its repeats.",
-    "vocoder": "A polyphonic phase-vocoder pitch shifter conditioned on semitones directly: each STFT frame (2048 / hop "
-               "512) is resampled along frequency by 2^(s/12), each bin's instantaneous frequency is scaled and integrated, "
-               "with identity phase locking (Laroche & Dolson), and a learned output tone per whole semitone (log gain per "
-               "bin matched to the real shifter's long-term spectrum, level kept) is interpolated between semitones. "
-               "Streams with its phase state; chosen over the octave divider and librosa's shifter by measurement on "
-               "real chords and mixes (docs/effects.md).",
+    "vocoder": "A polyphonic phase-vocoder pitch shifter conditioned on semitones directly: each STFT frame (2048 / "
+               "hop 512) is resampled along frequency by 2^(s/12), each bin's instantaneous frequency is scaled and "
+               "integrated, with identity phase locking (Laroche & Dolson), and a learned output tone per whole "
+               "semitone (log gain per bin matched to the real shifter's long-term spectrum, level kept) is "
+               "interpolated between semitones. Streams with its phase state; chosen over the octave divider and "
+               "librosa's shifter by measurement on real chords and mixes (docs/effects.md).",
     "nam_lstm": "Neural Amp Modeler's LSTM architecture, weight for weight (no skip, a linear head, a stored starting "
                 "state), trained here with the same loss as the other networks; it exports to a .nam file that the "
                 "NAM plugin loads.",

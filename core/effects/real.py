@@ -8,7 +8,8 @@ The effects train on generated tones and SoundFont pieces; these are what they a
   * ``solo notes``     - single real notes of every instrument (the monophonic case).
 No recording of a singing voice is in the real dev set yet, so voice is not measured.
 
-    python -m core.effects.evaluate --real --write    # every bundled model on this set -> docs/figures/effects_real.json
+    python -m core.effects.evaluate --real --write    # every bundled model on this set
+                                                      # -> docs/figures/effects_real.json
 """
 from __future__ import annotations
 

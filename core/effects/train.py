@@ -37,16 +37,20 @@ OUT_DIR = MODELS_DIR / "effects"
 RECIPES = {
     "distortion": dict(kind="tcn", kwargs=dict(channels=8, layers=6, n_cond=1), steps=1200, seq=4096, batch=8, lr=3e-3),
     "fuzz": dict(kind="lstm", kwargs=dict(hidden=32, n_cond=1), steps=10000, seq=2048, batch=8, lr=5e-3, warmup=1024),
-    "compression": dict(kind="gain_lstm", kwargs=dict(hidden=32, n_cond=4), steps=12000, seq=2048, batch=8, lr=5e-3, warmup=4096),
+    "compression": dict(kind="gain_lstm", kwargs=dict(hidden=32, n_cond=4), steps=12000, seq=2048, batch=8, lr=5e-3,
+                        warmup=4096),
     "amp": dict(kind="wh", kwargs=dict(pre_taps=64, post_taps=1024, hidden=16, drive_range=(12.0, 36.0), tone_terms=2),
                 steps=4000, seq=8192, batch=8, lr=3e-3),
     "lowpass": dict(kind="fir_bank", kwargs=dict(taps=4096),
-                    grid={"cutoff_hz": np.geomspace(200.0, 8000.0, 17).round(1).tolist(), "resonance": [0.0, 0.175, 0.35, 0.525, 0.7]}),
+                    grid={"cutoff_hz": np.geomspace(200.0, 8000.0, 17).round(1).tolist(),
+                          "resonance": [0.0, 0.175, 0.35, 0.525, 0.7]}),
     "highpass": dict(kind="fir_bank", kwargs=dict(taps=4096),
-                     grid={"cutoff_hz": np.geomspace(100.0, 4000.0, 17).round(1).tolist(), "resonance": [0.0, 0.175, 0.35, 0.525, 0.7]}),
+                     grid={"cutoff_hz": np.geomspace(100.0, 4000.0, 17).round(1).tolist(),
+                           "resonance": [0.0, 0.175, 0.35, 0.525, 0.7]}),
     "pitch": dict(kind="vocoder", kwargs=dict(semitone_range=(-12.0, 12.0), phase_lock=True)),
     "chorus": dict(kind="chorus", kwargs=dict(rate_range=(0.1, 5.0), depth_range=(0.05, 0.5))),
-    "delay": dict(kind="delay_bank", kwargs=dict(n_taps=12, time_range=(0.05, 1.0)), grid={"feedback": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]}),
+    "delay": dict(kind="delay_bank", kwargs=dict(n_taps=12, time_range=(0.05, 1.0)),
+                  grid={"feedback": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]}),
     "reverb": dict(kind="fir_bank", kwargs=dict(taps=66_150),  # 1.5 s at 44.1 kHz, float16: 132 KB per setting
                    grid={"room_size": [0.1, 0.3, 0.5, 0.7, 0.9], "damping": [0.1, 0.5, 0.9]}),
 }
@@ -106,7 +110,8 @@ def fit_network(model, dry, wet, steps=600, seq=2048, batch=8, lr=3e-3, warmup=0
             y_hat = model(x[:, warmup:], cond, state=state)
         else:
             y_hat = model(x, cond)
-        loss = metrics.esr_loss(y[:, warmup + rf :], y_hat[..., warmup + rf :] if not getattr(model, "stateful", False) else y_hat[..., rf:])
+        loss = metrics.esr_loss(y[:, warmup + rf :],
+                                y_hat[..., warmup + rf :] if not getattr(model, "stateful", False) else y_hat[..., rf:])
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -114,7 +119,8 @@ def fit_network(model, dry, wet, steps=600, seq=2048, batch=8, lr=3e-3, warmup=0
         sched.step()
         history.append(loss.item())
         if step % log_every == 0 or step == steps - 1:
-            _tick(progress, (step + 1) / steps, f"step {step + 1}/{steps}  loss {np.mean(history[-log_every:]):.4f}", cancel)
+            _tick(progress, (step + 1) / steps, f"step {step + 1}/{steps}  loss {np.mean(history[-log_every:]):.4f}",
+                  cancel)
     return history
 
 
@@ -182,7 +188,8 @@ def delay_track(dry, wet, sr=44_100, win=512, hop=256, lo_ms=0.5, hi_ms=30.0):
     return np.array(times), np.array(lags)
 
 
-def fit_chorus(model: M.ModulatedDelay, dry, wet, steps=300, seconds=8.0, probe_seconds=10.0, progress=None, cancel=None, seed=0):
+def fit_chorus(model: M.ModulatedDelay, dry, wet, steps=300, seconds=8.0, probe_seconds=10.0, progress=None,
+               cancel=None, seed=0):
     """Measure the delay track on the first ``probe_seconds`` (a noise probe in the bundled recipe), fit a sinusoid
     to it (the LFO: rate by grid, centre/depth/phase by least squares, robust to outliers), then refine all six
     parameters by Adam on the waveform."""
@@ -220,7 +227,8 @@ def refine_lfo(model: M.ModulatedDelay, esr, steps: int, progress=None, cancel=N
                message: str = "refining the LFO") -> list[float]:
     """Adam on all six chorus parameters against ``esr()`` (the waveform ESR of the current parameters), with
     a learning rate per parameter's scale; progress runs from ``start`` to 1."""
-    opt = torch.optim.Adam([{"params": [model.dry, model.wet], "lr": 1e-3}, {"params": [model.centre, model.depth], "lr": 0.05},
+    opt = torch.optim.Adam([{"params": [model.dry, model.wet], "lr": 1e-3},
+                            {"params": [model.centre, model.depth], "lr": 0.05},
                             {"params": [model.rate], "lr": 1e-5}, {"params": [model.phase], "lr": 1e-3}])
     history = []
     for step in range(steps):
@@ -286,7 +294,8 @@ def fit_delay_bank(model: M.DelayBank, dry, effect, progress=None, cancel=None):
     lo, hi = ranges["delay_seconds"]
     c_time = (fx.EFFECTS[effect].knobs["delay_seconds"] - lo) / (hi - lo)
     period = model.period([c_time])
-    cols = np.stack([np.pad(dry, (k * period, 0))[: len(dry)] for k in range(model.taps.shape[1])], 1).astype(np.float64)
+    cols = np.stack([np.pad(dry, (k * period, 0))[: len(dry)] for k in range(model.taps.shape[1])], 1
+                    ).astype(np.float64)
     settings = grid_settings(effect, model.axes)
     for i, knobs in enumerate(settings):
         _tick(progress, i / len(settings), f"echo gains {i + 1}/{len(settings)}", cancel)
@@ -297,7 +306,8 @@ def fit_delay_bank(model: M.DelayBank, dry, effect, progress=None, cancel=None):
     return []
 
 
-def fit_chorus_knobs(model: M.ModulatedDelay, dry, effect, steps=200, settings=6, seconds=4.0, progress=None, cancel=None, seed=0):
+def fit_chorus_knobs(model: M.ModulatedDelay, dry, effect, steps=200, settings=6, seconds=4.0, progress=None,
+                     cancel=None, seed=0):
     """The LFO at the default knobs first (:func:`fit_chorus` on a noise probe), read as scales on the knobs;
     then every parameter refined by Adam on the waveform over renders at random rate and depth settings."""
     default = fx.EFFECTS[effect].knobs
@@ -322,16 +332,21 @@ def fit_chorus_knobs(model: M.ModulatedDelay, dry, effect, steps=200, settings=6
         s = int(rng.integers(0, len(music) - n))
         x = music[s : s + n]
         batch.append((torch.from_numpy(x), torch.tensor(c, dtype=torch.float32),
-                      torch.from_numpy(fx.render(effect, x, rate_hz=r0 + c[0] * (r1 - r0), depth=d0 + c[1] * (d1 - d0)))))
+                      torch.from_numpy(fx.render(effect, x, rate_hz=r0 + c[0] * (r1 - r0),
+                                                 depth=d0 + c[1] * (d1 - d0)))))
     def gains_by_least_squares():  # given the LFO, the dry and wet gains are linear: solve them over the batch
         with torch.no_grad():
-            A = torch.cat([torch.stack([x, M.delayed(x, model.delay_track(len(x), 0, c))], 1) for x, c, _ in batch]).double()
+            A = torch.cat([torch.stack([x, M.delayed(x, model.delay_track(len(x), 0, c))], 1)
+                           for x, c, _ in batch]).double()
             g = torch.linalg.lstsq(A, torch.cat([y for *_, y in batch]).double()[:, None]).solution.squeeze(1)
             model.dry.fill_(float(g[0]))
             model.wet.fill_(float(g[1]))
 
     gains_by_least_squares()
-    esr = lambda: sum(torch.mean((model(x[None], c[None])[0] - y) ** 2) / torch.mean(y**2) for x, c, y in batch) / len(batch)
+    def esr():
+        return sum(torch.mean((model(x[None], c[None])[0] - y) ** 2) / torch.mean(y**2)
+                   for x, c, y in batch) / len(batch)
+
     history = refine_lfo(model, esr, steps, progress, cancel, start=0.4, message="refining the LFO over knob settings")
     gains_by_least_squares()
     return history
@@ -362,7 +377,8 @@ def fit_vocoder(model: M.PhaseVocoderShift, dry, effect, seconds=30.0, smooth_bi
         _, p_ours = welch(ours.astype(np.float64), fx.SR, nperseg=vocoder.N_FFT)
         floor = 1e-10 * max(p_wet.max(), p_ours.max())
         log_g = 0.5 * (np.log(p_wet + floor) - np.log(p_ours + floor))
-        log_g = np.clip(median_filter(log_g, smooth_bins, mode="nearest"), np.log(10 ** (-24 / 20)), np.log(10 ** (12 / 20)))
+        log_g = np.clip(median_filter(log_g, smooth_bins, mode="nearest"), np.log(10 ** (-24 / 20)),
+                        np.log(10 ** (12 / 20)))
         # The tone only, not the level: scaled so our output's energy is unchanged. Matching the level too raised
         # the ESR on real chords (an uncorrelated output's ESR grows with its energy) for little MR-STFT gain.
         log_g -= 0.5 * np.log(np.sum(p_ours * np.exp(2 * log_g)) / np.sum(p_ours))
@@ -372,7 +388,8 @@ def fit_vocoder(model: M.PhaseVocoderShift, dry, effect, seconds=30.0, smooth_bi
 
 
 #: Fits of knob-conditioned structures: each renders the real effect at the settings it needs.
-CONDITIONED = {"fir_bank": fit_fir_bank, "delay_bank": fit_delay_bank, "chorus": fit_chorus_knobs, "vocoder": fit_vocoder}
+CONDITIONED = {"fir_bank": fit_fir_bank, "delay_bank": fit_delay_bank, "chorus": fit_chorus_knobs,
+               "vocoder": fit_vocoder}
 
 
 def fit(kind, dry, wet, kwargs=None, progress=None, cancel=None, seed=0, cond_sampler=None, effect=None, **settings):
@@ -389,7 +406,8 @@ def fit(kind, dry, wet, kwargs=None, progress=None, cancel=None, seed=0, cond_sa
     elif kind in STRUCTURED:
         history = STRUCTURED[kind](model, dry, wet, progress=progress, cancel=cancel)
     else:
-        history = fit_network(model, dry, wet, progress=progress, cancel=cancel, seed=seed, cond_sampler=cond_sampler, **settings)
+        history = fit_network(model, dry, wet, progress=progress, cancel=cancel, seed=seed, cond_sampler=cond_sampler,
+                              **settings)
     model.eval()
     return model, history
 
@@ -413,7 +431,8 @@ def knob_sampler(effect: str, edge_prob: float = 0.2):
 def _bank_axes(effect: str, grid: dict) -> list[list[float]]:
     """A recipe's grid (knob units) as the bank's axes (normalised 0-1 along each knob's range)."""
     ranges = fx.EFFECTS[effect].knob_ranges
-    return [[round((v - ranges[k][0]) / (ranges[k][1] - ranges[k][0]), 6) for v in values] for k, values in grid.items()]
+    return [[round((v - ranges[k][0]) / (ranges[k][1] - ranges[k][0]), 6) for v in values]
+            for k, values in grid.items()]
 
 
 def train_bundled(effect: str, kind: str | None = None, name: str | None = None, seed: int = 0, quick: bool = False,
@@ -421,7 +440,8 @@ def train_bundled(effect: str, kind: str | None = None, name: str | None = None,
     from core.effects import data
 
     t0 = time.time()
-    recipe = dict(RECIPES[effect]) if kind in (None, RECIPES[effect]["kind"]) else {"kind": kind, **NETWORK_DEFAULTS[kind]}
+    recipe = (dict(RECIPES[effect]) if kind in (None, RECIPES[effect]["kind"])
+              else {"kind": kind, **NETWORK_DEFAULTS[kind]})
     kind = recipe.pop("kind")
     kwargs = dict(recipe.pop("kwargs"))
     grid = recipe.pop("grid", None)
@@ -454,11 +474,14 @@ def train_bundled(effect: str, kind: str | None = None, name: str | None = None,
     card = ModelCard(
         name=f"effects/{name}",
         task=f"emulate the pedalboard effect '{effect}' ({fx.EFFECTS[effect].label}) at {fx.SR} Hz",
-        architecture=f"{kind}: {type(model).__name__}({', '.join(f'{k}={v}' for k, v in kwargs.items())}), {M.n_params(model)} parameters",
+        architecture=f"{kind}: {type(model).__name__}({', '.join(f'{k}={v}' for k, v in kwargs.items())}), "
+                     f"{M.n_params(model)} parameters",
         training_data=f"{len(dry) / fx.SR:.0f} s: 3 generator segments (chirps/sines/squares/saws/noise) + 6 rendered "
-                      "instrument pieces (guitar/bass/keys, FluidR3_GM)" + (" + a 10 s white-noise probe" if kind == "chorus" else "")
+                      "instrument pieces (guitar/bass/keys, FluidR3_GM)"
+                      + (" + a 10 s white-noise probe" if kind == "chorus" else "")
                       + "; test = 3 held-out pieces (seeds 0, 5, 10), 32 s with a 2 s tail",
-        command=f"python -m core.effects.train --effect {effect}" + (f" --model {kind} --name {name}" if name != effect else "")
+        command=f"python -m core.effects.train --effect {effect}"
+        + (f" --model {kind} --name {name}" if name != effect else "")
         + (f" --steps {steps}" if steps is not None else ""),
         seed=seed,
         metrics={**result, "train_seconds": round(train_s, 1), "final_train_loss": history[-1] if history else None},
@@ -488,7 +511,8 @@ class CaptureResult:
     @property
     def latency_message(self) -> str | None:
         """What the latency finder did, for an information line (not a warning)."""
-        return f"Removed a latency of {self.latency} samples ({1000 * self.latency / self.sr:.1f} ms)." if self.latency else None
+        return (f"Removed a latency of {self.latency} samples ({1000 * self.latency / self.sr:.1f} ms)."
+                if self.latency else None)
 
 
 #: The shortest pair a capture learns from: a few seconds of playing do not cover an effect's range.
@@ -517,11 +541,13 @@ def load_pair(dry_source, wet_source, max_seconds: float = 120.0):
     notes = []
     (dry_sr, dry_ch), (wet_sr, wet_ch) = _rate_and_channels(dry_source), _rate_and_channels(wet_source)
     if dry_sr and wet_sr and dry_sr != wet_sr:
-        raise AudioError(f"The dry file is {dry_sr} Hz and the wet file {wet_sr} Hz: export both at the same sample rate.")
+        raise AudioError(f"The dry file is {dry_sr} Hz and the wet file {wet_sr} Hz: "
+                         "export both at the same sample rate.")
     if dry_ch and wet_ch and dry_ch != wet_ch:
         name = {1: "mono", 2: "stereo"}
         raise AudioError(f"The dry file is {name.get(dry_ch, f'{dry_ch} channels')} and the wet file "
-                         f"{name.get(wet_ch, f'{wet_ch} channels')}: export both the same way (mono for a pedal or amp).")
+                         f"{name.get(wet_ch, f'{wet_ch} channels')}: "
+                         "export both the same way (mono for a pedal or amp).")
     sr = dry_sr or wet_sr or fx.SR
     if not MIN_CAPTURE_RATE <= sr <= MAX_CAPTURE_RATE:
         raise AudioError(f"The pair is at {sr} Hz; capture works from {MIN_CAPTURE_RATE} to {MAX_CAPTURE_RATE} Hz.")
@@ -551,7 +577,8 @@ NAM_KINDS = ("nam_lstm", "nam_wavenet")
 MIN_CAPTURE_STEPS, MAX_CAPTURE_STEPS = 20, 3000
 
 
-def capture(dry_source, wet_source, model: str = "lstm", steps: int | None = None, progress=None, cancel=None) -> CaptureResult:
+def capture(dry_source, wet_source, model: str = "lstm", steps: int | None = None, progress=None,
+            cancel=None) -> CaptureResult:
     """Train ``model`` on an external dry/wet pair: the last 20% is held out for the metrics."""
     if model not in NETWORK_DEFAULTS:
         raise ValueError(f"Unknown model {model!r}; choose one of {', '.join(NETWORK_DEFAULTS)}.")
@@ -580,12 +607,15 @@ def capture(dry_source, wet_source, model: str = "lstm", steps: int | None = Non
 def save_capture(res: CaptureResult, directory) -> Path:
     """Weights + config + card for a captured model, loadable with ``core.effects.api.load(directory)``."""
     card = ModelCard(name=f"effects/{Path(directory).name}", task="emulate a captured effect from a dry/wet pair",
-                     architecture=f"{res.config.get('architecture', res.kind)} ({M.n_params(res.model)} parameters)", training_data="user dry/wet pair, first 80%",
-                     command="capture mode", seed=0, metrics={k: float(v) for k, v in res.metrics.items()}, config=res.config)
+                     architecture=f"{res.config.get('architecture', res.kind)} ({M.n_params(res.model)} parameters)",
+                     training_data="user dry/wet pair, first 80%",
+                     command="capture mode", seed=0, metrics={k: float(v) for k, v in res.metrics.items()},
+                     config=res.config)
     save_checkpoint(res.model, directory, card=card, extra=res.config)
     if res.kind in NAM_KINDS:  # and the file the Neural Amp Modeler plugin loads
         nam.export_nam(res.model, Path(directory) / "model.nam", res.sr,
-                       metadata={"name": Path(directory).name, "validation_esr": float(res.metrics["ESR model vs effect"])})
+                       metadata={"name": Path(directory).name,
+                                 "validation_esr": float(res.metrics["ESR model vs effect"])})
     return Path(directory)
 
 

@@ -166,7 +166,8 @@ def conditions(bundle: Bundle, style: str | None = None, meter: str | None = Non
             if token not in bundle.vocab:
                 known = _trained(bundle.vocab, name)
                 raise ValueError(f"This model does not know the {name} {value!r}"
-                                 + (f"; it knows: {', '.join(known)}." if known else f" (it was trained without {name}s)."))
+                                 + (f"; it knows: {', '.join(known)}." if known
+                                    else f" (it was trained without {name}s)."))
             out.append(token)
     return out
 
@@ -579,8 +580,10 @@ class Composition:
     seed: int = 0
 
     def notes(self) -> list[dict]:
-        """Every note of the piece: its track (melody, chords, bass, drums), pitch, start and end in seconds, velocity."""
-        return [{"track": inst.name if inst.name in ("chords", "bass", "drums") else "melody", "pitch": n.pitch, "start_s": round(n.start, 4), "end_s": round(n.end, 4),
+        """Every note of the piece: its track (melody, chords, bass, drums), pitch, start and end in seconds,
+        velocity."""
+        return [{"track": inst.name if inst.name in ("chords", "bass", "drums") else "melody", "pitch": n.pitch,
+                 "start_s": round(n.start, 4), "end_s": round(n.end, 4),
                  "velocity": n.velocity} for inst in self.midi.instruments for n in inst.notes]
 
     def to_dict(self) -> dict:
@@ -676,7 +679,8 @@ def _reference(index: int, seconds: float, tempo: float, program: int, soundfont
     from core.render import render_midi
 
     ref = reference_tunes()[index]
-    ref_pm = events_to_midi(_trim([tuple(e) for e in ref["events"]], seconds * tempo / 60), tempo=tempo, program=program)
+    ref_pm = events_to_midi(_trim([tuple(e) for e in ref["events"]], seconds * tempo / 60), tempo=tempo,
+                            program=program)
     return ref["title"], ref_pm, analyse(render_midi(ref_pm, sr=sr, soundfont=soundfont).audio, sr, tempo_and_key=False)
 
 

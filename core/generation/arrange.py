@@ -78,7 +78,8 @@ def harmonise(pm, tempo: float, meter: int = 4) -> Harmony:
 def _play(inst, pitch, start, dur, vel):
     import pretty_midi
 
-    inst.notes.append(pretty_midi.Note(int(np.clip(vel, 1, 127)), int(pitch), float(start), float(start + max(dur, 0.05))))
+    inst.notes.append(pretty_midi.Note(int(np.clip(vel, 1, 127)), int(pitch), float(start),
+                                       float(start + max(dur, 0.05))))
 
 
 def _drums(style: str, bars: int, meter: int, beat: float, rng: random.Random, inst) -> None:

@@ -108,7 +108,8 @@ def repeat_gaps(pieces: Sequence[Events], n: int = 4) -> dict:
                 counts += [lo <= i - last[g] < hi for lo, hi in REPEAT_GAPS]
             last[g] = i
             total += 1
-    return {f"{lo}-{hi - 1}" if hi < 10_000 else f"{lo}+": float(c / max(total, 1)) for (lo, hi), c in zip(REPEAT_GAPS, counts)}
+    return {f"{lo}-{hi - 1}" if hi < 10_000 else f"{lo}+": float(c / max(total, 1))
+            for (lo, hi), c in zip(REPEAT_GAPS, counts)}
 
 
 def ngram_index(pieces: Sequence[Events], max_n: int = 32) -> dict[int, set]:
@@ -199,8 +200,8 @@ def evaluate_models(models=("lstm", "gan", "markov", "random"), n_pieces: int = 
     train.py cuts them), so that sampling settings can be chosen without looking at the held-out tunes.
 
     Piece i stands beside held-out tune i (cycling: 752 pieces are two beside each of the 376 held-out tunes, so
-    that a system's own sampling moves its distances less): it is as long (range and repetition grow with a tune's length, so
-    pieces longer than the tunes would be judged on their length) and, for a model that knows meters and
+    that a system's own sampling moves its distances less): it is as long (range and repetition grow with a tune's
+    length, so pieces longer than the tunes would be judged on their length) and, for a model that knows meters and
     styles, asked for that tune's meter in the Essen style.
     """
     from core.data.corpus import load_folk_corpus, melody_events, split_by_tune
@@ -219,7 +220,8 @@ def evaluate_models(models=("lstm", "gan", "markov", "random"), n_pieces: int = 
     reference = held_out[:n_pieces]
     ref = reference_stats([t.events for t in reference])
     index = ngram_index([t.events for t in train])
-    table = {"reference_tunes": len(reference), "held_out_tunes": {"copy_longest_ngram": float(np.mean([longest_copy(t.events, index) for t in beside]))}}
+    table = {"reference_tunes": len(reference),
+             "held_out_tunes": {"copy_longest_ngram": float(np.mean([longest_copy(t.events, index) for t in beside]))}}
     # What real tunes score: beside each held-out tune a training tune in its meter, whole, as the generators are
     # asked for that meter (the pooled histograms of real tunes are not the held-out ones either: each tune has
     # its own, so a set of them lies this far off; in any meter, a sixth of Essen's in half- and whole-note meters
@@ -263,7 +265,8 @@ def conditioning_check(name: str = "lstm", n_pieces: int = 20, seconds: float = 
         for meter in [m for m in ("4/4", "3/4", "6/8", "4/2") if m in known["meter"]]:
             lengths = [d for i in range(n_pieces) for _, d in melody_events(
                 generate(name, seconds=seconds, seed=seed + i, tempo=120, style=style, meter=meter))]
-            out[f"{style} {meter}"] = {str(d): round(lengths.count(d) / max(len(lengths), 1), 3) for d in (0.25, 0.5, 1.0, 2.0, 4.0)}
+            out[f"{style} {meter}"] = {str(d): round(lengths.count(d) / max(len(lengths), 1), 3)
+                                       for d in (0.25, 0.5, 1.0, 2.0, 4.0)}
     return out
 
 
@@ -283,7 +286,8 @@ def muspy_metrics(pieces: Sequence[Events], tempo: float = 120.0) -> dict:
         music = muspy.from_pretty_midi(events_to_midi(events, tempo=tempo))
         bar = music.resolution * 4  # 4/4 bars, as the tunes are written and generated
         for m in MUSPY_METRICS:
-            v = muspy.groove_consistency(music, measure_resolution=bar) if m == "groove_consistency" else getattr(muspy, m)(music)
+            v = (muspy.groove_consistency(music, measure_resolution=bar) if m == "groove_consistency"
+                 else getattr(muspy, m)(music))
             if v is not None and np.isfinite(v):
                 values[m].append(float(v))
     return {m: round(float(np.mean(v)), 4) if v else None for m, v in values.items()}
@@ -313,9 +317,11 @@ if __name__ == "__main__":
     parser.add_argument("--temperature", type=float, default=1.0, help="sampling temperature of every model")
     parser.add_argument("--split", choices=("test", "validation"), default="test",
                         help="judge against the held-out tunes (test) or the networks' validation tunes")
-    parser.add_argument("--reference", action="store_true", help="(re)write assets/models/generation/reference_tunes.json")
+    parser.add_argument("--reference", action="store_true",
+                        help="(re)write assets/models/generation/reference_tunes.json")
     parser.add_argument("--write-cards", action="store_true", help="store each model's row in its card.json")
-    parser.add_argument("--write", action="store_true", help="write docs/figures/generation_eval.json (the README table)")
+    parser.add_argument("--write", action="store_true",
+                        help="write docs/figures/generation_eval.json (the README table)")
     args = parser.parse_args()
     if args.reference:
         print(export_reference())
@@ -330,7 +336,8 @@ if __name__ == "__main__":
         from core.training import ASSETS
 
         (ASSETS.parent / "docs" / "figures" / "generation_eval.json").write_text(json.dumps(
-            {**table, "pieces": args.pieces, "bootstrap": BOOTSTRAP, "command": f"python -m core.generation.evaluate --pieces {args.pieces} "
+            {**table, "pieces": args.pieces, "bootstrap": BOOTSTRAP,
+             "command": f"python -m core.generation.evaluate --pieces {args.pieces} "
                                                          "--write-cards --write"}, indent=2) + "\n")
     if args.write_cards:
         from core.generation.api import MODEL_DIR
@@ -342,7 +349,7 @@ if __name__ == "__main__":
                                            "baselines": {k: table[k] for k in ("random", "markov", "held_out_tunes",
                                                                                "real_training_tunes")}},
                         f"python -m core.generation.evaluate --pieces {args.pieces} --write-cards",
-                        data=f"{args.pieces} pieces per model (seeds 0-{args.pieces - 1}), each as long as the held-out "
-                             "Essen tune beside it and in its meter, against the held-out Essen tunes "
+                        data=f"{args.pieces} pieces per model (seeds 0-{args.pieces - 1}), each as long as the "
+                             "held-out Essen tune beside it and in its meter, against the held-out Essen tunes "
                              "(core.data.corpus.split_by_tune)", notes=CARD_NOTES[name])
     print(json.dumps(table, indent=2))

@@ -171,7 +171,7 @@ def fit_cache(model: MelodyLSTM, sequences: list[list[int]], thetas=CACHE_THETAS
     (Grave et al., 2017, fit theirs on validation perplexity too), and set them in ``model.config`` when
     ``apply``. Returns {"cache_theta", "cache_lambda", "nll_per_token": {"theta,lambda": nll}}."""
     model.eval()
-    totals = {(t, l): 0.0 for t in thetas for l in lambdas}
+    totals = {(t, lam): 0.0 for t in thetas for lam in lambdas}
     count = 0
     with torch.no_grad():
         for start in range(0, len(sequences), batch):
@@ -186,7 +186,7 @@ def fit_cache(model: MelodyLSTM, sequences: list[list[int]], thetas=CACHE_THETAS
     if apply:
         model.config.cache_theta, model.config.cache_lambda = best
     return {"cache_theta": best[0], "cache_lambda": best[1], "applied": apply,
-            "nll_per_token": {f"{t:g},{l:g}": round(v / count, 4) for (t, l), v in totals.items()}}
+            "nll_per_token": {f"{t:g},{lam:g}": round(v / count, 4) for (t, lam), v in totals.items()}}
 
 
 def train_lstm(train: list[Tune], val: list[Tune], steps: int = 3000, batch: int = 64, max_len: int = 256,
@@ -385,30 +385,32 @@ def fit_markov(train: list[Tune]) -> MarkovChain:
 # Written into each card: where the paper's set-up was scaled down or changed, and known weaknesses.
 CARD_NOTES = {  # why each model is built as it is; the figures are in the card's metrics, written by evaluate
     'lstm': 'Scaled from the paper (Keras LSTM on Nottingham + ADL piano MIDI, 4 epochs) to fit 2 shared CPU cores: '
-            'monophonic folk melodies instead of piano MIDI (no chord tokens): Essen, O\'Neill 1850 and Ryan\'s Mammoth '
-            'from music21, each tune starting with its style, meter and key-signature tokens (what the tab\'s Style, '
-            'Meter and Key choose) and written with its bar lines, as folk-rnn\'s tokens are; a 2-layer LSTM of 384 '
-            'units (folk-rnn: 3 x 512 on 23k tunes; no GPU was lent), trained on whole tunes from their first token '
-            '(as it is sampled), 2,400 steps of 64 tunes on one CPU thread, keeping the weights of the best loss on '
-            'the validation tunes (5% of the training split); then, when Essen\'s half- and whole-note meters and its '
-            'tunes without a time signature got their own meter tokens, 800 more steps (peak rate 1e-3, two threads) '
-            'from those weights (the LSTM bundled until commit 31dfce2), every known token\'s rows copied by name and the new tokens\' rows fresh (--init). On top of the LSTM, a pointer sentinel mixture '
-            '(Merity et al., 2017): each next token may be copied from what followed an earlier moment of the same '
-            'tune, a learned gate choosing between copying and the vocabulary, so that the tune answers its own '
-            'phrases (without it the LSTM\'s pieces repeated almost nothing within a tune). The neural cache (Grave '
-            'et al., 2017) is fitted on validation log-likelihood too and reported; with the pointer it adds nothing. '
-            'A tune may end (its end token) at 90% of the length asked for (and 32 quarters at least); the rest is its '
-            'start played again (the Markov chain is sampled the same way).',
+            'monophonic folk melodies instead of piano MIDI (no chord tokens): Essen, O\'Neill 1850 and Ryan\'s '
+            'Mammoth from music21, each tune starting with its style, meter and key-signature tokens (what the tab\'s '
+            'Style, Meter and Key choose) and written with its bar lines, as folk-rnn\'s tokens are; a 2-layer LSTM of '
+            '384 units (folk-rnn: 3 x 512 on 23k tunes; no GPU was lent), trained on whole tunes from their first '
+            'token (as it is sampled), 2,400 steps of 64 tunes on one CPU thread, keeping the weights of the best loss '
+            'on the validation tunes (5% of the training split); then, when Essen\'s half- and whole-note meters and '
+            'its tunes without a time signature got their own meter tokens, 800 more steps (peak rate 1e-3, two '
+            'threads) from those weights (the LSTM bundled until commit 31dfce2), '
+            'every known token\'s rows copied by name and the new tokens\' rows fresh (--init). On top of the LSTM, a '
+            'pointer sentinel mixture (Merity et al., 2017): each next token may be copied from what followed an '
+            'earlier moment of the same tune, a learned gate choosing between copying and the vocabulary, so that the '
+            'tune answers its own phrases (without it the LSTM\'s pieces repeated almost nothing within a tune). The '
+            'neural cache (Grave et al., 2017) is fitted on validation log-likelihood too and reported; with the '
+            'pointer it adds nothing. A tune may end (its end token) at 90% of the length asked for (and 32 quarters '
+            'at least); the rest is its start played again (the Markov chain is sampled the same way).',
     'gan': "The paper's GAN is a Keras note-list GAN. Here the recipe of RelGAN (Nie et al., ICLR 2019) with a "
            "WGAN-GP critic: the generator is the bundled LSTM (pretrained by maximum likelihood), which writes whole "
-           "tunes after a real tune's style, meter and key tokens; its draws are straight-through Gumbel-softmax, so the "
-           "critic's score trains it. The critic (TuneCritic: dilated 1-D convolutions, masked mean and max, and the tune's self-similarity at "
-           "lags 1-32, so it sees whether phrases are answered) judges whole tunes of up to 96 events. Scaled down for the CPU: 200 critic-only "
+           "tunes after a real tune's style, meter and key tokens; its draws are straight-through Gumbel-softmax, so "
+           "the critic's score trains it. The critic (TuneCritic: dilated 1-D convolutions, masked mean and max, and "
+           "the tune's self-similarity at lags 1-32, so it sees whether phrases are answered) "
+           "judges whole tunes of up to 96 events. Scaled down for the CPU: 200 critic-only "
            "steps, then 150 adversarial steps at a small generator learning rate (at three times that rate the "
            "critic's estimate ran away after 120 steps; at 300 steps it was rising again), the generator's loss "
            "keeping its cross-entropy on real tunes beside the critic's score (--mle-weight 1: without it, the "
-           "adversarial phase moved the pitch-class histogram away from the tunes). The cache is fitted again on validation log-likelihood. It is sampled like the LSTM and follows the same style, "
-           "meter and key choices.",
+           "adversarial phase moved the pitch-class histogram away from the tunes). The cache is fitted again on "
+           "validation log-likelihood. It is sampled like the LSTM and follows the same style, meter and key choices.",
     'markov': "Baseline: first-order Markov chain over the LSTM's (pitch, duration) tokens, bigram counts from the "
               "training split; an unseen context backs off to unigram counts.",
 }
@@ -464,7 +466,8 @@ def main(argv=None) -> None:
                      "tokens and has its bar lines; validation: 5% of the training split")
     else:
         tunes = load_folk_corpus()
-        data_desc = "music21 essenFolksong (ballads, children's songs, Erk, Altdeutsch): melodies transposed to C, x7 keys"
+        data_desc = ("music21 essenFolksong (ballads, children's songs, Erk, Altdeutsch): "
+                     "melodies transposed to C, x7 keys")
         train, val = split_by_tune(tunes)
     if len(tunes) < 10:
         sys.exit(f"error: only {len(tunes)} usable tunes found; need at least 10.")

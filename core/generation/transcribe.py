@@ -78,9 +78,11 @@ class Transcription:
 
     def to_dict(self) -> dict:
         return {"duration_s": round(self.duration, 3), "notices": list(self.notices),
-                "notes": [{"start_s": round(s, 4), "end_s": round(e, 4), "pitch": int(p), "amplitude": round(float(a), 3)}
+                "notes": [{"start_s": round(s, 4), "end_s": round(e, 4), "pitch": int(p),
+                           "amplitude": round(float(a), 3)}
                           for s, e, p, a in self.notes],
-                "melody": [{"start_s": round(s, 4), "end_s": round(e, 4), "pitch": int(p)} for s, e, p, _ in self.melody()]}
+                "melody": [{"start_s": round(s, 4), "end_s": round(e, 4), "pitch": int(p)}
+                           for s, e, p, _ in self.melody()]}
 
 
 def _session():
@@ -88,7 +90,8 @@ def _session():
         import onnxruntime as ort
 
         if not MODEL_FILE.exists():
-            raise ValueError(f"The transcription model is missing ({MODEL_FILE}); run python scripts/extract_basic_pitch.py.")
+            raise ValueError(f"The transcription model is missing ({MODEL_FILE}); "
+                             "run python scripts/extract_basic_pitch.py.")
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1  # two requests share two cores, as the app's other models do
         options.inter_op_num_threads = 1
@@ -105,7 +108,8 @@ def posteriorgrams(y: np.ndarray, sr: int = SR) -> tuple[np.ndarray, np.ndarray]
     hop = WINDOW - overlap
     padded = np.concatenate([np.zeros(overlap // 2, np.float32), np.asarray(y, np.float32)])
     starts = range(0, max(len(padded) - overlap // 2, 1), hop)
-    windows = np.stack([np.pad(padded[s: s + WINDOW], (0, max(0, WINDOW - len(padded[s: s + WINDOW])))) for s in starts])
+    windows = np.stack([np.pad(padded[s: s + WINDOW], (0, max(0, WINDOW - len(padded[s: s + WINDOW]))))
+                        for s in starts])
     session = _session()
     names = ["StatefulPartitionedCall:1", "StatefulPartitionedCall:2"]  # note, onset (":0" is the pitch contour)
     note, onset = session.run(names, {session.get_inputs()[0].name: windows[:, :, None]})
@@ -153,14 +157,16 @@ def transcribe(source, max_seconds: float = MAX_SECONDS) -> Transcription:
     notices = cut_notice(source, max_seconds, "The recording")  # a primer is short: say what was left out
     peak = float(np.max(np.abs(y)))
     if peak < 0.01:
-        notices.append(f"The recording is very quiet (peak {20 * np.log10(peak):.0f} dBFS); it was transcribed as it is.")
+        notices.append(f"The recording is very quiet (peak {20 * np.log10(peak):.0f} dBFS); "
+                       "it was transcribed as it is.")
     note, onset = posteriorgrams(y, sr)
     notes = decode(note, onset)
     if not notes:
         raise AudioError("No notes were heard in the recording: hum, whistle or play a clear melody (a few notes).")
     t = Transcription(notes, len(y) / SR, notices)
     if len(t.melody()) < len(notes):
-        notices.append(f"{len(notes)} notes were heard, some at once; the top line ({len(t.melody())} notes) is the primer.")
+        notices.append(f"{len(notes)} notes were heard, some at once; the top line ({len(t.melody())} notes) "
+                       "is the primer.")
     return t
 
 
@@ -200,7 +206,8 @@ def evaluate(n_tunes: int = 5, quarters: float = 24.0, tempo: float = 100.0, sou
                 p, r, f, _ = mir_eval.transcription.precision_recall_f1_overlap(
                     ref_iv, ref_hz, est_iv, est_hz, onset_tolerance=tol / 1000, offset_ratio=None)
                 scores[tol].append((p, r, f))
-        rows[name] = {f"{tol}ms": {k: round(float(np.mean([s[i] for s in v])), 3) for i, k in enumerate(("precision", "recall", "f"))}
+        rows[name] = {f"{tol}ms": {k: round(float(np.mean([s[i] for s in v])), 3)
+                                   for i, k in enumerate(("precision", "recall", "f"))}
                       for tol, v in scores.items()}
     return {"tunes": len(tunes), "quarters": quarters, "tempo": tempo, "soundfont": soundfont, "instruments": rows,
             "mean_f_50ms": round(float(np.mean([r["50ms"]["f"] for r in rows.values()])), 3),

@@ -81,7 +81,8 @@ class GenrePrediction:
                 "aggregate": self.aggregate, "duration_s": round(self.duration, 3), "notices": list(self.notices),
                 "first_look": self.first_look,
                 "probabilities": {g: round(float(p), 4) for g, p in zip(self.labels, self.probs)},
-                "excerpts": [{"start_s": round(float(t), 3), **{g: round(float(p), 4) for g, p in zip(self.labels, row)}}
+                "excerpts": [{"start_s": round(float(t), 3),
+                              **{g: round(float(p), 4) for g, p in zip(self.labels, row)}}
                              for t, row in zip(self.starts, self.excerpt_probs)],
                 "tags": self.tags.to_dict() if self.tags is not None else None}
 
@@ -110,7 +111,8 @@ class GenrePrediction:
             w = csv.writer(f)
             w.writerow(["start_s", "end_s", "genre"] + list(self.labels))
             for s, p in zip(self.starts, self.excerpt_probs):
-                w.writerow([f"{s:.1f}", f"{s + EXCERPT_S:.1f}", self.labels[int(np.argmax(p))]] + [f"{v:.4f}" for v in p])
+                w.writerow([f"{s:.1f}", f"{s + EXCERPT_S:.1f}",
+                            self.labels[int(np.argmax(p))]] + [f"{v:.4f}" for v in p])
             w.writerow(["whole", "", self.top] + [f"{v:.4f}" for v in self.probs])
         return str(path)
 
@@ -137,7 +139,8 @@ def aggregate_probs(excerpt_probs: np.ndarray, how: str = "mean") -> np.ndarray:
 class GenreModel:
     """A loaded classifier: the network, its label set and the input it reads."""
 
-    def __init__(self, name: str, net, labels: list[str], kind: str, card: dict | None = None, hub_map=None, extractor=None):
+    def __init__(self, name: str, net, labels: list[str], kind: str, card: dict | None = None, hub_map=None,
+                 extractor=None):
         self.name, self.net, self.labels, self.kind = name, net, list(labels), kind
         self.card = card or {}
         self.hub_map = hub_map  # for Hub ASTs: genre -> AudioSet label indices
@@ -260,7 +263,8 @@ def _load_transformers_ast(name: str, source: str) -> GenreModel:
     genres = list(AUDIOSET_GENRES)
     hub_map = [[lower[a.lower()] for a in AUDIOSET_GENRES[g] if a.lower() in lower] for g in genres]
     if not any(hub_map):
-        raise ValueError(f"The checkpoint {source!r} has none of the AudioSet genre labels, so it cannot be mapped onto genres.")
+        raise ValueError(f"The checkpoint {source!r} has none of the AudioSet genre labels, "
+                         "so it cannot be mapped onto genres.")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         # the extractor must pad to the model's own input length, or the forward pass fails on shapes
@@ -284,7 +288,8 @@ def _loader(name: str):
         if config.get("model_type") == "audio-spectrogram-transformer":
             return lambda: _load_transformers_ast(name, str(path))
     known = ", ".join(bundled_models()) or "none bundled"
-    raise ValueError(f"Unknown genre model {name!r}: use a bundled name ({known}), a trained model's folder, or hub:<id>.")
+    raise ValueError(f"Unknown genre model {name!r}: use a bundled name ({known}), a trained model's folder, "
+                     "or hub:<id>.")
 
 
 def load(name: str = DEFAULT_MODEL) -> GenreModel:
@@ -298,8 +303,8 @@ FIRST_LOOK_EXCERPTS = 6
 
 
 def report(name: str) -> "ModelReport":
-    """The genre tab's model report for a bundled model (or a trained model's folder): figures on real recordings first, then on the
-    generated corpus, per class, and the data of the curves and the test confusion matrix."""
+    """The genre tab's model report for a bundled model (or a trained model's folder): figures on real recordings
+    first, then on the generated corpus, per class, and the data of the curves and the test confusion matrix."""
     folder = BUNDLED_DIR / name if (BUNDLED_DIR / name).is_dir() else Path(name)
     if head_report.is_head(folder):
         return ModelReport(head_report.head_report(folder))
@@ -313,24 +318,28 @@ def report(name: str) -> "ModelReport":
         lines += ["", head_report.real_dev_line(metrics)]
     sets = {k: v for k, v in metrics.items() if isinstance(v, dict) and "excerpt_accuracy" in v}
     if sets:
-        lines += ["", "**On generated music** (the corpus rendered here from MIDI with SoundFonts, not real recordings):",
-                  "", "| Test set | Excerpt acc. | Track acc. (mean) | Track acc. (max) | Tracks |", "|---|---|---|---|---|"]
-        lines += [f"| {k} | {v['excerpt_accuracy']:.1%} | {v['track_accuracy_mean']:.1%} | {v['track_accuracy_max']:.1%} | "
-                  f"{v['tracks']} |" for k, v in sets.items()]
+        lines += ["", "**On generated music** (the corpus rendered here from MIDI with SoundFonts, "
+                      "not real recordings):",
+                  "", "| Test set | Excerpt acc. | Track acc. (mean) | Track acc. (max) | Tracks |",
+                  "|---|---|---|---|---|"]
+        lines += [f"| {k} | {v['excerpt_accuracy']:.1%} | {v['track_accuracy_mean']:.1%} | "
+                  f"{v['track_accuracy_max']:.1%} | {v['tracks']} |" for k, v in sets.items()]
     if card.get("command"):
         lines += ["", f"Trained with `{card['command']}`"]
     history = confusion = None
     if (folder / "report.json").exists():
         r = json.loads((folder / "report.json").read_text())
         history, confusion = r["history"], r["metrics"]["test"]["confusion"]
-        lines += ["", "Per genre on the generated test tracks:", "", "| Genre | Precision | Recall | F1 |", "|---|---|---|---|"]
+        lines += ["", "Per genre on the generated test tracks:", "", "| Genre | Precision | Recall | F1 |",
+                  "|---|---|---|---|"]
         lines += [f"| {g} | {v['precision']:.2f} | {v['recall']:.2f} | {v['f1']:.2f} |"
                   for g, v in r["metrics"]["test"]["per_class"].items()]
     return ModelReport("\n".join(lines), labels=labels, confusion=confusion, history=history)
 
 
 def predict_file(source, model: str = DEFAULT_MODEL, aggregate: str = "mean", max_seconds: float = 600.0,
-                 with_tags: bool = False, first_look: int | None = None, with_spectrogram: bool = False) -> GenrePrediction:
+                 with_tags: bool = False, first_look: int | None = None,
+                 with_spectrogram: bool = False) -> GenrePrediction:
     """Load a file or (sr, samples) tuple at the model's rate (capped at ``max_seconds``) and predict.
 
     ``with_tags``: attach the MTT/MSD tags even when the model does not read the backbones (paper networks).
@@ -360,7 +369,8 @@ def predict_file(source, model: str = DEFAULT_MODEL, aggregate: str = "mean", ma
         result.notices.insert(0, f"First look: {len(starts)} excerpts of {EXCERPT_S:.0f} s spread over the "
                                  f"{full_duration:.0f} s; every excerpt is being read.")
     if total > max_seconds + 0.5:
-        result.notices.insert(0, f"The recording is {total:.0f} s long; only the first {max_seconds:.0f} s were classified.")
+        result.notices.insert(0, f"The recording is {total:.0f} s long; only the first {max_seconds:.0f} s were "
+                                 "classified.")
     return result
 
 

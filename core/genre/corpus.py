@@ -46,7 +46,8 @@ def load_tunes() -> list:
     return [t.events for t in load_folk_corpus()]
 
 
-def render_set(out: Path, seeds, fonts, tunes, chorales, chorale_offset=0, tempo_range=None, seconds=21.0, progress=True):
+def render_set(out: Path, seeds, fonts, tunes, chorales, chorale_offset=0, tempo_range=None, seconds=21.0,
+               progress=True):
     import soundfile as sf
 
     out.mkdir(parents=True, exist_ok=True)
@@ -68,7 +69,8 @@ def render_set(out: Path, seeds, fonts, tunes, chorales, chorale_offset=0, tempo
                 if path.exists():
                     continue
                 r = render_midi(piece.midi, sr=SR, soundfont=font)
-                y = mix(r.audio[: int(seconds * SR)], SR, seed=zlib.crc32(path.name.encode()), distortion=genre == "rock")
+                y = mix(r.audio[: int(seconds * SR)], SR, seed=zlib.crc32(path.name.encode()),
+                        distortion=genre == "rock")
                 sf.write(str(path), y, SR)
             meta.append({"genre": genre, "seed": seed, "tempo": round(piece.tempo, 1), "meter": piece.meter,
                          "tune": piece.tune, "instruments": piece.instruments})

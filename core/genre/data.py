@@ -36,7 +36,8 @@ def scan(data_dir) -> tuple[list[str], list[Track]]:
     folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     empty = [p.name for p in folders if not any(f.suffix.lower() in EXTS for f in p.iterdir())]
     if empty:
-        raise ValueError(f"These genre folders in {root} hold no audio files: {', '.join(empty)}. Remove them or add audio.")
+        raise ValueError(f"These genre folders in {root} hold no audio files: {', '.join(empty)}. "
+                         "Remove them or add audio.")
     if len(folders) < 2:
         found = folders[0].name if folders else "none"
         raise ValueError(

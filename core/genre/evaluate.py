@@ -21,7 +21,8 @@ log = logging.getLogger("core.genre.evaluate")
 
 def results_table(folders) -> str:
     """Markdown table of the metrics in each folder's card.json (the docs' results table)."""
-    rows = ["| Model | Input | Params | Epochs | Test excerpts | Test tracks (mean / max) | Held-out SoundFont tracks (excerpts) | Tempo-equalised tracks (excerpts) |",
+    rows = ["| Model | Input | Params | Epochs | Test excerpts | Test tracks (mean / max) "
+            "| Held-out SoundFont tracks (excerpts) | Tempo-equalised tracks (excerpts) |",
             "|---|---|---|---|---|---|---|---|"]
     for folder in folders:
         card = json.loads((Path(folder) / "card.json").read_text())
@@ -32,8 +33,9 @@ def results_table(folders) -> str:
             return f"{v['track_accuracy_mean']:.1%} ({v['excerpt_accuracy']:.1%})" if v else "–"
 
         t = m["test"]
-        rows.append(f"| {card['name']} | {c['input']} | {c['params']:,} | {c['epochs_run']} | {t['excerpt_accuracy']:.1%} | "
-                    f"{t['track_accuracy_mean']:.1%} / {t['track_accuracy_max']:.1%} | {cell('heldout_font')} | "
+        rows.append(f"| {card['name']} | {c['input']} | {c['params']:,} | {c['epochs_run']} | "
+                    f"{t['excerpt_accuracy']:.1%} | {t['track_accuracy_mean']:.1%} / {t['track_accuracy_max']:.1%} | "
+                    f"{cell('heldout_font')} | "
                     f"{cell('equal_tempo') if 'equal_tempo' in m else cell('equal_tempo_test')} |")
     return "\n".join(rows)
 

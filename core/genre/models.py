@@ -58,7 +58,8 @@ def conv_branch(kernels: int = 32) -> nn.Sequential:
 class CNN(nn.Module):
     """Convolution/pooling twice, then one dense layer of 128 (≈ 100k parameters as in the paper)."""
 
-    def __init__(self, n_classes: int, n_bands: int = N_BANDS, n_frames: int = N_FRAMES, kernels: int = 32, hidden: int = 128):
+    def __init__(self, n_classes: int, n_bands: int = N_BANDS, n_frames: int = N_FRAMES, kernels: int = 32,
+                 hidden: int = 128):
         super().__init__()
         self.conv = conv_branch(kernels)
         flat = kernels * (n_bands // 4) * (n_frames // 4)

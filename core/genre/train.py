@@ -65,7 +65,8 @@ def parse_args(argv=None):
     p.add_argument("--max-minutes", type=float, default=None, help="stop after this much wall time")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--size", nargs="*", default=[], metavar="NAME=VALUE",
-                   help="network sizes, e.g. kernels=64 hidden=256 (JSON values); saved in config.json, so load() rebuilds them")
+                   help="network sizes, e.g. kernels=64 hidden=256 (JSON values); saved in config.json, so load() "
+                        "rebuilds them")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--resume", action="store_true", help="continue from <run-dir>/last.pt")
     p.add_argument("--run-dir", default=None, help="resumable checkpoints (default runs/genre/<name>)")
@@ -114,8 +115,12 @@ def main(argv=None) -> dict:
     best_state, start_epoch = None, 0
     ck = load_resume(run_dir, map_location=run.device) if args.resume else None
     if ck is not None:
-        model.load_state_dict(ck["model"]); opt.load_state_dict(ck["opt"]); sched.load_state_dict(ck["sched"])
-        stopper.__dict__.update(ck["stopper"]); history = ck["history"]; best_state = ck["best"]
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["opt"])
+        sched.load_state_dict(ck["sched"])
+        stopper.__dict__.update(ck["stopper"])
+        history = ck["history"]
+        best_state = ck["best"]
         start_epoch = ck["epoch"] + 1
         log.info("resumed at epoch %d", start_epoch)
     ddp = wrap(model, run)
@@ -132,14 +137,17 @@ def main(argv=None) -> dict:
             idx = perm[s * args.batch_size:(s + 1) * args.batch_size]
             if len(idx) == 0:
                 break
-            xb, yb = torch.from_numpy(Xtr[idx.numpy()]).to(run.device), torch.from_numpy(ytr[idx.numpy()]).to(run.device)
+            xb, yb = (torch.from_numpy(Xtr[idx.numpy()]).to(run.device),
+                      torch.from_numpy(ytr[idx.numpy()]).to(run.device))
             logits = ddp(xb)
             loss = F.cross_entropy(logits, yb)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)  # ReLU RNNs blow up without it
             opt.step()
-            tot += loss.item() * len(idx); correct += int((logits.argmax(1) == yb).sum()); seen += len(idx)
+            tot += loss.item() * len(idx)
+            correct += int((logits.argmax(1) == yb).sum())
+            seen += len(idx)
         train_loss = tot / max(seen, 1)
         vl = predict_logits(model, Xva)
         val_loss = float(F.cross_entropy(torch.from_numpy(vl), torch.from_numpy(yva)))
@@ -172,16 +180,21 @@ def main(argv=None) -> dict:
     metrics.update(evaluate_sets(model, labels, kind, args.eval_data))
     summary = summarise(metrics)
     log.info("metrics %s", json.dumps(summary))
-    config = {"kind": args.model, "arch": args.model, "input": kind, "labels": labels, "model": size, "params": n_params(model)}
+    config = {"kind": args.model, "arch": args.model, "input": kind, "labels": labels, "model": size,
+              "params": n_params(model)}
     card = ModelCard(
         name=name, task="genre", architecture=f"{args.model} ({n_params(model):,} parameters)",
         training_data=f"{args.data}: {len(train_t)}/{len(val_t)}/{len(test_t)} tracks train/val/test "
                       f"({len(Xtr)}/{len(Xva)}/{len(Xte)} excerpts of 3 s)",
-        command="python -m core.genre.train " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])),
+        command="python -m core.genre.train "
+        + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])),
         seed=args.seed, metrics=summary,
-        config={**config, "epochs_run": len(history["train_loss"]), "stopped": stopped, "train_seconds": round(train_s, 1),
+        config={**config, "epochs_run": len(history["train_loss"]), "stopped": stopped,
+                "train_seconds": round(train_s, 1),
                 "batch_size": args.batch_size, "lr": args.lr, "patience": args.patience, "hop_s": args.hop},
-        notes=f"Input: {'the paper’s 12×29 min-max normalised band spectrogram (22,050 Hz)' if kind == 'bands' else 'AST log-mel, 128 bins × 298 frames (16 kHz)'}. "
+        notes="Input: "
+              + ("the paper’s 12×29 min-max normalised band spectrogram (22,050 Hz)" if kind == "bands"
+                 else "AST log-mel, 128 bins × 298 frames (16 kHz)") + ". "
               + scaled_note(args),
     )
     save_checkpoint(model, out, card, extra=config)

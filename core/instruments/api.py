@@ -109,11 +109,13 @@ def _load_local(directory: Path) -> Classifier | BackboneClassifier:
         model = InstrumentCNN(CNNConfig(**config))
         model.load_state_dict(load_state(directory))
         model = model.to(memory_format=torch.channels_last)  # ~2× faster convolutions on CPU, same numbers
-        return Classifier(directory.name, model.eval().to(registry.device()), labels, config["frames"], read_card(directory))
+        return Classifier(directory.name, model.eval().to(registry.device()), labels, config["frames"],
+                          read_card(directory))
     else:
         model = ASTClassifier(ASTSize(**config), labels)
     model.load_state_dict(load_state(directory))
-    return Classifier(directory.name, model.eval().to(registry.device()), labels, config["frames"], read_card(directory))
+    return Classifier(directory.name, model.eval().to(registry.device()), labels, config["frames"],
+                      read_card(directory))
 
 
 def hub_label_map(id2label: dict, labels=tuple(AUDIOSET_MAP)) -> np.ndarray:
@@ -167,7 +169,8 @@ def load(name: str = DEFAULT_MODEL) -> Classifier | BackboneClassifier:
     if name in BUNDLED:
         directory = MODEL_DIR / name
         if not (directory / "model.safetensors").exists() and not (directory / "config.json").exists():
-            raise ValueError(f"The bundled {name} weights are missing; train them with python -m core.instruments.train.")
+            raise ValueError(f"The bundled {name} weights are missing; "
+                             "train them with python -m core.instruments.train.")
         return registry.get(f"instruments:{name}", lambda: _load_local(directory))
     name = str(name)
     if name.startswith(HUB_PREFIX):  # only an explicit hub: name reaches for the Hub, never a typo
@@ -241,12 +244,14 @@ class InstrumentResult:
     def to_dict(self) -> dict:
         """JSON-ready: the ranking, one row per window, the full-mix flag and the tags when there are."""
         top, p = self.ranking()[0]
-        return {"instrument": top, "probability": round(p, 4), "uncertain": self.uncertain, "full_mix": self.is_full_mix,
+        return {"instrument": top, "probability": round(p, 4), "uncertain": self.uncertain,
+                "full_mix": self.is_full_mix,
                 "heard_in_mix": [{"instrument": c, "score": round(v, 4)} for c, v in self.heard],
                 "duration_s": round(self.duration, 3), "window_s": self.window_seconds, "padded": self.padded,
                 "truncated_from_s": self.truncated_from, "notices": list(self.notices), "first_look": self.first_look,
                 "ranking": [{"instrument": i, "probability": round(q, 4)} for i, q in self.ranking()],
-                "windows": [{"center_s": round(float(t), 3), **{c: round(float(q), 4) for c, q in zip(self.labels, row)}}
+                "windows": [{"center_s": round(float(t), 3),
+                             **{c: round(float(q), 4) for c, q in zip(self.labels, row)}}
                             for t, row in zip(self.times, self.window_probabilities)],
                 "tags": self.tags.to_dict() if self.tags is not None else None}
 
@@ -309,7 +314,8 @@ def heard_in_mix(tags: "TagPrediction", threshold: float = HEARD_THRESHOLD) -> l
     return sorted(((c, float(v)) for c, v in zip(labels, s) if v >= threshold), key=lambda cv: -cv[1])
 
 
-def predict_backbone(y: np.ndarray, sr: int, clf: BackboneClassifier, hop_seconds: float = BACKBONE_HOP_SECONDS) -> InstrumentResult:
+def predict_backbone(y: np.ndarray, sr: int, clf: BackboneClassifier,
+                     hop_seconds: float = BACKBONE_HOP_SECONDS) -> InstrumentResult:
     """Every 3 s patch (``hop_seconds`` apart) through the backbones and the head; the tags come along."""
     run = classify(y, sr, clf.head, hop_seconds, what="the instrument")  # core.classify.engine: both tabs
     y, sr, probs, starts, tags, notices = run.y, musicnn.SR, run.probs, run.starts, run.tags, run.notices

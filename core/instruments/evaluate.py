@@ -37,7 +37,7 @@ def markdown_table(metrics: dict, title: str) -> str:
 
 
 def confusion_markdown(cm: np.ndarray, labels: list[str], percent: bool = False) -> str:
-    short = [l.split()[-1][:6] if " " in l else l[:6] for l in labels]
+    short = [lab.split()[-1][:6] if " " in lab else lab[:6] for lab in labels]
     m = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1) * 100 if percent else cm
     lines = ["| true \\ predicted | " + " | ".join(short) + " |", "|---" * (len(labels) + 1) + "|"]
     for name, row in zip(labels, m):

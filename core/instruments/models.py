@@ -61,8 +61,8 @@ def make_ast(size: ASTSize, labels: list[str] | None = None):
         hidden_size=size.hidden_size, num_hidden_layers=size.num_hidden_layers,
         num_attention_heads=size.num_attention_heads, intermediate_size=size.intermediate_size,
         max_length=size.frames, num_mel_bins=128, num_labels=size.n_classes,
-        id2label={i: l for i, l in enumerate(labels or range(size.n_classes))},
-        label2id={l: i for i, l in enumerate(labels or range(size.n_classes))},
+        id2label={i: lab for i, lab in enumerate(labels or range(size.n_classes))},
+        label2id={lab: i for i, lab in enumerate(labels or range(size.n_classes))},
     )
     return ASTForAudioClassification(config)
 

@@ -54,7 +54,8 @@ SCALED_DOWN = {
            "intermediate 768 (default 3072), input 200 frames = 2 s (default 1024; the feature extractor's "
            "max_length is set to the same 200). The paper's 2 layers and 12 heads are kept. Trained from scratch "
            "with the command's lr and epochs (the bundled model: lr 3e-4 for 8 epochs, paper 1e-4 for 15 — "
-           "a higher rate chosen so a from-scratch transformer converges within the CPU budget; 1e-4 was not run to completion here).",
+           "a higher rate chosen so a from-scratch transformer converges within the CPU budget; "
+           "1e-4 was not run to completion here).",
 }
 
 
@@ -117,7 +118,8 @@ def train(X_train, y_train, X_val, y_val, labels, kind="cnn", epochs=15, batch=3
             losses.append(loss.item())
             correct += int((out.argmax(1).cpu() == y_train[idx]).sum())
         probs = predict_all(model, X_val)
-        val_loss = float(F.nll_loss(torch.log(torch.tensor(probs) + 1e-9), y_val, weight=weights.cpu())) if len(X_val) else 0.0
+        val_loss = float(F.nll_loss(torch.log(torch.tensor(probs) + 1e-9), y_val,
+                                    weight=weights.cpu())) if len(X_val) else 0.0
         val_acc = float((probs.argmax(1) == y_val.numpy()).mean()) if len(X_val) else 0.0
         history["train_loss"].append(float(np.mean(losses)))
         history["train_acc"].append(correct / len(order))
@@ -152,7 +154,7 @@ def main(argv=None) -> None:
     except ValueError as err:
         sys.exit(f"error: {err}")
     labels = sorted({i.label for i in items})
-    index = {l: k for k, l in enumerate(labels)}
+    index = {lab: k for k, lab in enumerate(labels)}
     test = [i for i in items if args.holdout and i.collection == args.holdout]
     if args.holdout and not test:
         sys.exit(f"error: no collection named {args.holdout!r} under {args.data}.")
@@ -185,7 +187,8 @@ def main(argv=None) -> None:
         name=f"instruments-{args.model}", task="instrument classification (Medley-solos-DB's 8 classes)",
         architecture=arch,
         training_data=f"{args.data}: {len(train_items)} train / {len(val_items)} validation clips"
-                      + (f"; test: every clip rendered with the held-out SoundFont {args.holdout} ({len(test)})" if test else ""),
+                      + (f"; test: every clip rendered with the held-out SoundFont {args.holdout} ({len(test)})"
+                         if test else ""),
         command="python -m core.instruments.train " + " ".join(sys.argv[1:] if argv is None else argv),
         seed=args.seed, metrics=metrics, notes=SCALED_DOWN[args.model],
         config={"epochs": args.epochs, "batch": args.batch, "lr": args.lr, "crop_frames": CROP_FRAMES,

@@ -1,4 +1,5 @@
-"""Loop and sample search with yes/no feedback (Jakubik, "Searching for loops and sound samples with feature learning")."""
+"""Loop and sample search with yes/no feedback (Jakubik, "Searching for loops and sound samples with feature
+learning")."""
 from core.search.api import (
     PATIENCE,
     SearchEnded,
@@ -12,5 +13,5 @@ from core.search.api import (
 )
 from core.search.spaces import SPACES, load
 
-__all__ = ["PATIENCE", "SPACES", "SearchEnded", "SearchSession", "Track", "Workspace", "check_query", "get_best_samples",
-           "load", "prepare", "session"]
+__all__ = ["PATIENCE", "SPACES", "SearchEnded", "SearchSession", "Track", "Workspace", "check_query",
+           "get_best_samples", "load", "prepare", "session"]

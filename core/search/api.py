@@ -124,16 +124,16 @@ def prepare(y: np.ndarray, sr: int, features: str = "mfcc", name: str = "", enco
 def block_layout(L: int, n_frames: int, blocks: int) -> tuple[int, list[int], int]:
     """(block length l, block offsets inside a window, number of windows W) for windows of L frames."""
     blocks = max(1, min(blocks, L))
-    l = max(1, L // blocks)
+    length = max(1, L // blocks)
     offsets = [int(round(k * L / blocks)) for k in range(blocks)]
-    offsets = [min(o, L - l) for o in offsets]
-    return l, offsets, n_frames - L + 1
+    offsets = [min(o, L - length) for o in offsets]
+    return length, offsets, n_frames - L + 1
 
 
-def block_means(X: torch.Tensor, l: int) -> torch.Tensor:
-    """Moving average of ``l`` frames: row t is the mean of X[t : t + l] (cumulative sums, O(frames))."""
+def block_means(X: torch.Tensor, length: int) -> torch.Tensor:
+    """Moving average of ``length`` frames: row t is the mean of X[t : t + length] (cumulative sums, O(frames))."""
     c = torch.cumsum(torch.cat([X.new_zeros(1, X.shape[1]), X.double()]), dim=0)
-    return ((c[l:] - c[:-l]) / l).float()
+    return ((c[length:] - c[:-length]) / length).float()
 
 
 class WindowIndex:
@@ -362,7 +362,8 @@ class SearchSession:
         tempo = self.track.tempo(self.bpm, self.first_beat)
         rows = []
         for t in sorted(self.positives):
-            row = {"start_s": round(t, 3), "end_s": round(t + self.d, 3), "source": "query" if t == self.t0 else "found"}
+            row = {"start_s": round(t, 3), "end_s": round(t + self.d, 3),
+                   "source": "query" if t == self.t0 else "found"}
             if tempo:
                 bpm, first = tempo
                 row["start_beat"] = round((t - first) * bpm / 60, 2)
@@ -430,7 +431,8 @@ class Workspace:
 
         y, sr = load_audio(path, sr=spaces.SR, max_seconds=max_seconds, trim=True, allow_silence=False)
         if len(y) < 0.5 * sr:
-            raise AudioError(f"The track is {len(y) / sr:.2f} s long: too short to search; upload at least half a second.")
+            raise AudioError(f"The track is {len(y) / sr:.2f} s long: too short to search; "
+                             "upload at least half a second.")
         return cls(path, y, sr, source_duration=audio_duration(path))
 
     @property

@@ -34,7 +34,8 @@ SR = 22_050
 SECTION_BARS = 8
 DROP = 0.12  # share of a loop's notes left out of each repetition
 
-KICK, SNARE, RIM, CLAP, HH_CLOSED, HH_OPEN, CRASH, RIDE, TOM_LO, TOM_MID, TOM_HI = 36, 38, 37, 39, 42, 46, 49, 51, 45, 47, 50
+KICK, SNARE, RIM, CLAP, HH_CLOSED, HH_OPEN, CRASH, RIDE, TOM_LO, TOM_MID, TOM_HI = (
+    36, 38, 37, 39, 42, 46, 49, 51, 45, 47, 50)
 #: Percussion kept out of the background kit, so a loop's percussive part is its own.
 LOOP_PERCUSSION = (54, 56, 60, 61, 62, 63, 64, 67, 68, 69, 70, 75, 76, 77)
 #: GM programs (0-based) by role.
@@ -88,7 +89,8 @@ def _note(inst, pitch, start, dur, vel, rng):
     import pretty_midi
 
     t = max(0.0, start + rng.gauss(0, 0.004))  # slight humanisation: occurrences are never sample-identical
-    inst.notes.append(pretty_midi.Note(int(np.clip(vel + rng.randint(-6, 6), 1, 127)), int(pitch), t, t + max(dur, 0.04)))
+    inst.notes.append(pretty_midi.Note(int(np.clip(vel + rng.randint(-6, 6), 1, 127)), int(pitch), t,
+                                       t + max(dur, 0.04)))
 
 
 def _scale(tonic: int, degree: int, octave: int = 0) -> int:
@@ -181,7 +183,8 @@ def arrange(genre: str, seed: int, seconds: float = 80.0):
                 _drums(genre, t, beat, part, rng, kit)
             if part not in ("intro",):
                 for pos in ((0, 1.5, 2.5) if genre != "house" else (0.5, 1.5, 2.5, 3.5)):
-                    _note(bass, _scale(tonic, degree) - 12 + 12 * (genre == "house"), t + pos * beat, 0.45 * beat, 95, rng)
+                    _note(bass, _scale(tonic, degree) - 12 + 12 * (genre == "house"), t + pos * beat, 0.45 * beat, 95,
+                          rng)
             if part in ("break", "main", "outro") or rng.random() < 0.5:
                 for k in (0, 2, 4):
                     _note(pad, _scale(tonic, degree + k, 1), t, bar_s * 0.98, 60, rng)
@@ -216,7 +219,8 @@ def arrange(genre: str, seed: int, seconds: float = 80.0):
             if placed == n_blocks + n_decoys:
                 break
             span = (first_bar * bar_s, (first_bar + reps * length) * bar_s)
-            if first_bar + reps * length > n_bars_total or any(a < span[1] and span[0] < b for a, b in busy.get("loop", [])):
+            if (first_bar + reps * length > n_bars_total
+                    or any(a < span[1] and span[0] < b for a, b in busy.get("loop", []))):
                 continue
             busy.setdefault("loop", []).append(span)
             is_decoy = placed >= n_blocks  # the last blocks play other notes on the same sounds
@@ -262,7 +266,8 @@ def arrange(genre: str, seed: int, seconds: float = 80.0):
                 break
             t0 = (bar + pos / 4) * bar_s
             span = (t0 - 0.2, t0 + length + 0.2)
-            if t0 + length > n_bars_total * bar_s or any(a < span[1] and span[0] < b for a, b in busy.get("sample", [])):
+            if (t0 + length > n_bars_total * bar_s
+                    or any(a < span[1] and span[0] < b for a, b in busy.get("sample", []))):
                 continue
             busy.setdefault("sample", []).append(span)
             is_decoy = placed >= n
@@ -278,7 +283,8 @@ def arrange(genre: str, seed: int, seconds: float = 80.0):
                 starts.append(round(t0, 3))
         stems[f"sample{k + 1}"] = pm
         targets.append(Target(f"sample{k + 1}_{kind}", "sample", round(length, 3), sorted(starts)))
-    return stems, targets, tempo, [(p, i * SECTION_BARS * bar_s, (i + 1) * SECTION_BARS * bar_s) for i, p in enumerate(parts)]
+    return stems, targets, tempo, [(p, i * SECTION_BARS * bar_s, (i + 1) * SECTION_BARS * bar_s)
+                                   for i, p in enumerate(parts)]
 
 
 def mix(stems: dict[str, np.ndarray], sections, sr: int, seed: int) -> np.ndarray:

@@ -158,7 +158,8 @@ def write_card(table: dict, tracks: int, data: str, command: str, directory=None
                for system, key in CARD_KEYS.items() if f"{system}/sample" in table and f"{system}/loop" in table}
     n = {kind: table[f"{next(iter(CARD_KEYS))}/{kind}"]["n"] for kind in ("sample", "loop")
          if f"{next(iter(CARD_KEYS))}/{kind}" in table}
-    described = f"{tracks} generated tracks ({data})" + (f": {n['sample']} samples, {n['loop']} loops" if len(n) == 2 else "")
+    described = (f"{tracks} generated tracks ({data})"
+                 + (f": {n['sample']} samples, {n['loop']} loops" if len(n) == 2 else ""))
     return update_card(directory or MODEL_DIR / DEFAULT_MODEL, metrics, command, data=described)
 
 
@@ -174,15 +175,18 @@ def main(argv=None):
     parser.add_argument("--out", default=None, help="write the table as JSON here")
     parser.add_argument("--write-card", action="store_true",
                         help="merge the recalls into the bundled encoder's card (what the search tab shows)")
-    parser.add_argument("--data-note", default=None, help="how --data was made, for the card (e.g. its dataset command)")
+    parser.add_argument("--data-note", default=None,
+                        help="how --data was made, for the card (e.g. its dataset command)")
     parser.add_argument("--from-json", default=None,
                         help="do not measure: take the table from a JSON an earlier --out wrote (with --write-card)")
     args = parser.parse_args(argv)
     if args.from_json:
         saved = json.loads(Path(args.from_json).read_text())
         if args.write_card:
-            write_card(saved["table"], saved["tracks"], args.data_note or saved["data"], f"python -m core.search.evaluate --data {saved['data']}"
-                       f" --systems {' '.join(sorted({k.split('/')[0] for k in saved['table'] if '/' in k}))} --out {args.from_json}")
+            write_card(saved["table"], saved["tracks"], args.data_note or saved["data"],
+                       f"python -m core.search.evaluate --data {saved['data']}"
+                       f" --systems {' '.join(sorted({k.split('/')[0] for k in saved['table'] if '/' in k}))}"
+                       f" --out {args.from_json}")
         print(markdown(saved["table"]))
         return
     import torch
@@ -197,18 +201,21 @@ def main(argv=None):
         from core.search.spaces import load
 
         encoder = load(Path(args.encoder))
-    table = evaluate(paths, args.systems, args.patience, args.blocks, encoder, progress=lambda f, m: print(m, flush=True))
+    table = evaluate(paths, args.systems, args.patience, args.blocks, encoder,
+                     progress=lambda f, m: print(m, flush=True))
     print(markdown(table))
     diffs = comparisons(table)
     for name, c in diffs.items():
         print(f"{name}: {c['mean']:+.3f} (95 % CI {c['ci95'][0]:+.3f} to {c['ci95'][1]:+.3f}, {c['n']} sounds)")
     print(f"{len(paths)} tracks, {time.time() - start:.0f} s")
     if args.write_card:
-        write_card(table, len(paths), args.data_note or args.data, "python -m core.search.evaluate " + " ".join(argv or sys.argv[1:]))
+        write_card(table, len(paths), args.data_note or args.data,
+                   "python -m core.search.evaluate " + " ".join(argv or sys.argv[1:]))
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps({"tracks": len(paths), "data": args.data, "patience": args.patience,
-                                              "blocks": args.blocks, "encoder": args.encoder or "bundled", "table": table, "paired": diffs}, indent=1))
+                                              "blocks": args.blocks, "encoder": args.encoder or "bundled",
+                                              "table": table, "paired": diffs}, indent=1))
 
 
 if __name__ == "__main__":

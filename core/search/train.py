@@ -74,7 +74,8 @@ def crops(mels, batch: int, frames: int, gen: torch.Generator):
     return torch.from_numpy(np.stack(clean)), torch.from_numpy(np.stack(harm))
 
 
-def augment(x: torch.Tensor, gen: torch.Generator, noise: float = 0.3, drop: float = 0.2, shift: int = 3) -> torch.Tensor:
+def augment(x: torch.Tensor, gen: torch.Generator, noise: float = 0.3, drop: float = 0.2,
+            shift: int = 3) -> torch.Tensor:
     """The paper's augmentations: Gaussian noise (σ 0.3), 20 % of mel bins removed, transposition by a few bins."""
     b, n_mels, t = x.shape
     x = x + noise * torch.randn(x.shape, generator=gen)
@@ -138,7 +139,8 @@ def train(mels, cfg: EncoderConfig, iters: int = 1000, batch: int = 256, frames:
         use_h = (torch.rand(batch, 1, 1, generator=gen) < 0.5) if hpss else torch.zeros(batch, 1, 1, dtype=torch.bool)
         v1, v2 = clean, torch.where(use_h, harm, clean)
         if mix:
-            v1, v2 = mix_in(v1, crops(mels, batch, frames, gen)[0], gen, mix), mix_in(v2, crops(mels, batch, frames, gen)[0], gen, mix)
+            v1, v2 = (mix_in(v1, crops(mels, batch, frames, gen)[0], gen, mix),
+                      mix_in(v2, crops(mels, batch, frames, gen)[0], gen, mix))
         if gain_db:
             v1, v2 = gain(v1, gen, gain_db), gain(v2, gen, gain_db)
         x, x_aug = augment(v1, gen, shift=shift), augment(v2, gen, shift=shift)
@@ -208,8 +210,10 @@ def main(argv=None):
                  "train_seconds": round(seconds)},
         config={"model": asdict(cfg), "iters": args.iters, "batch": args.batch, "frames": args.frames, "lr": args.lr,
                 "hpss": hpss, "losses": args.losses, "shift": args.shift, "mix": args.mix, "gain_db": args.gain_db,
-                "augmentations": "noise σ 0.3, drop 20% mel bins" + (f", transpose ±{args.shift} bins" if args.shift else "")
-                + (", HPSS harmonic view (p 0.5)" if hpss else "") + (f", another crop mixed under (p {args.mix})" if args.mix else "")
+                "augmentations": "noise σ 0.3, drop 20% mel bins"
+                + (f", transpose ±{args.shift} bins" if args.shift else "")
+                + (", HPSS harmonic view (p 0.5)" if hpss else "")
+                + (f", another crop mixed under (p {args.mix})" if args.mix else "")
                 + (f", level ±{args.gain_db} dB" if args.gain_db else "")},
         notes=args.notes,
     )

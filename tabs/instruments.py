@@ -35,9 +35,6 @@ def classify(audio_path, model, progress=gr.Progress()):
         gr.Warning(notice)
     if result.padded and not result.notices:
         gr.Warning("The recording is shorter than the model's window; it was padded.")
-    if result.truncated_from:
-        gr.Warning(f"The recording is {result.truncated_from:.0f} s long; "
-                   f"only the first {MAX_SECONDS:.0f} s were classified.")
     yield _render(result, csv_path=str(result.to_csv(output_path("instrument_timeline.csv"))))
 
 

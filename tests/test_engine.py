@@ -80,3 +80,11 @@ def test_both_tabs_read_the_same_patches_through_the_engine():
     assert len(g.starts) == len(i.times)
     np.testing.assert_allclose(i.times - musicnn.PATCH_SECONDS / 2, g.starts, atol=1e-6)
     np.testing.assert_allclose(g.tags.mtt, i.tags.mtt)
+
+
+def test_hub_labels_pool_by_their_maximum_for_both_tabs():
+    from core.classify.heads import pool_labels
+
+    s = np.array([[0.9, 0.8, 0.7, 0.2]])  # class a has three related labels, class b one
+    p = pool_labels(s, [[0, 1, 2], [3], []])
+    np.testing.assert_allclose(p, [[0.9 / 1.1, 0.2 / 1.1, 0.0]], atol=1e-6)  # not 2.4 / 2.6: counting is no evidence

@@ -286,6 +286,16 @@ def expected_calibration_error(probs: np.ndarray, y: np.ndarray, bins: int = 10)
     return float(ece)
 
 
+def pool_labels(scores: np.ndarray, groups) -> np.ndarray:
+    """(n, source labels) independent scores (an AudioSet checkpoint's sigmoids) → (n, classes): each class takes
+    the maximum of its labels (``groups``: one list of label indices per class; empty: 0), renormalised to sum 1.
+    The maximum, not the sum: a class with many related labels must not win by counting them (genre and
+    instruments pool alike)."""
+    scores = np.asarray(scores, np.float32)
+    out = np.stack([scores[:, idx].max(1) if len(idx) else np.zeros(len(scores), np.float32) for idx in groups], 1)
+    return out / np.maximum(out.sum(1, keepdims=True), 1e-9)
+
+
 #: A verdict whose top two probabilities are closer than this is shown as uncertain
 #: (how often it fires and how often such answers are right: docs/figures/<task>_prior.json).
 UNCERTAIN_MARGIN = 0.2

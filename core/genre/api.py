@@ -26,7 +26,7 @@ from core.backbones.tagging import check_audio
 from core.capability import Capability, register
 from core.classify import report as head_report
 from core.classify.engine import classify
-from core.classify.heads import is_mapping, is_uncertain, load_head, verdict_notices
+from core.classify.heads import is_mapping, is_uncertain, load_head, pool_labels, verdict_notices
 from core.classify.tasks import GENRE
 from core.genre.features import EXCERPT_S, INPUTS, excerpt_starts, excerpts, pad_to
 from core.genre.models import build
@@ -157,8 +157,7 @@ class GenreModel:
                 logits = self.net(x)
                 if self.kind == "hub":  # AudioSet is multi-label: sigmoid, then pool the labels of each genre
                     s = torch.sigmoid(logits.logits if hasattr(logits, "logits") else logits).cpu().numpy()
-                    g = np.stack([s[:, idx].max(1) if idx else np.zeros(len(s)) for idx in self.hub_map], 1)
-                    out.append(g / np.maximum(g.sum(1, keepdims=True), 1e-9))
+                    out.append(pool_labels(s, self.hub_map))
                 else:
                     out.append(torch.softmax(logits, 1).cpu().numpy())
         return np.concatenate(out).astype(np.float32)

@@ -22,7 +22,7 @@ from core.backbones.tagging import check_audio
 from core.capability import Capability, register
 from core.classify import report as head_report
 from core.classify.engine import classify
-from core.classify.heads import is_uncertain, load_head, verdict_notices
+from core.classify.heads import is_uncertain, load_head, pool_labels, verdict_notices
 from core.classify.tasks import INSTRUMENTS
 from core.features import AST_SR, ast_log_mel
 from core.instruments.models import ASTClassifier, ASTSize, CNNConfig, InstrumentCNN
@@ -75,8 +75,8 @@ class Classifier:
             if self.label_map is None:
                 out.append(self.model(x).exp().cpu().numpy())
             else:  # multi-label AudioSet logits → the eight classes
-                scores = torch.sigmoid(self.model(input_values=x).logits).cpu().numpy() @ self.label_map
-                out.append(scores / np.maximum(scores.sum(axis=1, keepdims=True), 1e-9))
+                scores = torch.sigmoid(self.model(input_values=x).logits).cpu().numpy()
+                out.append(pool_labels(scores, [np.flatnonzero(col) for col in self.label_map.T]))
         return np.concatenate(out) if out else np.zeros((0, len(self.labels)), dtype=np.float32)
 
     def predict(self, y: np.ndarray, sr: int, hop_seconds: float | None = None) -> "InstrumentResult":
@@ -406,8 +406,10 @@ def predict_file(source, model: str = DEFAULT_MODEL, max_seconds: float = 600.0,
         result.notices.insert(0, f"First look: {len(starts)} windows of {result.window_seconds:.0f} s spread over the "
                                  f"{full_duration:.0f} s; every window is being read.")
     total = _duration(source)
-    if total is not None and total > max_seconds + 0.5:
+    if total is not None and total > max_seconds + 0.5:  # said as genre says it, and kept as a number for the API
         result.truncated_from = total
+        result.notices.insert(0, f"The recording is {total:.0f} s long; only the first {max_seconds:.0f} s were "
+                                 "classified.")
     return result
 
 

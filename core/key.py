@@ -59,6 +59,13 @@ _M21 = {"C#": "C#", "D-": "C#", "D#": "Eb", "E-": "Eb", "F#": "F#", "G-": "F#", 
         "B-": "Bb", "C-": "B", "B#": "C", "E#": "F", "F-": "E"}
 
 
+def measured() -> dict | None:
+    """The summary ``python -m core.key --evaluate N --write`` wrote (None before it ran)."""
+    if not FIGURE.exists():
+        return None
+    return {k: v for k, v in json.loads(FIGURE.read_text()).items() if k != "rows"}
+
+
 def chorale_items(n: int = 60) -> list[tuple[str, str, object]]:
     """(name, notated key, score) for the first ``n`` Bach chorales of music21's corpus (the key in the file)."""
     from music21 import corpus

@@ -422,6 +422,16 @@ def evaluate_real(cache: Path, out: Path | None = None, methods: dict | None = N
     return result
 
 
+def measured_real() -> dict | None:
+    """Ours and librosa's Acc1 / Acc2 / beat F on the real tracker modules (``--evaluate-real ... --write``)."""
+    path = Path(__file__).resolve().parent.parent / "docs" / "figures" / "tempo_real.json"
+    if not path.exists():
+        return None
+    d = json.loads(path.read_text())
+    return {"modules": d["modules"], "packages": len(d["packages"]), **{k: d["summary"][k] for k in
+                                                                       ("ours", "librosa_beat_track")}}
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description="Tempo estimation: evaluate Acc1/Acc2 on tracks of known tempo.")
     p.add_argument("--evaluate", action="store_true")

@@ -250,6 +250,16 @@ def tempo_real_cell() -> str:
             f"{lb['beat_f']:.2f})")
 
 
+def key_cell() -> str:
+    """The key on rendered chorales (generated audio of real scores), or nothing before it was measured."""
+    path = FIG / "key_eval.json"
+    if not path.exists():
+        return ""
+    d = json.loads(path.read_text())
+    return (f"key accuracy {d['accuracy']:.2f} (MIREX {d['mirex_weighted']:.2f}) on {d['pieces']} Bach chorales "
+            f"rendered with {d['soundfont']}; ")
+
+
 def library_cell() -> str:
     """The sample library on real CC0 one-shots and loops: retrieval per embedding space, duplicates."""
     path = FIG / "library_eval.json"
@@ -318,6 +328,7 @@ def overview() -> str:
          "levels at the file's own rate (true peak, LUFS, LRA), tempo + beat grid, key, log-mel, chroma, ZCR, "
          "per-frame CSV",
          "levels match pyloudnorm and the EBU 3341/3342 test signals (`tests/test_levels.py`); " + tempo_real_cell(),
+         key_cell() +
          (f"tempo Acc1 {tempo['acc1']:.2f} / Acc2 {tempo['acc2']:.2f} on {tempo['tracks']} generated tracks (librosa "
           f"{tempo['librosa_acc1']:.2f} / {tempo['librosa_acc2']:.2f})" if tempo else "—")
          + (f"; {latency['/analyse']['median_s']:.1f} s for a 3-minute song" if "/analyse" in latency else "")),

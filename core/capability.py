@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 #: the capability packages, in the app's order; each registers itself when imported
-MODULES = ("core.analysis", "core.genre.api", "core.instruments.api", "core.search.api", "core.effects.api",
-           "core.generation.api")
+MODULES = ("core.analysis", "core.genre.api", "core.instruments.api", "core.search.api", "core.library.search",
+           "core.effects.api", "core.generation.api")
 
 
 @dataclass(frozen=True)

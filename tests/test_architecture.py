@@ -85,7 +85,7 @@ def test_no_function_level_import_hides_a_cycle():
 
 def test_the_engine_imports_without_gradio():
     code = ("import sys; import core.genre.api, core.instruments.api, core.classify.prior, core.search.api, "
-            "core.effects.api, core.generation.api, core.analysis; print('gradio' in sys.modules)")
+            "core.effects.api, core.generation.api, core.analysis, core.library; print('gradio' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "False"

@@ -8,7 +8,8 @@ CAPABILITIES = discover()
 
 
 def test_every_capability_package_registers_itself_in_the_apps_order():
-    assert list(CAPABILITIES) == ["analysis", "genre", "instruments", "search", "effects", "generation"]
+    assert list(CAPABILITIES) == ["analysis", "genre", "instruments", "search", "library", "effects",
+                                  "generation"]
 
 
 @pytest.mark.parametrize("name", list(CAPABILITIES))

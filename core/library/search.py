@@ -20,7 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
+from core.capability import Capability, register
 from core.library.index import SPACES, LibraryError, analyse, embed_audio, resolve, rows, vector
+from core.training import ASSETS
 
 #: consecutive No answers that end a session (the loop-search paper's Algorithm 1 uses 5)
 PATIENCE = 5
@@ -313,3 +315,9 @@ class LibrarySearch:
 def search(library, query, k: int = 10, space: str = "musicnn", filters: Filters | None = None) -> list[Result]:
     """One-shot search without feedback: the ``k`` best files for ``query``."""
     return LibrarySearch(library, query, space, filters).results(k)
+
+
+CAPABILITY = register(Capability(
+    "library", run=LibrarySearch, result=LibrarySearch,
+    examples=(ASSETS / "examples" / "library" / "kicks" / "bd_808.flac",),
+    evaluate="python -m core.library.evaluate --write-docs; python bench/bench_library.py"))

@@ -38,5 +38,6 @@ def test_a_fresh_tab_at_phone_width_is_its_inputs_not_empty_frames(phone):
         phone.get_by_role("tab", name=name).click()
         phone.wait_for_timeout(300)
         heights[name] = phone.evaluate("() => document.documentElement.scrollHeight")
-    # measured at 390 px: Analysis 1,900 px (it was about 3,000), every other tab under 3,000
-    assert heights["Audio analysis"] < 2400 and max(heights.values()) < 3000, heights
+    # measured at 390 px: Analysis 1,900 px (it was about 3,000), every other tab under 3,000 with six tabs; the
+    # seventh (Sample library) wraps the tab bar onto one more line, about 40 px on every tab
+    assert heights["Audio analysis"] < 2400 and max(heights.values()) < 3100, heights

@@ -17,9 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from core.library.search import Catalog, LibrarySearch  # noqa: E402
+from core.library.search import Catalog, LibrarySearch
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "figures" / "library_bench.json"
 DOC = Path(__file__).resolve().parents[1] / "docs" / "library.md"

@@ -20,9 +20,9 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from core import features
+from core.key import PITCH_CLASSES
 
 WIDE = (10, 3)
-PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 
 
 def _figure(size=WIDE) -> tuple[Figure, "matplotlib.axes.Axes"]:

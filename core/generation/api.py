@@ -21,6 +21,7 @@ from core.capability import Capability, register
 from core.data.corpus import REST, snap_duration
 from core.generation.baselines import MarkovChain, random_events
 from core.generation.models import BAR, BOS, EOS, LSTMConfig, MelodyLSTM, cache_probabilities, event_token, token_event
+from core.key import PITCH_CLASSES
 from core.training import MODELS_DIR, check_cancel, load_state, read_card
 
 MODEL_DIR = MODELS_DIR / "generation"
@@ -204,7 +205,6 @@ def melody_key(events):
 
 def major_offset(key) -> int:
     """Semitones (-6..+5) from C major to ``key``'s major key (a minor key counts as its relative major)."""
-    from core.key import PITCH_CLASSES
 
     tonic = PITCH_CLASSES.index(key.tonic)
     return ((tonic if key.mode == "major" else tonic + 3) + 6) % 12 - 6
@@ -542,13 +542,12 @@ def continuation_quarters(lead, n_quarters: float, tempo: float, notices: list) 
     return more
 
 
-KEYS = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")  # core.key.PITCH_CLASSES
+KEYS = PITCH_CLASSES  # the keys a piece can be moved to: core.key's spelling
 
 
 def to_key(events, tonic: str, notices: list | None = None, what: str = "The piece"):
     """``events`` moved by the smallest interval that puts their estimated tonic on ``tonic`` (mode kept);
     ``notices`` is told the key estimated, how sure (``core.key.Key.describe``), and the move."""
-    from core.key import PITCH_CLASSES
 
     validate.choice(tonic, "Key", KEYS)
     found = melody_key(events)

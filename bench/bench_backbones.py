@@ -1,58 +1,363 @@
-"""Time the musicnn backbones: a 3-minute song and a 3-second clip, decoding excluded.
+"""Time the musicnn backbones: a 3-minute song and a 3-second clip, from a 16 kHz numpy array (log-mel included).
 
-    python bench/bench_backbones.py [--threads 2] [--write]     # prints one JSON object
+    python bench/bench_backbones.py [--threads 2] [--tf-python /tmp/tfvenv/bin/python] [--write]
 
-Targets (issue 11): a 3-minute song's embedding under 0.3 s on 2 CPU cores; a 3 s clip under 20 ms.
-Reported per backbone (MTT) and for both (what the genre and instrument heads read), in float32 (the
-path the parity test holds to the original) and with the bfloat16 front end (``Musicnn.fast``).
-Seconds are the median of 3 runs after one warm-up.
+Runtimes, on the same audio: PyTorch float32 (the path the parity test holds to the original), PyTorch with the
+bfloat16 front end (``Musicnn.fast``) and ONNX Runtime (``model.onnx``, what ``musicnn.load`` runs by default).
+With ``--tf-python`` (a throwaway venv holding ``tensorflow-cpu==2.15.1`` and ``musicnn==0.1.0``, see
+docs/backbone.md) the same run also times musicnn's original TensorFlow code on the same audio, in a subprocess
+kept open so that its runs alternate with the port's (the ratio then holds even while the machine's speed
+drifts): warm (graphs built once, then its own mel and batching, one patch a call as its extractor does) and
+its ``extractor()`` as shipped (which rebuilds the graph and reads the file on every call). Without it the
+ratio to the original is reported as not measured.
+
+Targets (issue 28), on 2 CPU cores: both backbones over 3 minutes ≤ 1.5 s and ≥ 3× faster than the original
+in the same run; a 3 s clip through both ≤ 30 ms. Seconds are the median of 3 runs after one warm-up (10 for
+the clip), every run kept under ``runs``. Next to them: the machine's load (other processes' CPU use while the
+bench ran) and a speed index (2-thread float32 GEMM, GFLOP/s) before, between and after: on a shared virtual
+machine the cores themselves slow down when the host is busy, which the load inside the machine cannot show.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
+import subprocess
+import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
 import numpy as np
 
-from bench.timing import median_time as timed
+from bench.timing import median_time
+
+RUNS: dict[str, list[float]] = {}  # every timed run, by figure (written to the JSON as "runs")
 
 
-def main(threads: int = 2) -> dict:
+def timed(fn, repeats: int = 3, name: str | None = None) -> float:
+    """``bench.timing.median_time`` (one warm-up, the median of ``repeats``), keeping the runs under ``name``."""
+    runs: list[float] = []
+
+    def one():
+        t0 = time.perf_counter()
+        fn()
+        runs.append(time.perf_counter() - t0)
+
+    median = median_time(one, repeats)
+    if name:
+        RUNS[name] = [round(r, 4) for r in runs[1:]]
+    return median
+
+
+def speed_index(threads: int) -> float:
+    """GFLOP/s of a 1024² float32 matrix product on ``threads`` threads (median of 7): how fast the cores are now."""
     import torch
 
-    from core.backbones import heads, musicnn
+    torch.set_num_threads(threads)
+    a = torch.randn(1024, 1024)
+    return round(2 * 1024 ** 3 / median_time(lambda: a @ a, 7) / 1e9, 1)
+
+
+TARGETS = {"both_3min_s": 1.5, "speedup_vs_original": 3.0, "both_3s_clip_ms": 30.0}
+RUNTIMES = {"torch_fp32": "PyTorch float32", "torch_bf16": "PyTorch, bfloat16 front end", "onnxruntime": "ONNX Runtime"}
+
+
+class _Load:
+    """Other processes' CPU use (in cores) while the block ran, from /proc/stat (Linux; None elsewhere)."""
+
+    @staticmethod
+    def _stat():
+        try:
+            with open("/proc/stat") as f:
+                v = [int(x) for x in f.readline().split()[1:]]
+            with open(f"/proc/{os.getpid()}/stat") as f:
+                p = f.read().rsplit(")", 1)[1].split()
+            return sum(v) - v[3] - v[4], int(p[11]) + int(p[12]) + int(p[13]) + int(p[14])  # busy, self + children
+        except OSError:
+            return None
+
+    def __enter__(self):
+        self.t0, self.s0, self.other_cores = time.perf_counter(), self._stat(), None
+        return self
+
+    def __exit__(self, *exc):
+        s1 = self._stat()
+        if self.s0 and s1:
+            ticks = max(0, (s1[0] - self.s0[0]) - (s1[1] - self.s0[1]))
+            self.other_cores = round(ticks / os.sysconf("SC_CLK_TCK") / (time.perf_counter() - self.t0), 2)
+
+
+def _machine() -> dict:
+    cpu = platform.processor() or ""
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                   if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return {"cpus": os.cpu_count(), "cpu": cpu, "loadavg_before": list(os.getloadavg())}
+
+
+def _embed_both(nets, y) -> dict:
+    """Both backbones from a numpy array, the log-mel computed once (``musicnn.audio_mel``) and read by both."""
+    from core.backbones import musicnn
+
+    mel = musicnn.audio_mel(y)
+    return {name: musicnn.embed_audio(net, y, mel=mel) for name, net in nets.items()}
+
+
+def measure_port(song: np.ndarray, clip: np.ndarray, threads: int) -> dict:
+    import torch
+
+    from core.backbones import musicnn
 
     torch.set_num_threads(threads)
+    os.environ[musicnn.THREADS_ENV] = str(threads)  # the ONNX Runtime sessions, made on first use
+    nets = {"mtt": musicnn.load("mtt"), "msd": musicnn.load("msd")}
+    X_song, _ = musicnn.patches(musicnn.log_mel(song))
+    out: dict = {"song_patches": len(X_song),
+                 "log_mel_3min_s": timed(lambda: musicnn.log_mel(song), 3, "log_mel_3min"),
+                 "log_mel_3s_ms": round(1000 * timed(lambda: musicnn.log_mel(clip), 10, "log_mel_3s"), 2)}
+    forced = os.environ.get(musicnn.RUNTIME_ENV)
+    try:
+        for rt in RUNTIMES:
+            if rt == "onnxruntime":
+                os.environ.pop(musicnn.RUNTIME_ENV, None)
+            else:
+                os.environ[musicnn.RUNTIME_ENV] = "torch"
+            for net in nets.values():
+                net.fast = rt == "torch_bf16"
+            if rt == "onnxruntime" and nets["mtt"].runtime != "onnxruntime":
+                out[rt] = {"measured": False, "why": nets["mtt"].runtime_note}
+                continue
+            out[rt] = {
+                "gemm_gflops_before": speed_index(threads),  # the cores' speed as this runtime's turn began
+                "mtt_3min_network_s": timed(lambda: nets["mtt"].embed(X_song), 3, f"{rt}/mtt_3min_network"),
+                "both_3min_s": timed(lambda: _embed_both(nets, song), 3, f"{rt}/both_3min"),
+                "both_3s_clip_ms": round(1000 * timed(lambda: _embed_both(nets, clip), 10, f"{rt}/both_3s_clip"), 1),
+            }
+            if rt == "onnxruntime":
+                from core.backbones import embed as app_embed  # the app's own path (its mel once per backbone)
+
+                out[rt]["both_3min_app_embed_s"] = timed(lambda: app_embed.embed(song, reuse=False), 3,
+                                                         f"{rt}/both_3min_app_embed")
+                out[rt]["both_3s_clip_app_embed_ms"] = round(
+                    1000 * timed(lambda: app_embed.embed(clip, reuse=False), 10, f"{rt}/both_3s_clip_app_embed"), 1)
+    finally:
+        for net in nets.values():
+            net.fast = False
+        if forced is None:
+            os.environ.pop(musicnn.RUNTIME_ENV, None)
+        else:
+            os.environ[musicnn.RUNTIME_ENV] = forced
+    out["onnxruntime_batch"], out["torch_batch"] = musicnn.ORT_BATCH, musicnn.TORCH_BATCH
+    return out
+
+
+# Runs inside the TensorFlow venv: musicnn 0.1.0's own graph and code, nothing from this project. It builds
+# both taggers' graphs once, then answers one command a line on stdin with one JSON line on stdout.
+_TF_WORKER = r"""
+import contextlib, io, json, os, sys, time
+import numpy as np, soundfile as sf, librosa
+import tensorflow as tf
+tf.compat.v1.disable_eager_execution()
+from musicnn import models, configuration as config, extractor as ex
+
+audio = {name: sf.read(path, dtype="float32")[0] for name, path in (("song", sys.argv[1]), ("clip", sys.argv[2]))}
+n_frames = librosa.time_to_frames(3, sr=config.SR, n_fft=config.FFT_SIZE, hop_length=config.FFT_HOP) + 1
+
+def mel_batches(y):  # extractor.batch_data, from an array instead of a file
+    rep = librosa.feature.melspectrogram(y=y, sr=config.SR, hop_length=config.FFT_HOP, n_fft=config.FFT_SIZE,
+                                         n_mels=config.N_MELS).T
+    rep = np.log10(10000 * rep.astype(np.float16) + 1)
+    return np.stack([rep[t:t + n_frames] for t in range(0, rep.shape[0] - n_frames + 1, n_frames)])
+
+def session(model):
+    g = tf.Graph()
+    with g.as_default():
+        with tf.name_scope("model"):
+            x = tf.compat.v1.placeholder(tf.float32, [None, n_frames, config.N_MELS])
+            is_training = tf.compat.v1.placeholder(tf.bool)
+            y, timbral, temporal, cnn1, cnn2, cnn3, mean_pool, max_pool, pen = models.define_model(
+                x, is_training, model, len(config.MTT_LABELS if "MTT" in model else config.MSD_LABELS))
+            tags = tf.nn.sigmoid(y)
+        sess = tf.compat.v1.Session(graph=g)
+        tf.compat.v1.train.Saver().restore(sess, os.path.dirname(ex.__file__) + "/" + model + "/")
+    return sess, x, is_training, [tags, mean_pool, max_pool, pen]
+
+sessions = {m: session(m) for m in ("MTT_musicnn", "MSD_musicnn")}
+
+def warm(y):  # mel + network for both taggers, one patch a call (config.BATCH_SIZE), as the extractor runs them
+    X, out = mel_batches(y), {}
+    for m, (sess, x, tr, fetch) in sessions.items():
+        out[m] = np.concatenate([sess.run(fetch, feed_dict={x: X[i:i + config.BATCH_SIZE], tr: False})[0]
+                                 for i in range(0, len(X), config.BATCH_SIZE)])
+    return out
+
+def extractor():  # the shipped entry point: graph, checkpoint and file read again on every call
+    with contextlib.redirect_stdout(io.StringIO()):
+        for m in sessions:
+            ex.extractor(sys.argv[1], model=m)
+
+print(json.dumps({"ready": True, "tensorflow": tf.__version__, "batch": config.BATCH_SIZE}), flush=True)
+for line in sys.stdin:
+    cmd = line.strip()
+    if cmd == "tags":
+        print(json.dumps({"mtt_tags": warm(audio["song"])["MTT_musicnn"].tolist()}), flush=True)
+        continue
+    fn = {"song": lambda: warm(audio["song"]), "clip": lambda: warm(audio["clip"]), "extractor": extractor}[cmd]
+    t0 = time.perf_counter(); fn()
+    print(json.dumps({"s": time.perf_counter() - t0}), flush=True)
+"""
+
+
+class Original:
+    """musicnn's TensorFlow code in its own venv, as a subprocess kept open, so its runs can alternate with the
+    port's: on a shared machine whose speed drifts, both then see the same conditions."""
+
+    def __init__(self, tf_python: str, song: np.ndarray, clip: np.ndarray, threads: int):
+        import soundfile as sf
+
+        self.tmp = tempfile.TemporaryDirectory()
+        paths = [Path(self.tmp.name) / "song.wav", Path(self.tmp.name) / "clip.wav"]
+        sf.write(paths[0], song, 16000, subtype="FLOAT")
+        sf.write(paths[1], clip, 16000, subtype="FLOAT")
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": "", "OMP_NUM_THREADS": str(threads)}
+        self.proc = subprocess.Popen([tf_python, "-c", _TF_WORKER, *map(str, paths)], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        self.info = self._read()
+
+    def _read(self) -> dict:
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the TensorFlow run failed: {self.proc.stderr.read().strip()[-600:]}")
+        return json.loads(line)
+
+    def ask(self, cmd: str) -> dict:
+        self.proc.stdin.write(cmd + "\n")
+        self.proc.stdin.flush()
+        return self._read()
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=60)
+        self.tmp.cleanup()
+
+
+def _alternate(port_fn, original: Original, cmd: str, repeats: int = 3) -> tuple[list[float], list[float]]:
+    """One warm-up each, then ``repeats`` rounds of (port, original): the runs of each, in seconds. A pause
+    before each run lets the other process's idle threads stop spinning (TensorFlow's spin after a call)."""
+    port_fn()
+    original.ask(cmd)
+    port, orig = [], []
+    for _ in range(repeats):
+        time.sleep(0.3)
+        t0 = time.perf_counter()
+        port_fn()
+        port.append(round(time.perf_counter() - t0, 4))
+        time.sleep(0.3)
+        orig.append(round(original.ask(cmd)["s"], 4))
+    return port, orig
+
+
+def measure_original(tf_python: str | None, song: np.ndarray, clip: np.ndarray, threads: int) -> dict:
+    """Port (its default runtime) and musicnn's TensorFlow code on the same audio, run for run in alternation;
+    {"measured": False, "why": …} without the TensorFlow venv."""
+    if not tf_python:
+        return {"measured": False, "why": "no --tf-python given: the ratio to the original was not measured"}
+    if not Path(tf_python).exists():
+        return {"measured": False, "why": f"{tf_python} does not exist: the ratio to the original was not measured"}
+    import statistics
+
+    from core.backbones import musicnn
+
+    nets = {"mtt": musicnn.load("mtt"), "msd": musicnn.load("msd")}
+    try:
+        original = Original(tf_python, song, clip, threads)
+    except (OSError, RuntimeError) as e:
+        return {"measured": False, "why": str(e)}
+    try:
+        out = {"measured": True, "python": tf_python, "tensorflow": original.info["tensorflow"],
+               "original_batch": original.info["batch"], "port_runtime": nets["mtt"].runtime}
+        med = lambda runs: round(statistics.median(runs), 4)  # noqa: E731
+        port, orig = _alternate(lambda: _embed_both(nets, song), original, "song")
+        out.update(port_both_3min_s=med(port), original_both_3min_warm_s=med(orig))
+        RUNS["alternating/port_both_3min"], RUNS["alternating/original_both_3min_warm"] = port, orig
+        port, orig = _alternate(lambda: _embed_both(nets, clip), original, "clip", repeats=10)
+        out.update(port_both_3s_clip_ms=round(1000 * med(port), 1),
+                   original_both_3s_clip_warm_ms=round(1000 * med(orig), 1))
+        RUNS["alternating/port_both_3s_clip"], RUNS["alternating/original_both_3s_clip_warm"] = port, orig
+        original.ask("extractor")  # warm-up
+        runs = [round(original.ask("extractor")["s"], 4) for _ in range(3)]
+        out["original_both_3min_extractor_s"] = med(runs)
+        RUNS["original_both_3min_extractor"] = runs
+        tf_tags = np.asarray(original.ask("tags")["mtt_tags"], np.float32)
+        X, _ = musicnn.patches(musicnn.log_mel(song))
+        out["mtt_tags_max_abs_diff_port_vs_original"] = float(np.abs(tf_tags - nets["mtt"].embed(X)["tags"]).max())
+    finally:
+        original.close()
+    return out
+
+
+def main(threads: int = 2, tf_python: str | None = None) -> dict:
+    from core.backbones import musicnn
+
     rng = np.random.default_rng(0)
     song = (rng.standard_normal(180 * musicnn.SR) * 0.1).astype(np.float32)
-    clip = song[: 3 * musicnn.SR + musicnn.N_FFT]
-    mtt, msd = musicnn.load("mtt"), musicnn.load("msd")
-    X_song, _ = musicnn.patches(musicnn.log_mel(song))
-    out = {"threads": threads, "song_patches": len(X_song)}
-    out["log_mel_3min_s"] = timed(lambda: musicnn.log_mel(song), repeats=3)
-    for fast in (False, True):
-        for net in (mtt, msd):
-            net.fast = fast
-        tag = "bf16" if fast else "fp32"
-        out[f"mtt_3min_network_{tag}_s"] = timed(lambda: mtt.embed(X_song, batch=4), repeats=3)
-        out[f"both_3min_embedding_{tag}_s"] = timed(lambda: heads.embed(song), repeats=3)
-        out[f"both_3s_clip_{tag}_ms"] = 1000 * timed(lambda: heads.embed(clip), repeats=5)
-    for net in (mtt, msd):
-        net.fast = False
-    out["targets"] = {"3min_s": 0.3, "3s_clip_ms": 20}
+    clip = song[: 3 * musicnn.SR + musicnn.N_FFT]  # one patch
+    machine = _machine()
+    speed = [speed_index(threads)]
+    with _Load() as load_port:
+        port = measure_port(song, clip, threads)
+    speed.append(speed_index(threads))
+    with _Load() as load_tf:
+        original = measure_original(tf_python, song, clip, threads)
+    speed.append(speed_index(threads))
+    machine.update({"loadavg_after": list(os.getloadavg()), "other_processes_cores_during_port": load_port.other_cores,
+                    "other_processes_cores_during_original": load_tf.other_cores if original["measured"] else None,
+                    "gemm_gflops_before_between_after": speed})
+    default = "onnxruntime" if port["onnxruntime"].get("measured", True) else "torch_fp32"
+    best = port[default]
+    out = {"threads": threads, "machine": machine, "default_runtime": default, **port, "original_tensorflow": original}
+    if original["measured"]:
+        o = original
+        out["speedup_vs_original"] = {  # original ÷ port, from the alternating runs
+            "both_3min_warm": round(o["original_both_3min_warm_s"] / o["port_both_3min_s"], 2),
+            "both_3min_extractor": round(o["original_both_3min_extractor_s"] / o["port_both_3min_s"], 2),
+            "both_3s_clip_warm": round(o["original_both_3s_clip_warm_ms"] / o["port_both_3s_clip_ms"], 2)}
+        out["ratio_port_over_original"] = round(o["port_both_3min_s"] / o["original_both_3min_warm_s"], 3)
+    else:
+        out["speedup_vs_original"] = None
+        out["ratio_port_over_original"] = "not measured"
+    out["runs"] = dict(RUNS)
+    out["targets"] = TARGETS
+    sp = out["speedup_vs_original"]
+    out["met"] = {"both_3min_s": best["both_3min_s"] <= TARGETS["both_3min_s"],
+                  "speedup_vs_original_warm": sp["both_3min_warm"] >= TARGETS["speedup_vs_original"] if sp else None,
+                  "speedup_vs_original_extractor": (sp["both_3min_extractor"] >= TARGETS["speedup_vs_original"]
+                                                    if sp else None),
+                  "both_3s_clip_ms": best["both_3s_clip_ms"] <= TARGETS["both_3s_clip_ms"]}
+    # the keys the README's table has read since issue 11 (PyTorch float32 / bfloat16), kept alongside
+    for rt, tag in (("torch_fp32", "fp32"), ("torch_bf16", "bf16"), ("onnxruntime", "ort")):
+        if "both_3min_s" in port[rt]:
+            out[f"mtt_3min_network_{tag}_s"] = port[rt]["mtt_3min_network_s"]
+            out[f"both_3min_embedding_{tag}_s"] = port[rt]["both_3min_s"]
+            out[f"both_3s_clip_{tag}_ms"] = port[rt]["both_3s_clip_ms"]
     return out
 
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--tf-python", default=None,
+                    help="python of a venv with tensorflow-cpu 2.15.1 + musicnn 0.1.0 (e.g. /tmp/tfvenv/bin/python)")
     ap.add_argument("--write", action="store_true",
                     help="also write docs/figures/backbone_bench.json (the README's table)")
     args = ap.parse_args()
-    result = main(args.threads)
+    result = main(args.threads, args.tf_python)
     if args.write:
-        (ROOT / "docs" / "figures" / "backbone_bench.json").write_text(json.dumps(result, indent=2))
+        (ROOT / "docs" / "figures" / "backbone_bench.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

@@ -451,7 +451,7 @@ class Musicnn(nn.Module, _HubMixin):
             batch = batch or ORT_BATCH
             out = None
             for i in range(0, len(X), batch):
-                check_cancel()  # a cancelled request stops here within one batch (~30 ms), not after the song
+                check_cancel()  # a cancelled request stops here within one batch (~40 ms), not after the song
                 res = sess.run(None, {"patches": X[i:i + batch]})
                 if out is None:
                     out = {k: np.empty((len(X), *r.shape[1:]), np.float32) for k, r in zip(ORT_OUTPUTS, res)}

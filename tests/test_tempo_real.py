@@ -74,10 +74,16 @@ def test_dat_members_roundtrip():
     assert modules.dat_members(head + entries + body) == dict(payload)
 
 
-def test_reserved_packages_are_refused(tmp_path):
-    assert "gweled" in modules.RESERVED and not (set(modules.PACKAGES) & modules.RESERVED)
-    with pytest.raises(ValueError):
-        modules.fetch_package("gweled", tmp_path)
+def test_reserved_packages_are_refused(tmp_path, monkeypatch):
+    listed = tmp_path / "RESERVED.md"
+    listed.write_text("Reserved:\n\n    some-held-out-package another-one\n")
+    monkeypatch.setenv("MUSIC_STUDIO_RESERVED", str(listed))
+    assert not (set(modules.PACKAGES) & modules.reserved())
+    with pytest.raises(ValueError, match="reserved"):
+        modules.fetch_package("some-held-out-package", tmp_path)
+    monkeypatch.setenv("MUSIC_STUDIO_RESERVED", str(tmp_path / "missing.md"))
+    with pytest.raises(ValueError, match="not found"):  # no list, nothing fetched
+        modules.fetch_package("ironseed-data", tmp_path)
 
 
 @pytest.mark.parametrize("est,truth,acc1,acc2", [(125.0, 125.0, True, True), (129.9, 125.0, True, True),

@@ -18,7 +18,7 @@ before it; the others are dropped and counted.
 installing them), extracts them with ``dpkg-deb -x`` and writes ``.cache/modules`` (outside git): one
 ``<id>.wav`` and ``<id>.beats.json`` per module, and ``manifest.json`` with package, version, path, licence,
 the evidence for the label, speed/tempo, rows-per-beat, BPM and duration. No package listed in
-``shared/RESERVED.md`` may be used (they hold an independent evaluation): ``RESERVED`` is checked.
+``shared/RESERVED.md`` may be used (they hold an independent evaluation): that file is read and checked.
 """
 from __future__ import annotations
 
@@ -32,6 +32,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from core.data.real import reserved
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / ".cache" / "modules"
@@ -54,17 +56,6 @@ PACKAGES = {
                          "(some level music may be fan arrangements: kept for measurement only, never shipped)"),
 }
 
-#: Packages held for the project's independent evaluation (shared/RESERVED.md): never used here.
-RESERVED = set("""
-csoundqt-examples davegnukem-data extremetuxracer-data fretsonfire-songs-muldjord fretsonfire-songs-sectoid
-gamine-data horgand-data lmms-common marsshooter-data megaglest-data openboard-common pd-cyclone pd-fftease
-python3-pyglet python3-pyo qabcs-data qtsvg5-examples scratch supertux-data tuxpaint-stamps-default
-unknown-horizons warmux-data wesnoth-1.16-music widelands-data ballz-data bb biniax2-data black-box
-bomberclone-data bugsquish circuslinux-data criticalmass-data dodgindiamond2 fb-music-high flobopuyo
-freedroid-data gemdropx gl-117-data gltron gweled heroes-sound-tracks madbomber-data monsterz-data njam-data
-open-invaders-data pachi-data pathogen pekka-kana-2-data penguin-command pingus-data rafkill-data ri-li-data
-solarwolf tecnoballz-data tomatoes-data tuxmath-data vectoroids vodovod vor
-""".split())
 
 
 def bpm_from_rows(speed: float, tempo: float, rows_per_beat: int = DEFAULT_ROWS_PER_BEAT) -> float:
@@ -273,7 +264,7 @@ def _deb_version(deb: Path) -> str:
 
 def fetch_package(package: str, cache: Path = CACHE) -> tuple[Path, str]:
     """Download (never install) and extract one Debian package: (extracted root, version)."""
-    if package in RESERVED:
+    if package in reserved():  # read from shared/RESERVED.md; refuses when that list cannot be read
         raise ValueError(f"{package} is reserved for the independent evaluation (shared/RESERVED.md)")
     debs = cache / "debs"
     debs.mkdir(parents=True, exist_ok=True)

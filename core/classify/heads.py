@@ -259,20 +259,6 @@ def fit_prior(X: np.ndarray, y: np.ndarray, labels: list[str], mapping: dict, we
     return model.eval(), losses
 
 
-def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
-    """The temperature that minimises the negative log-likelihood of ``y`` under ``softmax(logits / T)``."""
-    from scipy.optimize import minimize_scalar
-
-    z, y = np.asarray(logits, np.float64), np.asarray(y)
-
-    def nll(log_t):
-        s = z / np.exp(log_t)
-        s = s - s.max(1, keepdims=True)
-        return float(-(s[np.arange(len(y)), y] - np.log(np.exp(s).sum(1))).mean())
-
-    return float(np.exp(minimize_scalar(nll, bounds=(-3, 3), method="bounded").x))
-
-
 def expected_calibration_error(probs: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
     """ECE: the gap between confidence and accuracy, averaged over equal-width confidence bins, weighted by count."""
     probs, y = np.asarray(probs), np.asarray(y)

@@ -88,4 +88,5 @@ def test_the_engine_imports_without_gradio():
             "core.effects.api, core.generation.api, core.analysis, core.library; print('gradio' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.strip() == "False"
+    # the last line: a dependency may print on import (pyfluidsynth names its library when CI is set)
+    assert out.stdout.strip().splitlines()[-1] == "False"

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import tempfile
 import time
@@ -33,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 import numpy as np
 
+from bench.timing import machine as machine_facts
 from bench.timing import median_time
 
 RUNS: dict[str, list[float]] = {}  # every timed run, by figure (written to the JSON as "runs")
@@ -93,16 +93,6 @@ class _Load:
         if self.s0 and s1:
             ticks = max(0, (s1[0] - self.s0[0]) - (s1[1] - self.s0[1]))
             self.other_cores = round(ticks / os.sysconf("SC_CLK_TCK") / (time.perf_counter() - self.t0), 2)
-
-
-def _machine() -> dict:
-    cpu = platform.processor() or ""
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return {"cpus": os.cpu_count(), "cpu": cpu, "loadavg_before": list(os.getloadavg())}
 
 
 def _embed_both(nets, y) -> dict:
@@ -316,7 +306,7 @@ def main(threads: int = 2, tf_python: str | None = None) -> dict:
     rng = np.random.default_rng(0)
     song = (rng.standard_normal(180 * musicnn.SR) * 0.1).astype(np.float32)
     clip = song[: 3 * musicnn.SR + musicnn.N_FFT]  # one patch
-    machine = _machine()
+    machine = machine_facts()
     speed = [speed_index(threads)]
     with _Load() as load_port:
         port = measure_port(song, clip, threads)

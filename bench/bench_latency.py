@@ -26,6 +26,9 @@ import soundfile as sf
 from gradio_client import Client, handle_file
 
 from bench.live_app import App
+from bench.timing import machine
+from core.genre import api as genre_api
+from core.instruments import api as inst_api
 
 EX = ROOT / "assets" / "examples"
 OUT = ROOT / "docs" / "figures" / "latency.json"
@@ -33,36 +36,63 @@ OUT = ROOT / "docs" / "figures" / "latency.json"
 INTERACTIVE = ("/genre: first look", "/classify_instrument: first look", "/generate", "/search_yes", "/search_no",
                "/search_undo", "/search_start", "/search_play_query", "/api_search_answer", "ABX trial (in-process)")
 TARGET_S = 1.0
+#: issue 28's targets on 2 CPU cores: a whole song through the JSON API, and the first look in the tab
+TARGETS = {"/genre: first look": 0.5, "/classify_instrument: first look": 0.5, "/api_genre": 2.5,
+           "/api_instruments": 2.5, "/api_analysis": 1.5}
 
 
-def three_minutes(tmp: Path) -> Path:
-    """The house groove (16.4 s, rendered here) repeated to 3 minutes, at 44.1 kHz stereo like a real song."""
+def three_minutes(tmp: Path, variant: int = 0) -> Path:
+    """The house groove (16.4 s, rendered here) repeated to 3 minutes, at 44.1 kHz stereo like a real song.
+    Each ``variant`` is 0.1 dB quieter than the one before: another upload, which no kept result answers."""
     import librosa
 
     y, sr = sf.read(EX / "house_groove_124bpm.ogg", dtype="float32")
     y = librosa.resample(y, orig_sr=sr, target_sr=44_100)
-    y = np.tile(y, int(np.ceil(180 * 44_100 / len(y))))[: 180 * 44_100]
-    path = tmp / "song_3min.flac"
+    y = np.tile(y, int(np.ceil(180 * 44_100 / len(y))))[: 180 * 44_100] * 10 ** (-0.1 * variant / 20)
+    path = tmp / f"song_3min_{variant}.flac"
     sf.write(path, np.stack([y, y], axis=1), 44_100, subtype="PCM_16")
     return path
 
 
-def timed(fn, repeats: int) -> list[float]:
+class Uploads:
+    """A new 3-minute upload per call (``next()``), so that no call is answered by what an earlier one kept."""
+
+    def __init__(self, tmp: Path, n: int):
+        self.paths = [str(three_minutes(tmp, k)) for k in range(n)]
+        self.k = 0
+
+    def next(self):
+        self.k += 1
+        return handle_file(self.paths[self.k % len(self.paths)])
+
+
+def forget() -> None:
+    from core.backbones.embed import forget as forget_embeddings
+
+    forget_embeddings()
+
+
+def timed(fn, repeats: int, fresh=None) -> list[float]:
+    """Seconds of ``repeats`` calls after a warm-up; ``fresh()`` before each (not timed)."""
     fn()  # warm-up: models load, kernels compile
     out = []
     for _ in range(repeats):
+        if fresh is not None:
+            fresh()
         t0 = time.perf_counter()
         fn()
         out.append(time.perf_counter() - t0)
     return out
 
 
-def first_and_last(c: Client, *args, api_name: str, repeats: int) -> tuple[list[float], list[float]]:
-    """Seconds to a generator endpoint's first output (what the user sees first) and to its last."""
+def first_and_last(c: Client, uploads: Uploads, *args, api_name: str, repeats: int) -> tuple[list[float], list[float]]:
+    """Seconds to a generator endpoint's first output (what the user sees first) and to its last, each call on a
+    new upload."""
     first, last = [], []
     for k in range(repeats + 1):  # the first call warms up
+        song = uploads.next()
         t0 = time.perf_counter()
-        job = c.submit(*args, api_name=api_name)
+        job = c.submit(song, *args, api_name=api_name)
         while not job.outputs() and not job.done():
             time.sleep(0.005)
         t1 = time.perf_counter()
@@ -91,20 +121,20 @@ def profile(song: str, repeats: int) -> dict:
     import torch
 
     torch.set_num_threads(1)
-    from core.genre import api as genre_api
-    from core.instruments import api as inst_api
     from tabs import genre, instruments
 
     quiet = lambda *a, **k: None  # noqa: E731  (no progress bar outside Gradio)
     cases = {
-        "genre": (lambda: list(genre.run(song, "musicnn", "mean", progress=quiet)),
-                  lambda: genre_api.predict_file(song, model="musicnn", with_tags=True)),
-        "instruments": (lambda: list(instruments.classify(song, "musicnn", progress=quiet)),
-                        lambda: inst_api.predict_file(song, model="musicnn")),
+        "genre": (lambda: list(genre.run(song, genre_api.DEFAULT_MODEL, "mean", progress=quiet)),
+                  lambda: genre_api.predict_file(song, with_tags=True)),
+        "instruments": (lambda: list(instruments.classify(song, inst_api.DEFAULT_MODEL, progress=quiet)),
+                        lambda: inst_api.predict_file(song)),
     }
     out = {}
     for name, (handler, model) in cases.items():
-        whole, core = statistics.median(timed(handler, repeats)), statistics.median(timed(model, repeats))
+        # a new upload each time: the embeddings kept per upload would otherwise answer the second call
+        whole = statistics.median(timed(handler, repeats, fresh=forget))
+        core = statistics.median(timed(model, repeats, fresh=forget))
         out[name] = {"handler_s": round(whole, 2), "model_s": round(core, 2), "model_share": round(core / whole, 2)}
     return out
 
@@ -116,7 +146,8 @@ def main(argv=None):
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="latency_") as d:
         tmp = Path(d)
-        song = handle_file(str(three_minutes(tmp)))
+        uploads = Uploads(tmp, args.repeats + 2)
+        song = uploads.next()  # the search's steps: one track, loaded once
         app = App(tmp)
         try:
             c = Client(app.url, verbose=False)
@@ -124,8 +155,11 @@ def main(argv=None):
             wet = handle_file(str(EX / "effects" / "effects_capture_wet.flac"))
             guitar = handle_file(str(EX / "effects" / "effects_guitar_di.flac"))
             calls = {
-                "/analyse": lambda: c.predict(song, api_name="/analyse"),
-                "/tag_instruments": lambda: c.predict([song], "musicnn", api_name="/tag_instruments"),
+                "/api_genre": lambda: c.predict(uploads.next(), api_name="/api_genre"),
+                "/api_instruments": lambda: c.predict(uploads.next(), api_name="/api_instruments"),
+                "/api_analysis": lambda: c.predict(uploads.next(), api_name="/api_analysis"),
+                "/analyse": lambda: c.predict(uploads.next(), api_name="/analyse"),
+                "/tag_instruments": lambda: c.predict([uploads.next()], api_name="/tag_instruments"),
                 "/generate": lambda: c.predict("lstm", 30, 1.0, 1, 120, "Flute", "FluidR3_GM", None,
                                                api_name="/generate"),
                 "/effects_apply": lambda: c.predict(guitar, "distortion", 20.0, api_name="/effects_apply"),
@@ -133,8 +167,9 @@ def main(argv=None):
                 "/search_load": lambda: c.predict(song, api_name="/search_load"),
             }
             result = {}
-            for name, args_ in (("/genre", (song, "musicnn", "mean")), ("/classify_instrument", (song, "musicnn"))):
-                first, last = first_and_last(c, *args_, api_name=name, repeats=args.repeats)
+            for name, args_ in (("/genre", (genre_api.DEFAULT_MODEL, "mean")),
+                                ("/classify_instrument", (inst_api.DEFAULT_MODEL,))):
+                first, last = first_and_last(c, uploads, *args_, api_name=name, repeats=args.repeats)
                 result[f"{name}: first look"], result[f"{name}: every excerpt"] = first, last
                 print(name, [round(x, 2) for x in first], [round(x, 2) for x in last], flush=True)
             for name, fn in calls.items():
@@ -166,13 +201,16 @@ def main(argv=None):
             c.close()
         finally:
             app.stop()
-        prof = profile(str(three_minutes(tmp)), max(1, args.repeats // 2))
+        prof = profile(uploads.paths[0], max(1, args.repeats // 2))
         result["ABX trial (in-process)"] = abx_trial(args.repeats)
     table = {name: {"median_s": round(statistics.median(v), 3), "p95_s": round(float(np.percentile(v, 95)), 3),
                     "interactive": name in INTERACTIVE,
-                    "meets_1s": (statistics.median(v) < TARGET_S) if name in INTERACTIVE else None}
+                    "meets_1s": (statistics.median(v) < TARGET_S) if name in INTERACTIVE else None,
+                    **({"target_s": TARGETS[name], "meets_target": statistics.median(v) <= TARGETS[name]}
+                       if name in TARGETS else {})}
              for name, v in result.items()}
-    doc = {"file": "3 min, 44.1 kHz stereo FLAC", "repeats": args.repeats, "target_s": TARGET_S, "endpoints": table,
+    doc = {"file": "3 min, 44.1 kHz stereo FLAC, a new upload per call", "repeats": args.repeats,
+           "target_s": TARGET_S, "endpoints": table, "machine": machine(),
            "profile": prof, "command": "python bench/bench_latency.py"}
     print(json.dumps(doc, indent=2))
     if args.write:

@@ -1,6 +1,7 @@
-"""Resident memory of the whole app with every tab's bundled models loaded (budget: 2.5 GB on CPU).
+"""Resident memory of the whole app with every tab's bundled models loaded and used (budget: 1 GB on CPU).
 
-    python bench/bench_memory.py [--write]   # JSON: RSS after building the app, after loading each capability's models
+    python bench/bench_memory.py [--write]   # JSON: RSS after building the app, after loading each capability's
+                                             # models, then after a 3-minute song through genre, instruments, analysis
 """
 from __future__ import annotations
 
@@ -51,15 +52,37 @@ def _search():
     return [load()]
 
 
+BUDGET_MB = 1024  # issue 28: every model loaded, under 1 GB resident
+
+
+def _a_song_through_every_tab():
+    """A 3-minute 44.1 kHz stereo song through analysis, genre and instruments, as a user would: the backbones'
+    runtime sessions and their buffers are made on first use, so loading alone would under-count."""
+    import tempfile
+
+    from bench.bench_latency import three_minutes
+    from core import analysis
+    from core.genre import api as genre_api
+    from core.instruments import api as inst_api
+
+    with tempfile.TemporaryDirectory() as d:
+        song = str(three_minutes(Path(d)))
+        analysis.analyse_file(song)
+        genre_api.predict_file(song, with_tags=True)
+        inst_api.predict_file(song)
+
+
 def main() -> dict:
     import app
     from core import registry
+    from server.memory import give_memory_back, keep_memory_flat
 
+    keep_memory_flat()  # the allocator settings and the keeper the app runs with (app.main)
     out = {"import_mb": rss_mb()}
     app.build_app()
     out["app_built_mb"] = rss_mb()
     loaders = {"generation": _generation, "instruments": _instruments, "genre": _genre, "effects": _effects,
-               "search": _search, "backbones": _backbones}
+               "search": _search, "backbones": _backbones, "a_song_through_every_tab": _a_song_through_every_tab}
     for name, load in loaders.items():
         try:
             load()
@@ -67,9 +90,17 @@ def main() -> dict:
         except (ImportError, ValueError) as err:  # a capability without bundled models yet
             out[f"after_{name}_mb"] = f"skipped: {err}"
     out["models_loaded"] = registry.loaded()
+    give_memory_back()  # what the app's keeper does every few seconds
     out["total_mb"] = rss_mb()
-    out["budget_mb"] = 2560
-    out["within_budget"] = out["total_mb"] < 2560
+    out["peak_mb"] = round(psutil.Process().memory_info().rss / 2**20, 1)
+    try:
+        import resource
+
+        out["peak_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # kB on Linux
+    except ImportError:  # pragma: no cover (not Linux)
+        pass
+    out["budget_mb"] = BUDGET_MB
+    out["within_budget"] = out["total_mb"] < BUDGET_MB and out["peak_mb"] < BUDGET_MB
     return out
 
 

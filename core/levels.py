@@ -17,12 +17,14 @@ The analysis tab used to measure after resampling to 22.05 kHz mono, which moved
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from core.threads import one_blas_thread
 from core.training import check_cancel
 
 #: Oversampling for the true peak (BS.1770-4 Annex 2: at least 4x at 48 kHz).
@@ -120,39 +122,84 @@ def file_format(path) -> FileFormat | None:
     return FileFormat(int(info.samplerate), int(info.channels), codec, None if lossy else _BIT_DEPTH.get(info.subtype))
 
 
-def true_peak(y: np.ndarray, oversampling: int = TRUE_PEAK_OVERSAMPLING, chunk: int = 1 << 18) -> float:
-    """Largest magnitude of ``y`` (channels, samples) after ``oversampling``x polyphase interpolation.
-
-    Chunked with a margin, so a 10-minute stereo file never holds its 4x copy in memory at once. In float32:
-    a peak needs no more precision, and the interpolation runs about twice as fast as in float64.
-    """
+@functools.cache
+def _polyphase(oversampling: int) -> tuple[np.ndarray, int]:
+    """(taps, oversampling) matrix and its half-width: output ``oversampling·i + p`` of ``resample_poly(x, k, 1)``
+    is ``window(x, i) @ H[:, p]``, read off resample_poly's own impulse response (the same filter, exactly)."""
     from scipy.signal import resample_poly
 
-    margin = 64  # well over resample_poly's filter half-length (10 * oversampling taps of the input)
+    pad = 10 * oversampling  # wider than resample_poly's filter half-length in input samples (10 taps)
+    impulse = np.zeros(2 * pad + 1)
+    impulse[pad] = 1.0
+    r = resample_poly(impulse, oversampling, 1)
+    H = np.zeros((2 * pad + 1, oversampling))
+    for k in range(-pad, pad + 1):  # the impulse at pad seen from output sample i = pad + k: x[i - k]
+        H[pad - k] = r[oversampling * (pad + k):oversampling * (pad + k + 1)]
+    used = np.flatnonzero(np.abs(H).sum(1) > 0)
+    half = int(max(pad - used[0], used[-1] - pad))
+    H = H[pad - half:pad + half + 1]
+    # zero rows up to a multiple of 8: OpenBLAS multiplies by 21 rows ~3× slower than by 24
+    H = np.pad(H, ((0, -len(H) % 8), (0, 0)))
+    return np.ascontiguousarray(H, dtype=np.float32), half
+
+
+def true_peak(y: np.ndarray, oversampling: int = TRUE_PEAK_OVERSAMPLING, chunk: int = 1 << 15) -> float:
+    """Largest magnitude of ``y`` (channels, samples) after ``oversampling``x polyphase interpolation
+    (scipy's ``resample_poly`` filter).
+
+    Each chunk of windows times the polyphase matrix is one single-threaded BLAS product: 3.5× faster than
+    ``resample_poly``'s scalar loop on 3 minutes, the same peak. Chunked, so a 10-minute file never holds its 4x
+    copy at once.
+    """
+    H, half = _polyphase(oversampling)
     peak = 0.0
-    n = y.shape[-1]
     for ch in np.atleast_2d(y):
-        ch = np.ascontiguousarray(ch, dtype=np.float32)
-        for start in range(0, n, chunk):
-            a, b = max(0, start - margin), min(n, start + chunk + margin)
-            up = resample_poly(ch[a:b], oversampling, 1)
-            lo, hi = (start - a) * oversampling, (min(n, start + chunk) - a) * oversampling
-            peak = max(peak, float(np.max(np.abs(up[lo:hi]))) if hi > lo else 0.0)
+        # zeros beyond the ends, as resample_poly (and under H's zero rows)
+        padded = np.pad(np.asarray(ch, dtype=np.float32), (half, len(H) - half - 1))
+        windows = np.lib.stride_tricks.sliding_window_view(padded, len(H))
+        with one_blas_thread():
+            for start in range(0, windows.shape[0], chunk):
+                up = np.ascontiguousarray(windows[start:start + chunk]) @ H
+                peak = max(peak, float(np.max(np.abs(up))))
     return peak
 
 
-def _k_weighted_power(y: np.ndarray, sr: int) -> np.ndarray:
-    """Channel-weighted K-filtered power per sample (samples,), BS.1770's z before block averaging."""
+@functools.cache
+def _k_weighting(sr: int) -> np.ndarray:
+    """pyloudnorm's own BS.1770 K-weighting (shelf, then high-pass) at ``sr`` as second-order sections."""
     import pyloudnorm
 
-    meter = pyloudnorm.Meter(sr)
-    out = np.zeros(y.shape[-1])
+    return np.array([np.r_[f.b, f.a] for f in pyloudnorm.Meter(sr)._filters.values()])
+
+
+def _k_weighted_power(y: np.ndarray, sr: int) -> np.ndarray:
+    """Channel-weighted K-filtered power per sample (samples,) float32, BS.1770's z before block averaging
+    (the block sums are taken in float64: ``_cumulative``).
+
+    Filtered in float32 second-order sections: 4× faster than pyloudnorm's float64 ``lfilter`` on 3 minutes,
+    loudness within 1e-4 LU of it (meters show 0.1 LU); in place, so 3 minutes of stereo peak at 60 MB, not 210."""
+    from scipy.signal import sosfilt
+
+    sos = _k_weighting(sr).astype(np.float32)
+    out = np.zeros(y.shape[-1], np.float32)
     for i, ch in enumerate(np.atleast_2d(y)):
-        x = ch.astype(np.float64)
-        for stage in meter._filters.values():  # pyloudnorm's own K-weighting filters: the same as integrated
-            x = stage.apply_filter(x)
-        out += CHANNEL_GAINS[min(i, len(CHANNEL_GAINS) - 1)] * x * x
+        x = sosfilt(sos, np.asarray(ch, dtype=np.float32))
+        np.multiply(x, x, out=x)
+        x *= CHANNEL_GAINS[min(i, len(CHANNEL_GAINS) - 1)]
+        out += x
     return out
+
+
+def _cumulative(power: np.ndarray, chunk: int = 1 << 20) -> np.ndarray:
+    """[0, cumsum(power)] in float64 (n + 1,): any window's sum as a difference of two entries. A chunk at a
+    time: numpy's cumsum into float64 from float32 buffers a whole second copy."""
+    c = np.empty(len(power) + 1)
+    c[0] = 0.0
+    for i in range(0, len(power), chunk):
+        part = c[1 + i:1 + i + chunk]
+        np.cumsum(power[i:i + chunk], dtype=np.float64, out=part)
+        part += c[i]
+    return c
 
 
 def short_term_loudness(y: np.ndarray, sr: int, power: np.ndarray | None = None) -> np.ndarray:
@@ -162,7 +209,7 @@ def short_term_loudness(y: np.ndarray, sr: int, power: np.ndarray | None = None)
     win, hop = int(SHORT_TERM_S * sr), int(SHORT_TERM_HOP_S * sr)
     if len(power) < win:
         return np.zeros(0)
-    c = np.concatenate([[0.0], np.cumsum(power)])
+    c = _cumulative(power)
     starts = np.arange(0, len(power) - win + 1, hop)
     mean_square = (c[starts + win] - c[starts]) / win
     with np.errstate(divide="ignore"):
@@ -179,7 +226,7 @@ def integrated_loudness(power: np.ndarray, sr: int) -> float | None:
     j = np.arange(int(np.round((len(power) / sr - block) / (block * step))) + 1)
     lo = (block * (j * step) * sr).astype(int)  # pyloudnorm's bounds, same float order
     hi = np.minimum((block * (j * step + 1) * sr).astype(int), len(power))
-    c = np.concatenate([[0.0], np.cumsum(power)])
+    c = _cumulative(power)
     z = (c[hi] - c[lo]) / (block * sr)
     with np.errstate(divide="ignore", invalid="ignore"):
         loud = -0.691 + 10.0 * np.log10(z)
@@ -205,11 +252,18 @@ def loudness_range(short_term: np.ndarray) -> float | None:
     return float(np.percentile(st, 95) - np.percentile(st, 10))
 
 
+def _rms(x: np.ndarray, chunk: int = 1 << 20) -> float:
+    """Root mean square, summed in float64 a chunk at a time (no float64 copy of a whole channel)."""
+    total = sum(float(np.dot(part, part)) for part in (x[i:i + chunk].astype(np.float64)
+                                                      for i in range(0, len(x), chunk)))
+    return math.sqrt(total / len(x)) if len(x) else 0.0
+
+
 def measure_array(y: np.ndarray, sr: int, fmt: FileFormat | None = None) -> Levels:
     """Levels of ``y`` as (channels, samples) or (samples,) float audio at rate ``sr``."""
     y = np.atleast_2d(np.asarray(y, dtype=np.float32))
     n = y.shape[-1]
-    peak = float(np.max(np.abs(y))) if y.size else 0.0
+    peak = max(float(y.max()), -float(y.min())) if y.size else 0.0  # no |y| copy
     # the K-weighting runs once; integrated and short-term loudness both read its power
     power = _k_weighted_power(y, sr) if peak > 0 else None
     integrated = integrated_loudness(power, sr) if power is not None else None
@@ -226,9 +280,9 @@ def measure_array(y: np.ndarray, sr: int, fmt: FileFormat | None = None) -> Leve
         integrated_lufs=integrated,
         short_term_max_lufs=float(finite.max()) if finite.size else None,
         loudness_range_lu=loudness_range(st) if st.size else None,
-        rms_dbfs=tuple(_dbfs(float(np.sqrt(np.mean(np.square(ch, dtype=np.float64))))) for ch in y),
+        rms_dbfs=tuple(_dbfs(_rms(ch)) for ch in y),
         dc_offset=tuple(float(np.mean(ch, dtype=np.float64)) for ch in y),
-        clipped_samples=int(np.count_nonzero(np.abs(y) >= CLIP_LEVEL)),
+        clipped_samples=int(np.count_nonzero(y >= CLIP_LEVEL) + np.count_nonzero(y <= -CLIP_LEVEL)),
         format=fmt,
     )
 

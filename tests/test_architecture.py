@@ -7,7 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 #: what the pretrained encoders may build on: shared infrastructure only, never a capability package
-BACKBONE_MAY_IMPORT = ("core.audio", "core.registry", "core.training", "core.backbones")
+BACKBONE_MAY_IMPORT = ("core.audio", "core.registry", "core.threads", "core.training", "core.backbones")
 
 
 def _imports(path: Path):

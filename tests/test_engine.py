@@ -24,9 +24,9 @@ def counted(monkeypatch):
     calls = []
     real = musicnn.embed_audio
 
-    def spy(net, y, sr, hop):
+    def spy(net, y, sr, hop, **kw):
         calls.append((net.source, len(y), hop))
-        return real(net, y, sr, hop)
+        return real(net, y, sr, hop, **kw)
 
     monkeypatch.setattr(musicnn, "embed_audio", spy)
     embedding.forget()
@@ -44,6 +44,27 @@ def test_the_same_upload_runs_the_backbones_once(counted):
     assert len(counted) == 4
     embedding.embed(_tone(f=220.0))
     assert len(counted) == 6
+
+
+def test_both_backbones_read_one_log_mel_side_by_side_and_answer_as_one_after_the_other(counted, monkeypatch):
+    mels = []
+    real_mel = musicnn.audio_mel
+    monkeypatch.setattr(musicnn, "audio_mel", lambda y, sr: mels.append(1) or real_mel(y, sr))
+    y = _tone()
+    side_by_side = embedding.embed(y, reuse=False)
+    assert len(mels) == 1 and len(counted) == 2
+    monkeypatch.setattr(embedding, "PARALLEL", False)
+    one_by_one = embedding.embed(y, reuse=False)
+    for b in embedding.BACKBONES:
+        np.testing.assert_array_equal(side_by_side[b].tags, one_by_one[b].tags)
+
+
+def test_a_cancelled_request_stops_the_backbone_running_beside_it(monkeypatch):
+    from core.training import Cancelled, cancel_scope
+
+    embedding.forget()
+    with cancel_scope(lambda: True), pytest.raises(Cancelled):
+        embedding.embed(_tone(), reuse=False)
 
 
 def test_kept_uploads_are_bounded(counted, monkeypatch):

@@ -9,10 +9,13 @@ Only the pretrained encoders' outputs live here; what is built on them (heads, t
 """
 from __future__ import annotations
 
+import contextvars
 import hashlib
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +28,8 @@ BACKBONES = ("mtt", "msd")
 #: uploads whose embeddings ``embed`` keeps in memory (a 10-minute song at a 1.5 s hop: about 7 MB)
 MEMORY_ENTRIES = 8
 _memory: OrderedDict[str, dict] = OrderedDict()
+#: run the two backbones side by side (``MUSIC_STUDIO_BACKBONE_PARALLEL=0``: one after the other)
+PARALLEL = os.environ.get("MUSIC_STUDIO_BACKBONE_PARALLEL", "1") != "0"
 _lock = threading.Lock()
 PENULTIMATE = 200  # width of each backbone's penultimate layer
 #: feature sets a head can read, per patch; dims are for both backbones together
@@ -53,13 +58,14 @@ def embed(y: np.ndarray, sr: int = musicnn.SR, backbones=BACKBONES, hop_seconds:
     """
     y = np.ascontiguousarray(y, dtype=np.float32)
     key = f"{hashlib.blake2b(y.tobytes(), digest_size=16).hexdigest()}:{sr}:{hop_seconds}" if reuse else None
-    out: dict[str, musicnn.Embedding] = {}
     with _lock:
-        kept = _memory.get(key, {}) if key else {}
+        kept = dict(_memory.get(key, {})) if key else {}
         if key in _memory:
             _memory.move_to_end(key)
-    for b in backbones:
-        out[b] = kept[b] if b in kept else musicnn.embed_audio(musicnn.load(b), y, sr, hop_seconds)
+    todo = [b for b in backbones if b not in kept]
+    if todo:
+        kept.update(_run(todo, y, sr, hop_seconds))
+    out = {b: kept[b] for b in backbones}
     if key:
         with _lock:
             _memory.setdefault(key, {}).update(out)
@@ -67,6 +73,24 @@ def embed(y: np.ndarray, sr: int = musicnn.SR, backbones=BACKBONES, hop_seconds:
             while len(_memory) > MEMORY_ENTRIES:
                 _memory.popitem(last=False)
     return out
+
+
+def _run(names: list[str], y: np.ndarray, sr: int, hop_seconds: float) -> dict[str, musicnn.Embedding]:
+    """The named backbones on one log-mel (they read the same input), side by side: each runs on one core
+    (ONNX Runtime and torch release the GIL), so on 2 cores both take the time of one."""
+    mel = musicnn.audio_mel(y, sr)
+    nets = [musicnn.load(b) for b in names]
+
+    def one(net):
+        return musicnn.embed_audio(net, y, sr, hop_seconds, mel=mel)
+
+    if len(nets) == 1 or not PARALLEL:
+        return {b: one(net) for b, net in zip(names, nets)}
+    with ThreadPoolExecutor(len(nets) - 1, thread_name_prefix="backbone") as pool:
+        # each worker in a copy of this context: a cancelled request stops the backbones there too
+        others = [pool.submit(contextvars.copy_context().run, one, net) for net in nets[1:]]
+        first = one(nets[0])
+        return dict(zip(names, [first] + [f.result() for f in others]))
 
 
 def forget() -> None:

@@ -41,6 +41,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from core import registry
+from core.threads import one_blas_thread
 from core.training import MODELS_DIR, check_cancel
 
 SR = 16_000
@@ -75,22 +76,6 @@ MSD_LABELS = ['rock', 'pop', 'alternative', 'indie', 'electronic', 'female vocal
 
 
 _MEL_BASIS: list[np.ndarray] = []  # librosa's mel filterbank, built once per process
-_BLAS: list = []
-
-
-def _one_blas_thread():
-    """A context that keeps numpy's BLAS on one thread (same numbers). Its idle workers spin for a while after
-    a call, on the cores the network is about to use: a 3 s clip took twice as long after a 2-thread projection."""
-    import contextlib
-
-    if not _BLAS:
-        try:
-            from threadpoolctl import ThreadpoolController  # scikit-learn's dependency
-
-            _BLAS.append(ThreadpoolController())
-        except ImportError:  # pragma: no cover
-            _BLAS.append(None)
-    return _BLAS[0].limit(limits=1, user_api="blas") if _BLAS[0] is not None else contextlib.nullcontext()
 
 
 def log_mel(y: np.ndarray, sr: int = SR) -> np.ndarray:
@@ -105,7 +90,7 @@ def log_mel(y: np.ndarray, sr: int = SR) -> np.ndarray:
     if not _MEL_BASIS:
         _MEL_BASIS.append(librosa.filters.mel(sr=SR, n_fft=N_FFT, n_mels=N_MELS))
     power = np.abs(librosa.stft(np.asarray(y, dtype=np.float32), n_fft=N_FFT, hop_length=HOP)) ** 2
-    with _one_blas_thread():
+    with one_blas_thread():
         mel = (_MEL_BASIS[0] @ power).T
     # the original casts to float16 before the log; kept for parity (differences < 1e-3 in the log domain)
     # (numpy 2 keeps float16 × int in float16, which overflows: go back to float32 before scaling)

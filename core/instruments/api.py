@@ -37,7 +37,9 @@ PAPER_MODELS = ("cnn", "ast")  # the paper's networks, trained on rendered clips
 #: the zero-shot tag mapping, corrected where real data earned it (core.classify.prior)
 DEFAULT_MODEL = "prior"
 MAX_BATCH_FILES = 50  # per "Tag a folder" request: one request never holds a worker for minutes
-BACKBONE_HOP_SECONDS = 1.5  # the musicnn head reads 3 s patches; half-overlapping ones give the timeline
+#: back-to-back 3 s patches, as genre and the tags read them and as the heads were chosen on real passages: one
+#: pass of the backbones per upload serves all three (half-overlapping ones cost twice as much for a finer timeline)
+BACKBONE_HOP_SECONDS = musicnn.PATCH_SECONDS
 HUB_ENV = "MUSIC_STUDIO_INSTRUMENTS_HUB"  # names a pretrained AudioSet AST to offer in the tab
 HUB_EXAMPLE = "MIT/ast-finetuned-audioset-10-10-0.4593"
 WINDOW_SECONDS = 2.0  # the paper's 2 s crops
@@ -342,7 +344,7 @@ def window_seconds(clf: Classifier | BackboneClassifier) -> float:
 
 def predict(y: np.ndarray, sr: int, model: str | Classifier | BackboneClassifier = DEFAULT_MODEL,
             hop_seconds: float | None = None) -> InstrumentResult:
-    """Classify every window of a mono signal (2 s, hop 1 s; 3 s, hop 1.5 s for musicnn); AudioError for silence."""
+    """Classify every window of a mono signal (2 s, hop 1 s; back-to-back 3 s for musicnn); AudioError for silence."""
     clf = model if isinstance(model, (Classifier, BackboneClassifier)) else load(model)
     if isinstance(clf, BackboneClassifier):
         return predict_backbone(y, sr, clf, hop_seconds or BACKBONE_HOP_SECONDS)

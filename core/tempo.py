@@ -352,7 +352,10 @@ def _octave_error(estimate_bpm: float | None, truth: float) -> str:
 
 
 def real_methods(chooser: dict | None | str = "bundled"):
-    """name -> f(y, sr) -> (bpm or None, beats): the methods the real-music evaluation compares."""
+    """name -> f(y, sr) -> (bpm or None, beats): the methods the real-music evaluation compares.
+
+    "beatnet" is core.beats.beatnet.track (the network, periodicity x prior, metrical level by the bar);
+    "beatnet_librosa" is librosa's tracker on the same network's beat probability, for comparison."""
     import librosa
 
     def ours(y, sr):
@@ -370,7 +373,30 @@ def real_methods(chooser: dict | None | str = "bundled"):
     def lib_tempo(y, sr):
         return float(np.atleast_1d(librosa.feature.tempo(y=y, sr=sr, hop_length=HOP_LENGTH))[0]), None
 
-    return {"ours": ours, "prior_only": prior_only, "librosa_beat_track": lib_track, "librosa_feature_tempo": lib_tempo}
+    last: dict = {}  # the BeatNet activations of the last recording: both BeatNet rows share one network pass
+
+    def _beatnet_act(y, sr):
+        from core.beats import beatnet
+
+        if last.get("y") is not y:
+            last.update(y=y, act=beatnet.activations(y, sr))
+        return last["act"]
+
+    def beatnet(y, sr):
+        from core.beats import beatnet as bn
+
+        b = bn.beats_from_activations(_beatnet_act(y, sr))
+        return b.bpm, b.beats
+
+    def beatnet_librosa(y, sr):
+        from core.beats import beatnet as bn
+
+        env = bn.beat_envelope(_beatnet_act(y, sr))
+        bpm, beats = librosa.beat.beat_track(onset_envelope=env, sr=bn.SR, hop_length=bn.HOP, units="time")
+        return float(np.atleast_1d(bpm)[0]), np.asarray(beats)
+
+    return {"ours": ours, "prior_only": prior_only, "librosa_beat_track": lib_track, "librosa_feature_tempo": lib_tempo,
+            "beatnet": beatnet, "beatnet_librosa": beatnet_librosa}
 
 
 def evaluate_real(cache: Path, out: Path | None = None, methods: dict | None = None) -> dict:
@@ -423,13 +449,14 @@ def evaluate_real(cache: Path, out: Path | None = None, methods: dict | None = N
 
 
 def measured_real() -> dict | None:
-    """Ours and librosa's Acc1 / Acc2 / beat F on the real tracker modules (``--evaluate-real ... --write``)."""
+    """Ours, librosa's and BeatNet's (when measured) Acc1 / Acc2 / beat F on the real tracker modules
+    (``--evaluate-real ... --write``)."""
     path = Path(__file__).resolve().parent.parent / "docs" / "figures" / "tempo_real.json"
     if not path.exists():
         return None
     d = json.loads(path.read_text())
-    return {"modules": d["modules"], "packages": len(d["packages"]), **{k: d["summary"][k] for k in
-                                                                       ("ours", "librosa_beat_track")}}
+    return {"modules": d["modules"], "packages": len(d["packages"]),
+            **{k: d["summary"][k] for k in ("ours", "librosa_beat_track", "beatnet") if k in d["summary"]}}
 
 
 def main(argv=None):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import threading
 
 
 @functools.cache
@@ -22,3 +23,34 @@ def one_blas_thread():
     3 minutes 4× as long on 2 threads as on one."""
     controller = _controller()
     return controller.limit(limits=1, user_api="blas") if controller is not None else contextlib.nullcontext()
+
+
+_threads_lock = threading.Lock()
+_single_users = 0
+_threads_before = 1
+
+
+@contextlib.contextmanager
+def single_thread():
+    """Run torch on one thread while any caller is inside, then restore the count.
+
+    An LSTM at batch 1 is thousands of tiny sequential steps: with more than one thread every step pays a thread
+    hand-off, and on a busy machine (oneDNN's spinning workers) that made 10 s of audio through an effect's LSTM
+    take 80 s instead of 0.6 s. The setting is process-wide, so other requests meanwhile also run on one thread
+    (slower at worst, never wrong); a count of users (not a held lock) lets overlapping calls share it.
+    """
+    import torch
+
+    global _single_users, _threads_before
+    with _threads_lock:
+        if _single_users == 0:
+            _threads_before = torch.get_num_threads()
+            torch.set_num_threads(1)
+        _single_users += 1
+    try:
+        yield
+    finally:
+        with _threads_lock:
+            _single_users -= 1
+            if _single_users == 0:
+                torch.set_num_threads(_threads_before)

@@ -5,9 +5,7 @@
 """
 from __future__ import annotations
 
-import contextlib
 import json
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +13,7 @@ import numpy as np
 import torch
 
 from core.effects import models as M
+from core.threads import single_thread
 from core.training import check_cancel, load_state, read_card
 
 #: Outputs are limited to this peak so a model never hands back a clipped or exploding file.
@@ -73,35 +72,6 @@ def cond_vector(config: dict, knobs: dict) -> np.ndarray | None:
 
 def default_cond(config: dict):
     return cond_vector(config, config.get("knobs", {}))
-
-
-_threads_lock = threading.Lock()
-_single_users = 0
-_threads_before = 1
-
-
-@contextlib.contextmanager
-def single_thread():
-    """Run torch on one thread while any caller is inside, then restore the count.
-
-    An LSTM at batch 1 is ~441k tiny sequential steps a second of audio: with more than one thread every step
-    pays a thread hand-off, and on a busy machine (oneDNN's spinning workers) that made 10 s of audio take 80 s
-    instead of 0.6 s. The setting is process-wide, so other requests meanwhile also run on one thread (slower
-    at worst, never wrong); a count of users (not a held lock) lets overlapping calls share it without waiting.
-    """
-    global _single_users, _threads_before
-    with _threads_lock:
-        if _single_users == 0:
-            _threads_before = torch.get_num_threads()
-            torch.set_num_threads(1)
-        _single_users += 1
-    try:
-        yield
-    finally:
-        with _threads_lock:
-            _single_users -= 1
-            if _single_users == 0:
-                torch.set_num_threads(_threads_before)
 
 
 #: Samples per piece when a feed-forward model streams a long file (6 s): memory stays bounded whatever the length.

@@ -1,0 +1,1 @@
+"""Beat and downbeat tracking with pretrained networks (see ``core.beats.beatnet``)."""

@@ -1,4 +1,9 @@
-"""The Audio analysis capability: one signal in, every descriptor the studio plots out."""
+"""The Audio analysis capability: one signal in, every descriptor the studio plots out.
+
+Tempo, beats and downbeats come from BeatNet (``core.beats``), the chords from crema (``core.chords``), both
+networks trained on real recordings by their authors; the key from the chroma and those chords together
+(``core.key.estimate_with_chords``). The two networks run side by side (``core.threads.side_by_side``).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -10,7 +15,10 @@ from core import key as key_
 from core import levels as levels_
 from core import tempo as tempo_
 from core.audio import AudioStats, audio_duration, audio_stats, check_min_seconds, cut_notice, load_audio, resample
+from core.beats import beatnet
 from core.capability import Capability, register
+from core.chords import crema
+from core.threads import side_by_side
 from core.training import ASSETS, check_cancel
 
 #: Analysis runs at the loop-search paper's rate; it keeps the mel plot's top at 11 kHz.
@@ -35,6 +43,10 @@ class Analysis:
     tempo: tempo_.Tempo | None = None  # None when no steady beat is found
     key: key_.Key | None = None  # None without pitch content
     notices: list[str] = field(default_factory=list)  # for the user: e.g. only the start of a long input was read
+    downbeats: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (bars,) s: the first beat of each bar
+    beats_per_bar: int | None = None  # 3 or 4, from the downbeats; None without them
+    tempo_source: str = ""  # "BeatNet" or "periodicity" (core.tempo, for audio too short for BeatNet)
+    chords: crema.Chords | None = None  # None when not asked for (tempo_and_key=False)
 
     def to_dict(self) -> dict:
         """JSON-ready: the file's levels, the tempo with its beat times, and the key (no per-frame arrays)."""
@@ -55,26 +67,62 @@ class Analysis:
         return clean({
             "levels": lv,
             "tempo": None if t is None else {"bpm": t.bpm, "confidence": round(t.confidence, 3),
+                                             "source": self.tempo_source,
                                              "beats_s": [round(float(b), 4) for b in t.beats],
+                                             "downbeats_s": [round(float(b), 4) for b in self.downbeats],
+                                             "beats_per_bar": self.beats_per_bar,
                                              "candidates": [{"bpm": b, "score": s} for b, s in t.candidates]},
             "key": None if self.key is None else {**dataclasses.asdict(self.key), "name": self.key.name},
+            "chords": None if self.chords is None else [
+                {"start_s": round(c.start, 3), "end_s": round(c.end, 3), "label": c.label,
+                 "confidence": round(c.confidence, 3)} for c in self.chords.segments],
             "analysis_sr": self.sr, "trimmed": self.trimmed, "notices": list(self.notices),
         })
 
     def summary_rows(self) -> list[tuple[str, str]]:
         """The levels table plus tempo and key (what the analysis tab shows)."""
         rows = list((self.levels or self.stats).as_rows())
-        if self.tempo is not None:
-            rows.append(("Tempo", f"{self.tempo.bpm:.1f} BPM ({len(self.tempo.beats)} beats from "
-                         f"{self.tempo.first_beat:.2f} s; octave choice {self.tempo.confidence:.0%})"))
+        t = self.tempo
+        if t is not None and self.tempo_source == "BeatNet":
+            bars = f", {self.beats_per_bar} beats to the bar ({len(self.downbeats)} bars)" if self.beats_per_bar else ""
+            rows.append(("Tempo", f"{t.bpm:.1f} BPM{bars}; {len(t.beats)} beats from {t.first_beat:.2f} s "
+                                  f"(BeatNet, beat strength {t.confidence:.0%})"))
+        elif t is not None:
+            rows.append(("Tempo", f"{t.bpm:.1f} BPM ({len(t.beats)} beats from {t.first_beat:.2f} s; octave choice "
+                                  f"{t.confidence:.0%})"))
         else:
             rows.append(("Tempo", "no steady beat found"))
-        rows.append(("Key", self.key.describe() if self.key is not None else "no pitch content"))
+        if self.key is not None:
+            k = self.key
+            sure = f"{k.confidence:.0%} sure, " if k.confidence is not None else ""
+            rows.append(("Key", f"{k.name} ({sure}next {k.runner_up}; from {k.evidence})"))
+        else:
+            rows.append(("Key", "no pitch content"))
+        if self.chords is not None:
+            rows.append(("Chords", chord_summary(self.chords)))
         return rows
 
     @property
     def trimmed(self) -> bool:
         return self.source_duration_s is not None and self.source_duration_s > self.stats.duration_s + 0.05
+
+
+#: chords the summary row names (the CSV and the MIDI have them all)
+SUMMARY_CHORDS = 8
+
+
+def chord_summary(chords: crema.Chords, n: int = SUMMARY_CHORDS) -> str:
+    """The chord changes, the first ``n`` spelled out: "C:maj → F:maj → G:maj … (34 changes; crema)"."""
+    labels = [c.label for c in chords.segments if c.label != "N"]
+    if not labels:
+        return "no chords heard"
+    more = f" … ({len(labels)} chords)" if len(labels) > n else ""
+    return " → ".join(labels[:n]) + more + " (crema)"
+
+
+def beats_and_chords(y: np.ndarray, sr: int) -> tuple[beatnet.Beats, crema.Chords]:
+    """BeatNet's beats and crema's chords of mono audio, side by side (each network on its own core)."""
+    return tuple(side_by_side(lambda: beatnet.track(y, sr), lambda: crema.recognise(y, sr)))
 
 
 def beat_positions(times: np.ndarray, tempo: tempo_.Tempo | None) -> np.ndarray:
@@ -113,19 +161,20 @@ def analyse(y: np.ndarray, sr: int, hop_length: int = features.HOP_LENGTH, tempo
     log_mel = features.log_mel(None, sr, hop_length=hop_length, S=S)
     del S
     check_cancel()
-    tempo = tempo_.estimate(y, sr) if tempo_and_key else None
+    result = Analysis(y=y, sr=sr, stats=audio_stats(y, sr), log_mel=log_mel, chroma=chroma,
+                      zcr=features.zcr(y, hop_length=hop_length), hop_length=hop_length)
+    if not tempo_and_key:
+        return result
+    beats, result.chords = beats_and_chords(y, sr)
     check_cancel()
-    return Analysis(
-        y=y,
-        sr=sr,
-        stats=audio_stats(y, sr),
-        log_mel=log_mel,
-        chroma=chroma,
-        zcr=features.zcr(y, hop_length=hop_length),
-        hop_length=hop_length,
-        tempo=tempo,
-        key=key_.estimate(chroma) if tempo_and_key else None,
-    )
+    if beats.bpm is not None:
+        result.tempo = tempo_.Tempo(beats.bpm, beats.beats, beats.extra.get("beat_strength", 0.0))
+        result.downbeats, result.beats_per_bar, result.tempo_source = beats.downbeats, beats.beats_per_bar, "BeatNet"
+    else:  # too short for BeatNet (under 2 s): the periodicity estimate may still find a steady pulse
+        result.tempo = tempo_.estimate(y, sr)
+        result.tempo_source = "periodicity" if result.tempo is not None else ""
+    result.key = key_.estimate_with_chords(chroma, result.chords)
+    return result
 
 
 def analyse_file(source, sr: int = ANALYSIS_SR, max_seconds: float = 600.0) -> Analysis:

@@ -64,8 +64,9 @@ def envelope(y: np.ndarray, sr: int, max_points: int = 20_000) -> Envelope:
 
 
 def waveform(y, sr: int | None = None, title: str = "Waveform", max_points: int = 20_000, beats=None,
-             bpm: float | None = None) -> Figure:
-    """Amplitude over time (``y`` audio at ``sr``, or an :class:`Envelope`), with the beat grid when given."""
+             bpm: float | None = None, downbeats=None, chords=None) -> Figure:
+    """Amplitude over time (``y`` audio at ``sr``, or an :class:`Envelope`), with the beat grid when given, the
+    downbeats as bar lines, and ``chords`` ((start s, end s, label) triples) named along the top."""
     env = y if isinstance(y, Envelope) else envelope(y, sr, max_points)
     fig, ax, _ = _time_figure()
     if env.lo is env.hi:
@@ -77,11 +78,35 @@ def waveform(y, sr: int | None = None, title: str = "Waveform", max_points: int 
         what = "beats" if every == 1 else f"every {every}th beat"
         ax.vlines(shown, 0, 1, transform=ax.get_xaxis_transform(), color="tab:orange", linewidth=0.5, alpha=0.5,
                   label=f"{what} ({bpm:.1f} BPM)" if bpm else what)
-        ax.legend(loc="upper right", fontsize="small")
+    if downbeats is not None and len(downbeats):
+        shown, every = beat_lines(np.asarray(downbeats))
+        ax.vlines(shown, 0, 1, transform=ax.get_xaxis_transform(), color="tab:red", linewidth=1.0, alpha=0.7,
+                  label="bars" if every == 1 else f"every {every}th bar")
+    if chords:
+        _chord_lane(ax, chords, env.duration)
+    if (beats is not None and len(beats)) or (downbeats is not None and len(downbeats)):
+        ax.legend(loc="lower right", fontsize="small")
     ax.set(title=title, xlabel="Time (s)", ylabel="Amplitude", xlim=(0, env.duration))
     lim = max(1e-3, float(max(np.max(np.abs(env.lo)), np.max(np.abs(env.hi)))) if len(env.t) else 1.0)
     ax.set_ylim(-1.05 * lim, 1.05 * lim)
     return fig
+
+
+#: A chord is named on the waveform when it lasts at least this share of the plot (shorter ones would overlap).
+MIN_CHORD_SHARE = 0.012
+
+
+def _chord_lane(ax, chords, duration: float, min_share: float = MIN_CHORD_SHARE) -> None:
+    """Chord names along the top of a time plot, on two alternating rows, with a faint band per chord."""
+    import matplotlib.transforms
+
+    top = matplotlib.transforms.blended_transform_factory(ax.transData, ax.transAxes)
+    named = [(a, b, label) for a, b, label in chords if label not in ("N", "X") and b > a]
+    for k, (a, b, label) in enumerate(named):
+        ax.axvspan(a, b, ymin=0.86, ymax=1.0, color="tab:green" if k % 2 else "tab:olive", alpha=0.12, linewidth=0)
+        if (b - a) >= min_share * duration:
+            ax.text((a + b) / 2, 0.965 if k % 2 == 0 else 0.895, label, transform=top, ha="center", va="center",
+                    fontsize="x-small", clip_on=True)
 
 
 #: Most beat lines a waveform draws: beyond it a full song's 500 lines paint the plot solid.

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 
 @functools.cache
@@ -54,3 +56,17 @@ def single_thread():
             _single_users -= 1
             if _single_users == 0:
                 torch.set_num_threads(_threads_before)
+
+
+def side_by_side(*calls):
+    """Run the zero-argument ``calls`` at once, the first in this thread, and return their results in order.
+
+    For independent stages that release the GIL (ONNX Runtime, torch, numpy, librosa's kernels): on 2 cores two
+    of them take the time of the longer. Each runs in a copy of this context, so a cancelled request stops them
+    all (``core.training.check_cancel``)."""
+    if len(calls) < 2:
+        return [c() for c in calls]
+    with ThreadPoolExecutor(len(calls) - 1, thread_name_prefix="side-by-side") as pool:
+        others = [pool.submit(contextvars.copy_context().run, c) for c in calls[1:]]
+        first = calls[0]()
+        return [first] + [f.result() for f in others]

@@ -14,10 +14,27 @@ from tabs.common import example_audio, intro, shown
 TITLE = "Audio analysis"
 
 
-def _beats_csv(tempo) -> str:
+def _beats_csv(tempo, downbeats=()) -> str:
     path = output_path("beats.csv")
-    path.write_text("beat,time_s\n" + "".join(f"{i},{t:.4f}\n" for i, t in enumerate(tempo.beats)))
+    bars = {round(float(t), 4) for t in downbeats}
+    path.write_text("beat,time_s,downbeat\n" + "".join(f"{i},{t:.4f},{int(round(float(t), 4) in bars)}\n"
+                                                       for i, t in enumerate(tempo.beats)))
     return str(path)
+
+
+def _chord_files(chords) -> list[str] | None:
+    """The chords as CSV and as a MIDI chord track (one block chord per chord)."""
+    if chords is None or not any(c.label != "N" for c in chords.segments):
+        return None
+    midi = output_path("chords.mid")
+    chords.to_midi(midi)
+    return [str(chords.to_csv(output_path("chords.csv"))), str(midi)]
+
+
+def _waveform(state: dict):
+    tempo = state.get("tempo")
+    return plots.waveform(state["envelope"], beats=tempo.beats if tempo else None, bpm=tempo.bpm if tempo else None,
+                          downbeats=state.get("downbeats"), chords=state.get("chords"))
 
 
 @user_errors
@@ -36,18 +53,19 @@ def run(audio_path, progress=gr.Progress()):
     csv_path = analysis.to_csv(result, output_path("features.csv"))
     env = plots.envelope(result.y, sr)
     tempo = result.tempo
-    # what the tempo control needs to redraw the grid: the drawn envelope and the beats, not the audio
-    beat_state = {"envelope": env, "tempo": tempo} if tempo is not None else None
-    figures = (plots.waveform(env, beats=tempo.beats if tempo else None, bpm=tempo.bpm if tempo else None),
-               plots.spectrogram(result.log_mel, sr, hop_length=hop), plots.chroma(result.chroma, sr, hop_length=hop),
-               plots.zcr(result.zcr, sr, hop_length=hop))
+    chords = [(c.start, c.end, c.label) for c in result.chords.segments] if result.chords is not None else None
+    # what the tempo control needs to redraw the grid: the drawn envelope, beats, bars and chords, not the audio
+    state = {"envelope": env, "tempo": tempo, "downbeats": result.downbeats, "chords": chords}
+    figures = (_waveform(state), plots.spectrogram(result.log_mel, sr, hop_length=hop),
+               plots.chroma(result.chroma, sr, hop_length=hop), plots.zcr(result.zcr, sr, hop_length=hop))
     return (
         [list(row) for row in result.summary_rows()],
         csv_path,
         *[shown(f) for f in figures],  # the frames appear with their first figure
         tempo.bpm if tempo else None,
-        _beats_csv(tempo) if tempo else None,
-        beat_state,
+        _beats_csv(tempo, result.downbeats) if tempo else None,
+        _chord_files(result.chords),
+        state if tempo is not None else None,
     )
 
 
@@ -58,7 +76,7 @@ def rescale_tempo(beat_state, factor: float):
         raise gr.Error("Analyse a recording with a steady beat first.")
     tempo = beat_state["tempo"].scaled(factor)
     state = {**beat_state, "tempo": tempo}
-    return tempo.bpm, plots.waveform(state["envelope"], beats=tempo.beats, bpm=tempo.bpm), _beats_csv(tempo), state
+    return tempo.bpm, _waveform(state), _beats_csv(tempo, state.get("downbeats", ())), state
 
 
 @user_errors
@@ -67,36 +85,41 @@ def type_tempo(beat_state, bpm):
     if not beat_state:
         raise gr.Error("Analyse a recording with a steady beat first.")
     tempo = beat_state["tempo"].typed(bpm, beat_state["envelope"].duration)
-    state = {**beat_state, "tempo": tempo}
-    return tempo.bpm, plots.waveform(state["envelope"], beats=tempo.beats, bpm=tempo.bpm), _beats_csv(tempo), state
+    state = {**beat_state, "tempo": tempo, "downbeats": ()}  # a typed grid has no detected bars
+    return tempo.bpm, _waveform(state), _beats_csv(tempo), state
 
 
 def _measured() -> str:
-    """How far to trust the tempo and the key, in the figures their evaluate commands wrote."""
+    """How far to trust the tempo, the key and the chords, in the figures their evaluate commands wrote."""
     parts = []
     t = tempo_.measured_real()
-    if t:
-        o, lb = t["ours"], t["librosa_beat_track"]
-        parts.append(f"On {t['modules']} real tracker modules ({t['packages']} packages, exact tempo from the "
-                     f"file) the tempo is right {o['acc1']:.0%} of the time, or at double/half/triple "
-                     f"{o['acc2']:.0%} (librosa {lb['acc1']:.0%} / {lb['acc2']:.0%}).")
+    if t and "beatnet" in t:
+        b, o, lb = t["beatnet"], t["ours"], t["librosa_beat_track"]
+        parts.append(f"On {t['modules']} real tracker modules ({t['packages']} packages, exact tempo from the file) "
+                     f"BeatNet's tempo is right {b['acc1']:.0%} of the time, or at double/half/triple {b['acc2']:.0%} "
+                     f"(beat F {b['beat_f']:.2f}; its settings were chosen on these modules), against "
+                     f"{o['acc1']:.0%} / {o['acc2']:.0%} for the periodicity chooser and {lb['acc1']:.0%} / "
+                     f"{lb['acc2']:.0%} for librosa.")
     k = key_.measured()
     if k:
-        wrong = round(k["pieces"] * (1 - k["accuracy"]))
-        parts.append(f"The key is right on {k['accuracy']:.0%} of {k['pieces']} Bach chorales rendered here "
-                     f"(MIREX score {k['mirex_weighted']:.2f}); of the {wrong} it gets wrong, the runner-up is "
-                     f"right in {k['runner_up_is_truth']}.")
+        w = k.get("with_chords")
+        parts.append(f"On {k['pieces']} Bach chorales rendered here the key is right "
+                     + (f"{w['accuracy']:.0%} of the time with crema's chords and the chroma together "
+                        f"(chroma alone {k['accuracy']:.0%})" if w else f"{k['accuracy']:.0%} of the time")
+                     + "; the chords are scored there too (docs/chords.md).")
     return " ".join(parts) or "Tempo and key have not been measured on labelled music yet."
 
 
 def build() -> None:
-    intro("Upload or record audio (wav, flac, ogg, mp3) to measure its levels and loudness, find its **tempo**, beat "
-          "grid and **key**, and see its spectrogram. If the tempo comes out at double or half speed, press ×2 or ÷2, "
-          "or type it.",
+    intro("Upload or record audio (wav, flac, ogg, mp3) to measure its levels and loudness, find its **tempo**, beats "
+          "and bars, **chords** and **key**, and see its spectrogram. If the tempo comes out at double or half speed, "
+          "press ×2 or ÷2, or type it.",
           "**Levels** are measured on the file as it is, at its own rate and channels: sample and true peak "
           "(4× oversampled), integrated loudness, short-term maximum and loudness range (BS.1770 / EBU R128), RMS and "
-          "DC offset per channel, clipped samples. **Tempo** comes with its beat grid on the waveform, the **key** "
-          "(Krumhansl–Kessler profiles on the chroma) with the runner-up. " + _measured() + " Then a log-mel "
+          "DC offset per channel, clipped samples. **Tempo**, beats and bars come from BeatNet and the **chords** "
+          "from crema (networks trained on real songs by their authors), drawn on the waveform and downloadable as "
+          "CSV and a MIDI chord track; the **key** reads the chroma and the chords together, with its confidence and "
+          "the runner-up. " + _measured() + " Then a log-mel "
           "spectrogram, chroma and zero-crossing rate of a 22.05 kHz mono copy.")
     beat_state = gr.State(None, time_to_live=3600)
     with gr.Row():
@@ -113,7 +136,9 @@ def build() -> None:
                                 elem_id="analysis-bpm")
                 double = gr.Button("×2", elem_id="analysis-double", min_width=60)
                 halve = gr.Button("÷2", elem_id="analysis-halve", min_width=60)
-            beats_csv = gr.File(label="Beat times (CSV)", elem_id="analysis-beats")
+            beats_csv = gr.File(label="Beat times, downbeats marked (CSV)", elem_id="analysis-beats")
+            chord_files = gr.File(label="Chords (CSV, and a MIDI chord track)", file_count="multiple",
+                                  elem_id="analysis-chords")
             csv = gr.File(label="Per-frame features (CSV)", elem_id="analysis-csv")
         with gr.Column(scale=2):
             # no empty frames before the first analysis: each plot appears with its figure
@@ -121,10 +146,10 @@ def build() -> None:
             mel = gr.Plot(show_label=False, label="Log-mel spectrogram", elem_id="analysis-mel", visible=False)
             chroma = gr.Plot(show_label=False, label="Chroma", elem_id="analysis-chroma", visible=False)
             zcr = gr.Plot(show_label=False, label="Zero-crossing rate", elem_id="analysis-zcr", visible=False)
-    outputs = [stats, csv, waveform, mel, chroma, zcr, bpm, beats_csv, beat_state]
+    outputs = [stats, csv, waveform, mel, chroma, zcr, bpm, beats_csv, chord_files, beat_state]
     button.click(run, inputs=audio, outputs=outputs, api_name="analyse", **heavy(),
-                 api_description="Levels, tempo and key of an audio file, with the plots the page shows. For the "
-                                 "figures as data, use /api_analysis.")
+                 api_description="Levels, tempo, beats, chords and key of an audio file, with the plots the page "
+                                 "shows. For the figures as data, use /api_analysis.")
     # Analyse as soon as a recording stops; uploads and examples wait for the button.
     audio.stop_recording(run, inputs=audio, outputs=outputs, api_visibility="private", **heavy())
     for btn, factor in ((double, 2.0), (halve, 0.5)):

@@ -25,7 +25,8 @@ def test_cli_options():
 
 
 def test_analysis_handler_returns_levels_tempo_key_and_four_plots():
-    stats, csv, *figs, bpm, beats_csv, beat_state = last(analysis.run(str(EXAMPLES / "folk_tune_hildebrandslied.mp3")))
+    stats, csv, *figs, bpm, beats_csv, chord_files, beat_state = last(
+        analysis.run(str(EXAMPLES / "folk_tune_hildebrandslied.mp3")))
     assert dict(map(tuple, stats))["Sample rate"] == "22050 Hz"  # the file's own rate (this example is 22.05 kHz)
     assert "dBTP" in dict(map(tuple, stats))["True peak"] and "LU" in dict(map(tuple, stats))["Loudness range (LRA)"]
     lines = open(csv).read().splitlines()
@@ -34,7 +35,12 @@ def test_analysis_handler_returns_levels_tempo_key_and_four_plots():
     assert abs((len(lines) - 1) - (1 + seconds * 22_050 / 512)) <= 1  # one row per frame
     assert len(figs) == 4 and all(hasattr(f["value"], "savefig") and f["visible"] for f in figs)
     rows = dict(map(tuple, stats))
-    assert "BPM" in rows["Tempo"] and rows["Key"].split()[1] in ("major", "minor")
+    assert "BPM" in rows["Tempo"] and "BeatNet" in rows["Tempo"] and rows["Key"].split()[1] in ("major", "minor")
+    assert "sure" in rows["Key"] and "next" in rows["Key"]
+    assert rows["Chords"] == "no chords heard" and chord_files is None  # a tune alone: no harmony to name
+    # the beat CSV marks the downbeats (bars), which the waveform draws too
+    beat_rows = [r.split(",") for r in open(beats_csv).read().splitlines()]
+    assert beat_rows[0] == ["beat", "time_s", "downbeat"] and any(r[2] == "1" for r in beat_rows[1:])
     # ×2 doubles the tempo and the beat grid without analysing again; ÷2 brings it back
     n_beats = len(open(beats_csv).read().splitlines()) - 1
     doubled, fig, doubled_csv, state = analysis.rescale_tempo(beat_state, 2.0)
@@ -47,6 +53,19 @@ def test_analysis_handler_returns_levels_tempo_key_and_four_plots():
     assert times[1] - times[0] == pytest.approx(0.6, abs=1e-4)
     with pytest.raises(gr.Error, match="tempo"):
         analysis.type_tempo(beat_state, 5000)
+
+
+def test_analysis_names_a_chorales_chords_and_hands_them_back_as_csv_and_midi():
+    import pretty_midi
+
+    stats, *_, chord_files, _ = last(analysis.run(str(EXAMPLES / "bach_chorale_bwv66_6.flac")))
+    rows = dict(map(tuple, stats))
+    assert rows["Key"].startswith("F# minor") and "chroma+chords" in rows["Key"]  # BWV 66.6 is in F# minor
+    assert "→" in rows["Chords"] and "(crema)" in rows["Chords"]
+    chord_csv, chord_midi = sorted(chord_files, key=lambda p: p.endswith(".mid"))
+    chord_rows = open(chord_csv).read().splitlines()
+    assert chord_rows[0] == "start,end,label,confidence" and len(chord_rows) > 4
+    assert len(pretty_midi.PrettyMIDI(chord_midi).instruments[0].notes) >= 9  # three or more block chords
 
 
 @pytest.mark.parametrize("bad", [None, "/nonexistent/file.wav"])
@@ -117,3 +136,18 @@ def test_the_api_page_names_each_value_of_a_json_endpoint_by_its_parameter():
             assert [p["label"] for p in endpoint["parameters"]] == [p["parameter_name"] for p in endpoint["parameters"]]
             assert all(r["label"] == "result" for r in endpoint["returns"]), name
             assert all(r["python_type"]["type"].startswith("dict") for r in endpoint["returns"]), name  # not "Any"
+
+
+def test_analysis_as_data_holds_beats_bars_chords_and_the_keys_confidence():
+    import json
+
+    from core import analysis as core_analysis
+
+    d = core_analysis.analyse_file(str(EXAMPLES / "bach_chorale_bwv66_6.flac")).to_dict()
+    json.dumps(d)  # what /api_analysis returns
+    t = d["tempo"]
+    assert t["source"] == "BeatNet" and t["beats_per_bar"] in (3, 4)
+    assert t["downbeats_s"] and set(t["downbeats_s"]) <= set(t["beats_s"])  # every bar starts on a beat
+    assert 0 < d["key"]["confidence"] <= 1 and d["key"]["runner_up"] != d["key"]["name"]
+    chords = d["chords"]
+    assert chords[0]["start_s"] == 0 and all(a["end_s"] == b["start_s"] for a, b in zip(chords, chords[1:]))

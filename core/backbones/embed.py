@@ -9,19 +9,19 @@ Only the pretrained encoders' outputs live here; what is built on them (heads, t
 """
 from __future__ import annotations
 
-import contextvars
+import functools
 import hashlib
 import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
 from core.audio import load_audio
 from core.backbones import musicnn
+from core.threads import side_by_side
 
 CACHE = Path(__file__).resolve().parents[2] / ".cache" / "embeddings"
 BACKBONES = ("mtt", "msd")
@@ -84,13 +84,9 @@ def _run(names: list[str], y: np.ndarray, sr: int, hop_seconds: float) -> dict[s
     def one(net):
         return musicnn.embed_audio(net, y, sr, hop_seconds, mel=mel)
 
-    if len(nets) == 1 or not PARALLEL:
+    if not PARALLEL:
         return {b: one(net) for b, net in zip(names, nets)}
-    with ThreadPoolExecutor(len(nets) - 1, thread_name_prefix="backbone") as pool:
-        # each worker in a copy of this context: a cancelled request stops the backbones there too
-        others = [pool.submit(contextvars.copy_context().run, one, net) for net in nets[1:]]
-        first = one(nets[0])
-        return dict(zip(names, [first] + [f.result() for f in others]))
+    return dict(zip(names, side_by_side(*[functools.partial(one, net) for net in nets])))
 
 
 def forget() -> None:

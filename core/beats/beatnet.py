@@ -324,7 +324,9 @@ def beats_from_activations(act: np.ndarray, fps: float = FPS) -> Beats:
     frames = np.asarray(frames, dtype=int)
     meter, phase = bar_phase(act[:, DOWNBEAT], frames)
     down = frames[phase::meter] if meter else np.array([], dtype=int)
-    extra = {"periodicity_bpm": round(periodic, 2), "bar_seconds": bar}
+    # how strongly the network hears a beat on the grid it chose (0-1): the tab's confidence in the tempo
+    strength = float(env[frames].mean()) if len(frames) else 0.0
+    extra = {"periodicity_bpm": round(periodic, 2), "bar_seconds": bar, "beat_strength": round(strength, 3)}
     return Beats(frames / fps, down / fps, float(bpm), meter, extra)
 
 

@@ -166,6 +166,104 @@ def tempo(d: dict) -> str:
     ])
 
 
+#: the real-tracker tempo methods, in the order the table shows them, and what each is
+TEMPO_METHODS = (("beatnet", "**BeatNet** (the tab's default: `core.beats.beatnet.track`)"),
+                 ("beatnet_librosa", "BeatNet's beat probability into librosa's `beat_track`"),
+                 ("ours", "periodicity chooser (`core.tempo.estimate`, trained on generated tracks)"),
+                 ("prior_only", "periodicity × genre prior only"),
+                 ("librosa_beat_track", "librosa `beat_track` default"),
+                 ("librosa_feature_tempo", "librosa `feature.tempo` default"))
+
+
+@from_figure("tempo_real.json", "(run `python -m core.tempo --evaluate-real .cache/modules --write`)")
+def tempo_real(d: dict) -> str:
+    """Every tempo method on the real tracker modules, one run."""
+    rows = ["| method | Acc1 | Acc2 | beat F | wrong tempi, read at (× truth) |", "|---|---|---|---|---|"]
+    order = {"2": 0, "1/2": 1, "3": 2, "1/3": 3, "2/3": 4, "3/2": 5, "other": 6}
+    for key, name in TEMPO_METHODS:
+        m = d["summary"].get(key)
+        if m is None:
+            continue
+        errors = sorted(((k, n) for k, n in m.get("errors", {}).items() if k != "1" and n),
+                        key=lambda kv: order.get(kv[0], 9))
+        misses = ", ".join(f"{n} at {k}" for k, n in errors)
+        beat_f = f"{m['beat_f']:.3f}" if m.get("beat_f") is not None else "–"
+        rows.append(f"| {name} | {m['acc1']:.3f} | {m['acc2']:.3f} | {beat_f} | {misses or '–'} |")
+    packages = ", ".join(f"{p} {n}" for p, n in sorted(d["per_package"].items(), key=lambda kv: -kv[1]))
+    return "\n".join(rows + ["", f"{d['modules']} real tracker modules ({packages}), all methods in one run "
+                              f"(`{d['command']}`). {d['tolerance']}. Label: {d['label']}."])
+
+
+@from_figure("key_eval.json", "(run `python -m core.key --evaluate 60 --write`)")
+def key_chords(d: dict) -> str:
+    """Key (chroma alone, with crema's chords, with the score's chords) and chord accuracy on rendered chorales."""
+    rows = ["| key from | accuracy | MIREX | fifth / relative / parallel errors | mean confidence |",
+            "|---|---|---|---|---|",
+            f"| chroma only (Krumhansl–Kessler) | {d['accuracy']:.2f} | {d['mirex_weighted']:.2f} | "
+            f"{d['fifth_relative_parallel_errors']} | {d['mean_confidence']:.2f} |"]
+    for key, name in (("with_chords", "**chroma + crema's chords** (the tab's default)"),
+                      ("with_truth_chords", "chroma + the score's own chords")):
+        w = d.get(key)
+        if w:
+            rows.append(f"| {name} | {w['accuracy']:.2f} | {w['mirex_weighted']:.2f} | "
+                        f"{w['fifth_relative_parallel_errors']} | {w['mean_confidence']:.2f} |")
+    c = d.get("chords")
+    if c:
+        rows += ["", "| chords | majmin | root |", "|---|---|---|"]
+        for key, name in (("crema", "crema, its own Viterbi decoding (the tab's)"),
+                          ("crema_argmax", "crema, per-frame argmax"),
+                          ("template", "chroma-template baseline (`core/chords/template.py`)")):
+            if key in c:
+                rows.append(f"| {name} | {c[key]['majmin']:.2f} | {c[key]['root']:.2f} |")
+        pub = c.get("published_crema")
+        if pub:
+            rows.append(f"| *crema's authors, {pub['tracks']} real tracks of their test split (published in its "
+                        f"`test_scores.json`, not measured here)* | *{pub['majmin']:.2f}* | *{pub['root']:.2f}* |")
+        rows += ["", f"Chord truth: {c['truth']}."]
+    return "\n".join(rows + ["", f"{d['pieces']} pieces: {d['data']} (`{d['command']}`)."])
+
+
+@from_figure("analysis_speed.json", "(run `python bench/bench_analysis.py --write`)")
+def analysis_speed(d: dict) -> str:
+    """The analysis of a 3-minute song, stage by stage."""
+    names = {"decode_s": "decode the file", "levels_s": "levels (true peak, loudness, LRA)",
+             "spectrogram_chroma_mel_s": "spectrogram, chroma, log-mel, ZCR",
+             "beats_beatnet_s": "beats and bars (BeatNet) alone", "chords_crema_s": "chords (crema) alone",
+             "key_from_chroma_and_chords_s": "key from chroma and chords",
+             "beats_chords_side_by_side_s": "**beats and chords side by side** (as the tab runs them)",
+             "whole_analysis_in_process_s": "the whole analysis, in-process"}
+    rows = ["| stage | seconds |", "|---|---|", *[f"| {names.get(k, k)} | {v:.2f} |" for k, v in d["stages"].items()]]
+    verdict = "met" if d["meets_target"] else "**not met**"
+    return "\n".join(rows + ["", f"{d['file']}, median of {d['repeats']} after a warm-up, one torch thread, "
+                              f"2 CPU cores (`{d['command']}`). Beats, chords and key: {d['beats_chords_key_s']:.2f} s "
+                              f"(target {d['target_s']:.0f} s: {verdict})."])
+
+
+@from_figure("latency.json", "(run `python bench/bench_latency.py --write`)")
+def speed(d: dict) -> str:
+    """The README's speed table: issue 28's targets, measured by the latency, backbone and memory benches."""
+    rows = ["| what (3-minute song, 2 CPU cores) | measured | target |", "|---|---|---|"]
+    for name, v in d["endpoints"].items():
+        if "target_s" in v:
+            ok = "✓" if v["meets_target"] else "✗"
+            rows.append(f"| `{name}` | {v['median_s']:.2f} s | ≤ {v['target_s']:g} s {ok} |")
+    b = json.loads((FIG / "backbone_bench.json").read_text()) if (FIG / "backbone_bench.json").exists() else None
+    if b and "onnxruntime" in b:
+        o, sp = b["onnxruntime"], b.get("speedup_vs_original") or {}
+        rows.append(f"| both musicnn backbones over 3 minutes | {o['both_3min_s']:.2f} s"
+                    + (f", {sp['both_3min_extractor']:.1f}× musicnn's own extractor" if sp else "")
+                    + " | ≤ 1.5 s, ≥ 3× |")
+        rows.append(f"| both backbones, one 3 s clip (the app's path) | {o['both_3s_clip_app_embed_ms']:.0f} ms | "
+                    "≤ 30 ms |")
+    m = json.loads((FIG / "memory.json").read_text()) if (FIG / "memory.json").exists() else None
+    if m and "peak_mb" in m:
+        rows.append(f"| memory, every model loaded and a song through every tab | peak {m['peak_mb']:.0f} MB | "
+                    f"< {m['budget_mb']} MB {'✓' if m['within_budget'] else '✗'} |")
+    return "\n".join(rows + ["", "`python bench/bench_latency.py --write`, `python bench/bench_backbones.py --write`, "
+                              "`python bench/bench_memory.py --write`; per endpoint and per stage in "
+                              "[docs/server.md](docs/server.md) and [docs/backbone.md](docs/backbone.md)."])
+
+
 @from_figure("latency.json", "(run `python bench/bench_latency.py --write`)")
 def latency(d: dict) -> str:
     rows = ["| endpoint | median (s) | p95 (s) | interactive: under 1 s? |", "|---|---|---|---|"]
@@ -255,26 +353,32 @@ def effects_real_cell() -> str:
 
 
 def tempo_real_cell() -> str:
-    """Tempo on real tracker music (exact tempo from the module's rows), ours against librosa."""
+    """Tempo on real tracker music (exact tempo from the module's rows): the tab's BeatNet against the rest."""
     path = FIG / "tempo_real.json"
     if not path.exists():
         return "tempo on real music: not measured (`python -m core.tempo --evaluate-real .cache/modules --write`)"
     d = json.loads(path.read_text())
-    o, lb = d["summary"]["ours"], d["summary"]["librosa_beat_track"]
-    return (f"tempo on {d['modules']} real tracker modules ({len(d['packages'])} Debian packages): "
-            f"Acc1 {o['acc1']:.2f} / "
-            f"Acc2 {o['acc2']:.2f}, beat F {o['beat_f']:.2f} (librosa {lb['acc1']:.2f} / {lb['acc2']:.2f}, "
-            f"{lb['beat_f']:.2f})")
+    sm = d["summary"]
+    o, lb = sm["ours"], sm["librosa_beat_track"]
+    b = sm.get("beatnet")
+    lead = (f"BeatNet Acc1 {b['acc1']:.2f} / **Acc2 {b['acc2']:.2f}**, beat F {b['beat_f']:.2f}; periodicity chooser "
+            f"{o['acc1']:.2f} / {o['acc2']:.2f}, {o['beat_f']:.2f}" if b else
+            f"Acc1 {o['acc1']:.2f} / Acc2 {o['acc2']:.2f}, beat F {o['beat_f']:.2f}")
+    return (f"tempo on {d['modules']} real tracker modules ({len(d['packages'])} Debian packages): {lead} "
+            f"(librosa {lb['acc1']:.2f} / {lb['acc2']:.2f}, {lb['beat_f']:.2f})")
 
 
 def key_cell() -> str:
-    """The key on rendered chorales (generated audio of real scores), or nothing before it was measured."""
+    """The key and chords on rendered chorales (generated audio of real scores), or nothing before measured."""
     path = FIG / "key_eval.json"
     if not path.exists():
         return ""
     d = json.loads(path.read_text())
-    return (f"key accuracy {d['accuracy']:.2f} (MIREX {d['mirex_weighted']:.2f}) on {d['pieces']} Bach chorales "
-            f"rendered with {d['soundfont']}; ")
+    w, c = d.get("with_chords"), d.get("chords", {})
+    key = (f"key accuracy {w['accuracy']:.2f} with chords (chroma alone {d['accuracy']:.2f})" if w else
+           f"key accuracy {d['accuracy']:.2f} (MIREX {d['mirex_weighted']:.2f})")
+    chords = f", chords majmin {c['crema']['majmin']:.2f}" if "crema" in c else ""
+    return f"{key}{chords} on {d['pieces']} Bach chorales rendered with {d['soundfont']}; "
 
 
 def library_cell() -> str:
@@ -288,10 +392,21 @@ def library_cell() -> str:
     held = dup.get("test") or {}
     dup_text = (f"; near-duplicates P {held['precision']:.2f} / R {held['recall']:.2f} on made variants"
                 if {"precision", "recall"} <= set(held) else "")
-    return (f"**musicnn P@10 {m['precision_at_10']:.2f}, mAP {m['map']:.2f}**, recall within patience 5 "
+    kinds = m.get("by_kind", {})
+    split = (f" (one-shots {kinds['one-shots']['precision_at_10']:.2f} / {kinds['one-shots']['map']:.2f}, "
+             f"loops {kinds['loops']['precision_at_10']:.2f} / {kinds['loops']['map']:.2f})"
+             if {"one-shots", "loops"} <= set(kinds) else "")
+    sid_path = FIG / "sample_id_eval.json"
+    sid = ""
+    if sid_path.exists():
+        e = json.loads(sid_path.read_text())
+        a = e["spaces"]["musicnn"]["all"]
+        sid = (f"; sample identification in real tracker mixes: top-10 {a['top10']:.2f} over {e['library_files']} "
+               f"one-shots (chance {e['chance_top10']:.2f}: an open problem)")
+    return (f"**musicnn P@10 {m['precision_at_10']:.2f}, mAP {m['map']:.2f}**{split}, recall within patience 5 "
             f"{m['recall_within_patience']:.2f} on {d['files']} real CC0 samples "
             f"(log-mel {mel['precision_at_10']:.2f} / {mel['map']:.2f} / {mel['recall_within_patience']:.2f})"
-            + dup_text)
+            + dup_text + sid)
 
 
 def overview() -> str:
@@ -342,13 +457,14 @@ def overview() -> str:
 
     rows = [
         ("Audio analysis", "— (the generation paper's analysis settings)",
-         "levels at the file's own rate (true peak, LUFS, LRA), tempo + beat grid, key, log-mel, chroma, ZCR, "
-         "per-frame CSV",
+         "levels at the file's own rate (true peak, LUFS, LRA), tempo, beats and bars (BeatNet), chords (crema) "
+         "as CSV and MIDI, key with confidence, log-mel, chroma, ZCR, per-frame CSV",
          "levels match pyloudnorm and the EBU 3341/3342 test signals (`tests/test_levels.py`); " + tempo_real_cell(),
          key_cell() +
          (f"tempo Acc1 {tempo['acc1']:.2f} / Acc2 {tempo['acc2']:.2f} on {tempo['tracks']} generated tracks (librosa "
           f"{tempo['librosa_acc1']:.2f} / {tempo['librosa_acc2']:.2f})" if tempo else "—")
-         + (f"; {latency['/analyse']['median_s']:.1f} s for a 3-minute song" if "/analyse" in latency else "")),
+         + (f"; {latency['/api_analysis']['median_s']:.1f} s for a 3-minute song through the API"
+            if "/api_analysis" in latency else "")),
         ("Genre detection", "`genre-detection.txt`",
          "whole-song genre, genre over time, 100 tags, close calls marked uncertain; tag prior (default), "
          "musicnn head, the paper's four networks, AST",
@@ -621,7 +737,8 @@ def blocks() -> dict[str, str]:
            "memory": memory(), "soak": soak(), "tempo": tempo(), "fairness": fairness(),
            "mix-threshold": mix_threshold(),
            "mix-instruments": mix_instruments(),
-           "latency": latency()}
+           "latency": latency(), "tempo-real": tempo_real(), "key-chords": key_chords(),
+           "analysis-speed": analysis_speed(), "speed": speed()}
     for task in ("genre", "instruments"):
         for kind in ("backbone", "prior"):
             md = FIG / f"{task}_{kind}.md" if kind == "prior" else FIG / f"{task}_backbone_eval.md"

@@ -47,6 +47,10 @@ _CATEGORY = [("bd_", "kick"), ("drum_bass_", "kick"), ("drum_heavy_kick", "kick"
              ("drum_snare_", "snare"), ("drum_cymbal_", "cymbal"), ("drum_splash_", "cymbal"), ("drum_tom_", "tom")]
 
 
+#: the categories whose files are loops (the package's ``loop_`` files); every other category holds one-shots
+LOOP_CATEGORIES = ("loop",)
+
+
 def category(name: str) -> str:
     for prefix, cat in _CATEGORY:
         if name.startswith(prefix):
@@ -91,7 +95,7 @@ def retrieval(cat: Catalog, labels: list[str], space: str) -> dict:
     X = cat.X[space]
     lab = np.array(labels)
     counts = {c: int((lab == c).sum()) for c in set(labels)}
-    p10, aps = [], []
+    p10, aps, loop = [], [], []
     for i in range(len(X)):
         if counts[lab[i]] < 2:
             continue
@@ -101,8 +105,12 @@ def retrieval(cat: Catalog, labels: list[str], space: str) -> dict:
         rel = lab[order] == lab[i]
         p10.append(rel[:10].mean())
         aps.append(average_precision(rel))
+        loop.append(lab[i] in LOOP_CATEGORIES)
+    p10, aps, loop = np.array(p10), np.array(aps), np.array(loop, bool)
+    kinds = {kind: {"precision_at_10": round(float(p10[m].mean()), 4), "map": round(float(aps[m].mean()), 4),
+                    "queries": int(m.sum())} for kind, m in (("one-shots", ~loop), ("loops", loop)) if m.any()}
     return {"precision_at_10": round(float(np.mean(p10)), 4), "map": round(float(np.mean(aps)), 4),
-            "queries": len(p10)}
+            "queries": len(p10), "by_kind": kinds}
 
 
 def simulated_user(cat: Catalog, labels: list[str], space: str, w: float, patience: int = PATIENCE) -> dict:
@@ -262,10 +270,14 @@ def run(fresh: bool = True) -> dict:
 
 
 def table(res: dict) -> str:
-    lines = ["| space | dims | precision@10 | mAP | recall within patience 5 (simulated user) | results shown |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| space | dims | precision@10 | mAP | one-shots P@10 / mAP | loops P@10 / mAP | "
+             "recall within patience 5 (simulated user) | results shown |",
+             "|---|---|---|---|---|---|---|---|"]
     for s, r in res["spaces"].items():
-        lines.append(f"| {s} | {r['dims']} | {r['precision_at_10']:.3f} | {r['map']:.3f} | "
+        kinds = r.get("by_kind", {})
+        split = [f"{k['precision_at_10']:.3f} / {k['map']:.3f} (n={k['queries']})" if k else "—"
+                 for k in (kinds.get("one-shots"), kinds.get("loops"))]
+        lines.append(f"| {s} | {r['dims']} | {r['precision_at_10']:.3f} | {r['map']:.3f} | {split[0]} | {split[1]} | "
                      f"{r['recall_within_patience']:.3f} | {r['results_shown']:.1f} |")
     ix, d = res["indexing"], res["duplicates"]
     lines += ["", f"{res['files']} CC0 files of `sonic-pi-samples`, {len(res['categories'])} categories; "

@@ -1,0 +1,79 @@
+"""Where a 3-minute song's analysis spends its time, stage by stage, in-process as the app runs it (one torch thread).
+
+    python bench/bench_analysis.py [--repeats 3] [--write]   # → docs/figures/analysis_speed.json
+
+The target (issue 31): beats, chords and key of a 3-minute song in under 1 s on 2 cores, on top of the levels and
+features; the whole analysis through the API is timed by ``bench/bench_latency.py``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "figures" / "analysis_speed.json"
+TARGET_S = 1.0  # beats + chords + key of 3 minutes
+
+
+def _median(fn, repeats: int) -> float:
+    fn()  # warm: models loaded, kernels compiled
+    runs = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        runs.append(time.perf_counter() - t0)
+    return round(statistics.median(runs), 3)
+
+
+def main(argv=None) -> dict:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--write", action="store_true", help=f"write {OUT.relative_to(ROOT)}")
+    args = p.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(1)  # as app.py runs on CPU
+    from bench.bench_latency import three_minutes
+    from bench.timing import machine
+    from core import analysis, features, levels
+    from core import key as key_
+    from core.audio import load_audio, resample
+    from core.beats import beatnet
+    from core.chords import crema
+
+    facts = machine()
+    with tempfile.TemporaryDirectory() as d:
+        song = str(three_minutes(Path(d)))
+        y_file, file_sr = load_audio(song, sr=None, mono=False)
+        y = resample(y_file.mean(axis=0), file_sr, analysis.ANALYSIS_SR)
+        sr = analysis.ANALYSIS_SR
+        chroma = features.chroma(y, sr)
+        chords = crema.recognise(y, sr)
+        r = args.repeats
+        stages = {
+            "decode_s": _median(lambda: load_audio(song, sr=None, mono=False), r),
+            "levels_s": _median(lambda: levels.measure_array(y_file, file_sr), r),
+            "spectrogram_chroma_mel_s": _median(lambda: analysis.analyse(y, sr, tempo_and_key=False), r),
+            "beats_beatnet_s": _median(lambda: beatnet.track(y, sr), r),
+            "chords_crema_s": _median(lambda: crema.recognise(y, sr), r),
+            "key_from_chroma_and_chords_s": _median(lambda: key_.estimate_with_chords(chroma, chords), r),
+            "beats_chords_side_by_side_s": _median(lambda: analysis.beats_and_chords(y, sr), r),
+            "whole_analysis_in_process_s": _median(lambda: analysis.analyse_file(song), r),
+        }
+    beats_chords_key = stages["beats_chords_side_by_side_s"] + stages["key_from_chroma_and_chords_s"]
+    out = {"file": "3 min, 44.1 kHz stereo FLAC (the latency bench's song)", "repeats": args.repeats,
+           "machine": facts, "stages": stages, "beats_chords_key_s": round(beats_chords_key, 3),
+           "target_s": TARGET_S, "meets_target": beats_chords_key <= TARGET_S,
+           "command": "python bench/bench_analysis.py --write"}
+    print(json.dumps(out, indent=1))
+    if args.write:
+        OUT.write_text(json.dumps(out, indent=1) + "\n")
+    return out
+
+
+if __name__ == "__main__":
+    main()

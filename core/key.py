@@ -51,6 +51,19 @@ class Key:
         return f"{self.name} (r = {self.correlation:.2f}; next {self.runner_up}, {self.margin:+.2f})"
 
 
+def relative_key(name: str) -> str | None:
+    """The relative minor of a major key and the relative major of a minor one ("C major" ↔ "A minor"): the same
+    notes, the pair a DJ mixes into each other. None for a name that is not a key."""
+    try:
+        tonic, mode = name.split()
+        t = PITCH_CLASSES.index(tonic)
+    except ValueError:
+        return None
+    if mode == "major":
+        return f"{PITCH_CLASSES[(t + 9) % 12]} minor"
+    return f"{PITCH_CLASSES[(t + 3) % 12]} major" if mode == "minor" else None
+
+
 def key_names() -> list[tuple[str, str]]:
     """The 24 keys in score order: C..B major, then C..B minor."""
     return [(PITCH_CLASSES[t], mode) for mode in ("major", "minor") for t in range(12)]

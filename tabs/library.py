@@ -5,6 +5,7 @@ import shutil
 
 import gradio as gr
 
+from core.key import key_names
 from core.library import Catalog, Filters, LibrarySearch, SearchEnded, find_duplicates, index
 from core.library.index import SPACES
 from server.files import output_path
@@ -17,7 +18,9 @@ TITLE = "Sample library"
 EXAMPLE_LIBRARY = EXAMPLES_DIR / "library"
 EXAMPLE_NAME = "example"
 SPACE_CHOICES = [("musicnn (taggers trained on real music)", "musicnn"), ("log-mel statistics", "mel")]
-HEADERS = ["file", "similarity", "duration (s)", "tags", "BPM", "answer"]
+HEADERS = ["file", "similarity", "duration (s)", "tags", "BPM", "key", "answer"]
+ANY_KEY = "any key"
+KEY_CHOICES = [ANY_KEY] + [f"{tonic} {mode}" for tonic, mode in key_names()]
 DUPLICATE_HEADERS = ["group", "file", "similarity"]
 
 
@@ -68,7 +71,7 @@ def _render(s: LibrarySearch | None):
     else:
         status = (f"**Is this what you are looking for?** `{nxt.path}` (similarity {nxt.score:.2f}). "
                   f"Chosen {yes}, No in a row {s.misses_in_a_row} of {s.patience}.")
-    rows = [[r.path, round(r.score, 3), round(r.duration, 2), ", ".join(r.tags), r.bpm, r.answer]
+    rows = [[r.path, round(r.score, 3), round(r.duration, 2), ", ".join(r.tags), r.bpm, r.key, r.answer]
             for r in s.table(20)]
     audio = str(s.catalog.full_path(nxt.path)) if nxt is not None else None
     return s, status, audio, nxt.path if nxt is not None else None, rows, None, *_buttons(s)
@@ -82,13 +85,15 @@ def _buttons(s: LibrarySearch | None) -> list[dict]:
 
 @user_errors
 @cancellable
-def start(name, upload, library_file, space, tag, min_s, max_s, bpm, progress=gr.Progress()):
+def start(name, upload, library_file, space, tag, min_s, max_s, bpm, key=ANY_KEY, progress=gr.Progress()):
     folder = _folder(name)
     if upload is None and not library_file:
         raise gr.Error("Upload a sound, or pick a file of the library, to search by example.")
     progress(0.3, desc="Reading the query")
     query = upload if upload is not None else folder / one_of(library_file, _files(name), "file")
-    filters = Filters(tag=(tag or "").strip() or None, min_s=min_s or None, max_s=max_s or None, bpm=bpm or None)
+    key = one_of(key or ANY_KEY, KEY_CHOICES, "key", default=ANY_KEY)
+    filters = Filters(tag=(tag or "").strip() or None, min_s=min_s or None, max_s=max_s or None, bpm=bpm or None,
+                      key=None if key == ANY_KEY else key)
     space = one_of(space, SPACES, "space", default="musicnn")
     return _render(LibrarySearch(folder, query, space=space, filters=filters))
 
@@ -142,7 +147,7 @@ def duplicates(name, progress=gr.Progress()):
 def build() -> None:
     intro("Index a folder of one-shots and loops, then **search it by example**: upload a sound (or pick one of the "
           "library) and answer **Yes** or **No** to each proposal; the ranking learns from every answer. Filter by "
-          "tag, length and tempo, export the results and a zip of the chosen files, and find near-duplicates.",
+          "tag, length, tempo and key, export the results and a zip of the chosen files, and find near-duplicates.",
           "The library lives on the server (its data folder); the example is 27 CC0 drum, percussion, bass and loop "
           "samples from Debian's sonic-pi-samples. Indexing is incremental: only new or changed files are read. "
           "The search is the loop-search paper's Algorithm 1 taken from one track to a library (Rocchio feedback "
@@ -165,6 +170,8 @@ def build() -> None:
                     min_s = gr.Number(None, minimum=0, label="Shortest (s)")
                     max_s = gr.Number(None, minimum=0, label="Longest (s)")
                     bpm = gr.Number(None, minimum=0, maximum=400, label="Tempo (BPM, loops)")
+                key = gr.Dropdown(KEY_CHOICES, value=ANY_KEY, label="Key (loops; its relative major/minor too)",
+                                  elem_id="library-key")
             go = gr.Button("Search by example", variant="primary", elem_id="library-search")
         with gr.Column(scale=2):
             status = gr.Markdown("Index a library, then search it.", elem_id="library-status")
@@ -189,7 +196,7 @@ def build() -> None:
                        api_description="Index a server library (new and changed files only).", **long_job(build_index))
     name.change(lambda n: gr.update(choices=_files(n), value=None), inputs=name, outputs=library_file,
                 api_visibility="private")
-    go.click(start, inputs=[name, upload, library_file, space, tag, min_s, max_s, bpm], outputs=outputs,
+    go.click(start, inputs=[name, upload, library_file, space, tag, min_s, max_s, bpm, key], outputs=outputs,
              api_name="library_search", api_description="Search a library by example: the first proposal.",
              **heavy())
     yes.click(answer, inputs=[state, candidate, gr.State(True)], outputs=outputs, api_name="library_yes")

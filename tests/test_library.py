@@ -187,7 +187,51 @@ def test_filters(library):
     assert LibrarySearch(library, q, "mel", Filters(bpm=by_tempo[0].bpm)).results(10)[0].path == "drums/loop_120.wav"
     assert LibrarySearch(library, q, "mel", Filters(bpm=33)).results(10) == []
     r = LibrarySearch(library, q, "musicnn").results(1)[0].to_dict()
-    assert set(r) == {"path", "score", "duration", "tags", "bpm", "answer"}
+    assert set(r) == {"path", "score", "duration", "tags", "bpm", "answer", "key"}
+
+
+def _chord(midi_notes, seconds=3.0, sr=SR):
+    t = np.arange(int(seconds * sr)) / sr
+    y = sum(np.sin(2 * np.pi * 440 * 2 ** ((m - 69) / 12) * k * t) / k for m in midi_notes for k in (1, 2, 3))
+    return (0.2 * y / len(midi_notes)).astype(np.float32)
+
+
+def test_loops_carry_key_beats_and_chords_and_the_key_filter_takes_the_relative_key_too(tmp_path):
+    from core.key import relative_key
+
+    assert relative_key("C major") == "A minor" and relative_key("A minor") == "C major"
+    assert relative_key("F# minor") == "A major" and relative_key("nonsense") is None
+    root = tmp_path / "keys"
+    root.mkdir()
+    sf.write(root / "a_minor.wav", _chord([57, 60, 64, 69]), SR)  # A C E A
+    sf.write(root / "e_major.wav", _chord([52, 56, 59, 64]), SR)  # E G# B E
+    sf.write(root / "blip.wav", _tone(440, 0.5), SR)  # a one-shot: no key
+    index(root)
+    rows = {r["path"]: r for r in index_module.rows(default_db(root))}
+    assert rows["a_minor.wav"]["key"] == "A minor" and rows["blip.wav"]["key"] is None
+    assert json.loads(rows["a_minor.wav"]["chords"])[0][2].startswith("A:min")
+    assert isinstance(json.loads(rows["a_minor.wav"]["beats"]), list)
+    q = root / "e_major.wav"
+    assert [r.path for r in LibrarySearch(root, q, "mel", Filters(key="C major")).results(10)] == ["a_minor.wav"]
+    assert LibrarySearch(root, q, "mel", Filters(key="A minor")).results(10)[0].key == "A minor"
+
+
+def test_an_index_from_before_keys_gains_the_columns_and_reads_its_files_again(library):
+    db = default_db(library)
+    con = sqlite3.connect(db)  # the first schema, without key, beats, downbeats, chords
+    con.executescript("CREATE TABLE files (path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, "
+                      "status TEXT NOT NULL, error TEXT, duration REAL, sample_rate INTEGER, channels INTEGER, "
+                      "lufs REAL, peak_dbfs REAL, bpm REAL, tags TEXT, emb_musicnn BLOB, emb_mel BLOB, "
+                      "indexed_at REAL); CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);")
+    st = (library / "drums" / "loop_120.wav").stat()
+    con.execute("INSERT INTO files (path, size, mtime_ns, status) VALUES (?, ?, ?, 'ok')",
+                ("drums/loop_120.wav", st.st_size, st.st_mtime_ns))
+    con.commit()
+    con.close()
+    r = index(library)
+    assert r.updated == 1 and r.added == 5  # the old row is read again, not trusted
+    row = next(x for x in index_module.rows(db) if x["path"] == "drums/loop_120.wav")
+    assert row["bpm"] and row["beats"] and row["emb_musicnn"] is not None
 
 
 def test_a_moved_library_is_still_searchable(library, tmp_path):
@@ -227,7 +271,8 @@ def test_the_dask_engine_writes_the_same_index(library, tmp_path):
     b = index_module.rows(other)
     assert [x["path"] for x in a] == [x["path"] for x in b]
     for x, y in zip(a, b):
-        assert x["duration"] == y["duration"] and x["tags"] == y["tags"]
+        assert x["duration"] == y["duration"] and x["tags"] == y["tags"] and x["key"] == y["key"]
+        assert x["beats"] == y["beats"] and x["chords"] == y["chords"]
         for space in ("musicnn", "mel"):
             assert np.allclose(vector(x[f"emb_{space}"]), vector(y[f"emb_{space}"]), atol=1e-3)
 

@@ -28,6 +28,7 @@ def main(argv=None) -> int:
     b.add_argument("--min-s", type=float, default=None)
     b.add_argument("--max-s", type=float, default=None)
     b.add_argument("--bpm", type=float, default=None)
+    b.add_argument("--key", default=None, help='e.g. "A minor": that key or its relative major/minor')
     b.add_argument("--json", action="store_true", help="print JSON instead of a table")
     c = sub.add_parser("duplicates", help="groups of files that are the same sound")
     c.add_argument("dir")
@@ -43,7 +44,7 @@ def main(argv=None) -> int:
             for path, reason in r.errors:
                 print(f"  unreadable: {path}: {reason}")
         elif args.cmd == "search":
-            f = Filters(tag=args.tag, min_s=args.min_s, max_s=args.max_s, bpm=args.bpm)
+            f = Filters(tag=args.tag, min_s=args.min_s, max_s=args.max_s, bpm=args.bpm, key=args.key)
             root = None if args.db is None else args.library
             s = LibrarySearch(args.db or args.library, args.query, args.space, f, root=root)
             res = s.results(args.k)
@@ -52,7 +53,8 @@ def main(argv=None) -> int:
             else:
                 for r in res:
                     bpm = "" if r.bpm is None else f"{r.bpm:6.1f} bpm"
-                    print(f"{r.score:6.3f}  {r.duration:6.2f} s  {bpm:10s} {r.path}  [{', '.join(r.tags)}]")
+                    print(f"{r.score:6.3f}  {r.duration:6.2f} s  {bpm:10s} {r.key or '':9s} {r.path}  "
+                          f"[{', '.join(r.tags)}]")
         else:
             gs = find_duplicates(args.dir, args.db)
             for g in gs:

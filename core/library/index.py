@@ -36,7 +36,7 @@ from core.training import check_cancel
 
 DB_NAME = ".studio-library.sqlite"
 LOCK_NAME = ".studio-library.lock"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: key, beats, downbeats and chords of every file long enough to have them
 #: rows written per transaction: a crash loses at most this many analysed files
 COMMIT_EVERY = 8
 #: the musicnn embedding and the tags read the first 30 s (a sample library is mostly shorter)
@@ -62,12 +62,18 @@ CREATE TABLE IF NOT EXISTS files (
     lufs REAL, peak_dbfs REAL, bpm REAL,
     tags TEXT,                      -- JSON list, strongest first
     emb_musicnn BLOB, emb_mel BLOB, -- float16
-    indexed_at REAL
+    indexed_at REAL,
+    key TEXT, key_confidence REAL,  -- e.g. "A minor" (files of TEMPO_MIN_SECONDS or more)
+    beats TEXT, downbeats TEXT,     -- JSON lists of seconds (BeatNet)
+    chords TEXT                     -- JSON list of [start s, end s, label] (crema)
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 """
 COLUMNS = ("path", "size", "mtime_ns", "status", "error", "duration", "sample_rate", "channels", "lufs",
-           "peak_dbfs", "bpm", "tags", "emb_musicnn", "emb_mel", "indexed_at")
+           "peak_dbfs", "bpm", "tags", "emb_musicnn", "emb_mel", "indexed_at", "key", "key_confidence", "beats",
+           "downbeats", "chords")
+#: columns added after the first schema, with their SQL types: an older index gains them and reads its files again
+ADDED_COLUMNS = {"key": "TEXT", "key_confidence": "REAL", "beats": "TEXT", "downbeats": "TEXT", "chords": "TEXT"}
 
 
 class LibraryError(RuntimeError):
@@ -127,6 +133,12 @@ def connect(db) -> sqlite3.Connection:
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=NORMAL")
     con.executescript(_SCHEMA)
+    have = {r[1] for r in con.execute("PRAGMA table_info(files)")}
+    missing = [c for c in ADDED_COLUMNS if c not in have]
+    for c in missing:  # an index written by an older version: nothing is lost, its files are read again
+        con.execute(f"ALTER TABLE files ADD COLUMN {c} {ADDED_COLUMNS[c]}")
+    if missing:
+        con.execute("UPDATE files SET size = -1")  # plan() then sees every file as changed
     con.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
     con.commit()
     return con
@@ -215,16 +227,26 @@ def embed_audio(y: np.ndarray, sr: int, spaces=SPACES) -> dict[str, np.ndarray]:
     return out
 
 
-def _tempo(y: np.ndarray, sr: int) -> float | None:
+def _rhythm_and_harmony(y: np.ndarray, sr: int) -> dict:
+    """Tempo, key, beats, downbeats and chords of a loop or longer file, as the analysis tab finds them (BeatNet,
+    crema, chroma + chords); nothing for a file under ``TEMPO_MIN_SECONDS`` (a one-shot has no tempo or key)."""
     if len(y) < TEMPO_MIN_SECONDS * sr:
-        return None
+        return {}
     try:
-        from core.tempo import estimate
+        from core.analysis import analyse as analyse_audio
 
-        t = estimate(y, sr)
-        return float(t.bpm) if t is not None and math.isfinite(t.bpm) else None
-    except Exception:  # tempo is a hint: a one-shot or an odd file must not stop the row
-        return None
+        a = analyse_audio(y, sr)
+    except Exception:  # tempo and key are hints: a one-shot or an odd file must not stop the row
+        return {}
+    out = {"bpm": float(a.tempo.bpm) if a.tempo is not None and math.isfinite(a.tempo.bpm) else None}
+    if a.tempo is not None:
+        out["beats"] = json.dumps([round(float(t), 3) for t in a.tempo.beats])
+        out["downbeats"] = json.dumps([round(float(t), 3) for t in a.downbeats])
+    if a.key is not None:
+        out.update(key=a.key.name, key_confidence=a.key.confidence)
+    if a.chords is not None:
+        out["chords"] = json.dumps([[round(c.start, 3), round(c.end, 3), c.label] for c in a.chords.segments])
+    return out
 
 
 def analyse(path, rel: str | None = None, spaces=SPACES) -> dict:
@@ -238,7 +260,7 @@ def analyse(path, rel: str | None = None, spaces=SPACES) -> dict:
     row = {"path": rel if rel is not None else path.name, "size": st.st_size, "mtime_ns": st.st_mtime_ns,
            "status": "ok", "error": None, "duration": None, "sample_rate": None, "channels": None, "lufs": None,
            "peak_dbfs": None, "bpm": None, "tags": "[]", "emb_musicnn": None, "emb_mel": None,
-           "indexed_at": time.time()}
+           "indexed_at": time.time(), **dict.fromkeys(ADDED_COLUMNS)}
     try:
         try:
             info = sf.info(str(path))
@@ -260,7 +282,7 @@ def analyse(path, rel: str | None = None, spaces=SPACES) -> dict:
             row["emb_musicnn"] = v.astype(np.float16).tobytes()
             row["tags"] = json.dumps(tags)
         y22 = resample(head, sr, MEL_SR) if sr != MEL_SR else head
-        row["bpm"] = _tempo(y22, MEL_SR)
+        row.update(_rhythm_and_harmony(y22, MEL_SR))
     except Exception as err:  # unreadable, corrupt, too many channels...: listed with its reason
         row.update(status="error", error=f"{type(err).__name__}: {err}"[:500])
     return row

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from core.capability import Capability, register
+from core.key import relative_key
 from core.library.index import SPACES, LibraryError, analyse, embed_audio, resolve, rows, vector
 from core.training import ASSETS
 
@@ -36,7 +37,8 @@ CENTER = True
 @dataclass
 class Filters:
     """``tag``: a substring of one of the file's tags or of its path; durations in seconds; ``bpm`` ± ``bpm_tol``
-    (relative) or a ``min_bpm``–``max_bpm`` range: files without a tempo are left out by a tempo filter."""
+    (relative) or a ``min_bpm``–``max_bpm`` range; ``key`` ("A minor"): that key or its relative major/minor,
+    the keys a DJ mixes into each other. Files without a tempo (or key) are left out by a tempo (or key) filter."""
 
     tag: str | None = None
     min_s: float | None = None
@@ -45,6 +47,7 @@ class Filters:
     bpm_tol: float = 0.04
     min_bpm: float | None = None
     max_bpm: float | None = None
+    key: str | None = None
 
     def mask(self, cat: "Catalog") -> np.ndarray:
         m = np.ones(len(cat), bool)
@@ -61,6 +64,9 @@ class Filters:
         if lo is not None or hi is not None:
             b = np.nan_to_num(cat.bpms, nan=-1.0)
             m &= (b >= (lo if lo is not None else 0)) & (b <= (hi if hi is not None else np.inf)) & (b > 0)
+        if self.key:
+            wanted = {self.key, relative_key(self.key)}
+            m &= np.array([k in wanted for k in cat.keys], bool)
         return m
 
 
@@ -72,6 +78,7 @@ class Result:
     tags: list[str]
     bpm: float | None
     answer: str = ""  # "yes", "no" or ""
+    key: str | None = None  # "A minor"; None for a one-shot or a file without pitch content
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -84,9 +91,10 @@ class Catalog:
     """The library in memory: paths, per-space float32 matrices (centred, L2-normalised), durations, tags, tempi."""
 
     def __init__(self, paths, matrices: dict[str, np.ndarray], durations, tags, bpms, root: Path | None = None,
-                 center: bool = CENTER):
+                 center: bool = CENTER, keys=None):
         self.root = root
         self.paths = list(paths)
+        self.keys = list(keys) if keys is not None else [None] * len(self.paths)
         self.durations = np.asarray(durations, np.float32)
         self.tags = [list(t) for t in tags]
         self.bpms = np.asarray([np.nan if b is None else b for b in bpms], np.float32)
@@ -110,7 +118,8 @@ class Catalog:
         mats = {s: np.stack([vector(r[f"emb_{s}"]) for r in rs]) if rs else np.zeros((0, 1), np.float32)
                 for s in SPACES}
         return cls([r["path"] for r in rs], mats, [r["duration"] or 0.0 for r in rs],
-                   [json.loads(r["tags"] or "[]") for r in rs], [r["bpm"] for r in rs], root, center)
+                   [json.loads(r["tags"] or "[]") for r in rs], [r["bpm"] for r in rs], root, center,
+                   [r.get("key") for r in rs])
 
     def project(self, v: np.ndarray, space: str) -> np.ndarray:
         """A raw stored-form vector into this catalog's (centred, normalised) space."""
@@ -242,7 +251,7 @@ class LibrarySearch:
         c = self.catalog
         b = float(c.bpms[i])
         return Result(c.paths[i], float(self.scores[i]), float(c.durations[i]), c.tags[i],
-                      None if np.isnan(b) else round(b, 2), answer)
+                      None if np.isnan(b) else round(b, 2), answer, c.keys[i])
 
     def answer(self, path: str, yes: bool) -> list[Result]:
         """Record a Yes/No for ``path`` (relative, or absolute inside the library) and re-rank; the new top 10."""

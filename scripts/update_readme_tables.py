@@ -461,7 +461,8 @@ def overview() -> str:
          "as CSV and MIDI, key with confidence, log-mel, chroma, ZCR, per-frame CSV",
          "levels match pyloudnorm and the EBU 3341/3342 test signals (`tests/test_levels.py`); " + tempo_real_cell(),
          key_cell() +
-         (f"tempo Acc1 {tempo['acc1']:.2f} / Acc2 {tempo['acc2']:.2f} on {tempo['tracks']} generated tracks (librosa "
+         (f"periodicity chooser's tempo Acc1 {tempo['acc1']:.2f} / Acc2 {tempo['acc2']:.2f} on {tempo['tracks']} "
+          f"generated tracks (librosa "
           f"{tempo['librosa_acc1']:.2f} / {tempo['librosa_acc2']:.2f})" if tempo else "—")
          + (f"; {latency['/api_analysis']['median_s']:.1f} s for a 3-minute song through the API"
             if "/api_analysis" in latency else "")),

@@ -9,24 +9,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "figures" / "analysis_speed.json"
 TARGET_S = 1.0  # beats + chords + key of 3 minutes
-
-
-def _median(fn, repeats: int) -> float:
-    fn()  # warm: models loaded, kernels compiled
-    runs = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - t0)
-    return round(statistics.median(runs), 3)
 
 
 def main(argv=None) -> dict:
@@ -38,7 +26,7 @@ def main(argv=None) -> dict:
 
     torch.set_num_threads(1)  # as app.py runs on CPU
     from bench.bench_latency import three_minutes
-    from bench.timing import machine
+    from bench.timing import machine, median_time
     from core import analysis, features, levels
     from core import key as key_
     from core.audio import load_audio, resample
@@ -55,14 +43,14 @@ def main(argv=None) -> dict:
         chords = crema.recognise(y, sr)
         r = args.repeats
         stages = {
-            "decode_s": _median(lambda: load_audio(song, sr=None, mono=False), r),
-            "levels_s": _median(lambda: levels.measure_array(y_file, file_sr), r),
-            "spectrogram_chroma_mel_s": _median(lambda: analysis.analyse(y, sr, tempo_and_key=False), r),
-            "beats_beatnet_s": _median(lambda: beatnet.track(y, sr), r),
-            "chords_crema_s": _median(lambda: crema.recognise(y, sr), r),
-            "key_from_chroma_and_chords_s": _median(lambda: key_.estimate_with_chords(chroma, chords), r),
-            "beats_chords_side_by_side_s": _median(lambda: analysis.beats_and_chords(y, sr), r),
-            "whole_analysis_in_process_s": _median(lambda: analysis.analyse_file(song), r),
+            "decode_s": median_time(lambda: load_audio(song, sr=None, mono=False), r),
+            "levels_s": median_time(lambda: levels.measure_array(y_file, file_sr), r),
+            "spectrogram_chroma_mel_s": median_time(lambda: analysis.analyse(y, sr, tempo_and_key=False), r),
+            "beats_beatnet_s": median_time(lambda: beatnet.track(y, sr), r),
+            "chords_crema_s": median_time(lambda: crema.recognise(y, sr), r),
+            "key_from_chroma_and_chords_s": median_time(lambda: key_.estimate_with_chords(chroma, chords), r),
+            "beats_chords_side_by_side_s": median_time(lambda: analysis.beats_and_chords(y, sr), r),
+            "whole_analysis_in_process_s": median_time(lambda: analysis.analyse_file(song), r),
         }
     beats_chords_key = stages["beats_chords_side_by_side_s"] + stages["key_from_chroma_and_chords_s"]
     out = {"file": "3 min, 44.1 kHz stereo FLAC (the latency bench's song)", "repeats": args.repeats,

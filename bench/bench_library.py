@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.library.evaluate import write_block
 from core.library.search import Catalog, LibrarySearch
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "figures" / "library_bench.json"
@@ -73,9 +74,7 @@ def main() -> None:
                            "note": "shared with other work"},
                "goal": "query + re-rank < 100 ms at 10,000 files", "runs": [bench(10_000), bench(1_000_000)]}
         OUT.write_text(json.dumps(res, indent=1))
-    text = DOC.read_text()
-    i, j = text.index(MARK[0]) + len(MARK[0]), text.index(MARK[1])
-    DOC.write_text(text[:i] + "\n" + table(res) + "\n" + text[j:])
+    write_block(DOC, MARK, table(res))
     print(table(res))
 
 

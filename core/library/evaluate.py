@@ -290,10 +290,15 @@ def table(res: dict) -> str:
     return "\n".join(lines)
 
 
+def write_block(doc: Path, mark: tuple[str, str], body: str) -> None:
+    """Replace what stands between the two ``mark`` comments of ``doc`` (a table written by code) with ``body``."""
+    text = doc.read_text()
+    a, b = text.index(mark[0]) + len(mark[0]), text.index(mark[1])
+    doc.write_text(text[:a] + "\n" + body + "\n" + text[b:])
+
+
 def write_docs(res: dict) -> None:
-    text = DOC.read_text()
-    a, b = text.index(MARK[0]) + len(MARK[0]), text.index(MARK[1])
-    DOC.write_text(text[:a] + "\n" + table(res) + "\n" + text[b:])
+    write_block(DOC, MARK, table(res))
 
 
 def main(argv=None) -> int:

@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from core.data import modules
+from core.library.evaluate import write_block
 from core.library.index import SPACES, default_db, embed_audio, index
 from core.library.search import Catalog
 
@@ -335,9 +336,7 @@ def table(res: dict) -> str:
 
 
 def write_docs(res: dict) -> None:
-    text = DOC.read_text()
-    a, b = text.index(MARK[0]) + len(MARK[0]), text.index(MARK[1])
-    DOC.write_text(text[:a] + "\n" + table(res) + "\n" + text[b:])
+    write_block(DOC, MARK, table(res))
 
 
 def main(argv=None) -> dict:

@@ -96,11 +96,20 @@ def clips() -> None:
         write_wav(DATA / f"{name}.wav", make())
 
 
+def _from_wheel(wheel: Path, module: str):
+    """Import ``module`` from the unpacked wheel (the original code, never installed in the throwaway venv): its
+    folder joins the import path for this run."""
+    import importlib
+    import site
+
+    site.addsitedir(str(wheel))
+    return importlib.import_module(module)
+
+
 def features(wheel: Path) -> None:
     """BeatNet's LOG_SPECT, unmodified, with the arguments BeatNet.__init__ gives it (madmom)."""
     sys.modules["librosa"] = types.ModuleType("librosa")  # BeatNet/common.py imports it but LOG_SPECT never calls it
-    sys.path.insert(0, str(wheel))
-    from BeatNet.log_spect import LOG_SPECT
+    LOG_SPECT = _from_wheel(wheel, "BeatNet.log_spect").LOG_SPECT
 
     proc = LOG_SPECT(sample_rate=SR, win_length=int(64 * 0.001 * SR), hop_size=int(20 * 0.001 * SR), n_bands=[24],
                      mode="offline")
@@ -115,8 +124,7 @@ def activations(wheel: Path) -> None:
     """BeatNet's BDA class and its loading code, on the madmom features, for each of the 3 checkpoints."""
     import torch
 
-    sys.path.insert(0, str(wheel))
-    from BeatNet.model import BDA
+    BDA = _from_wheel(wheel, "BeatNet.model").BDA
 
     for m in (1, 2, 3):
         model = BDA(272, 150, 2, "cpu")

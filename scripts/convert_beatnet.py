@@ -13,12 +13,10 @@ import argparse
 import hashlib
 import io
 import json
-import sys
 import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 OUT = ROOT / "assets" / "models" / "beats" / "beatnet"
 #: Which corpus each checkpoint left out of training (BeatNet's README and BeatNet.py).

@@ -7,7 +7,7 @@ import gradio as gr
 
 from core.key import key_names
 from core.library import Catalog, Filters, LibrarySearch, SearchEnded, find_duplicates, index
-from core.library.index import SPACES
+from core.library.index import DEFAULT_SPACE, SPACES
 from server.files import output_path
 from server.guard import one_of
 from server.jobs import cancellable, heavy, long_job, user_errors
@@ -17,7 +17,8 @@ from tabs.common import intro
 TITLE = "Sample library"
 EXAMPLE_LIBRARY = EXAMPLES_DIR / "library"
 EXAMPLE_NAME = "example"
-SPACE_CHOICES = [("musicnn (taggers trained on real music)", "musicnn"), ("log-mel statistics", "mel")]
+SPACE_CHOICES = [("aiSFX (trained on sound-effects libraries)", "aisfx"),
+                 ("musicnn (taggers trained on real music)", "musicnn"), ("log-mel statistics", "mel")]
 HEADERS = ["file", "similarity", "duration (s)", "tags", "BPM", "key", "answer"]
 ANY_KEY = "any key"
 KEY_CHOICES = [ANY_KEY] + [f"{tonic} {mode}" for tonic, mode in key_names()]
@@ -94,7 +95,7 @@ def start(name, upload, library_file, space, tag, min_s, max_s, bpm, key=ANY_KEY
     key = one_of(key or ANY_KEY, KEY_CHOICES, "key", default=ANY_KEY)
     filters = Filters(tag=(tag or "").strip() or None, min_s=min_s or None, max_s=max_s or None, bpm=bpm or None,
                       key=None if key == ANY_KEY else key)
-    space = one_of(space, SPACES, "space", default="musicnn")
+    space = one_of(space, SPACES, "space", default=DEFAULT_SPACE)
     return _render(LibrarySearch(folder, query, space=space, filters=filters))
 
 
@@ -163,7 +164,7 @@ def build() -> None:
                               elem_id="library-query")
             library_file = gr.Dropdown([], label="…or a file of the library", elem_id="library-file",
                                        allow_custom_value=False)
-            space = gr.Radio(SPACE_CHOICES, value="musicnn", label="Similarity", elem_id="library-space")
+            space = gr.Radio(SPACE_CHOICES, value=DEFAULT_SPACE, label="Similarity", elem_id="library-space")
             with gr.Accordion("Filters", open=False):
                 tag = gr.Textbox(label="Tag or name contains", elem_id="library-tag")
                 with gr.Row():

@@ -6,7 +6,7 @@ import json
 import sys
 
 from core.library.duplicates import find_duplicates
-from core.library.index import LibraryError, index
+from core.library.index import DEFAULT_SPACE, SPACES, LibraryError, index
 from core.library.search import Filters, LibrarySearch
 
 
@@ -23,7 +23,7 @@ def main(argv=None) -> int:
     b.add_argument("--library", required=True)
     b.add_argument("--db", default=None)
     b.add_argument("--k", type=int, default=10)
-    b.add_argument("--space", choices=("musicnn", "mel"), default="musicnn")
+    b.add_argument("--space", choices=SPACES, default=DEFAULT_SPACE)
     b.add_argument("--tag", default=None)
     b.add_argument("--min-s", type=float, default=None)
     b.add_argument("--max-s", type=float, default=None)

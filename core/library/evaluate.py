@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from core.library import duplicates as dup
-from core.library.index import DIMS, default_db, index, mel_embedding
+from core.library.index import DIMS, SPACES, default_db, index, mel_embedding
 from core.library.search import Catalog, LibrarySearch
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -247,7 +247,7 @@ def run(fresh: bool = True) -> dict:
     for center in (True, False):
         cat = Catalog.load(library, center=center)
         labels = [category(Path(p).name) for p in cat.paths]
-        for space in ("musicnn", "mel"):
+        for space in SPACES:
             ret = retrieval(cat, labels, space)
             users = [simulated_user(cat, labels, space, w) for w in WEIGHTS]
             key = "centred" if center else "raw"
@@ -259,10 +259,10 @@ def run(fresh: bool = True) -> dict:
         if center:
             out["categories"] = {c: labels.count(c) for c in sorted(set(labels))}
     mean_recall = {w: np.mean([next(u["recall_within_patience"] for u in out["rocchio"][s] if u["negative_weight"] == w)
-                               for s in ("musicnn", "mel")]) for w in WEIGHTS}
+                               for s in SPACES]) for w in WEIGHTS}
     w_best = max(WEIGHTS, key=lambda w: (round(mean_recall[w], 4), -w))
     out["negative_weight_chosen"] = w_best
-    for s in ("musicnn", "mel"):
+    for s in SPACES:
         u = next(u for u in out["rocchio"][s] if u["negative_weight"] == w_best)
         out["spaces"][s].update(recall_within_patience=u["recall_within_patience"], results_shown=u["results_shown"])
     out["duplicates"] = duplicate_study(library)

@@ -50,6 +50,7 @@ ONE_SHOT_S = 2.0
 HEARD_RMS = 1e-3  # a stem quieter than this over the whole excerpt is an instrument the excerpt does not play
 DOMINANT = 0.5  # share of the window's energy above which the sampled sound dominates the query
 TOP = (1, 10)
+OWN_TOP = (1, 3)  # among the song's own sounds (a handful): top-10 would be every one of them
 
 # --- libopenmpt's interactive extension (libopenmpt_ext.h) through ctypes ---------------------------------------
 
@@ -281,7 +282,9 @@ def evaluate(out: Path = CACHE, spaces=SPACES) -> dict:
     cat = Catalog.load(out / "library")
     mixes: dict[str, np.ndarray] = {}
     ranks: dict[str, list[int]] = {s: [] for s in spaces}
-    shares = []
+    own_ranks: dict[str, list[int]] = {s: [] for s in spaces}  # among the song's own sounds only
+    own_sizes, shares = [], []
+    modules_of = np.array([p.split("/", 1)[0] for p in cat.paths])
     for q in doc["queries"]:
         if q["truth"] not in cat.index:
             continue
@@ -291,9 +294,13 @@ def evaluate(out: Path = CACHE, spaces=SPACES) -> dict:
         a = int(q["start"] * SR)
         region = mix[a:a + int(REGION_S * SR)]
         raw = embed_audio(region, SR, spaces)
+        own = modules_of == q["module"]
+        truth = cat.index[q["truth"]]
         for s in spaces:
             scores = cat.X[s] @ cat.project(raw[s], s)
-            ranks[s].append(rank_of(scores, cat.index[q["truth"]]))
+            ranks[s].append(rank_of(scores, truth))
+            own_ranks[s].append(rank_of(np.where(own, scores, -np.inf), truth))
+        own_sizes.append(int(own.sum()))
         shares.append(q["share"])
     shares = np.asarray(shares)
     groups = {"all": np.ones(len(shares), bool), "dominant": shares >= DOMINANT, "in_the_mix": shares < DOMINANT}
@@ -304,7 +311,12 @@ def evaluate(out: Path = CACHE, spaces=SPACES) -> dict:
                                                  else None for k in TOP},
                         "median_rank": float(np.median(r[mask])) if mask.any() else None}
                     for g, mask in groups.items()}
-    return {"library_files": len(cat), "queries": int(len(shares)), "modules": doc["modules"],
+        r = np.asarray(own_ranks[s])
+        table[s]["own_module"] = {f"top{k}": round(float(np.mean(r <= k)), 3) for k in OWN_TOP}
+    sizes = np.asarray(own_sizes)
+    own_chance = {f"top{k}": round(float(np.mean(np.minimum(k, sizes) / sizes)), 3) for k in OWN_TOP}
+    return {"own_module_sounds_mean": round(float(sizes.mean()), 1), "own_module_chance": own_chance,
+            "library_files": len(cat), "queries": int(len(shares)), "modules": doc["modules"],
             "modules_used": len({q["module"] for q in doc["queries"]}), "region_s": REGION_S, "note": NOTE,
             "dominant_share": DOMINANT, "chance_top10": round(10 / max(len(cat), 1), 4), "spaces": table,
             "indexing": {"files": len(cat), "seconds": round(index_s, 1),
@@ -323,6 +335,14 @@ def table(res: dict) -> str:
     for space, r in res["spaces"].items():
         cells = [f"{r[g]['top1']:.3f} / {r[g]['top10']:.3f} ({r[g]['n']})" if r[g]["n"] else "—" for g, _ in groups]
         lines.append(f"| {space} | " + " | ".join(cells) + f" | {r['all']['median_rank']:.0f} |")
+    if "own_module_chance" in res:
+        ch = res["own_module_chance"]
+        lines += ["", f"Among the song's own sounds only (the module's {res['own_module_sounds_mean']:.1f} instruments "
+                  "on average, the library the issue names):", "",
+                  "| space | top-1 | top-3 |", "|---|---|---|",
+                  *[f"| {space} | {r['own_module']['top1']:.3f} | {r['own_module']['top3']:.3f} |"
+                    for space, r in res["spaces"].items()],
+                  f"| chance | {ch['top1']:.3f} | {ch['top3']:.3f} |"]
     ix = res["indexing"]
     c = ix["cost"]
     lines += ["", f"{res['queries']} queries ({res['region_s']:.0f} s of the mix each) from {res['modules_used']} "

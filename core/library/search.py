@@ -22,7 +22,7 @@ import numpy as np
 
 from core.capability import Capability, register
 from core.key import relative_key
-from core.library.index import SPACES, LibraryError, analyse, embed_audio, resolve, rows, vector
+from core.library.index import DEFAULT_SPACE, SPACES, LibraryError, analyse, embed_audio, resolve, rows, vector
 from core.training import ASSETS
 
 #: consecutive No answers that end a session (the loop-search paper's Algorithm 1 uses 5)
@@ -167,7 +167,7 @@ class LibrarySearch:
     vector of the space (as the index stores it).
     """
 
-    def __init__(self, db, query, space: str = "musicnn", filters: Filters | None = None, patience: int = PATIENCE,
+    def __init__(self, db, query, space: str = DEFAULT_SPACE, filters: Filters | None = None, patience: int = PATIENCE,
                  negative_weight: float = NEGATIVE_WEIGHT, root=None):
         if space not in SPACES:
             raise ValueError(f"Unknown space {space!r}: use one of {', '.join(SPACES)}.")
@@ -321,7 +321,7 @@ class LibrarySearch:
         return str(path)
 
 
-def search(library, query, k: int = 10, space: str = "musicnn", filters: Filters | None = None) -> list[Result]:
+def search(library, query, k: int = 10, space: str = DEFAULT_SPACE, filters: Filters | None = None) -> list[Result]:
     """One-shot search without feedback: the ``k`` best files for ``query``."""
     return LibrarySearch(library, query, space, filters).results(k)
 

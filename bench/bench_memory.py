@@ -46,6 +46,19 @@ def _backbones():
     return [musicnn.load(n) for n in musicnn.BUNDLED]
 
 
+def _library():
+    from core.backbones import aisfx
+
+    return [aisfx.load()]
+
+
+def _analysis():
+    from core.beats import beatnet
+    from core.chords import crema
+
+    return [beatnet.load(), crema.load()]
+
+
 def _search():
     from core.search.spaces import load
 
@@ -82,7 +95,8 @@ def main() -> dict:
     app.build_app()
     out["app_built_mb"] = rss_mb()
     loaders = {"generation": _generation, "instruments": _instruments, "genre": _genre, "effects": _effects,
-               "search": _search, "backbones": _backbones, "a_song_through_every_tab": _a_song_through_every_tab}
+               "search": _search, "backbones": _backbones, "library": _library, "analysis": _analysis,
+               "a_song_through_every_tab": _a_song_through_every_tab}
     for name, load in loaders.items():
         try:
             load()

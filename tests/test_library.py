@@ -288,3 +288,12 @@ def test_the_cli(library, capsys):
     assert main(["duplicates", str(library)]) == 0
     assert "0 group(s)" in capsys.readouterr().out
     assert main(["search", "x.wav", "--library", str(library / "nowhere")]) == 2
+
+
+def test_the_no_weight_in_use_is_the_one_the_evaluation_chose():
+    from pathlib import Path
+
+    from core.library.search import NEGATIVE_WEIGHT
+
+    figure = Path(__file__).resolve().parents[1] / "docs" / "figures" / "library_eval.json"
+    assert json.loads(figure.read_text())["negative_weight_chosen"] == NEGATIVE_WEIGHT

@@ -2,7 +2,7 @@
 
     from core.library import index, LibrarySearch, Filters, find_duplicates
     index("~/Samples")                                  # incremental; DIR/.studio-library.sqlite
-    s = LibrarySearch("~/Samples", "query.wav", space="musicnn", filters=Filters(tag="kick"))
+    s = LibrarySearch("~/Samples", "query.wav", space="aisfx", filters=Filters(tag="kick"))
     find_duplicates("~/Samples")
 
 Engine only (no gradio); the CLI is ``python -m core.library``. See docs/library.md.

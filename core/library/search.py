@@ -29,7 +29,7 @@ from core.training import ASSETS
 PATIENCE = 5
 #: weight of the No answers' mean in the re-ranked query (Rocchio): chosen by the simulated user's recall
 #: within patience (``python -m core.library.evaluate``, docs/figures/library_eval.json "rocchio")
-NEGATIVE_WEIGHT = 1.5
+NEGATIVE_WEIGHT = 2.0
 #: centre the library's vectors on their mean before the cosine (measured: docs/figures/library_eval.json)
 CENTER = True
 

@@ -250,11 +250,12 @@ def speed(d: dict) -> str:
     b = json.loads((FIG / "backbone_bench.json").read_text()) if (FIG / "backbone_bench.json").exists() else None
     if b and "onnxruntime" in b:
         o, sp = b["onnxruntime"], b.get("speedup_vs_original") or {}
-        rows.append(f"| both musicnn backbones over 3 minutes | {o['both_3min_s']:.2f} s"
-                    + (f", {sp['both_3min_extractor']:.1f}× musicnn's own extractor" if sp else "")
-                    + " | ≤ 1.5 s, ≥ 3× |")
-        rows.append(f"| both backbones, one 3 s clip (the app's path) | {o['both_3s_clip_app_embed_ms']:.0f} ms | "
-                    "≤ 30 ms |")
+        app = o.get("both_3min_app_embed_s", o["both_3min_s"])
+        rows.append(f"| both musicnn backbones over 3 minutes (the app's path) | {app:.2f} s"
+                    + (f"; the port {sp['both_3min_extractor']:.1f}× as fast as musicnn's own extractor in "
+                       "alternating runs" if sp else "") + " | ≤ 1.5 s, ≥ 3× |")
+        rows.append(f"| both backbones, one 3 s clip (the app's path) | "
+                    f"{o.get('both_3s_clip_app_embed_ms', o['both_3s_clip_ms']):.0f} ms | ≤ 30 ms |")
     m = json.loads((FIG / "memory.json").read_text()) if (FIG / "memory.json").exists() else None
     if m and "peak_mb" in m:
         rows.append(f"| memory, every model loaded and a song through every tab | peak {m['peak_mb']:.0f} MB | "

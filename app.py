@@ -59,15 +59,16 @@ async def lifespan(app):
 
 
 def warm_up() -> None:
-    """Analyse, plot and search a short tone so librosa's numba kernels, matplotlib and the search encoder are
-    loaded before the first user (a first search otherwise spent 2 s importing, where Stop cannot reach)."""
+    """Analyse, plot and search a short tone so librosa's numba kernels, the beat and chord networks, matplotlib
+    and the search encoder are loaded before the first user (a first search otherwise spent 2 s importing, where
+    Stop cannot reach, and a first analysis compiled its kernels at a cost of 500 MB and seconds)."""
     import numpy as np
 
     from core import plots
     from core.search import spaces
     from core.search.api import Workspace
 
-    t = np.arange(analysis.ANALYSIS_SR // 2) / analysis.ANALYSIS_SR
+    t = np.arange(3 * analysis.ANALYSIS_SR) / analysis.ANALYSIS_SR  # 3 s: long enough for beats and chords
     result = analysis.analyse((0.1 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), analysis.ANALYSIS_SR)
     plots.spectrogram(result.log_mel, result.sr).savefig(io.BytesIO(), format="png")
     rng = np.random.default_rng(0)

@@ -152,3 +152,15 @@ def test_bar_phase_finds_meter_and_phase():
 
 def test_real_methods_include_beatnet():
     assert {"beatnet", "beatnet_librosa"} <= set(tempo.real_methods())
+
+
+def test_the_network_in_chunks_with_its_state_carried_gives_the_same_logits():
+    import torch
+
+    from core.beats import beatnet
+
+    net = beatnet.load()
+    x = torch.from_numpy(np.random.default_rng(0).random((1, 700, beatnet.N_FEATURES), dtype=np.float32))
+    with torch.inference_mode():
+        whole, parts = net(x), net(x, chunk=256)
+    assert torch.allclose(whole, parts, atol=1e-5)

@@ -40,6 +40,7 @@ FMIN, FMAX, FREF = 30.0, 17_000.0, 440.0
 DIFF_RATIO = 0.5  # the difference is taken to the frame where the window falls to this share of its peak
 N_FEATURES = 272
 FFT_BLOCK = 2048  # frames per FFT block (41 s)
+NET_CHUNK = 1500  # frames per pass through the network (30 s), the LSTM's state carried between passes
 MODEL_DIR = Path(__file__).resolve().parents[2] / "assets" / "models" / "beats" / "beatnet"
 #: Columns of :func:`activations`.
 BEAT, DOWNBEAT, NO_BEAT = 0, 1, 2
@@ -156,11 +157,22 @@ def _torch_module():
             self.lstm = nn.LSTM(conv_out, num_cells, num_layers=num_layers, batch_first=True)
             self.linear = nn.Linear(num_cells, 3)
 
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
+        def frontend(self, x: torch.Tensor) -> torch.Tensor:
+            """(batch, frames, 272) -> (batch, frames, conv_out): per frame (the convolution runs over frequency)."""
             b, t, _ = x.shape
             z = torch.relu(self.conv1(x.reshape(b * t, 1, self.dim_in)))
-            z = self.linear0(nn.functional.max_pool1d(z, 2).flatten(1)).reshape(b, t, -1)
-            return self.linear(self.lstm(z)[0])  # zero initial state, as a fresh BeatNet instance
+            return self.linear0(nn.functional.max_pool1d(z, 2).flatten(1)).reshape(b, t, -1)
+
+        def forward(self, x: torch.Tensor, chunk: int | None = None) -> torch.Tensor:
+            """Logits; ``chunk`` frames at a time with the LSTM's state carried over (the same numbers, memory
+            bounded by the chunk: a 3-minute song at once peaked at 150 MB)."""
+            if chunk is None or x.shape[1] <= chunk:
+                return self.linear(self.lstm(self.frontend(x))[0])  # zero initial state, as a fresh BeatNet
+            state, out = None, []
+            for i in range(0, x.shape[1], chunk):
+                y, state = self.lstm(self.frontend(x[:, i:i + chunk]), state)
+                out.append(self.linear(y))
+            return torch.cat(out, dim=1)
 
     return BDA
 
@@ -204,7 +216,7 @@ def activations(y: np.ndarray, sr: int, model=None) -> np.ndarray:
     # a batch-1 LSTM is thousands of tiny sequential steps: on CPU one thread is 3x faster than two on a busy box
     single = contextlib.nullcontext() if device.type != "cpu" else single_thread()
     with single, torch.inference_mode():
-        logits = model(torch.from_numpy(feats)[None].to(device))[0]
+        logits = model(torch.from_numpy(feats)[None].to(device), chunk=NET_CHUNK)[0]
     return torch.softmax(logits, dim=-1).float().cpu().numpy()
 
 

@@ -183,12 +183,16 @@ def analyse_file(source, sr: int = ANALYSIS_SR, max_seconds: float = 600.0) -> A
     y_file, file_sr = load_audio(source, sr=None, mono=False, max_seconds=max_seconds, trim=True)
     check_min_seconds(y_file.shape[-1], file_sr, MIN_SECONDS, "analyse it")
     check_cancel()
-    result = analyse(resample(y_file.mean(axis=0), file_sr, sr), sr)
+    y = resample(y_file.mean(axis=0), file_sr, sr)
+    fmt = None if isinstance(source, tuple) else levels_.file_format(source)
+    levels = levels_.measure_array(y_file, file_sr, fmt)
+    del y_file  # the levels first: the file's own copy (60 MB for 3 min of stereo) is gone before the networks run
+    check_cancel()
+    result = analyse(y, sr)
     check_cancel()
     result.source_duration_s = audio_duration(source)
     result.notices = cut_notice(source, max_seconds)  # an API client sees the cut, not only the tab's warning
-    fmt = None if isinstance(source, tuple) else levels_.file_format(source)
-    result.levels = levels_.measure_array(y_file, file_sr, fmt)
+    result.levels = levels
     return result
 
 

@@ -5,11 +5,12 @@
 Runtimes, on the same audio: PyTorch float32 (the path the parity test holds to the original), PyTorch with the
 bfloat16 front end (``Musicnn.fast``) and ONNX Runtime (``model.onnx``, what ``musicnn.load`` runs by default).
 With ``--tf-python`` (a throwaway venv holding ``tensorflow-cpu==2.15.1`` and ``musicnn==0.1.0``, see
-docs/backbone.md) the same run also times musicnn's original TensorFlow code on the same audio, in a subprocess
-kept open so that its runs alternate with the port's (the ratio then holds even while the machine's speed
-drifts): warm (graphs built once, then its own mel and batching, one patch a call as its extractor does) and
-its ``extractor()`` as shipped (which rebuilds the graph and reads the file on every call). Without it the
-ratio to the original is reported as not measured.
+docs/backbone.md) the same run also times musicnn's original TensorFlow code on the same audio. Each side runs in
+its own process kept open (the port as the app runs it, ``core.backbones.embed.embed``), and their runs
+alternate, so the ratio holds even while the machine's speed drifts: the original warm (graphs built once,
+then its own mel and batching, one patch a call as its extractor does) and its ``extractor()`` as shipped
+(which rebuilds the graph and reads the file on every call). Without it the ratio to the original is reported
+as not measured.
 
 Targets (issue 28), on 2 CPU cores: both backbones over 3 minutes ≤ 1.5 s and ≥ 3× faster than the original
 in the same run; a 3 s clip through both ≤ 30 ms. Seconds are the median of 3 runs after one warm-up (10 for
@@ -72,16 +73,25 @@ RUNTIMES = {"torch_fp32": "PyTorch float32", "torch_bf16": "PyTorch, bfloat16 fr
 
 
 class _Load:
-    """Other processes' CPU use (in cores) while the block ran, from /proc/stat (Linux; None elsewhere)."""
+    """Other processes' CPU use (in cores) while the block ran, from /proc/stat (Linux; None elsewhere); the
+    bench's own timing processes (``pids``) count as its own."""
 
-    @staticmethod
-    def _stat():
+    def __init__(self, pids=()):
+        self.pids = pids
+
+    def _stat(self):
         try:
             with open("/proc/stat") as f:
                 v = [int(x) for x in f.readline().split()[1:]]
-            with open(f"/proc/{os.getpid()}/stat") as f:
-                p = f.read().rsplit(")", 1)[1].split()
-            return sum(v) - v[3] - v[4], int(p[11]) + int(p[12]) + int(p[13]) + int(p[14])  # busy, self + children
+            own = 0
+            for pid in (os.getpid(), *self.pids):
+                try:
+                    with open(f"/proc/{pid}/stat") as f:
+                        p = f.read().rsplit(")", 1)[1].split()
+                except FileNotFoundError:  # a timing process that has ended
+                    continue
+                own += int(p[11]) + int(p[12]) + int(p[13]) + int(p[14])  # user, system, + waited-for children
+            return sum(v) - v[3] - v[4], own
         except OSError:
             return None
 
@@ -104,38 +114,77 @@ def _embed_both(nets, y) -> dict:
     return {name: musicnn.embed_audio(net, y, mel=mel) for name, net in nets.items()}
 
 
-_APP_PATH = r"""
-import json, statistics, sys, time
+# Runs in a fresh process: the app's own path (``core.backbones.embed.embed``: one log-mel, the two backbones side
+# by side, one thread each), answering one command a line on stdin with one JSON line on stdout, like the
+# TensorFlow worker below. A fresh process because ONNX Runtime fixes its threads when its sessions are made and
+# a process that ran torch on 2 threads slows them (measured: the same call 1.09 s fresh, 1.87 s after).
+_PORT_WORKER = r"""
+import json, sys, time
 import numpy as np, torch
-torch.set_num_threads(1)  # as app.py runs on CPU: each backbone on one core, the two side by side
+torch.set_num_threads(1)  # as app.py runs on CPU
 from core.backbones import embed
-song, clip = np.load(sys.argv[1]), np.load(sys.argv[2])
-def timed(y, n):
-    embed.embed(y, reuse=False)
-    runs = []
-    for _ in range(n):
-        t0 = time.perf_counter(); embed.embed(y, reuse=False); runs.append(time.perf_counter() - t0)
-    return statistics.median(runs), runs
-(s, s_runs), (c, c_runs) = timed(song, 5), timed(clip, 10)
-print(json.dumps({"both_3min_app_embed_s": round(s, 4), "both_3s_clip_app_embed_ms": round(1000 * c, 1),
-                  "runs": {"song": s_runs, "clip": c_runs}}))
+audio = {"song": np.load(sys.argv[1]), "clip": np.load(sys.argv[2])}
+print(json.dumps({"ready": True}), flush=True)
+for line in sys.stdin:
+    y = audio[line.strip()]
+    t0 = time.perf_counter(); embed.embed(y, reuse=False)
+    print(json.dumps({"s": time.perf_counter() - t0}), flush=True)
 """
 
 
-def app_path(song: np.ndarray, clip: np.ndarray) -> dict:
-    """Both backbones as the app runs them (``core.backbones.embed.embed``: one log-mel, the two side by side, one
-    thread each), in a fresh process: ONNX Runtime's thread count is fixed when its sessions are made."""
-    with tempfile.TemporaryDirectory() as d:
-        np.save(Path(d) / "song.npy", song)
-        np.save(Path(d) / "clip.npy", clip)
-        time.sleep(REST_S)
-        out = subprocess.run([sys.executable, "-c", _APP_PATH, str(Path(d) / "song.npy"), str(Path(d) / "clip.npy")],
-                             cwd=ROOT, capture_output=True, text=True, timeout=600)
-    if out.returncode != 0:
-        return {"app_path_error": out.stderr[-500:]}
-    res = json.loads(out.stdout.strip().splitlines()[-1])
-    RUNS["onnxruntime/both_3min_app_embed"] = [round(r, 4) for r in res.pop("runs")["song"]]
-    return res
+class Worker:
+    """A timing process kept open (the port's app path or musicnn's TensorFlow code): one command a line on
+    stdin, one JSON line back. Two of them alternate run for run, so both see the same machine."""
+
+    def __init__(self, argv: list[str], env: dict | None = None, cwd: Path | None = None):
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True, env=env, cwd=cwd)
+        self.info = self._read()
+
+    def _read(self) -> dict:
+        while True:  # skip what a library prints on import (pyfluidsynth does, when CI is set)
+            line = self.proc.stdout.readline()
+            if not line:
+                raise RuntimeError(f"the timing process failed: {self.proc.stderr.read().strip()[-600:]}")
+            if line.startswith("{"):
+                return json.loads(line)
+
+    def ask(self, cmd: str) -> dict:
+        self.proc.stdin.write(cmd + "\n")
+        self.proc.stdin.flush()
+        return self._read()
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=60)
+
+
+class Port(Worker):
+    """The app's path in a fresh process (:data:`_PORT_WORKER`) on the bench's song and clip."""
+
+    def __init__(self, song: np.ndarray, clip: np.ndarray):
+        self.tmp = tempfile.TemporaryDirectory()
+        paths = [Path(self.tmp.name) / "song.npy", Path(self.tmp.name) / "clip.npy"]
+        np.save(paths[0], song)
+        np.save(paths[1], clip)
+        super().__init__([sys.executable, "-c", _PORT_WORKER, *map(str, paths)], cwd=ROOT)
+
+    def close(self) -> None:
+        super().close()
+        self.tmp.cleanup()
+
+
+def app_path(port: Port) -> dict:
+    """Both backbones as the app runs them, alone on the machine: 5 songs and 10 clips after a warm-up each."""
+    time.sleep(REST_S)
+    out, import_statistics = {}, __import__("statistics")
+    for cmd, n in (("song", 5), ("clip", 10)):
+        port.ask(cmd)
+        RUNS[f"onnxruntime/both_{'3min' if cmd == 'song' else '3s_clip'}_app_embed"] = runs = [
+            round(port.ask(cmd)["s"], 4) for _ in range(n)]
+        out[cmd] = import_statistics.median(runs)
+    return {"both_3min_app_embed_s": round(out["song"], 4), "both_3s_clip_app_embed_ms": round(1000 * out["clip"], 1)}
 
 
 def measure_port(song: np.ndarray, clip: np.ndarray, threads: int) -> dict:
@@ -237,9 +286,8 @@ for line in sys.stdin:
 """
 
 
-class Original:
-    """musicnn's TensorFlow code in its own venv, as a subprocess kept open, so its runs can alternate with the
-    port's: on a shared machine whose speed drifts, both then see the same conditions."""
+class Original(Worker):
+    """musicnn's TensorFlow code in its own venv (:data:`_TF_WORKER`), on the same audio as the port."""
 
     def __init__(self, tf_python: str, song: np.ndarray, clip: np.ndarray, threads: int):
         import soundfile as sf
@@ -249,48 +297,33 @@ class Original:
         sf.write(paths[0], song, 16000, subtype="FLOAT")
         sf.write(paths[1], clip, 16000, subtype="FLOAT")
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": "", "OMP_NUM_THREADS": str(threads)}
-        self.proc = subprocess.Popen([tf_python, "-c", _TF_WORKER, *map(str, paths)], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-        self.info = self._read()
-
-    def _read(self) -> dict:
-        line = self.proc.stdout.readline()
-        if not line:
-            raise RuntimeError(f"the TensorFlow run failed: {self.proc.stderr.read().strip()[-600:]}")
-        return json.loads(line)
-
-    def ask(self, cmd: str) -> dict:
-        self.proc.stdin.write(cmd + "\n")
-        self.proc.stdin.flush()
-        return self._read()
+        super().__init__([tf_python, "-c", _TF_WORKER, *map(str, paths)], env=env)
 
     def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.stdin.close()
-            self.proc.wait(timeout=60)
+        super().close()
         self.tmp.cleanup()
 
 
-def _alternate(port_fn, original: Original, cmd: str, repeats: int = 3,
+def _alternate(port: Worker, original: Worker, cmd: str, original_cmd: str | None = None, repeats: int = 3,
                rest: float = 0.5) -> tuple[list[float], list[float]]:
-    """One warm-up each, then ``repeats`` rounds of (port, original): the runs of each, in seconds. Each run
-    starts after ``rest`` seconds, so that neither inherits the other's spinning threads or hot cores."""
-    port_fn()
-    original.ask(cmd)
-    port, orig = [], []
+    """One warm-up each, then ``repeats`` rounds of (port, original), each its own process: the runs of each, in
+    seconds. Each run starts after ``rest`` seconds, so that neither inherits the other's spinning threads or hot
+    cores."""
+    original_cmd = original_cmd or cmd
+    port.ask(cmd)
+    original.ask(original_cmd)
+    port_runs, orig_runs = [], []
     for _ in range(repeats):
         time.sleep(rest)
-        t0 = time.perf_counter()
-        port_fn()
-        port.append(round(time.perf_counter() - t0, 4))
+        port_runs.append(round(port.ask(cmd)["s"], 4))
         time.sleep(rest)
-        orig.append(round(original.ask(cmd)["s"], 4))
-    return port, orig
+        orig_runs.append(round(original.ask(original_cmd)["s"], 4))
+    return port_runs, orig_runs
 
 
-def measure_original(tf_python: str | None, song: np.ndarray, clip: np.ndarray, threads: int) -> dict:
-    """Port (its default runtime) and musicnn's TensorFlow code on the same audio, run for run in alternation;
-    {"measured": False, "why": …} without the TensorFlow venv."""
+def measure_original(tf_python: str | None, port: Port, song: np.ndarray, clip: np.ndarray, threads: int) -> dict:
+    """The port (the app's path, in its own process) and musicnn's TensorFlow code on the same audio, run for run
+    in alternation; {"measured": False, "why": …} without the TensorFlow venv."""
     if not tf_python:
         return {"measured": False, "why": "no --tf-python given: the ratio to the original was not measured"}
     if not Path(tf_python).exists():
@@ -299,30 +332,28 @@ def measure_original(tf_python: str | None, song: np.ndarray, clip: np.ndarray, 
 
     from core.backbones import musicnn
 
-    nets = {"mtt": musicnn.load("mtt"), "msd": musicnn.load("msd")}
     try:
         original = Original(tf_python, song, clip, threads)
     except (OSError, RuntimeError) as e:
         return {"measured": False, "why": str(e)}
     try:
         out = {"measured": True, "python": tf_python, "tensorflow": original.info["tensorflow"],
-               "batch": original.info["batch"], "port_runtime": nets["mtt"].runtime}
+               "batch": original.info["batch"], "port_path": "core.backbones.embed.embed (the app's)"}
         med = lambda runs: round(statistics.median(runs), 4)  # noqa: E731
         time.sleep(REST_S)
-        port, orig = _alternate(lambda: _embed_both(nets, song), original, "song", rest=3.0)
-        out.update(port_both_3min_s=med(port), both_3min_warm_s=med(orig))
-        RUNS["alternating/port_both_3min"], RUNS["alternating/original_both_3min_warm"] = port, orig
-        port, orig = _alternate(lambda: _embed_both(nets, clip), original, "clip", repeats=10)
-        out.update(port_both_3s_clip_ms=round(1000 * med(port), 1),
+        port_runs, orig = _alternate(port, original, "song", rest=3.0)
+        out.update(port_both_3min_s=med(port_runs), both_3min_warm_s=med(orig))
+        RUNS["alternating/port_both_3min"], RUNS["alternating/original_both_3min_warm"] = port_runs, orig
+        port_runs, orig = _alternate(port, original, "clip", repeats=10)
+        out.update(port_both_3s_clip_ms=round(1000 * med(port_runs), 1),
                    both_3s_clip_warm_ms=round(1000 * med(orig), 1))
-        RUNS["alternating/port_both_3s_clip"], RUNS["alternating/original_both_3s_clip_warm"] = port, orig
-        original.ask("extractor")  # warm-up
-        runs = [round(original.ask("extractor")["s"], 4) for _ in range(3)]
-        out["both_3min_extractor_s"] = med(runs)
-        RUNS["original_both_3min_extractor"] = runs
+        RUNS["alternating/port_both_3s_clip"], RUNS["alternating/original_both_3s_clip_warm"] = port_runs, orig
+        port_runs, orig = _alternate(port, original, "song", "extractor", rest=3.0)
+        out.update(port_both_3min_beside_extractor_s=med(port_runs), both_3min_extractor_s=med(orig))
+        RUNS["alternating/port_both_3min_beside_extractor"], RUNS["original_both_3min_extractor"] = port_runs, orig
         tf_tags = np.asarray(original.ask("tags")["mtt_tags"], np.float32)
         X, _ = musicnn.patches(musicnn.log_mel(song))
-        out["mtt_tags_max_abs_diff_vs_port"] = float(np.abs(tf_tags - nets["mtt"].embed(X)["tags"]).max())
+        out["mtt_tags_max_abs_diff_vs_port"] = float(np.abs(tf_tags - musicnn.load("mtt").embed(X)["tags"]).max())
     finally:
         original.close()
     return out
@@ -335,16 +366,23 @@ def main(threads: int = 2, tf_python: str | None = None) -> dict:
     song = (rng.standard_normal(180 * musicnn.SR) * 0.1).astype(np.float32)
     clip = song[: 3 * musicnn.SR + musicnn.N_FFT]  # one patch
     machine = machine_facts()
-    # first, while this process has run nothing: its torch runs leave worker threads that slowed the child ~2x
-    app = app_path(song, clip)
+    port_worker = Port(song, clip)  # the app's path, in its own process for every figure against the original
+    try:
+        return _main(threads, tf_python, song, clip, machine, port_worker)
+    finally:
+        port_worker.close()
+
+
+def _main(threads, tf_python, song, clip, machine, port_worker) -> dict:
+    app = app_path(port_worker)
     speed = [speed_index(threads)]
-    with _Load() as load_port:
+    with _Load([port_worker.proc.pid]) as load_port:
         port = measure_port(song, clip, threads)
     if "both_3min_s" in port.get("onnxruntime", {}):
         port["onnxruntime"].update(app)
     speed.append(speed_index(threads))
-    with _Load() as load_tf:
-        original = measure_original(tf_python, song, clip, threads)
+    with _Load([port_worker.proc.pid]) as load_tf:
+        original = measure_original(tf_python, port_worker, song, clip, threads)
     speed.append(speed_index(threads))
     machine.update({"loadavg_after": list(os.getloadavg()), "other_processes_cores_during_port": load_port.other_cores,
                     "other_processes_cores_during_original": load_tf.other_cores if original["measured"] else None,
@@ -356,7 +394,7 @@ def main(threads: int = 2, tf_python: str | None = None) -> dict:
         o = original
         out["speedup_vs_original"] = {  # original ÷ port, from the alternating runs
             "both_3min_warm": round(o["both_3min_warm_s"] / o["port_both_3min_s"], 2),
-            "both_3min_extractor": round(o["both_3min_extractor_s"] / o["port_both_3min_s"], 2),
+            "both_3min_extractor": round(o["both_3min_extractor_s"] / o["port_both_3min_beside_extractor_s"], 2),
             "both_3s_clip_warm": round(o["both_3s_clip_warm_ms"] / o["port_both_3s_clip_ms"], 2)}
         out["ratio_port_over_original"] = round(o["port_both_3min_s"] / o["both_3min_warm_s"], 3)
     else:

@@ -93,11 +93,13 @@ def _a_song_through_every_tab(song: str):
     from core import analysis
     from core.genre import api as genre_api
     from core.instruments import api as inst_api
+    from server.memory import trim
 
     for name, run in (("analysis", lambda: analysis.analyse_file(song)),
                       ("genre", lambda: genre_api.predict_file(song, with_tags=True)),
                       ("instruments", lambda: inst_api.predict_file(song))):
         run()
+        trim()  # as every request's job ends in the app (server.jobs)
         PEAKS[f"peak_after_{name}_mb"] = peak_mb()
 
 

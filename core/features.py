@@ -64,7 +64,27 @@ def chroma(y: np.ndarray | None, sr: int, n_fft: int = N_FFT, hop_length: int = 
     """STFT chromagram, shape (12, frames), each frame normalised to max 1 (``S``: as for ``log_mel``)."""
     import librosa
 
-    return librosa.feature.chroma_stft(y=y, sr=sr, S=S, n_fft=n_fft, hop_length=hop_length).astype(np.float32)
+    if S is None:
+        S = power_spectrogram(y, n_fft=n_fft, hop_length=hop_length)
+    return librosa.feature.chroma_stft(S=S, sr=sr, n_fft=n_fft, hop_length=hop_length,
+                                       tuning=tuning(S, sr)).astype(np.float32)
+
+
+def tuning(S: np.ndarray, sr: int, bins_per_octave: int = 12, frames: int = 1024) -> float:
+    """``librosa.estimate_tuning(S=S, sr=sr, bins_per_octave=…)`` (what ``chroma_stft`` runs), ``frames`` of the
+    spectrogram (freq, frames) at a time: ``piptrack`` reads every frame on its own, so the blocks give the same
+    peaks, and its full-size temporaries (110 MB for 3 minutes) are never made at once."""
+    import librosa
+
+    pitches, mags = [], []
+    for i in range(0, S.shape[-1], frames):
+        pitch, mag = librosa.piptrack(S=S[..., i:i + frames], sr=sr)
+        found = pitch > 0
+        pitches.append(pitch[found])
+        mags.append(mag[found])
+    pitch, mag = np.concatenate(pitches), np.concatenate(mags)
+    threshold = np.median(mag) if len(mag) else 0.0
+    return float(librosa.pitch_tuning(pitch[mag >= threshold], bins_per_octave=bins_per_octave))
 
 
 def zcr(y: np.ndarray, frame_length: int = N_FFT, hop_length: int = HOP_LENGTH) -> np.ndarray:

@@ -24,7 +24,6 @@ from pathlib import Path
 
 import numpy as np
 
-from core.threads import one_blas_thread
 from core.training import check_cancel
 
 #: Oversampling for the true peak (BS.1770-4 Annex 2: at least 4x at 48 kHz).
@@ -138,29 +137,37 @@ def _polyphase(oversampling: int) -> tuple[np.ndarray, int]:
     used = np.flatnonzero(np.abs(H).sum(1) > 0)
     half = int(max(pad - used[0], used[-1] - pad))
     H = H[pad - half:pad + half + 1]
-    # zero rows up to a multiple of 8: OpenBLAS multiplies by 21 rows ~3× slower than by 24
+    # zero rows up to a multiple of 8 (vector width)
     H = np.pad(H, ((0, -len(H) % 8), (0, 0)))
     return np.ascontiguousarray(H, dtype=np.float32), half
 
 
-def true_peak(y: np.ndarray, oversampling: int = TRUE_PEAK_OVERSAMPLING, chunk: int = 1 << 15) -> float:
+def true_peak(y: np.ndarray, oversampling: int = TRUE_PEAK_OVERSAMPLING, chunk: int = 1 << 14) -> float:
     """Largest magnitude of ``y`` (channels, samples) after ``oversampling``x polyphase interpolation
     (scipy's ``resample_poly`` filter).
 
-    Each chunk of windows times the polyphase matrix is one single-threaded BLAS product: 3.5× faster than
-    ``resample_poly``'s scalar loop on 3 minutes, the same peak. Chunked, so a 10-minute file never holds its 4x
-    copy at once.
+    The polyphase filters run as one convolution with ``oversampling`` output channels (torch's ``conv1d``):
+    6× faster than ``resample_poly``'s scalar loop on 3 minutes (and 1.7× faster than the same product in BLAS),
+    the same peak. Chunked, so a 10-minute file never holds its 4x copy (or a padded copy of itself) at once.
     """
+    import torch
+
     H, half = _polyphase(oversampling)
+    width = len(H)
+    filters = torch.from_numpy(np.ascontiguousarray(H.T[:, None, :]))  # (oversampling, 1, taps)
     peak = 0.0
-    for ch in np.atleast_2d(y):
-        # zeros beyond the ends, as resample_poly (and under H's zero rows)
-        padded = np.pad(np.asarray(ch, dtype=np.float32), (half, len(H) - half - 1))
-        windows = np.lib.stride_tricks.sliding_window_view(padded, len(H))
-        with one_blas_thread():
-            for start in range(0, windows.shape[0], chunk):
-                up = np.ascontiguousarray(windows[start:start + chunk]) @ H
-                peak = max(peak, float(np.max(np.abs(up))))
+    with torch.inference_mode():
+        for ch in np.atleast_2d(y):
+            n = len(ch)
+            for start in range(0, n, chunk):
+                # outputs start..start+count-1 read ch[start - half : start + count - half + width - 1], zeros
+                # beyond the ends as resample_poly (and under H's zero rows)
+                lo, hi = start - half, min(start + chunk, n) - half + width - 1
+                seg = np.asarray(ch[max(lo, 0):min(hi, n)], dtype=np.float32)
+                if lo < 0 or hi > n:
+                    seg = np.pad(seg, (max(0, -lo), max(0, hi - n)))
+                low, high = torch.aminmax(torch.nn.functional.conv1d(torch.from_numpy(seg)[None, None], filters))
+                peak = max(peak, float(high), -float(low))
     return peak
 
 
@@ -172,34 +179,37 @@ def _k_weighting(sr: int) -> np.ndarray:
     return np.array([np.r_[f.b, f.a] for f in pyloudnorm.Meter(sr)._filters.values()])
 
 
-def _k_weighted_power(y: np.ndarray, sr: int) -> np.ndarray:
+def _k_weighted_power(y: np.ndarray, sr: int, chunk: int = 1 << 16) -> np.ndarray:
     """Channel-weighted K-filtered power per sample (samples,) float32, BS.1770's z before block averaging
-    (the block sums are taken in float64: ``_cumulative``).
+    (the block sums are taken in float64: ``window_sums``).
 
     Filtered in float32 second-order sections: 4× faster than pyloudnorm's float64 ``lfilter`` on 3 minutes,
-    loudness within 1e-4 LU of it (meters show 0.1 LU); in place, so 3 minutes of stereo peak at 60 MB, not 210."""
+    loudness within 1e-4 LU of it (meters show 0.1 LU); a chunk at a time (the filters' state carried), so
+    3 minutes of stereo hold 30 MB, not 210."""
     from scipy.signal import sosfilt
 
     sos = _k_weighting(sr).astype(np.float32)
     out = np.zeros(y.shape[-1], np.float32)
     for i, ch in enumerate(np.atleast_2d(y)):
-        x = sosfilt(sos, np.asarray(ch, dtype=np.float32))
-        np.multiply(x, x, out=x)
-        x *= CHANNEL_GAINS[min(i, len(CHANNEL_GAINS) - 1)]
-        out += x
+        gain = np.float32(CHANNEL_GAINS[min(i, len(CHANNEL_GAINS) - 1)])
+        zi = np.zeros((len(sos), 2), np.float32)
+        for j in range(0, len(ch), chunk):  # the filters' state carried: the same output, no channel-long copy
+            x, zi = sosfilt(sos, np.asarray(ch[j:j + chunk], dtype=np.float32), zi=zi)
+            np.multiply(x, x, out=x)
+            x *= gain
+            out[j:j + chunk] += x
     return out
 
 
-def _cumulative(power: np.ndarray, chunk: int = 1 << 20) -> np.ndarray:
-    """[0, cumsum(power)] in float64 (n + 1,): any window's sum as a difference of two entries. A chunk at a
-    time: numpy's cumsum into float64 from float32 buffers a whole second copy."""
-    c = np.empty(len(power) + 1)
-    c[0] = 0.0
-    for i in range(0, len(power), chunk):
-        part = c[1 + i:1 + i + chunk]
-        np.cumsum(power[i:i + chunk], dtype=np.float64, out=part)
-        part += c[i]
-    return c
+def window_sums(power: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """``power[lo[i]:hi[i]].sum()`` for every window, in float64, from the sums between consecutive bounds only:
+    a cumulative sum over every sample would be a float64 copy of the whole signal (60 MB for 3 minutes)."""
+    bounds = np.unique(np.concatenate([[0], lo, hi]))
+    bounds = bounds[bounds < len(power)]
+    # float64 sums of the float32 stretches, cast a buffer at a time; then the running total at each bound
+    c = np.concatenate([[0.0], np.cumsum(np.add.reduceat(power, bounds, dtype=np.float64))])
+    at = np.concatenate([bounds, [len(power)]])
+    return c[np.searchsorted(at, hi)] - c[np.searchsorted(at, lo)]
 
 
 def short_term_loudness(y: np.ndarray, sr: int, power: np.ndarray | None = None) -> np.ndarray:
@@ -209,25 +219,23 @@ def short_term_loudness(y: np.ndarray, sr: int, power: np.ndarray | None = None)
     win, hop = int(SHORT_TERM_S * sr), int(SHORT_TERM_HOP_S * sr)
     if len(power) < win:
         return np.zeros(0)
-    c = _cumulative(power)
     starts = np.arange(0, len(power) - win + 1, hop)
-    mean_square = (c[starts + win] - c[starts]) / win
+    mean_square = window_sums(power, starts, starts + win) / win
     with np.errstate(divide="ignore"):
         return -0.691 + 10.0 * np.log10(mean_square)
 
 
 def integrated_loudness(power: np.ndarray, sr: int) -> float | None:
     """BS.1770-4 gated integrated loudness (LUFS) from the K-weighted power: pyloudnorm's 400 ms blocks with
-    75 % overlap and its -70 LUFS / -10 LU gates, on block sums from one cumulative sum instead of a loop per
-    block (``tests/test_levels.py`` holds it to pyloudnorm). None for silence or input shorter than a block."""
+    75 % overlap and its -70 LUFS / -10 LU gates, on block sums (``window_sums``) instead of a loop per block
+    (``tests/test_levels.py`` holds it to pyloudnorm). None for silence or input shorter than a block."""
     block, step = 0.4, 0.25
     if len(power) < int(block * sr):
         return None
     j = np.arange(int(np.round((len(power) / sr - block) / (block * step))) + 1)
     lo = (block * (j * step) * sr).astype(int)  # pyloudnorm's bounds, same float order
     hi = np.minimum((block * (j * step + 1) * sr).astype(int), len(power))
-    c = _cumulative(power)
-    z = (c[hi] - c[lo]) / (block * sr)
+    z = window_sums(power, lo, hi) / (block * sr)
     with np.errstate(divide="ignore", invalid="ignore"):
         loud = -0.691 + 10.0 * np.log10(z)
         above = loud >= -70.0
@@ -269,6 +277,7 @@ def measure_array(y: np.ndarray, sr: int, fmt: FileFormat | None = None) -> Leve
     integrated = integrated_loudness(power, sr) if power is not None else None
     check_cancel()  # each stage is up to ~0.5 s on 10 minutes: a cancelled request stops between them
     st = short_term_loudness(y, sr, power) if peak > 0 else np.zeros(0)
+    del power  # 30 MB for 3 minutes at 44.1 kHz, not held through the true peak
     finite = st[np.isfinite(st)]
     check_cancel()
     tp = _dbfs(true_peak(y)) if peak > 0 else -math.inf

@@ -92,7 +92,8 @@ def bench(b: dict) -> str:
              f"for 3 minutes, {ort['both_3s_clip_app_embed_ms']:.0f} ms for a clip.")
     if measured:
         sp = b["speedup_vs_original"]
-        extra += (f" Against the original in the same run: {sp['both_3min_warm']:.2f}× (networks, warm), "
+        extra += (" Against the original in the same run (the app's path and the original each in its own process, "
+                  f"their runs alternating): {sp['both_3min_warm']:.2f}× (networks, warm), "
                   f"{sp['both_3min_extractor']:.2f}× (its extractor, file to tags), {sp['both_3s_clip_warm']:.2f}× "
                   f"for a clip; tags within {tf['mtt_tags_max_abs_diff_vs_port']:.1e} of the port.")
     return "\n".join(rows) + "\n\n" + extra

@@ -25,6 +25,7 @@ from server.errors import to_user_error
 from server.fairness import concurrency
 from server.files import note_request
 from server.gradio_internals import blocks_of, on_event_start, pending_events
+from server.memory import trim
 
 log = logging.getLogger("music_studio")
 
@@ -162,6 +163,7 @@ class _Job:
             finally:
                 if self.closed_at is not None:
                     log.info("%s stopped %.2f s after its request was closed", name, time.monotonic() - self.closed_at)
+                trim()  # before the request answers: its arrays' pages go back before the next upload is read
                 on_end()
 
         self.thread = threading.Thread(target=target, daemon=True, name=f"studio-{name}")

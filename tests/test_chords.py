@@ -143,3 +143,26 @@ def test_key_with_chords():
     assert minor.name == "A minor" and minor.evidence == "chords"
     assert key.estimate_with_chords(None, [(0, 1, "N")]) is None
     assert key.estimate_with_chords(c_major, [(0, 1, "N")]).evidence == "chroma"
+
+
+def test_harmonics_that_are_not_octaves_get_a_cqt_each(model, clip):
+    import dataclasses
+
+    # crema's harmonics (1, 2) are read from one CQT sliced by octaves; a third harmonic is not a whole number of
+    # bins away, so it gets its own CQT: the same layout either way
+    config = dataclasses.replace(model.config, harmonics=(1, 2, 3))
+    feats = crema.features(*clip, config)
+    assert feats.shape == (64, 216, 3)
+    assert np.abs(feats[..., :2] - crema.features(*clip, model.config)).max() < FEATURE_TOL_DB
+
+
+def test_audio_at_half_the_models_rate_is_read_as_it_is(model, clip):
+    import librosa
+
+    # the analysis tab's 22.05 kHz: the CQT runs at that rate with half the hop instead of resampling to 44.1 kHz
+    y22 = librosa.resample(clip[0], orig_sr=clip[1], target_sr=22_050)
+    direct = crema.features(y22, 22_050, model.config)
+    via_44k = crema.features(librosa.resample(y22, orig_sr=22_050, target_sr=44_100), 44_100, model.config)
+    assert direct.shape == via_44k.shape
+    assert np.abs(direct - via_44k).max() < 0.05  # dB
+    assert np.abs(model.outputs(direct)["tag"] - model.outputs(via_44k)["tag"]).max() < 1e-4

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -87,17 +88,36 @@ def features(y: np.ndarray, sr: float, config: CremaConfig) -> np.ndarray:
     y = np.asarray(y, dtype=np.float32)
     if y.ndim > 1:
         y = y.mean(axis=0)  # (channels, samples) → mono, as librosa.load(mono=True)
-    if sr != config.sr:
+    bins_per_octave = 12 * config.over_sample
+    offsets = [bins_per_octave * math.log2(h) for h in config.harmonics]
+    rate, hop = config.sr, config.hop_length
+    top_hz = config.fmin * 2 ** ((max(offsets) + config.n_bins) / bins_per_octave)
+    down = config.sr / sr
+    if down in (2, 4) and hop % down == 0 and top_hz < sr / 2:
+        # audio at half the model's rate (the analysis tab's 22.05 kHz) is read as it is, at the same frame
+        # times: resampling it up only for librosa to bring it back down cost 70 ms and 46 MB on 3 minutes,
+        # and the features move by at most 0.03 dB (tests/test_chords.py)
+        rate, hop = sr, int(hop // down)
+    elif sr != config.sr:
         y = librosa.resample(y, orig_sr=sr, target_sr=config.sr)  # soxr_hq, pumpp's default too
-    frames = n_frames(len(y), config.sr, config.hop_length)
+    frames = n_frames(len(y), rate, hop)
     if frames == 0:
         return np.zeros((0, config.n_bins, len(config.harmonics)), dtype=np.float32)
-    mags = []
-    for h in config.harmonics:
-        c = np.abs(librosa.cqt(y=y, sr=config.sr, hop_length=config.hop_length, fmin=config.fmin * h,
-                               n_bins=config.n_bins, bins_per_octave=12 * config.over_sample))
-        c = librosa.util.fix_length(c, size=frames)
-        mags.append(librosa.amplitude_to_db(c, ref=np.max) if config.log else c)
+
+    def cqt(fmin: float, n_bins: int) -> np.ndarray:
+        c = np.abs(librosa.cqt(y=y, sr=rate, hop_length=hop, fmin=fmin, n_bins=n_bins,
+                               bins_per_octave=bins_per_octave))
+        return librosa.util.fix_length(c, size=frames)
+
+    if all(o.is_integer() for o in offsets):
+        # octave harmonics (crema's 1 and 2) share their bins: one CQT over all of them, sliced, takes 0.17 s on
+        # 3 minutes instead of 0.29 s, within 0.006 dB of one CQT per harmonic (tests/test_chords.py)
+        every = cqt(config.fmin, int(max(offsets)) + config.n_bins)
+        mags = [every[int(o):int(o) + config.n_bins] for o in offsets]
+    else:
+        mags = [cqt(config.fmin * h, config.n_bins) for h in config.harmonics]
+    if config.log:
+        mags = [librosa.amplitude_to_db(c, ref=np.max) for c in mags]
     return np.transpose(np.asarray(mags, dtype=np.float32), (2, 1, 0))
 
 

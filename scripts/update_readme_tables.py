@@ -99,6 +99,23 @@ def bench(b: dict) -> str:
     return "\n".join(rows) + "\n\n" + extra
 
 
+@from_figure("runtime_real_dev.json", "(run `python scripts/runtime_real_dev.py --write`)")
+def runtime_real_dev(d: dict) -> str:
+    """ONNX Runtime against PyTorch float32 on the real dev set: the same answers?"""
+    rows = ["| real dev set | recordings | shipped head: answers that differ | zero-shot tags: answers that differ "
+            "| largest tag difference |", "|---|---|---|---|---|"]
+    for task in ("genre", "instruments"):
+        r = d[task]
+        rows.append(f"| {task} | {r['recordings']} | {r['head']['answers_that_differ']} "
+                    f"(accuracy {r['head']['torch']['accuracy']:.2f} → {r['head']['onnxruntime']['accuracy']:.2f}) "
+                    f"| {r['zero_shot']['answers_that_differ']} (accuracy {r['zero_shot']['torch']['accuracy']:.2f} → "
+                    f"{r['zero_shot']['onnxruntime']['accuracy']:.2f}) | {r['max_abs_tag_diff']:.1e} |")
+    return "\n".join(rows + ["", f"`{d['command']}`: PyTorch float32 → ONNX Runtime (the default), every recording "
+                              "through both backbones as the app runs them. The shipped heads were fitted with these "
+                              "recordings, so their accuracy here checks agreement, not skill (the held-out figures "
+                              "are in the genre and instruments write-ups). Also in both backbone cards."])
+
+
 @from_figure("search_dev_musicnn.json", "(run the search evaluate command above)")
 def search_musicnn(d: dict) -> str:
     """The musicnn frame features as a search space vs today's default, on the development tracks."""
@@ -231,8 +248,10 @@ def analysis_speed(d: dict) -> str:
              "spectrogram_chroma_mel_s": "spectrogram, chroma, log-mel, ZCR",
              "beats_beatnet_s": "beats and bars (BeatNet) alone", "chords_crema_s": "chords (crema) alone",
              "key_from_chroma_and_chords_s": "key from chroma and chords",
-             "beats_chords_side_by_side_s": "**beats and chords side by side** (as the tab runs them)",
-             "whole_analysis_in_process_s": "the whole analysis, in-process"}
+             "beats_chords_side_by_side_s": "beats and chords side by side",
+             "whole_analysis_in_process_s": "**the whole analysis, in-process** (two lanes side by side: levels "
+                                            "then features, chords then beats)",
+             "plots_s": "the tab's four plots, drawn for the page", "features_csv_s": "the per-frame CSV"}
     rows = ["| stage | seconds |", "|---|---|", *[f"| {names.get(k, k)} | {v:.2f} |" for k, v in d["stages"].items()]]
     verdict = "met" if d["meets_target"] else "**not met**"
     return "\n".join(rows + ["", f"{d['file']}, median of {d['repeats']} after a warm-up, one torch thread, "
@@ -750,6 +769,7 @@ def blocks() -> dict[str, str]:
            "effects-knob-grid": effects_knob_grid(), "effects-real": effects_real(), "pitch-choice": pitch_choice(),
            "nam-compare": nam_compare(), "search-recall": search_recall(), "search-paired": search_paired(),
            "real-summary": real_summary(), "backbone-bench": bench(), "search-musicnn": search_musicnn(),
+           "runtime-real-dev": runtime_real_dev(),
            "memory": memory(), "soak": soak(), "tempo": tempo(), "fairness": fairness(),
            "mix-threshold": mix_threshold(),
            "mix-instruments": mix_instruments(),

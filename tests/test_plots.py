@@ -126,3 +126,13 @@ def test_every_time_axis_reads_in_seconds():
         fig.savefig(io.BytesIO(), format="png")  # ticks are set when drawn
         labels = [t.get_text() for t in fig.axes[0].get_xticklabels() if t.get_text()]
         assert labels and not any(":" in t for t in labels), labels  # never m:ss beside a seconds axis
+
+
+def test_image_plots_are_drawn_at_the_resolution_shown():
+    M = np.arange(2 * 7750, dtype=float).reshape(2, 7750)
+    small, hop = plots.at_resolution(M, 512)
+    assert small.shape[1] <= plots.MAX_COLUMNS and hop == 512 * 5
+    assert small.shape[1] * hop >= M.shape[1] * 512  # the time axis still reaches the end
+    assert small[0, 0] == pytest.approx(M[0, :5].mean()) and small[1, -1] == pytest.approx(M[1, -5:].mean())
+    same, same_hop = plots.at_resolution(M[:, :100], 512)
+    assert same.shape == (2, 100) and same_hop == 512  # short input is drawn as it is

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from core.audio import AUDIO_EXTENSIONS, audio_stats, load_audio, resample
+from core.threads import side_by_side, single_thread
 from core.training import check_cancel
 
 DB_NAME = ".studio-library.sqlite"
@@ -291,11 +292,15 @@ def analyse(path, rel: str | None = None, spaces=SPACES) -> dict:
         head = mono[: int(EMBED_SECONDS * sr)]
         if "mel" in spaces:
             row["emb_mel"] = mel_embedding(head, sr).astype(np.float16).tobytes()
-        if "aisfx" in spaces:
-            row["emb_aisfx"] = aisfx_embedding(head, sr).astype(np.float16).tobytes()
-        if "musicnn" in spaces:
-            v, tags = musicnn_embedding(head, sr)
-            row["emb_musicnn"] = v.astype(np.float16).tobytes()
+        # aiSFX (one core) beside the two musicnn taggers (side by side themselves): the three networks share the
+        # two cores instead of aiSFX leaving one idle
+        aisfx_v, (musicnn_v, tags) = side_by_side(
+            lambda: aisfx_embedding(head, sr) if "aisfx" in spaces else None,
+            lambda: musicnn_embedding(head, sr) if "musicnn" in spaces else (None, None))
+        if aisfx_v is not None:
+            row["emb_aisfx"] = aisfx_v.astype(np.float16).tobytes()
+        if musicnn_v is not None:
+            row["emb_musicnn"] = musicnn_v.astype(np.float16).tobytes()
             row["tags"] = json.dumps(tags)
         y22 = resample(head, sr, MEL_SR) if sr != MEL_SR else head
         row.update(_rhythm_and_harmony(y22, MEL_SR))
@@ -345,12 +350,19 @@ def _analyse_job(root: str, rel: str) -> dict:
 
 
 def _results(root: Path, todo, engine: str, client) -> Iterator[dict]:
-    if engine == "local":
-        for rel, _, _ in todo:
-            yield analyse(root / rel, rel)
-        return
-    if engine != "dask":
+    if engine not in ("local", "dask"):
         raise ValueError(f"Unknown engine {engine!r}: use 'local' or 'dask'.")
+    # torch on one thread while indexing (this process's workers too): each network then has a core of its own
+    # beside the others; measured on 130 files, 8.5 files/s against 6.8 with torch's two threads
+    with single_thread():
+        if engine == "local":
+            for rel, _, _ in todo:
+                yield analyse(root / rel, rel)
+        else:
+            yield from _dask_results(root, todo, client)
+
+
+def _dask_results(root: Path, todo, client) -> Iterator[dict]:
     from distributed import Client, LocalCluster, as_completed
 
     own = None

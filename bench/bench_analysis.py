@@ -23,14 +23,7 @@ def _draw(result) -> None:
 
     from core import plots
 
-    sr, hop = result.sr, result.hop_length
-    tempo = result.tempo
-    figures = (plots.waveform(plots.envelope(result.y, sr), beats=tempo.beats if tempo else None,
-                              bpm=tempo.bpm if tempo else None, downbeats=result.downbeats,
-                              chords=[(c.start, c.end, c.label) for c in result.chords.segments]),
-               plots.spectrogram(result.log_mel, sr, hop_length=hop), plots.chroma(result.chroma, sr, hop_length=hop),
-               plots.zcr(result.zcr, sr, hop_length=hop))
-    for fig in figures:
+    for fig in plots.analysis_figures(result):
         processing_utils.encode_plot_to_base64(fig, "webp")
 
 

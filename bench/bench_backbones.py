@@ -177,13 +177,15 @@ class Port(Worker):
 
 def app_path(port: Port) -> dict:
     """Both backbones as the app runs them, alone on the machine: 5 songs and 10 clips after a warm-up each."""
+    import statistics
+
     time.sleep(REST_S)
-    out, import_statistics = {}, __import__("statistics")
+    out = {}
     for cmd, n in (("song", 5), ("clip", 10)):
         port.ask(cmd)
         RUNS[f"onnxruntime/both_{'3min' if cmd == 'song' else '3s_clip'}_app_embed"] = runs = [
             round(port.ask(cmd)["s"], 4) for _ in range(n)]
-        out[cmd] = import_statistics.median(runs)
+        out[cmd] = statistics.median(runs)
     return {"both_3min_app_embed_s": round(out["song"], 4), "both_3s_clip_app_embed_ms": round(1000 * out["clip"], 1)}
 
 

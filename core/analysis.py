@@ -103,6 +103,10 @@ class Analysis:
             rows.append(("Chords", chord_summary(self.chords)))
         return rows
 
+    def chord_spans(self) -> list[tuple[float, float, str]] | None:
+        """(start s, end s, label) of every chord segment, as the waveform names them; None without chords."""
+        return [(c.start, c.end, c.label) for c in self.chords.segments] if self.chords is not None else None
+
     @property
     def trimmed(self) -> bool:
         return self.source_duration_s is not None and self.source_duration_s > self.stats.duration_s + 0.05

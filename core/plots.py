@@ -122,6 +122,22 @@ def beat_lines(beats: np.ndarray, max_lines: int = MAX_BEAT_LINES) -> tuple[np.n
     return beats[::every], every
 
 
+def beat_waveform(env: Envelope, tempo=None, downbeats=None, chords=None) -> Figure:
+    """The waveform with a ``core.tempo.Tempo``'s beat grid (None: none), the bar lines and the chord names."""
+    return waveform(env, beats=tempo.beats if tempo else None, bpm=tempo.bpm if tempo else None,
+                    downbeats=downbeats, chords=chords)
+
+
+def analysis_figures(result, env: Envelope | None = None) -> tuple[Figure, Figure, Figure, Figure]:
+    """The four time plots of a ``core.analysis.Analysis``, as the analysis tab shows them: the waveform with its
+    beats, bars and chords (drawn from ``env`` when given), the log-mel spectrogram, the chroma and the ZCR."""
+    sr, hop = result.sr, result.hop_length
+    env = env if env is not None else envelope(result.y, sr)
+    return (beat_waveform(env, result.tempo, result.downbeats, result.chord_spans()),
+            spectrogram(result.log_mel, sr, hop_length=hop), chroma(result.chroma, sr, hop_length=hop),
+            zcr(result.zcr, sr, hop_length=hop))
+
+
 #: Most time columns an image plot draws: about two per pixel of the time axis at the figure's 100 dpi. A
 #: 3-minute song has 7,750 frames; drawing them all took 0.45 s a spectrogram for nothing the eye can see.
 MAX_COLUMNS = 1600

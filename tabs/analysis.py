@@ -32,9 +32,7 @@ def _chord_files(chords) -> list[str] | None:
 
 
 def _waveform(state: dict):
-    tempo = state.get("tempo")
-    return plots.waveform(state["envelope"], beats=tempo.beats if tempo else None, bpm=tempo.bpm if tempo else None,
-                          downbeats=state.get("downbeats"), chords=state.get("chords"))
+    return plots.beat_waveform(state["envelope"], state.get("tempo"), state.get("downbeats"), state.get("chords"))
 
 
 @user_errors
@@ -49,15 +47,12 @@ def run(audio_path, progress=gr.Progress()):
             f"The recording is {result.source_duration_s:.0f} s long; only the first {MAX_SECONDS:.0f} s were analysed."
         )
     progress(0.6, desc="Drawing")
-    sr, hop = result.sr, result.hop_length
     csv_path = analysis.to_csv(result, output_path("features.csv"))
-    env = plots.envelope(result.y, sr)
+    env = plots.envelope(result.y, result.sr)
     tempo = result.tempo
-    chords = [(c.start, c.end, c.label) for c in result.chords.segments] if result.chords is not None else None
     # what the tempo control needs to redraw the grid: the drawn envelope, beats, bars and chords, not the audio
-    state = {"envelope": env, "tempo": tempo, "downbeats": result.downbeats, "chords": chords}
-    figures = (_waveform(state), plots.spectrogram(result.log_mel, sr, hop_length=hop),
-               plots.chroma(result.chroma, sr, hop_length=hop), plots.zcr(result.zcr, sr, hop_length=hop))
+    state = {"envelope": env, "tempo": tempo, "downbeats": result.downbeats, "chords": result.chord_spans()}
+    figures = plots.analysis_figures(result, env)
     return (
         [list(row) for row in result.summary_rows()],
         csv_path,
